@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { ProvError } from './errors.ts';
+
+/** Defaults that make every command work against a local simulator out of the box. */
+export const SIM_DEFAULTS = {
+  port: 4010,
+  clientId: 'sim-client-id',
+  clientSecret: 'sim-client-secret',
+  companyId: 'aa076ada-80a9-4f57-8e98-9300b1c3171d',
+  requestToken: 'sim-request-token',
+} as const;
+
+const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const numFrom = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+const optionalString = z
+  .string()
+  .transform((v) => (v.trim() === '' ? undefined : v))
+  .optional();
+
+/**
+ * The one environment schema. Each key is documented in README.md's configuration table
+ * (a unit test checks the table against this schema's keys).
+ */
+export const envSchema = z.object({
+  // --- pipeline ---
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().min(1).default('{prov}'),
+  CONCUR_BASE_URL: z.url().default(`http://127.0.0.1:${SIM_DEFAULTS.port}`),
+  CONCUR_CLIENT_ID: z.string().min(1).default(SIM_DEFAULTS.clientId),
+  CONCUR_CLIENT_SECRET: z.string().min(1).default(SIM_DEFAULTS.clientSecret),
+  CONCUR_COMPANY_ID: z.string().min(1).default(SIM_DEFAULTS.companyId),
+  CONCUR_REQUEST_TOKEN: optionalString,
+  CONCUR_REFRESH_TOKEN: optionalString,
+  CONCUR_TIMEOUT_MS: intFrom(30_000, 1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_DEADLINE_MS: intFrom(30_000, 1),
+
+  // --- simulator ---
+  SIM_PORT: intFrom(SIM_DEFAULTS.port, 0),
+  SIM_HOST: z.string().default('127.0.0.1'),
+  SIM_CLIENT_ID: z.string().min(1).default(SIM_DEFAULTS.clientId),
+  SIM_CLIENT_SECRET: z.string().min(1).default(SIM_DEFAULTS.clientSecret),
+  SIM_COMPANY_ID: z.string().min(1).default(SIM_DEFAULTS.companyId),
+  SIM_REQUEST_TOKEN: z.string().min(1).default(SIM_DEFAULTS.requestToken),
+  SIM_LATENCY_MS: intFrom(0),
+  SIM_JITTER_MS: intFrom(0),
+  SIM_IDENTITY_RPS: numFrom(0),
+  SIM_UPS_RPS: numFrom(0),
+  SIM_ERROR_RATE: numFrom(0).pipe(z.number().max(1)),
+  SIM_HANG_RATE: numFrom(0).pipe(z.number().max(1)),
+  SIM_RESET_RATE: numFrom(0).pipe(z.number().max(1)),
+  SIM_EXTENSION_DELAY_MS: intFrom(200),
+  SIM_TOKEN_LIFETIME_S: intFrom(3600, 1),
+  SIM_SEED: intFrom(1),
+});
+
+export type Config = z.output<typeof envSchema>;
+
+/** Reads and validates configuration once. Throws PROV_ERR_CONFIG naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ProvError('PROV_ERR_CONFIG', `Invalid configuration:\n${lines.join('\n')}`, {
+      details: { issues: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    });
+  }
+  return parsed.data;
+}
+
+/** The keys of the env schema, for docs and the README check. */
+export function configKeys(): string[] {
+  return Object.keys(envSchema.shape);
+}

@@ -1,0 +1,78 @@
+import { Redis, Cluster, type RedisOptions } from 'ioredis';
+import type { Logger } from './logger.ts';
+
+/**
+ * Connection roles:
+ * - `worker`: waits through outages (BullMQ workers require `maxRetriesPerRequest: null`).
+ * - `producer` / `server`: fail fast so a command or an HTTP request errors instead of hanging.
+ */
+export type RedisRole = 'worker' | 'producer' | 'server';
+
+export type RedisConnection = Redis | Cluster;
+
+interface ParsedRedisUrl {
+  cluster: boolean;
+  nodes: { host: string; port: number }[];
+  options: RedisOptions;
+}
+
+/**
+ * `REDIS_URL` forms: `redis://[user:pass@]host:port[/db]`, `rediss://...` (TLS), or a cluster as
+ * `redis+cluster://[user:pass@]host1:port1,host2:port2,...` (also `rediss+cluster://`).
+ */
+export function parseRedisUrl(url: string): ParsedRedisUrl {
+  const match = /^(rediss?)(\+cluster)?:\/\/(.*)$/.exec(url);
+  if (!match) throw new Error(`REDIS_URL must start with redis://, rediss://, redis+cluster:// or rediss+cluster:// (got "${url.split('://')[0]}://...")`);
+  const [, scheme, clusterSuffix, rest = ''] = match;
+  const tls = scheme === 'rediss';
+  const at = rest.lastIndexOf('@');
+  const auth = at >= 0 ? rest.slice(0, at) : '';
+  const hostPart = at >= 0 ? rest.slice(at + 1) : rest;
+  const [hostsRaw = '', dbRaw] = hostPart.split('/');
+  const options: RedisOptions = {};
+  if (auth) {
+    const colon = auth.indexOf(':');
+    const user = colon >= 0 ? auth.slice(0, colon) : '';
+    const pass = colon >= 0 ? auth.slice(colon + 1) : auth;
+    if (user) options.username = decodeURIComponent(user);
+    if (pass) options.password = decodeURIComponent(pass);
+  }
+  if (dbRaw && dbRaw !== '') options.db = Number(dbRaw);
+  if (tls) options.tls = {};
+  const nodes = hostsRaw.split(',').filter(Boolean).map((hp) => {
+    const idx = hp.lastIndexOf(':');
+    const host = idx > 0 ? hp.slice(0, idx).replace(/^\[|\]$/g, '') : hp;
+    const port = idx > 0 ? Number(hp.slice(idx + 1)) : 6379;
+    return { host, port };
+  });
+  if (nodes.length === 0) nodes.push({ host: '127.0.0.1', port: 6379 });
+  return { cluster: clusterSuffix !== undefined || nodes.length > 1, nodes, options };
+}
+
+function roleOptions(role: RedisRole): RedisOptions {
+  if (role === 'worker') {
+    return { maxRetriesPerRequest: null, enableReadyCheck: true };
+  }
+  return { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5_000 };
+}
+
+/** Creates a Redis (or Redis Cluster) connection for a role, with an error listener attached. */
+export function createRedis(url: string, role: RedisRole, log?: Logger): RedisConnection {
+  const parsed = parseRedisUrl(url);
+  const options: RedisOptions = { ...parsed.options, ...roleOptions(role), lazyConnect: false };
+  let conn: RedisConnection;
+  if (parsed.cluster) {
+    const { db: _db, ...redisOptions } = options;
+    conn = new Cluster(parsed.nodes, {
+      redisOptions,
+      enableOfflineQueue: options.enableOfflineQueue ?? true,
+      clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
+    });
+  } else {
+    const node = parsed.nodes[0] ?? { host: '127.0.0.1', port: 6379 };
+    conn = new Redis({ host: node.host, port: node.port, ...options });
+  }
+  // An unhandled 'error' event would crash the process; log it instead (ioredis reconnects).
+  conn.on('error', (err: Error) => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'redis connection error'));
+  return conn;
+}
