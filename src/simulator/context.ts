@@ -71,7 +71,23 @@ export interface EventHub {
   close(): Promise<void>;
 }
 
+/** What a valid bearer token stands for. */
+export interface TokenInfo {
+  kind: 'company' | 'app';
+  /** The company for company tokens; undefined for app tokens. */
+  companyId: string | undefined;
+  clientId: string;
+  expiresAt: number;
+}
+
+/** Bearer-token checks (owned by src/simulator/oauth). Throw SimHttpError 401 when invalid or expired. */
+export interface AuthGate {
+  verify(authorizationHeader: string | undefined, kind: 'company' | 'app' | 'any'): TokenInfo;
+  reset(): void;
+}
+
 export interface SimContext extends SimContextBase {
+  auth: AuthGate;
   users: UserStore;
   provisions: ProvisionStore;
   events: EventHub;
