@@ -1,0 +1,236 @@
+import type { RedisConnection } from '../redis.ts';
+import { ProvError } from '../errors.ts';
+import { dropIndexKey, dropKeys, type DropKeys } from './keys.ts';
+import { ADD_ROWS, FINISH_INGEST, TRANSITION, WAIT_FOR } from './scripts.ts';
+import { ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
+
+/** What the ledger keeps about a row's outcome (the report's columns come from here). */
+export interface RowOutcome {
+  userName?: string;
+  employeeNumber?: string;
+  uuid?: string;
+  provisionId?: string;
+  /** What the identity stage did: create | update | unchanged | deactivate. */
+  action?: string;
+  /** One-line reason for a failure or `invalid`. */
+  error?: string;
+  /** Column that failed validation, for `invalid`. */
+  column?: string;
+  /** Concur's or our error code. */
+  code?: string;
+  /** Per-extension results for extension_failed: name, code, message, schemaPath. */
+  extensions?: unknown;
+  warnings?: string[];
+  [key: string]: unknown;
+}
+
+export interface NewRow {
+  row: number;
+  state: RowState;
+  /** The normalized record (omitted for invalid rows). */
+  data?: unknown;
+  outcome?: RowOutcome;
+  employeeNumber?: string;
+}
+
+export interface DropMeta {
+  id: string;
+  file: string;
+  sha256: string;
+  format: string;
+  status: DropStatus;
+  createdAt: number;
+  rows?: number;
+  ingestedAt?: number;
+  completedAt?: number;
+  parentDropId?: string;
+  mappingSha256?: string;
+  /** Why a drop is held or paused. */
+  reason?: string;
+  /** Stage timings (epoch ms) and other extra fields. */
+  [key: `${string}At`]: number | undefined;
+}
+
+export interface NewDrop {
+  id: string;
+  file: string;
+  sha256: string;
+  format: string;
+  createdAt: number;
+  status?: DropStatus;
+  parentDropId?: string;
+  mappingSha256?: string;
+}
+
+export interface DropView {
+  meta: DropMeta;
+  counts: Record<string, number>;
+  terminal: number;
+}
+
+export type TransitionResult =
+  | { result: 'ok'; previous: RowState; dropCompleted: boolean; releasedWaiters: number[] }
+  | { result: 'same' | 'terminal' | 'refused'; previous: RowState; dropCompleted: false; releasedWaiters: number[] }
+  | { result: 'missing'; previous: undefined; dropCompleted: false; releasedWaiters: number[] };
+
+type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
+
+const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 'heldAt', 'approvedAt']);
+
+/**
+ * The ledger: drops and per-row state in Redis. Transitions are atomic Lua scripts that
+ * update the row, the drop counters and the completion flag in one step.
+ */
+export class Ledger {
+  private readonly redis: RedisConnection;
+  private readonly prefix: string;
+  private readonly scripts: Record<'addRows' | 'transition' | 'waitFor' | 'finishIngest', ScriptRunner>;
+
+  constructor(redis: RedisConnection, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.scripts = {
+      addRows: this.script('provLedgerAddRows', ADD_ROWS),
+      transition: this.script('provLedgerTransition', TRANSITION),
+      waitFor: this.script('provLedgerWaitFor', WAIT_FOR),
+      finishIngest: this.script('provLedgerFinishIngest', FINISH_INGEST),
+    };
+  }
+
+  private script(name: string, lua: string): ScriptRunner {
+    const r = this.redis as unknown as Record<string, unknown>;
+    if (typeof r[name] !== 'function') this.redis.defineCommand(name, { lua });
+    return (keys, args) => (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(keys.length, ...keys, ...args);
+  }
+
+  keys(dropId: string): DropKeys {
+    return dropKeys(this.prefix, dropId);
+  }
+
+  /** Creates the drop if it does not exist. Returns false when it already existed (same file again). */
+  async createDrop(meta: NewDrop): Promise<boolean> {
+    const k = this.keys(meta.id);
+    const fields: Record<string, string> = {};
+    for (const [key, value] of Object.entries({ status: 'ingesting', ...meta })) {
+      if (value !== undefined) fields[key] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    }
+    const created = await this.redis.hsetnx(k.meta, 'id', meta.id);
+    if (created === 0) return false;
+    await this.redis.hset(k.meta, fields);
+    await this.redis.zadd(dropIndexKey(this.prefix), meta.createdAt, meta.id);
+    return true;
+  }
+
+  async setDropFields(dropId: string, fields: Record<string, string | number>): Promise<void> {
+    await this.redis.hset(this.keys(dropId).meta, fields);
+  }
+
+  async addRows(dropId: string, rows: NewRow[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const k = this.keys(dropId);
+    const args: string[] = [];
+    for (const r of rows) {
+      args.push(
+        String(r.row),
+        r.state,
+        r.data === undefined ? '' : JSON.stringify(r.data),
+        r.outcome === undefined ? '' : JSON.stringify(r.outcome),
+        r.employeeNumber ?? '',
+      );
+    }
+    return Number(await this.scripts.addRows([k.rows, k.counts, k.data, k.out, k.emp], args));
+  }
+
+  /** Marks ingestion over: sets the row count and the next status, completing an all-terminal drop. */
+  async finishIngest(dropId: string, rows: number, status: 'running' | 'held', now = Date.now()): Promise<{ changed: boolean; completed: boolean }> {
+    const k = this.keys(dropId);
+    const [changed, completed] = (await this.scripts.finishIngest([k.meta, k.counts, k.emp], [rows, status, now])) as [number, number];
+    return { changed: changed === 1, completed: completed === 1 };
+  }
+
+  /**
+   * Moves a row to `to` if it is in one of `from` (any active state when omitted) and merges
+   * `patch` into its outcome. Terminal rows never move again.
+   */
+  async transition(dropId: string, row: number, to: RowState, options: { from?: RowState[]; patch?: RowOutcome; now?: number } = {}): Promise<TransitionResult> {
+    const k = this.keys(dropId);
+    const raw = (await this.scripts.transition(
+      [k.rows, k.counts, k.meta, k.out, k.data, k.emp, `${k.waitersPrefix}${row}`],
+      [row, to, (options.from ?? []).join(','), options.patch ? JSON.stringify(options.patch) : '', options.now ?? Date.now()],
+    )) as [string, string, number, ...string[]];
+    const [result, previous, completed, ...waiters] = raw;
+    const releasedWaiters = waiters.map(Number);
+    if (result === 'missing') return { result, previous: undefined, dropCompleted: false, releasedWaiters };
+    if (result === 'ok') return { result, previous: previous as RowState, dropCompleted: completed === 1, releasedWaiters };
+    return { result: result as 'same' | 'terminal' | 'refused', previous: previous as RowState, dropCompleted: false, releasedWaiters };
+  }
+
+  /**
+   * Asks for the uuid of another row of the drop (a manager, an approver). Returns the uuid,
+   * `ended` if that row ended without one, or `waiting` after registering `waiterRow` to be
+   * released (by `transition`) once the target has a uuid or ends.
+   */
+  async waitFor(dropId: string, targetRow: number, waiterRow: number): Promise<{ uuid: string } | { ended: true } | { waiting: true }> {
+    const k = this.keys(dropId);
+    const res = String(await this.scripts.waitFor([k.out, k.rows, `${k.waitersPrefix}${targetRow}`], [targetRow, waiterRow]));
+    if (res === '') return { waiting: true };
+    if (res === '!ended') return { ended: true };
+    return { uuid: res };
+  }
+
+  async rowForEmployeeNumber(dropId: string, employeeNumber: string): Promise<number | undefined> {
+    const v = await this.redis.hget(this.keys(dropId).emp, employeeNumber);
+    return v === null ? undefined : Number(v);
+  }
+
+  async getDrop(dropId: string): Promise<DropView | undefined> {
+    const k = this.keys(dropId);
+    const [meta, counts] = await Promise.all([this.redis.hgetall(k.meta), this.redis.hgetall(k.counts)]);
+    if (!meta.id) return undefined;
+    const parsedMeta: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(meta)) parsedMeta[key] = NUMERIC_META.has(key) ? Number(value) : value;
+    const parsedCounts: Record<string, number> = {};
+    for (const state of ROW_STATES) parsedCounts[state] = Number(counts[state] ?? 0);
+    return { meta: parsedMeta as unknown as DropMeta, counts: parsedCounts, terminal: Number(counts._terminal ?? 0) };
+  }
+
+  async listDrops(limit = 50): Promise<string[]> {
+    return this.redis.zrevrange(dropIndexKey(this.prefix), 0, limit - 1);
+  }
+
+  /** State, record and outcome of the given rows (missing rows are omitted). */
+  async getRows<T = unknown>(dropId: string, rows: number[]): Promise<{ row: number; state: RowState; data: T | undefined; outcome: RowOutcome }[]> {
+    if (rows.length === 0) return [];
+    const k = this.keys(dropId);
+    const ids = rows.map(String);
+    const [states, data, outs] = await Promise.all([this.redis.hmget(k.rows, ...ids), this.redis.hmget(k.data, ...ids), this.redis.hmget(k.out, ...ids)]);
+    const result: { row: number; state: RowState; data: T | undefined; outcome: RowOutcome }[] = [];
+    rows.forEach((row, i) => {
+      const state = states[i];
+      if (state === null || state === undefined) return;
+      const d = data[i];
+      const o = outs[i];
+      result.push({ row, state: state as RowState, data: d ? (JSON.parse(d) as T) : undefined, outcome: o ? (JSON.parse(o) as RowOutcome) : {} });
+    });
+    return result;
+  }
+
+  /** Every row in row order, in pages (bounded memory for any drop size). */
+  async *iterateRows(dropId: string, pageSize = 1000): AsyncGenerator<{ row: number; state: RowState; data: unknown; outcome: RowOutcome }> {
+    const view = await this.getDrop(dropId);
+    if (!view) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+    const total = view.meta.rows ?? (await this.redis.hlen(this.keys(dropId).rows));
+    for (let start = 1; start <= total; start += pageSize) {
+      const rows = Array.from({ length: Math.min(pageSize, total - start + 1) }, (_, i) => start + i);
+      yield* await this.getRows(dropId, rows);
+    }
+  }
+
+  /** Whether every row of the drop is terminal (true once the drop is complete). */
+  async isComplete(dropId: string): Promise<boolean> {
+    const view = await this.getDrop(dropId);
+    return view?.meta.status === 'complete';
+  }
+
+  static isTerminal = isTerminal;
+}

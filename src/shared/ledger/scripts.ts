@@ -1,0 +1,140 @@
+import { TERMINAL_STATES } from './states.ts';
+
+/**
+ * Lua scripts: every ledger change is one atomic script, so a row's state, the drop counters
+ * and the completion check never disagree, and a repeated call changes nothing.
+ */
+
+const terminalTable = `{${TERMINAL_STATES.map((s) => `["${s}"]=true`).join(',')}}`;
+/** Terminal states whose record is no longer needed (replay only re-runs failures). */
+const forgetDataTable = `{["done"]=true,["unchanged"]=true,["cancelled"]=true}`;
+
+const completionCheck = `
+local function check_complete(meta, counts, emp, now)
+  local status = redis.call('HGET', meta, 'status')
+  local total = tonumber(redis.call('HGET', meta, 'rows') or '')
+  if total == nil or status == 'ingesting' or status == 'complete' or status == 'cancelled' then return 0 end
+  local terminal = tonumber(redis.call('HGET', counts, '_terminal') or '0')
+  if terminal >= total then
+    redis.call('HSET', meta, 'status', 'complete', 'completedAt', now)
+    redis.call('DEL', emp)
+    return 1
+  end
+  return 0
+end
+`;
+
+/**
+ * KEYS: rows, counts, data, out, emp
+ * ARGV: groups of 5: row, state, dataJson|'', outJson|'', employeeNumber|''
+ * Returns the number of rows that were new (re-ingesting the same rows adds nothing).
+ */
+export const ADD_ROWS = `
+local TERMINAL = ${terminalTable}
+local added = 0
+for i = 1, #ARGV, 5 do
+  local row, state = ARGV[i], ARGV[i + 1]
+  if redis.call('HSETNX', KEYS[1], row, state) == 1 then
+    added = added + 1
+    redis.call('HINCRBY', KEYS[2], state, 1)
+    if TERMINAL[state] then redis.call('HINCRBY', KEYS[2], '_terminal', 1) end
+    if ARGV[i + 2] ~= '' then redis.call('HSET', KEYS[3], row, ARGV[i + 2]) end
+    if ARGV[i + 3] ~= '' then redis.call('HSET', KEYS[4], row, ARGV[i + 3]) end
+    if ARGV[i + 4] ~= '' then redis.call('HSETNX', KEYS[5], ARGV[i + 4], row) end
+  end
+end
+return added
+`;
+
+/**
+ * KEYS: rows, counts, meta, out, data, emp, waiters(row)
+ * ARGV: row, to, fromCsv ('' = any active state), outPatchJson ('' = none), now
+ * Returns { result, previousState, dropCompleted (0|1), waiters... }
+ *   result: ok | same | terminal (already terminal) | refused (not in fromCsv) | missing
+ * The waiters of the row (rows waiting for its uuid) are released when the patch carries a
+ * uuid or the row ends; the caller re-enqueues them.
+ */
+export const TRANSITION = `
+local TERMINAL = ${terminalTable}
+local FORGET = ${forgetDataTable}
+${completionCheck}
+local row, to, from, patch, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local cur = redis.call('HGET', KEYS[1], row)
+if not cur then return {'missing', '', 0} end
+if cur == to then
+  if patch ~= '' then
+    local outRaw = redis.call('HGET', KEYS[4], row)
+    local out = outRaw and cjson.decode(outRaw) or {}
+    for k, v in pairs(cjson.decode(patch)) do
+      if v == cjson.null then out[k] = nil else out[k] = v end
+    end
+    redis.call('HSET', KEYS[4], row, cjson.encode(out))
+  end
+  return {'same', cur, 0}
+end
+if TERMINAL[cur] then return {'terminal', cur, 0} end
+if from ~= '' then
+  local allowed = false
+  for s in string.gmatch(from, '[^,]+') do if s == cur then allowed = true end end
+  if not allowed then return {'refused', cur, 0} end
+end
+redis.call('HSET', KEYS[1], row, to)
+redis.call('HINCRBY', KEYS[2], cur, -1)
+redis.call('HINCRBY', KEYS[2], to, 1)
+local hasUuid = false
+if patch ~= '' then
+  local outRaw = redis.call('HGET', KEYS[4], row)
+  local out = outRaw and cjson.decode(outRaw) or {}
+  for k, v in pairs(cjson.decode(patch)) do
+    if v == cjson.null then out[k] = nil else out[k] = v end
+  end
+  hasUuid = out['uuid'] ~= nil
+  redis.call('HSET', KEYS[4], row, cjson.encode(out))
+end
+local completed = 0
+if TERMINAL[to] then
+  redis.call('HINCRBY', KEYS[2], '_terminal', 1)
+  if FORGET[to] then redis.call('HDEL', KEYS[5], row) end
+  completed = check_complete(KEYS[3], KEYS[2], KEYS[6], now)
+end
+local result = {'ok', cur, completed}
+if hasUuid or TERMINAL[to] then
+  local waiters = redis.call('SMEMBERS', KEYS[7])
+  if #waiters > 0 then
+    redis.call('DEL', KEYS[7])
+    for _, w in ipairs(waiters) do table.insert(result, w) end
+  end
+end
+return result
+`;
+
+/**
+ * KEYS: out, rows, waiters(targetRow)
+ * ARGV: targetRow, waiterRow
+ * Returns the target's uuid if it has one; '!ended' if the target ended without one;
+ * '' after registering the waiter (it is released when the target gets a uuid or ends).
+ */
+export const WAIT_FOR = `
+local TERMINAL = ${terminalTable}
+local outRaw = redis.call('HGET', KEYS[1], ARGV[1])
+if outRaw then
+  local out = cjson.decode(outRaw)
+  if out['uuid'] then return out['uuid'] end
+end
+local state = redis.call('HGET', KEYS[2], ARGV[1])
+if (not state) or TERMINAL[state] then return '!ended' end
+redis.call('SADD', KEYS[3], ARGV[2])
+return ''
+`;
+
+/**
+ * KEYS: meta, counts, emp
+ * ARGV: rows, status (running | held), now
+ * Records the row count once ingestion is over; completes a drop whose rows are all terminal.
+ */
+export const FINISH_INGEST = `
+${completionCheck}
+if redis.call('HGET', KEYS[1], 'status') ~= 'ingesting' then return {0, 0} end
+redis.call('HSET', KEYS[1], 'rows', ARGV[1], 'status', ARGV[2], 'ingestedAt', ARGV[3])
+return {1, check_complete(KEYS[1], KEYS[2], KEYS[3], ARGV[3])}
+`;

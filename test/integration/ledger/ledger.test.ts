@@ -1,0 +1,126 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger } from '../../../src/shared/ledger/ledger.ts';
+import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
+
+const redis = testRedis();
+let prefix: string;
+let ledger: Ledger;
+
+beforeEach(async () => {
+  if (prefix) await deletePrefix(redis, prefix);
+  prefix = uniquePrefix('ledger');
+  ledger = new Ledger(redis, prefix);
+});
+
+afterAll(async () => {
+  await deletePrefix(redis, prefix);
+  await redis.quit();
+});
+
+async function dropWith(rows: number, id = 'd1'): Promise<void> {
+  await ledger.createDrop({ id, file: 'hr.csv', sha256: 'abc', format: 'csv', createdAt: 1 });
+  await ledger.addRows(
+    id,
+    Array.from({ length: rows }, (_, i) => ({ row: i + 1, state: 'pending' as const, data: { n: i + 1 }, employeeNumber: `E${i + 1}` })),
+  );
+}
+
+describe('Ledger', () => {
+  it('creates a drop once; the same id again reports it existed', async () => {
+    expect(await ledger.createDrop({ id: 'd1', file: 'a.csv', sha256: 'x', format: 'csv', createdAt: 5 })).toBe(true);
+    expect(await ledger.createDrop({ id: 'd1', file: 'a.csv', sha256: 'x', format: 'csv', createdAt: 6 })).toBe(false);
+    const view = await ledger.getDrop('d1');
+    expect(view?.meta.status).toBe('ingesting');
+    expect(view?.meta.createdAt).toBe(5);
+    expect(await ledger.listDrops()).toEqual(['d1']);
+  });
+
+  it('adds rows idempotently and counts them once', async () => {
+    await dropWith(3);
+    expect(await ledger.addRows('d1', [{ row: 3, state: 'pending' }, { row: 4, state: 'invalid', outcome: { error: 'bad email', column: 'email' } }])).toBe(1);
+    const view = await ledger.getDrop('d1');
+    expect(view?.counts.pending).toBe(3);
+    expect(view?.counts.invalid).toBe(1);
+    expect(view?.terminal).toBe(1);
+    expect(await ledger.rowForEmployeeNumber('d1', 'E2')).toBe(2);
+  });
+
+  it('moves rows atomically, ignores repeats, refuses to leave a terminal state', async () => {
+    await dropWith(2);
+    const first = await ledger.transition('d1', 1, 'done', { patch: { uuid: 'u-1', action: 'create' } });
+    expect(first).toMatchObject({ result: 'ok', previous: 'pending' });
+    expect((await ledger.transition('d1', 1, 'done')).result).toBe('same');
+    expect((await ledger.transition('d1', 1, 'identity_failed')).result).toBe('terminal');
+    expect((await ledger.transition('d1', 2, 'extension_submitted', { from: ['identity_done'] })).result).toBe('refused');
+    expect((await ledger.transition('d1', 9, 'done')).result).toBe('missing');
+    const view = await ledger.getDrop('d1');
+    expect(view?.counts).toMatchObject({ pending: 1, done: 1, identity_failed: 0 });
+    expect(view?.terminal).toBe(1);
+    const [row1] = await ledger.getRows('d1', [1]);
+    expect(row1?.outcome).toMatchObject({ uuid: 'u-1', action: 'create' });
+    expect(row1?.data).toBeUndefined(); // a done row's record is no longer kept
+  });
+
+  it('completes the drop with its last terminal row, only after ingestion ended', async () => {
+    await dropWith(2);
+    await ledger.transition('d1', 1, 'done');
+    await ledger.transition('d1', 2, 'identity_failed', { patch: { error: 'boom' } });
+    expect((await ledger.getDrop('d1'))?.meta.status).toBe('ingesting');
+    const finished = await ledger.finishIngest('d1', 2, 'running');
+    expect(finished).toEqual({ changed: true, completed: true });
+    const view = await ledger.getDrop('d1');
+    expect(view?.meta.status).toBe('complete');
+    expect(view?.meta.completedAt).toBeGreaterThan(0);
+    const [row2] = await ledger.getRows('d1', [2]);
+    expect(row2?.data).toEqual({ n: 2 }); // failed rows keep their record for replay
+  });
+
+  it('reports completion from the transition that ends the last row', async () => {
+    await dropWith(2);
+    await ledger.finishIngest('d1', 2, 'running');
+    expect((await ledger.transition('d1', 1, 'unchanged')).dropCompleted).toBe(false);
+    expect((await ledger.transition('d1', 2, 'done')).dropCompleted).toBe(true);
+    expect(await ledger.isComplete('d1')).toBe(true);
+  });
+
+  it('releases rows waiting for a uuid exactly once', async () => {
+    await dropWith(3);
+    expect(await ledger.waitFor('d1', 1, 2)).toEqual({ waiting: true });
+    expect(await ledger.waitFor('d1', 1, 3)).toEqual({ waiting: true });
+    const t = await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'mgr-uuid' } });
+    expect(t.releasedWaiters.sort()).toEqual([2, 3]);
+    expect(await ledger.waitFor('d1', 1, 2)).toEqual({ uuid: 'mgr-uuid' });
+    expect((await ledger.transition('d1', 1, 'done')).releasedWaiters).toEqual([]);
+  });
+
+  it('tells a waiter when the target ended without a uuid', async () => {
+    await dropWith(2);
+    await ledger.waitFor('d1', 1, 2);
+    const t = await ledger.transition('d1', 1, 'identity_failed', { patch: { error: 'x' } });
+    expect(t.releasedWaiters).toEqual([2]);
+    expect(await ledger.waitFor('d1', 1, 2)).toEqual({ ended: true });
+  });
+
+  it('counts each row once under concurrent transitions', async () => {
+    await dropWith(50);
+    await ledger.finishIngest('d1', 50, 'running');
+    const attempts = [];
+    for (let r = 1; r <= 50; r++) {
+      attempts.push(ledger.transition('d1', r, 'done'), ledger.transition('d1', r, 'done'), ledger.transition('d1', r, 'identity_failed'));
+    }
+    const results = await Promise.all(attempts);
+    expect(results.filter((r) => r.dropCompleted)).toHaveLength(1);
+    const view = await ledger.getDrop('d1');
+    expect(view?.terminal).toBe(50);
+    expect((view?.counts.done ?? 0) + (view?.counts.identity_failed ?? 0)).toBe(50);
+    expect(view?.counts.pending).toBe(0);
+  });
+
+  it('iterates rows in order across pages', async () => {
+    await dropWith(25);
+    await ledger.finishIngest('d1', 25, 'running');
+    const seen: number[] = [];
+    for await (const r of ledger.iterateRows('d1', 10)) seen.push(r.row);
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  });
+});
