@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { DefaultJobOptions } from 'bullmq';
+import { RETENTION, jobId } from './common.ts';
+
+export const IDENTITY_QUEUE = 'identity';
+
+/**
+ * One job covers a chunk of rows of one drop, so one `.search` with an `or` filter looks up
+ * the whole chunk. The records stay in the ledger: the job carries row numbers only.
+ */
+export const identityJobSchema = z.object({
+  dropId: z.string().min(1),
+  rows: z.array(z.number().int().positive()).min(1),
+  /** Set when the rows were waiting for a manager who now exists (or ended). */
+  released: z.boolean().optional(),
+});
+
+export type IdentityJob = z.infer<typeof identityJobSchema>;
+
+/** Rows per identity job: also the size of one batched look-up. */
+export const IDENTITY_CHUNK_ROWS = 50;
+
+export const identityJobOptions: DefaultJobOptions = {
+  ...RETENTION,
+  // Per-call retries happen inside the job; job attempts cover crashes and Redis errors.
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+};
+
+export function identityJobId(dropId: string, firstRow: number, released = false): string {
+  return released ? jobId(dropId, 'r', firstRow) : jobId(dropId, firstRow);
+}

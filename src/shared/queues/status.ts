@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import type { DefaultJobOptions } from 'bullmq';
+import { RETENTION, jobId } from './common.ts';
+
+export const STATUS_QUEUE = 'status';
+
+/** One job per provision id; it re-enqueues itself with a growing delay until Concur says completed. */
+export const statusJobSchema = z.object({
+  provisionId: z.string().min(1),
+  batchId: z.string().min(1),
+  /** Epoch ms of the Bulk submission: the deadline counts from here. */
+  submittedAt: z.number().int(),
+  /** Number of status checks made so far. */
+  checks: z.number().int().min(0).default(0),
+});
+
+export type StatusJob = z.infer<typeof statusJobSchema>;
+
+export const statusJobOptions: DefaultJobOptions = {
+  ...RETENTION,
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 2_000 },
+};
+
+export function statusJobId(provisionId: string, checks: number): string {
+  return jobId('st', provisionId, checks);
+}
