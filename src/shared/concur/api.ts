@@ -1,0 +1,89 @@
+import type { z } from 'zod';
+import type { Logger } from '../logger.ts';
+import type { TokenProvider } from './auth.ts';
+import type { HttpRequest, HttpResponse, HttpTransport } from './http.ts';
+import { classifyConcurResponse } from './errors.ts';
+import { parseResponse } from './schemas.ts';
+
+/** Per-call options every client method accepts. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Sent as `concur-correlationid` so our logs and Concur's can be joined. */
+  correlationId?: string;
+}
+
+export interface ApiCall<S extends z.ZodType> extends CallOptions {
+  method: HttpRequest['method'];
+  /** Path under the token's geolocation, or an absolute URL (e.g. a `statusUrl`). */
+  path: string;
+  query?: HttpRequest['query'];
+  json?: unknown;
+  schema: S;
+  /** What the answer is, for error messages ("identity user", "provision status"). */
+  what: string;
+}
+
+export interface ApiResult<T> {
+  data: T;
+  status: number;
+  correlationId: string | undefined;
+}
+
+/**
+ * Authenticated calls: bearer token from the shared provider, one refresh-and-retry on 401,
+ * non-2xx classified into a ProvError, 2xx parsed with the given schema.
+ */
+export class ConcurApi {
+  constructor(
+    private readonly http: HttpTransport,
+    private readonly auth: TokenProvider,
+    private readonly log: Logger,
+  ) {}
+
+  async call<S extends z.ZodType>(call: ApiCall<S>): Promise<ApiResult<z.output<S>>> {
+    let token = await this.auth.current();
+    let res = await this.send(call, token.geolocation, token.accessToken);
+    if (res.status === 401) {
+      this.log.warn({ method: call.method, path: res.path, correlationId: res.correlationId }, 'concur answered 401, refreshing the token once');
+      token = await this.auth.renewAfter401(token.accessToken);
+      res = await this.send(call, token.geolocation, token.accessToken);
+    }
+    const logFields = { method: call.method, path: res.path, status: res.status, correlationId: res.correlationId };
+    if (res.status < 200 || res.status >= 300) {
+      const err = classifyConcurResponse({
+        method: call.method,
+        path: res.path,
+        statusCode: res.status,
+        headers: res.headers,
+        body: res.body,
+        correlationId: res.correlationId,
+      });
+      this.log.warn({ ...logFields, code: err.code, kind: err.details.kind }, 'concur request failed');
+      throw err;
+    }
+    this.log.debug(logFields, 'concur request');
+    const data = parseResponse(call.schema, res.body, { what: call.what, statusCode: res.status, correlationId: res.correlationId });
+    return { data, status: res.status, correlationId: res.correlationId };
+  }
+
+  private send(call: ApiCall<z.ZodType>, baseUrl: string, accessToken: string): Promise<HttpResponse> {
+    // An absolute URL from a response (statusUrl) is only trusted for its path: the bearer token
+    // goes to the token's geolocation and nowhere else.
+    const path = /^https?:\/\//i.test(call.path) ? pathOf(call.path) : call.path;
+    return this.http.request({
+      method: call.method,
+      baseUrl,
+      path,
+      query: call.query,
+      json: call.json,
+      headers: { authorization: `Bearer ${accessToken}` },
+      signal: call.signal,
+      correlationId: call.correlationId,
+    });
+  }
+}
+
+function pathOf(url: string): string {
+  const u = new URL(url);
+  return u.pathname + u.search;
+}

@@ -1,0 +1,190 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../logger.ts';
+import { ProvError, isProvError } from '../errors.ts';
+import type { HttpTransport } from './http.ts';
+import { classifyConcurResponse, concurErrorKind } from './errors.ts';
+import { parseResponse, tokenResponseSchema } from './schemas.ts';
+import type { TokenRecord, TokenStore } from './token-cache.ts';
+
+export const TOKEN_PATH = '/oauth2/v0/token';
+
+export interface CompanyCredentials {
+  clientId: string;
+  clientSecret: string;
+  /** Company UUID: the `username` of the request-token grant. */
+  companyId: string;
+  /** Company Request Token (valid 24 h, reusable): `grant_type=password`, `credtype=authtoken`. */
+  requestToken?: string | undefined;
+  /** A refresh token to start from when the store has none (or its own stopped working). */
+  refreshToken?: string | undefined;
+}
+
+export interface TokenProviderOptions {
+  http: HttpTransport;
+  store: TokenStore;
+  credentials: CompanyCredentials;
+  /** Where the first token is asked for; later calls use the token's `geolocation`. */
+  baseUrl: string;
+  log: Logger;
+  /** Refresh this long before expiry (capped at a fifth of the token's lifetime). Default 300 000. */
+  refreshMarginMs?: number;
+  /** Lock time-to-live; must outlast one token request. Default 30 000. */
+  lockTtlMs?: number;
+  /** How often a process waiting on another's refresh re-reads the store. Default 50. */
+  pollIntervalMs?: number;
+  now?: () => number;
+}
+
+type Grant = { kind: 'refresh_token'; refreshToken: string; baseUrl: string } | { kind: 'password'; baseUrl: string };
+
+const stripSlash = (url: string): string => url.replace(/\/+$/, '');
+
+/**
+ * The company access token, shared by every process through the store: read from the store,
+ * refreshed ahead of expiry by one process at a time under the store's lock, the others wait and
+ * re-read. The refresh always uses the latest stored refresh token (Concur rotates them).
+ */
+export class TokenProvider {
+  private readonly o: Required<Omit<TokenProviderOptions, 'credentials'>> & { credentials: CompanyCredentials };
+  private local: TokenRecord | undefined;
+  /** One refresh per process at a time; concurrent callers share it. */
+  private inflight: Promise<TokenRecord> | undefined;
+
+  constructor(options: TokenProviderOptions) {
+    this.o = {
+      refreshMarginMs: 300_000,
+      lockTtlMs: 30_000,
+      pollIntervalMs: 50,
+      now: Date.now,
+      ...options,
+      baseUrl: stripSlash(options.baseUrl),
+    };
+  }
+
+  /** A token that is not yet due for refresh. */
+  async current(): Promise<TokenRecord> {
+    const now = this.o.now();
+    if (this.local && now < this.local.refreshAt) return this.local;
+    const stored = await this.o.store.read();
+    if (stored && now < stored.refreshAt) return (this.local = stored);
+    return this.renew(stored?.accessToken);
+  }
+
+  /** Concur refused `staleAccessToken` (401): get a different one, refreshing only if nobody has yet. */
+  async renewAfter401(staleAccessToken: string): Promise<TokenRecord> {
+    if (this.local?.accessToken === staleAccessToken) this.local = undefined;
+    return this.renew(staleAccessToken);
+  }
+
+  private renew(stale: string | undefined): Promise<TokenRecord> {
+    if (!this.inflight) {
+      this.inflight = this.renewShared(stale).finally(() => {
+        this.inflight = undefined;
+      });
+    }
+    return this.inflight;
+  }
+
+  private fresh(record: TokenRecord | undefined, stale: string | undefined): record is TokenRecord {
+    return record !== undefined && record.accessToken !== stale && this.o.now() < record.refreshAt;
+  }
+
+  private async renewShared(stale: string | undefined): Promise<TokenRecord> {
+    // Waiting longer than a lock's life means the holder died; by then the lock is free again.
+    const deadline = this.o.now() + this.o.lockTtlMs * 2 + 1_000;
+    while (this.o.now() < deadline) {
+      const lockToken = await this.o.store.tryLock(this.o.lockTtlMs);
+      if (lockToken !== undefined) {
+        try {
+          const stored = await this.o.store.read();
+          if (this.fresh(stored, stale)) return (this.local = stored);
+          const record = await this.obtain(stored);
+          const wrote = await this.o.store.write(record.record, { lockToken, usedRefreshToken: record.usedRefreshToken });
+          if (!wrote) {
+            // Our lock expired mid-request and someone else refreshed: theirs is the shared one.
+            const latest = await this.o.store.read();
+            if (this.fresh(latest, stale)) return (this.local = latest);
+          }
+          return (this.local = record.record);
+        } finally {
+          await this.o.store.unlock(lockToken);
+        }
+      }
+      await sleep(this.o.pollIntervalMs);
+      const stored = await this.o.store.read();
+      if (this.fresh(stored, stale)) return (this.local = stored);
+    }
+    throw new ProvError('PROV_ERR_RETRYABLE', 'Timed out waiting for another process to refresh the Concur token', {
+      retryable: true,
+      details: { kind: 'retryable' },
+    });
+  }
+
+  /** Candidate grants, newest credential first; a refused one falls through to the next. */
+  private grants(stored: TokenRecord | undefined): Grant[] {
+    const { credentials } = this.o;
+    const base = stored?.geolocation ?? this.o.baseUrl;
+    const grants: Grant[] = [];
+    if (stored?.refreshToken) grants.push({ kind: 'refresh_token', refreshToken: stored.refreshToken, baseUrl: base });
+    if (credentials.refreshToken && credentials.refreshToken !== stored?.refreshToken) {
+      grants.push({ kind: 'refresh_token', refreshToken: credentials.refreshToken, baseUrl: base });
+    }
+    if (credentials.requestToken) grants.push({ kind: 'password', baseUrl: this.o.baseUrl });
+    return grants;
+  }
+
+  private async obtain(stored: TokenRecord | undefined): Promise<{ record: TokenRecord; usedRefreshToken: string | undefined }> {
+    const grants = this.grants(stored);
+    if (grants.length === 0) {
+      throw new ProvError('PROV_ERR_CONFIG', 'No Concur credentials: set CONCUR_REQUEST_TOKEN or CONCUR_REFRESH_TOKEN');
+    }
+    let lastError: unknown;
+    for (const grant of grants) {
+      try {
+        const record = await this.requestToken(grant, stored);
+        return { record, usedRefreshToken: grant.kind === 'refresh_token' ? grant.refreshToken : undefined };
+      } catch (err) {
+        lastError = err;
+        if (!(isProvError(err) && concurErrorKind(err) === 'auth')) throw err;
+        this.o.log.warn({ grant: grant.kind, err: { code: err.code, message: err.message } }, 'concur token grant refused, trying the next credential');
+      }
+    }
+    throw lastError;
+  }
+
+  private async requestToken(grant: Grant, stored: TokenRecord | undefined): Promise<TokenRecord> {
+    const { credentials } = this.o;
+    const form: Record<string, string> =
+      grant.kind === 'refresh_token'
+        ? { client_id: credentials.clientId, client_secret: credentials.clientSecret, grant_type: 'refresh_token', refresh_token: grant.refreshToken }
+        : {
+            client_id: credentials.clientId,
+            client_secret: credentials.clientSecret,
+            grant_type: 'password',
+            username: credentials.companyId,
+            password: credentials.requestToken ?? '',
+            credtype: 'authtoken',
+          };
+    const res = await this.o.http.request({ method: 'POST', baseUrl: grant.baseUrl, path: TOKEN_PATH, form });
+    if (res.status < 200 || res.status >= 300) {
+      throw classifyConcurResponse({ method: 'POST', path: res.path, statusCode: res.status, headers: res.headers, body: res.body, correlationId: res.correlationId, tokenEndpoint: true });
+    }
+    const body = parseResponse(tokenResponseSchema, res.body, { what: 'token', statusCode: res.status, correlationId: res.correlationId });
+    const now = this.o.now();
+    const lifetimeMs = body.expires_in * 1000;
+    const expiresAt = now + lifetimeMs;
+    const record: TokenRecord = {
+      accessToken: body.access_token,
+      expiresAt,
+      refreshAt: expiresAt - Math.min(this.o.refreshMarginMs, lifetimeMs / 5),
+      geolocation: stripSlash(body.geolocation ?? stored?.geolocation ?? this.o.baseUrl),
+      // Keep the old refresh token when Concur does not rotate it.
+      refreshToken: body.refresh_token ?? (grant.kind === 'refresh_token' ? grant.refreshToken : stored?.refreshToken),
+    };
+    this.o.log.info(
+      { grant: grant.kind, expiresInS: body.expires_in, geolocation: record.geolocation, correlationId: res.correlationId },
+      'concur token obtained',
+    );
+    return record;
+  }
+}

@@ -1,0 +1,85 @@
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { RedisConnection } from '../redis.ts';
+import { ConcurApi } from './api.ts';
+import { TokenProvider } from './auth.ts';
+import { ConcurHttp, type ConcurHttpOptions, type HttpTransport } from './http.ts';
+import { IdentityApi } from './identity.ts';
+import { StatusApi } from './status.ts';
+import { MemoryTokenStore, RedisTokenStore, type TokenStore } from './token-cache.ts';
+import { UpsApi } from './ups.ts';
+
+type ClientConfig = Pick<
+  Config,
+  'QUEUE_PREFIX' | 'CONCUR_BASE_URL' | 'CONCUR_CLIENT_ID' | 'CONCUR_CLIENT_SECRET' | 'CONCUR_COMPANY_ID' | 'CONCUR_REQUEST_TOKEN' | 'CONCUR_REFRESH_TOKEN' | 'CONCUR_TIMEOUT_MS'
+>;
+
+export interface ConcurClientOptions {
+  config: ClientConfig;
+  /** Shares the token between processes. Without it the token lives in this process only. */
+  redis?: RedisConnection;
+  log: Logger;
+  /** Pool settings; timeouts default to CONCUR_TIMEOUT_MS (connect: at most 10 s). */
+  http?: ConcurHttpOptions;
+  /** Replaces the undici pools (tests). The client closes it on close(). */
+  transport?: HttpTransport;
+  /** Replaces the Redis/memory token store (tests). */
+  tokenStore?: TokenStore;
+  /** Refresh this long before expiry. Default 300 000. */
+  refreshMarginMs?: number;
+  /** Token refresh lock time-to-live. Default: twice the timeout, at least 10 s. */
+  tokenLockTtlMs?: number;
+}
+
+export interface ConcurClient {
+  identity: IdentityApi;
+  ups: UpsApi;
+  status: StatusApi;
+  auth: TokenProvider;
+  /** Closes the HTTP pools (idempotent). The Redis connection belongs to the caller. */
+  close(): Promise<void>;
+}
+
+/** Wires pools, the shared token and the three API families. Opens nothing until the first call. */
+export function createConcurClient(options: ConcurClientOptions): ConcurClient {
+  const { config } = options;
+  const log = options.log.child({ component: 'concur' });
+  const timeout = config.CONCUR_TIMEOUT_MS;
+  const http =
+    options.transport ??
+    new ConcurHttp({
+      connectTimeoutMs: Math.min(timeout, 10_000),
+      headersTimeoutMs: timeout,
+      bodyTimeoutMs: timeout,
+      ...options.http,
+    });
+  const store =
+    options.tokenStore ??
+    (options.redis
+      ? new RedisTokenStore({ redis: options.redis, prefix: config.QUEUE_PREFIX, clientId: config.CONCUR_CLIENT_ID, companyId: config.CONCUR_COMPANY_ID })
+      : new MemoryTokenStore());
+  const auth = new TokenProvider({
+    http,
+    store,
+    log,
+    baseUrl: config.CONCUR_BASE_URL,
+    credentials: {
+      clientId: config.CONCUR_CLIENT_ID,
+      clientSecret: config.CONCUR_CLIENT_SECRET,
+      companyId: config.CONCUR_COMPANY_ID,
+      requestToken: config.CONCUR_REQUEST_TOKEN,
+      refreshToken: config.CONCUR_REFRESH_TOKEN,
+    },
+    ...(options.refreshMarginMs === undefined ? {} : { refreshMarginMs: options.refreshMarginMs }),
+    lockTtlMs: options.tokenLockTtlMs ?? Math.max(10_000, timeout * 2),
+  });
+  const api = new ConcurApi(http, auth, log);
+  let closing: Promise<void> | undefined;
+  return {
+    identity: new IdentityApi(api),
+    ups: new UpsApi(api),
+    status: new StatusApi(api),
+    auth,
+    close: () => (closing ??= http.close()),
+  };
+}

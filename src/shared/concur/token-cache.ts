@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import type { RedisConnection } from '../redis.ts';
+import { ProvError } from '../errors.ts';
+
+/** The company token as every process sees it. */
+export interface TokenRecord {
+  accessToken: string;
+  /** Epoch ms when Concur stops accepting the access token. */
+  expiresAt: number;
+  /** Epoch ms from which we refresh ahead of expiry. */
+  refreshAt: number;
+  /** Base URL for refreshes and every API call (from the token response). */
+  geolocation: string;
+  /** The latest refresh token (Concur may rotate it; the old one then stops working). */
+  refreshToken: string | undefined;
+}
+
+export interface WriteGuard {
+  /** The lock token we hold, if any. */
+  lockToken: string | undefined;
+  /** The refresh token the grant used; the write also goes through if the store still holds it. */
+  usedRefreshToken: string | undefined;
+}
+
+/**
+ * Where the shared token lives. The Redis store serves many processes; the memory store is for
+ * one-process tools and unit tests.
+ */
+export interface TokenStore {
+  read(): Promise<TokenRecord | undefined>;
+  /** Takes the refresh lock; returns its token, or undefined when someone else holds it. */
+  tryLock(ttlMs: number): Promise<string | undefined>;
+  unlock(lockToken: string): Promise<void>;
+  /** Replaces the record in one atomic step if the guard still holds; returns whether it wrote. */
+  write(record: TokenRecord, guard: WriteGuard): Promise<boolean>;
+}
+
+// Release only our own lock (it may have expired and been taken by another process).
+const UNLOCK_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+// Access token and rotated refresh token are written together, so no process can ever read a new
+// access token next to a refresh token Concur has already invalidated (or the reverse).
+const WRITE_SCRIPT = `
+local mine = ARGV[1] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1]
+local same = ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'refreshToken') == ARGV[2]
+local empty = redis.call('EXISTS', KEYS[1]) == 0
+if not (mine or same or (empty and ARGV[1] ~= '')) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'accessToken', ARGV[3], 'expiresAt', ARGV[4], 'refreshAt', ARGV[5], 'geolocation', ARGV[6])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'refreshToken', ARGV[7]) end
+return 1`;
+
+export interface RedisTokenStoreOptions {
+  redis: RedisConnection;
+  /** The queue prefix (a hash tag such as `{prov}` keeps both keys in one cluster slot). */
+  prefix: string;
+  clientId: string;
+  companyId: string;
+}
+
+/** The key that holds the shared token (the lock key is `${key}:lock`). */
+export function tokenKey(prefix: string, clientId: string, companyId: string): string {
+  return `${prefix}:concur:token:${clientId}:${companyId}`;
+}
+
+export class RedisTokenStore implements TokenStore {
+  private readonly redis: RedisConnection;
+  private readonly key: string;
+  private readonly lockKey: string;
+
+  constructor(options: RedisTokenStoreOptions) {
+    this.redis = options.redis;
+    this.key = tokenKey(options.prefix, options.clientId, options.companyId);
+    this.lockKey = `${this.key}:lock`;
+  }
+
+  async read(): Promise<TokenRecord | undefined> {
+    const h = await this.guard(() => this.redis.hgetall(this.key));
+    if (!h.accessToken || !h.geolocation) return undefined;
+    const expiresAt = Number(h.expiresAt);
+    const refreshAt = Number(h.refreshAt);
+    if (!Number.isFinite(expiresAt) || !Number.isFinite(refreshAt)) return undefined;
+    return { accessToken: h.accessToken, expiresAt, refreshAt, geolocation: h.geolocation, refreshToken: h.refreshToken || undefined };
+  }
+
+  async tryLock(ttlMs: number): Promise<string | undefined> {
+    const token = randomUUID();
+    const ok = await this.guard(() => this.redis.set(this.lockKey, token, 'PX', ttlMs, 'NX'));
+    return ok === 'OK' ? token : undefined;
+  }
+
+  async unlock(lockToken: string): Promise<void> {
+    await this.guard(() => this.redis.eval(UNLOCK_SCRIPT, 1, this.lockKey, lockToken));
+  }
+
+  async write(record: TokenRecord, guard: WriteGuard): Promise<boolean> {
+    const result = await this.guard(() =>
+      this.redis.eval(
+        WRITE_SCRIPT,
+        2,
+        this.key,
+        this.lockKey,
+        guard.lockToken ?? '',
+        guard.usedRefreshToken ?? '',
+        record.accessToken,
+        String(record.expiresAt),
+        String(record.refreshAt),
+        record.geolocation,
+        record.refreshToken ?? '',
+      ),
+    );
+    return result === 1;
+  }
+
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      // ioredis errors carry no secrets, but keep the message generic all the same.
+      throw new ProvError('PROV_ERR_REDIS', 'Redis failed while reading or writing the Concur token', {
+        retryable: true,
+        cause: err,
+      });
+    }
+  }
+}
+
+/** Single-process store: same contract, no Redis. */
+export class MemoryTokenStore implements TokenStore {
+  private record: TokenRecord | undefined;
+  private lock: { token: string; until: number } | undefined;
+
+  async read(): Promise<TokenRecord | undefined> {
+    return this.record ? { ...this.record } : undefined;
+  }
+
+  async tryLock(ttlMs: number): Promise<string | undefined> {
+    const now = Date.now();
+    if (this.lock && this.lock.until > now) return undefined;
+    this.lock = { token: randomUUID(), until: now + ttlMs };
+    return this.lock.token;
+  }
+
+  async unlock(lockToken: string): Promise<void> {
+    if (this.lock?.token === lockToken) this.lock = undefined;
+  }
+
+  async write(record: TokenRecord, guard: WriteGuard): Promise<boolean> {
+    const mine = guard.lockToken !== undefined && this.lock?.token === guard.lockToken && this.lock.until > Date.now();
+    const same = guard.usedRefreshToken !== undefined && this.record?.refreshToken === guard.usedRefreshToken;
+    if (!(mine || same || (this.record === undefined && guard.lockToken !== undefined))) return false;
+    this.record = { ...record };
+    return true;
+  }
+}
