@@ -39,7 +39,13 @@ export interface StoredUser {
   extensions: Record<string, Record<string, unknown>>;
 }
 
-/** Identity store (owned by src/simulator/identity). Throws SimHttpError with Concur's status and body. */
+/**
+ * Identity store (owned by src/simulator/identity; implementation: identity/store.ts).
+ * Throws SimHttpError with Concur's status and body: 400 (all validation messages, scimType
+ * invalidValue or mutability), 404 unknown id or other company, 409 uniqueness. Returned
+ * StoredUser objects are live (later writes replace `resource`). Bodies may carry Spend/Travel
+ * URNs: they are ignored here (use setExtension). Lookups are case-insensitive.
+ */
 export interface UserStore {
   /** Validates and creates (POST semantics: uniqueness, defaults, companyId forced to the caller's). */
   create(body: unknown, companyId: string): StoredUser;
@@ -53,6 +59,7 @@ export interface UserStore {
   findByUserName(userName: string): StoredUser | undefined;
   /** All users of a company in creation order (for listing, search, /_sim/state). */
   list(companyId?: string): StoredUser[];
+  /** Sets (undefined: deletes) one extension; does not touch the identity resource or meta.version. 404 if unknown id. */
   setExtension(id: string, urn: string, value: Record<string, unknown> | undefined): void;
   reset(): void;
 }
@@ -62,10 +69,28 @@ export interface ProvisionStore {
   /** Every provision as its full detailed status body (with operations), for /_sim/state. */
   list(): unknown[];
   reset(): void;
+  /** Stops processing and sweeper timers so the server can close. */
+  close(): Promise<void>;
+}
+
+/** An event to deliver to matching ESS subscriptions (the hub adds id, timeStamp and the envelope). */
+export interface HubEvent {
+  topic: string;
+  eventType: string;
+  /** Defaults to the event id. */
+  subtopic?: string;
+  companyId: string;
+  /** Sent as `correlationId` and the `Concur-Correlationid` header. */
+  correlationId: string;
+  facts: Record<string, unknown>;
 }
 
 /** Event subscriptions + delivery (owned by src/simulator/ess). */
 export interface EventHub {
+  /** Queues delivery of the event to every subscription whose topic and filter match. */
+  publish(event: HubEvent): void;
+  /** PEM (SPKI) of the key that signs deliveries (`Concur-Signature`); also served at GET /_sim/public-key. */
+  readonly publicKeyPem: string;
   reset(): void;
   /** Stops retry timers so the server can close. */
   close(): Promise<void>;
@@ -80,7 +105,10 @@ export interface TokenInfo {
   expiresAt: number;
 }
 
-/** Bearer-token checks (owned by src/simulator/oauth). Throw SimHttpError 401 when invalid or expired. */
+/**
+ * Bearer-token checks (owned by src/simulator/oauth). Throw SimHttpError 401 when missing,
+ * unknown or expired; 403 when the token is valid but of the wrong kind (app token on Identity).
+ */
 export interface AuthGate {
   verify(authorizationHeader: string | undefined, kind: 'company' | 'app' | 'any'): TokenInfo;
   reset(): void;

@@ -23,6 +23,11 @@ export interface ApiCall<S extends z.ZodType> extends CallOptions {
   what: string;
 }
 
+/** Waits until a call may go out (a shared rate limit). Called before every HTTP request. */
+export interface CallGate {
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
 export interface ApiResult<T> {
   data: T;
   status: number;
@@ -38,6 +43,7 @@ export class ConcurApi {
     private readonly http: HttpTransport,
     private readonly auth: TokenProvider,
     private readonly log: Logger,
+    private readonly gate?: CallGate,
   ) {}
 
   async call<S extends z.ZodType>(call: ApiCall<S>): Promise<ApiResult<z.output<S>>> {
@@ -66,7 +72,8 @@ export class ConcurApi {
     return { data, status: res.status, correlationId: res.correlationId };
   }
 
-  private send(call: ApiCall<z.ZodType>, baseUrl: string, accessToken: string): Promise<HttpResponse> {
+  private async send(call: ApiCall<z.ZodType>, baseUrl: string, accessToken: string): Promise<HttpResponse> {
+    await this.gate?.acquire(call.signal);
     // An absolute URL from a response (statusUrl) is only trusted for its path: the bearer token
     // goes to the token's geolocation and nowhere else.
     const path = /^https?:\/\//i.test(call.path) ? pathOf(call.path) : call.path;

@@ -1,7 +1,7 @@
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { RedisConnection } from '../redis.ts';
-import { ConcurApi } from './api.ts';
+import { ConcurApi, type CallGate } from './api.ts';
 import { TokenProvider } from './auth.ts';
 import { ConcurHttp, type ConcurHttpOptions, type HttpTransport } from './http.ts';
 import { IdentityApi } from './identity.ts';
@@ -25,6 +25,8 @@ export interface ConcurClientOptions {
   transport?: HttpTransport;
   /** Replaces the Redis/memory token store (tests). */
   tokenStore?: TokenStore;
+  /** Shared rate limits per API family, acquired before every request (token calls are not limited). */
+  gates?: { identity?: CallGate; ups?: CallGate };
   /** Refresh this long before expiry. Default 300 000. */
   refreshMarginMs?: number;
   /** Token refresh lock time-to-live. Default: twice the timeout, at least 10 s. */
@@ -73,12 +75,13 @@ export function createConcurClient(options: ConcurClientOptions): ConcurClient {
     ...(options.refreshMarginMs === undefined ? {} : { refreshMarginMs: options.refreshMarginMs }),
     lockTtlMs: options.tokenLockTtlMs ?? Math.max(10_000, timeout * 2),
   });
-  const api = new ConcurApi(http, auth, log);
+  const identityApi = new ConcurApi(http, auth, log, options.gates?.identity);
+  const upsApi = new ConcurApi(http, auth, log, options.gates?.ups);
   let closing: Promise<void> | undefined;
   return {
-    identity: new IdentityApi(api),
-    ups: new UpsApi(api),
-    status: new StatusApi(api),
+    identity: new IdentityApi(identityApi),
+    ups: new UpsApi(upsApi),
+    status: new StatusApi(upsApi),
     auth,
     close: () => (closing ??= http.close()),
   };
