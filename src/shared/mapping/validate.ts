@@ -1,0 +1,192 @@
+import { COUNTRY_CODES, CURRENCY_CODES } from './codes.ts';
+
+/*
+ * Field rules from Concur's documentation (reference/concur-api.md §2.2, §3.7, §3.8). Each check
+ * returns the reason a value is wrong, or undefined. Reasons never quote names or emails (they
+ * end up in reports and may reach logs); short codes and dates are quoted to help the fix.
+ *
+ * Lengths count UTF-16 code units (JavaScript `length`), after NFC normalization. Concur stores
+ * these in Java strings / nvarchar columns, which count the same way, so a value that passes here
+ * is never too long there; an emoji counts 2, a combining mark 1.
+ */
+
+/** Maximum lengths. Marked (guess) where the reference gives none and we chose a cap. */
+export const LIMITS = {
+  userName: 128, // (guess) User v1 LoginID limit
+  givenName: 32,
+  familyName: 32,
+  middleName: 60,
+  email: 255,
+  employeeNumber: 48,
+  externalId: 255, // (guess)
+  title: 255,
+  timezone: 64, // (guess)
+  costCenter: 25,
+  department: 255, // (guess) undocumented
+  division: 48,
+  ledgerCode: 20,
+  cashAdvanceAccountCode: 20,
+  stateProvince: 2,
+  customData: 48, // (guess) User v1 Custom/OrgUnit field size
+  ruleClassName: 255, // (guess)
+  roleName: 64, // (guess)
+} as const;
+
+export const DATE_MIN = '1900-01-01';
+export const DATE_MAX = '2079-06-06';
+
+// C0/C1 controls (tab, CR and LF included: none belongs in a profile field).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// Lone surrogates: a well-formed pair is one code point under /u, so \p{Cs} only sees halves.
+const LONE_SURROGATE = /\p{Cs}/u;
+// Bidi overrides let a name display differently from what it is (spoofing); no real name needs them.
+const BIDI_OVERRIDE = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** Generic text rules: no controls, no broken Unicode, no bidi overrides, at most `max` units. */
+export function textProblem(value: string, max: number): string | undefined {
+  if (CONTROL.test(value)) return 'contains a control character (tab, line break or other)';
+  if (LONE_SURROGATE.test(value)) return 'contains a broken Unicode character (lone surrogate)';
+  if (BIDI_OVERRIDE.test(value)) return 'contains a bidirectional override character';
+  if (value.length > max) return `is ${value.length} characters long; the limit is ${max}`;
+  return undefined;
+}
+
+const FORMULA_START = /^[=+\-@]/;
+
+/**
+ * Name-like fields (names, title, department, division) must not start with `= + - @`: a
+ * spreadsheet opening a Concur export would run such a cell as a formula. We reject rather than
+ * strip, so the HR source gets fixed and the Concur value matches it exactly.
+ */
+export function formulaProblem(value: string): string | undefined {
+  return FORMULA_START.test(value)
+    ? `starts with '${value[0]}', which spreadsheets run as a formula (formula injection); remove the leading character`
+    : undefined;
+}
+
+// Concur's documented forbidden userName characters, plus the pipe.
+const USERNAME_FORBIDDEN = /[%[\]#!*&()~'{^}\\/?><,;:"+=|]/;
+
+export function userNameProblem(value: string): string | undefined {
+  const generic = textProblem(value, LIMITS.userName);
+  if (generic) return generic;
+  const bad = USERNAME_FORBIDDEN.exec(value);
+  if (bad) return `contains '${bad[0]}', which Concur does not allow in a userName`;
+  if (/\s/.test(value)) return 'contains whitespace';
+  const at = value.indexOf('@');
+  if (at <= 0 || at !== value.lastIndexOf('@') || at === value.length - 1) {
+    return 'must have the form user@domain (exactly one @ with text on both sides)';
+  }
+  return undefined;
+}
+
+// WHATWG's e-mail rule (what browsers accept), plus a dot in the domain. ASCII only.
+const EMAIL =
+  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$/;
+
+export function emailProblem(value: string): string | undefined {
+  if (value.length > LIMITS.email) return `is ${value.length} characters long; the limit is ${LIMITS.email}`;
+  if (!EMAIL.test(value)) return 'is not an email address of the form name@example.com (ASCII only)';
+  const local = value.slice(0, value.indexOf('@'));
+  if (local.length > 64) return 'has a part before @ longer than 64 characters';
+  return undefined;
+}
+
+const TRUE_WORDS = new Set(['true', 't', 'yes', 'y', '1']);
+const FALSE_WORDS = new Set(['false', 'f', 'no', 'n', '0']);
+
+/** `true/false/yes/no/y/n/t/f/1/0`, any case. Undefined when the word is none of these. */
+export function parseBooleanWord(value: string): boolean | undefined {
+  const v = value.trim().toLowerCase();
+  if (TRUE_WORDS.has(v)) return true;
+  if (FALSE_WORDS.has(v)) return false;
+  return undefined;
+}
+
+/** True when y-m-d is a real calendar day. */
+export function isCalendarDate(y: number, m: number, d: number): boolean {
+  if (m < 1 || m > 12 || d < 1) return false;
+  const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return d <= (days[m - 1] ?? 0);
+}
+
+/** `YYYY-MM-DD`, a real day, within Concur's 1900-01-01..2079-06-06. */
+export function dateProblem(value: string): string | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return `'${clip(value)}' is not a date in the form YYYY-MM-DD`;
+  if (!isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]))) return `'${value}' is not a real calendar date`;
+  if (value < DATE_MIN || value > DATE_MAX) return `'${value}' is outside Concur's range ${DATE_MIN}..${DATE_MAX}`;
+  return undefined;
+}
+
+export function currencyProblem(value: string): string | undefined {
+  if (!/^[A-Z]{3}$/.test(value)) return `'${clip(value)}' is not a 3-letter ISO 4217 currency code`;
+  if (!CURRENCY_CODES.has(value)) return `'${value}' is not a current ISO 4217 currency code`;
+  return undefined;
+}
+
+export function countryProblem(value: string): string | undefined {
+  if (!/^[A-Z]{2}$/.test(value)) return `'${clip(value)}' is not a 2-letter ISO 3166 country code`;
+  if (!COUNTRY_CODES.has(value)) return `'${value}' is not an assigned ISO 3166-1 alpha-2 country code`;
+  return undefined;
+}
+
+/**
+ * Locale / language tags like `en-US`: `en_us` and `EN-us` are accepted and rewritten to `en-US`.
+ * Returns the canonical tag or a reason.
+ */
+export function canonicalLocale(value: string): { value: string } | { reason: string } {
+  const m = /^([a-zA-Z]{2})[-_]([a-zA-Z]{2})$/.exec(value);
+  if (!m) return { reason: `'${clip(value)}' is not a locale of the form en-US` };
+  return { value: `${m[1]!.toLowerCase()}-${m[2]!.toUpperCase()}` };
+}
+
+/** An IANA (Olson) zone such as `America/New_York`; returned with the canonical letter case. */
+export function canonicalTimezone(value: string): { value: string } | { reason: string } {
+  const generic = textProblem(value, LIMITS.timezone);
+  if (generic) return { reason: generic };
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) {
+    return { reason: `'${clip(value)}' is not an IANA time zone name such as America/New_York` };
+  }
+  try {
+    const resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
+    // Keep aliases as written (Asia/Calcutta stays), only fix the letter case.
+    return { value: resolved.toLowerCase() === value.toLowerCase() ? resolved : value };
+  } catch {
+    return { reason: `'${clip(value)}' is not a known IANA time zone` };
+  }
+}
+
+/**
+ * stateProvince: Concur stores the 2-character subdivision code (`WA`). A full ISO 3166-2 code
+ * (`US-WA`) is accepted and shortened. Returns the code or a reason.
+ */
+export function canonicalStateProvince(value: string): { value: string } | { reason: string } {
+  const upper = value.toUpperCase();
+  const full = /^[A-Z]{2}-([A-Z0-9]{1,3})$/.exec(upper);
+  const code = full ? full[1]! : upper;
+  if (!/^[A-Z0-9]{1,2}$/.test(code)) {
+    return { reason: `'${clip(value)}' is not a subdivision code of at most ${LIMITS.stateProvince} letters or digits` };
+  }
+  return { value: code };
+}
+
+/** Role codes such as EXP_USER: upper-case letters, digits and underscores. */
+export function roleProblem(value: string): string | undefined {
+  if (!/^[A-Z0-9_]+$/.test(value)) return `'${clip(value)}' is not a role code (letters, digits and _ only, e.g. EXP_APPROVER)`;
+  if (value.length > LIMITS.roleName) return `role code is longer than ${LIMITS.roleName} characters`;
+  return undefined;
+}
+
+/** Travel group ids and rule class ids: positive 32-bit integers. */
+export function positiveIntProblem(value: string): string | undefined {
+  if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > 2_147_483_647) {
+    return `'${clip(value)}' is not a positive integer id`;
+  }
+  return undefined;
+}
+
+function clip(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 37)}...` : value;
+}
