@@ -29,11 +29,16 @@ export const envSchema = z.object({
   CONCUR_CLIENT_ID: z.string().min(1).default(SIM_DEFAULTS.clientId),
   CONCUR_CLIENT_SECRET: z.string().min(1).default(SIM_DEFAULTS.clientSecret),
   CONCUR_COMPANY_ID: z.string().min(1).default(SIM_DEFAULTS.companyId),
-  CONCUR_REQUEST_TOKEN: optionalString,
+  CONCUR_REQUEST_TOKEN: optionalString.default(SIM_DEFAULTS.requestToken),
   CONCUR_REFRESH_TOKEN: optionalString,
   CONCUR_TIMEOUT_MS: intFrom(30_000, 1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_DEADLINE_MS: intFrom(30_000, 1),
+
+  // --- identity stage ---
+  IDENTITY_MAX_RPS: numFrom(25),
+  IDENTITY_CONCURRENCY: intFrom(8, 1),
+  IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
 
   // --- simulator ---
   SIM_PORT: intFrom(SIM_DEFAULTS.port, 0),
@@ -52,6 +57,35 @@ export const envSchema = z.object({
   SIM_EXTENSION_DELAY_MS: intFrom(200),
   SIM_TOKEN_LIFETIME_S: intFrom(3600, 1),
   SIM_SEED: intFrom(1),
+
+  // --- extension and status stages ---
+  EXTENSION_LINGER_MS: intFrom(2_000),
+  EXTENSION_BATCH_MAX_OPS: intFrom(100, 1).pipe(z.number().max(100)),
+  EXTENSION_BATCH_MAX_BYTES: intFrom(400 * 1024, 1024).pipe(z.number().max(400 * 1024)),
+  EXTENSION_CONCURRENCY: intFrom(4, 1),
+  EXTENSION_MAX_RETRIES: intFrom(5),
+  EXTENSION_SWEEP_AFTER_MS: intFrom(120_000, 1),
+  UPS_MAX_RPS: numFrom(10),
+  STATUS_FIRST_DELAY_MS: intFrom(5_000),
+  STATUS_MAX_DELAY_MS: intFrom(300_000, 1),
+  STATUS_DEADLINE_MS: intFrom(3 * 3600 * 1000, 1),
+  STATUS_CONCURRENCY: intFrom(8, 1),
+  WEBHOOK_PUBLIC_KEY: optionalString,
+  WEBHOOK_PUBLIC_KEY_FILE: optionalString,
+  WEBHOOK_EVENT_TTL_MS: intFrom(4 * 24 * 3600 * 1000, 1),
+
+  // --- server, metrics, watch folder ---
+  PORT: intFrom(3000, 0),
+  SERVER_HOST: z.string().default('127.0.0.1'),
+  DASHBOARD_USER: optionalString,
+  DASHBOARD_PASSWORD: optionalString,
+  DASHBOARD_TOKEN: optionalString,
+  DASHBOARD_INSECURE: z.stringbool().default(false),
+  DASHBOARD_READ_ONLY: z.stringbool().default(false),
+  METRICS_TOKEN: optionalString,
+  METRICS_FLUSH_MS: intFrom(5_000, 100),
+  UPLOAD_MAX_BYTES: intFrom(100 * 1024 * 1024, 1),
+  WATCH_POLL_MS: intFrom(1_000, 50),
 });
 
 export type Config = z.output<typeof envSchema>;

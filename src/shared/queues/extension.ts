@@ -9,7 +9,8 @@ export const EXTENSION_QUEUE = 'extension';
  * time) cuts them into batches of up to 100 operations, each a `batch` job posting one Bulk.
  */
 export const extensionJobSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('flush') }),
+  /** `fullOnly`: the list reached a full batch; cut only full batches, leave the rest to linger. */
+  z.object({ kind: z.literal('flush'), fullOnly: z.boolean().optional() }),
   z.object({ kind: z.literal('batch'), batchId: z.string().min(1) }),
 ]);
 
@@ -25,7 +26,11 @@ export function batchJobId(batchId: string): string {
   return jobId('batch', batchId);
 }
 
-/** One flush per linger window: concurrent producers of ready rows share it. */
-export function flushJobId(windowStart: number): string {
-  return jobId('flush', windowStart);
+/**
+ * One flush per generation: every `ready()` between two flushes asks for the same job (BullMQ
+ * ignores the duplicates); a flush bumps the generation before it cuts the list, so rows added
+ * after the cut ask for the next one. `now` names the early flush of a full list.
+ */
+export function flushJobId(generation: number, now = false): string {
+  return now ? jobId('flush', generation, 'now') : jobId('flush', generation);
 }

@@ -27,6 +27,10 @@ export const identityJobOptions: DefaultJobOptions = {
   backoff: { type: 'exponential', delay: 1_000 },
 };
 
-export function identityJobId(dropId: string, firstRow: number, released = false): string {
-  return released ? jobId(dropId, 'r', firstRow) : jobId(dropId, firstRow);
+/**
+ * Ingest chunks get a deterministic id (a resumed ingest enqueues nothing twice). Released rows
+ * get a unique one: a row may be released again while an earlier release job is still active.
+ */
+export function identityJobId(dropId: string, firstRow: number, releaseNonce?: string): string {
+  return releaseNonce === undefined ? jobId(dropId, firstRow) : jobId(dropId, 'r', firstRow, releaseNonce);
 }

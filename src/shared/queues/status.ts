@@ -12,6 +12,8 @@ export const statusJobSchema = z.object({
   submittedAt: z.number().int(),
   /** Number of status checks made so far. */
   checks: z.number().int().min(0).default(0),
+  /** Set on the one-off check a `provisionCompleted` event asks for; it never re-enqueues itself. */
+  trigger: z.literal('event').optional(),
 });
 
 export type StatusJob = z.infer<typeof statusJobSchema>;
@@ -22,6 +24,7 @@ export const statusJobOptions: DefaultJobOptions = {
   backoff: { type: 'exponential', delay: 2_000 },
 };
 
-export function statusJobId(provisionId: string, checks: number): string {
+/** A new id per check (`checks`), or the one-off check an event asks for (`'event'`). */
+export function statusJobId(provisionId: string, checks: number | 'event'): string {
   return jobId('st', provisionId, checks);
 }

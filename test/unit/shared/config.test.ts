@@ -9,7 +9,8 @@ describe('loadConfig', () => {
     expect(config.QUEUE_PREFIX).toBe('{prov}');
     expect(config.CONCUR_BASE_URL).toBe(`http://127.0.0.1:${SIM_DEFAULTS.port}`);
     expect(config.CONCUR_CLIENT_ID).toBe(SIM_DEFAULTS.clientId);
-    expect(config.CONCUR_REQUEST_TOKEN).toBeUndefined();
+    expect(config.CONCUR_REQUEST_TOKEN).toBe(SIM_DEFAULTS.requestToken);
+    expect(config.CONCUR_REFRESH_TOKEN).toBeUndefined();
     expect(config.SIM_TOKEN_LIFETIME_S).toBe(3600);
   });
 

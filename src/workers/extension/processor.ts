@@ -1,0 +1,286 @@
+import type { Job, Queue } from 'bullmq';
+import type { Logger } from '../../shared/logger.ts';
+import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
+import { ProvError, isProvError } from '../../shared/errors.ts';
+import { concurErrorKind } from '../../shared/concur/errors.ts';
+import { BulkBuilder, bulkPatch, splitBulk, type BulkOperation, type UpsApi } from '../../shared/concur/ups.ts';
+import { PATCH_OP_URN } from '../../shared/concur/schemas.ts';
+import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
+import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
+import { toExtensionPayload } from '../../shared/mapping/to-scim.ts';
+import type { NormalizedRow } from '../../shared/mapping/types.ts';
+import { batchJobId, extensionJobSchema, flushJobId, type ExtensionJob } from '../../shared/queues/extension.ts';
+import { enqueueFirstCheck } from '../status/schedule.ts';
+import { bulkIdOf, entryOf, parseEntry } from './keys.ts';
+import { groupByDrop, type ExtensionStore } from './store.ts';
+
+export interface ExtensionProcessorOptions {
+  /** Operations per Bulk (EXTENSION_BATCH_MAX_OPS). */
+  maxOps: number;
+  /** Bytes per Bulk (EXTENSION_BATCH_MAX_BYTES). */
+  maxBytes: number;
+  /** Retries after 5xx / timeouts before the rows fail (EXTENSION_MAX_RETRIES). */
+  maxRetries: number;
+  /** First retry wait; doubles with full jitter up to `retryMaxMs`. Default 1000. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** 429s waited out per Bulk before the job gives up and BullMQ retries it. Default 100. */
+  maxRateLimitWaits?: number;
+  /** Unsent batches older than this are re-enqueued (EXTENSION_SWEEP_AFTER_MS). */
+  sweepAfterMs: number;
+  /** STATUS_FIRST_DELAY_MS. */
+  statusFirstDelayMs: number;
+  /** Batches one flush cuts at most (bounds the Lua script's time). Default 50. */
+  maxBatchesPerFlush?: number;
+}
+
+export interface ExtensionProcessorDeps {
+  store: ExtensionStore;
+  ledger: Ledger;
+  ups: Pick<UpsApi, 'submitBulk'>;
+  limiter: Pick<SharedRateLimiter, 'acquire' | 'block'>;
+  extensionQueue: Pick<Queue, 'add' | 'addBulk'>;
+  statusQueue: Pick<Queue, 'add'>;
+  log: Logger;
+  options: ExtensionProcessorOptions;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+export type ExtensionResult =
+  | { kind: 'flush'; batches: number; remaining: number; swept: number }
+  | { kind: 'batch'; batchId: string; rows: number; provisions: string[]; failed: number };
+
+type SubmitOutcome = { ok: true; provisionId: string } | { ok: false; rejected: boolean; error: ProvError };
+
+interface PreparedOp {
+  entry: string;
+  op: BulkOperation;
+}
+
+/** The ledger's summary of a failure: code and one line, with Concur's messages kept. */
+function failurePatch(err: ProvError): RowOutcome {
+  const messages = err.details.messages;
+  return {
+    code: err.code,
+    error: err.message,
+    ...(Array.isArray(messages) && messages.length > 0 ? { extensions: [{ name: 'request', code: String(err.statusCode ?? ''), messages }] } : {}),
+  };
+}
+
+/**
+ * The extension stage: `flush` jobs cut the ready list into batches; `batch` jobs PATCH each row's
+ * extensions through UPS Bulk, record the provision id on every row in one step, and enqueue the
+ * status check. Crash-safe by construction: rows are owned by their batch until they have a provision
+ * id, a retried batch re-sends only rows without one (a repeated PATCH is harmless), and unsent
+ * batches are swept back into the queue.
+ */
+export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
+  const { store, ledger, ups, limiter, log, options } = deps;
+  const now = deps.now ?? Date.now;
+  const wait = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
+  const retryBase = options.retryBaseMs ?? 1_000;
+  const retryMax = options.retryMaxMs ?? 30_000;
+  const maxRateLimitWaits = options.maxRateLimitWaits ?? 100;
+  const maxBatchesPerFlush = options.maxBatchesPerFlush ?? 50;
+
+  async function enqueueBatches(batchIds: string[]): Promise<void> {
+    if (batchIds.length === 0) return;
+    await deps.extensionQueue.addBulk(
+      batchIds.map((batchId) => ({ name: 'batch', data: { kind: 'batch', batchId } satisfies ExtensionJob, opts: { jobId: batchJobId(batchId) } })),
+    );
+  }
+
+  async function sweep(): Promise<number> {
+    const stale = await store.staleBatches(now() - options.sweepAfterMs);
+    await enqueueBatches(stale);
+    if (stale.length > 0) log.warn({ batches: stale.length }, 're-enqueued unsent extension batches');
+    return stale.length;
+  }
+
+  async function flush(fullOnly: boolean): Promise<ExtensionResult> {
+    const swept = await sweep();
+    const cut = await store.cut({ maxOps: options.maxOps, maxBatches: maxBatchesPerFlush, fullOnly, now: now() });
+    for (const b of cut.batches) await store.markBatched(b.batchId, b.entries);
+    await enqueueBatches(cut.batches.map((b) => b.batchId));
+    // Bounded cut: what is left needs a flush of the new generation, now.
+    if (cut.batches.length === maxBatchesPerFlush && cut.remaining > 0 && (!fullOnly || cut.remaining >= options.maxOps)) {
+      await deps.extensionQueue.add('flush', { kind: 'flush', ...(fullOnly ? { fullOnly } : {}) } satisfies ExtensionJob, {
+        jobId: flushJobId(cut.generation, fullOnly),
+      });
+    }
+    return { kind: 'flush', batches: cut.batches.length, remaining: cut.remaining, swept };
+  }
+
+  function backoff(attempt: number): number {
+    return Math.round(random() * Math.min(retryMax, retryBase * 2 ** attempt));
+  }
+
+  /** One Bulk POST with 429 / 5xx handling. Whole-request rejections come back as `rejected`. */
+  async function submit(ops: BulkOperation[], signal?: AbortSignal): Promise<SubmitOutcome> {
+    let retries = 0;
+    let rateLimited = 0;
+    for (;;) {
+      await limiter.acquire(signal);
+      try {
+        const res = await ups.submitBulk(ops, signal ? { signal } : {});
+        return { ok: true, provisionId: res.provisionId };
+      } catch (err) {
+        if (!isProvError(err)) throw err;
+        const kind = concurErrorKind(err);
+        if (kind === 'rate_limited') {
+          rateLimited += 1;
+          if (rateLimited > maxRateLimitWaits) throw err;
+          const ms = Number(err.details.retryAfterMs ?? 0) || backoff(Math.min(rateLimited, 5)) + 500;
+          await limiter.block(ms);
+          continue;
+        }
+        if (kind === 'retryable' || kind === 'response' || (kind === undefined && err.retryable)) {
+          if (retries >= options.maxRetries) return { ok: false, rejected: false, error: err };
+          await wait(backoff(retries), signal);
+          retries += 1;
+          continue;
+        }
+        if (kind === 'invalid' || kind === 'not_found' || kind === 'conflict') return { ok: false, rejected: true, error: err };
+        // auth and anything unknown: the job fails and BullMQ retries it later.
+        throw err;
+      }
+    }
+  }
+
+  async function failEntries(entries: readonly string[], patch: RowOutcome): Promise<number> {
+    const results = await Promise.all(
+      entries.map((e) => {
+        const { dropId, row } = parseEntry(e);
+        return ledger.transition(dropId, row, 'extension_failed', { from: ['extension_batched'], patch });
+      }),
+    );
+    return results.filter((r) => r.result === 'ok').length;
+  }
+
+  /** Sends one chunk; a whole-request rejection splits it in halves down to single rows. */
+  async function sendChunk(batchId: string, chunk: PreparedOp[], provisions: string[], signal?: AbortSignal): Promise<number> {
+    const outcome = await submit(
+      chunk.map((p) => p.op),
+      signal,
+    );
+    const entries = chunk.map((p) => p.entry);
+    if (outcome.ok) {
+      const submittedAt = now();
+      await store.recordProvision({ provisionId: outcome.provisionId, batchId, entries, submittedAt });
+      await enqueueFirstCheck(deps.statusQueue, store, { provisionId: outcome.provisionId, batchId, submittedAt }, options.statusFirstDelayMs);
+      provisions.push(outcome.provisionId);
+      return 0;
+    }
+    if (outcome.rejected && chunk.length > 1) {
+      const half = Math.ceil(chunk.length / 2);
+      log.warn({ batchId, ops: chunk.length, statusCode: outcome.error.statusCode }, 'bulk rejected as a whole, splitting it');
+      return (await sendChunk(batchId, chunk.slice(0, half), provisions, signal)) + (await sendChunk(batchId, chunk.slice(half), provisions, signal));
+    }
+    log.warn({ batchId, rows: entries.length, code: outcome.error.code, statusCode: outcome.error.statusCode }, 'extension rows failed at submission');
+    return failEntries(entries, failurePatch(outcome.error));
+  }
+
+  /** Builds one PATCH per owned row; rows that cannot be sent end here. */
+  async function prepare(owned: string[]): Promise<{ ops: PreparedOp[]; failed: number; done: number }> {
+    const ops: PreparedOp[] = [];
+    let failed = 0;
+    let done = 0;
+    const sizer = new BulkBuilder({ maxOperations: options.maxOps, maxBytes: options.maxBytes });
+    for (const [dropId, rows] of groupByDrop(owned)) {
+      for (const r of await ledger.getRows<NormalizedRow>(dropId, rows)) {
+        const entry = entryOf(dropId, r.row);
+        const uuid = r.outcome.uuid;
+        if (r.data === undefined || typeof uuid !== 'string') {
+          failed += await failEntries([entry], { code: 'PROV_ERR_INTERNAL', error: 'Row has no stored record or no Concur uuid; cannot send its extensions' });
+          continue;
+        }
+        const payload = toExtensionPayload(r.data);
+        if (payload === undefined) {
+          // Nothing to send: identity was all this row needed.
+          const t = await ledger.transition(dropId, r.row, 'done', { from: ['extension_batched'] });
+          if (t.result === 'ok') done += 1;
+          continue;
+        }
+        const op = bulkPatch(uuid, { schemas: [PATCH_OP_URN], Operations: [{ op: 'add', value: payload }] }, bulkIdOf(dropId, r.row));
+        if (BulkBuilder.operationBytes(op) + 200 > sizer.maxBytes) {
+          failed += await failEntries([entry], { code: 'PROV_ERR_INPUT', error: `The row's extensions are larger than one Bulk request may carry (${sizer.maxBytes} bytes)` });
+          continue;
+        }
+        ops.push({ entry, op });
+      }
+    }
+    return { ops, failed, done };
+  }
+
+  async function sendBatch(batchId: string, job: Job | undefined, signal?: AbortSignal): Promise<ExtensionResult> {
+    const batch = await store.getBatch(batchId);
+    if (!batch) return { kind: 'batch', batchId, rows: 0, provisions: [], failed: 0 };
+    const owned = await store.markBatched(batchId, batch.entries);
+    // A retry after a crash: provisions already recorded must have their status check.
+    for (const pid of batch.provisions) {
+      const p = await store.getProvision(pid);
+      if (p && (await store.statusJobOf(pid)) === undefined) {
+        await enqueueFirstCheck(deps.statusQueue, store, { provisionId: pid, batchId, submittedAt: p.submittedAt }, options.statusFirstDelayMs);
+      }
+    }
+    const provisions: string[] = [];
+    let failed = 0;
+    try {
+      const prepared = await prepare(owned);
+      failed += prepared.failed;
+      const byEntry = new Map(prepared.ops.map((p) => [p.op, p]));
+      const chunks = splitBulk(
+        prepared.ops.map((p) => p.op),
+        { maxOperations: options.maxOps, maxBytes: options.maxBytes },
+      );
+      for (const chunk of chunks) {
+        failed += await sendChunk(
+          batchId,
+          chunk.map((op) => byEntry.get(op)!),
+          provisions,
+          signal,
+        );
+      }
+    } catch (err) {
+      // On the job's last attempt the rows end with the error instead of waiting forever.
+      const last = job !== undefined && job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (!last) throw err;
+      const error = isProvError(err) ? err : new ProvError('PROV_ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+      const left = await store.markBatched(batchId, batch.entries);
+      failed += await failEntries(left, failurePatch(error));
+      log.error({ err: error.toJSON(), batchId }, 'extension batch gave up');
+    }
+    await store.finishBatch(batchId);
+    return { kind: 'batch', batchId, rows: owned.length, provisions, failed };
+  }
+
+  return async function processExtensionJob(job: Job, _token?: string, signal?: AbortSignal): Promise<ExtensionResult> {
+    const parsed = extensionJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new ProvError('PROV_ERR_INTERNAL', `Bad extension job data: ${parsed.error.message}`);
+    const data = parsed.data;
+    if (data.kind === 'flush') return flush(data.fullOnly === true);
+    return sendBatch(data.batchId, job, signal);
+  };
+}
+
+/**
+ * Worker start (and a periodic timer): re-enqueue every unsent batch (job ids dedupe against jobs
+ * that still exist) and flush whatever waits in the ready list. Recovers from a crash between
+ * cutting a batch and enqueuing it, or between `ready()`'s push and its flush job.
+ */
+export async function recoverExtensionStage(deps: Pick<ExtensionProcessorDeps, 'store' | 'extensionQueue'>, before = Number.POSITIVE_INFINITY): Promise<number> {
+  const unsent = await deps.store.staleBatches(before);
+  if (unsent.length > 0) {
+    await deps.extensionQueue.addBulk(
+      unsent.map((batchId) => ({ name: 'batch', data: { kind: 'batch', batchId } satisfies ExtensionJob, opts: { jobId: batchJobId(batchId) } })),
+    );
+  }
+  if ((await deps.store.readyLength()) > 0) {
+    const generation = await deps.store.generation();
+    await deps.extensionQueue.add('flush', { kind: 'flush' } satisfies ExtensionJob, { jobId: flushJobId(generation) });
+  }
+  return unsent.length;
+}

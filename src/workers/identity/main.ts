@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import { createConcurClient } from '../../shared/concur/index.ts';
+import { IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../../shared/queues/identity.ts';
+import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
+import { DEFAULT_RETRY } from '../concur-retry.ts';
+import { createExtensionHandoff } from '../extension/handoff.ts';
+import { createRuntime } from '../runtime.ts';
+import { startWorker } from '../start-worker.ts';
+import { createIdentityProcessor } from './processor.ts';
+
+export interface IdentityWorkerOptions {
+  concurrency?: number;
+  env?: Record<string, string | undefined>;
+}
+
+/** `provision worker identity`: the identity stage, limited by the shared IDENTITY_MAX_RPS. */
+export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Promise<void> {
+  const rt = createRuntime('identity-worker', 'worker', options.env);
+  const { config, redis, queues, log } = rt;
+  const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, { rps: config.IDENTITY_MAX_RPS });
+  const concur = createConcurClient({ config, redis, log, gates: { identity: limiter } });
+  rt.shutdown.register('concur client', () => concur.close());
+  const handoff = createExtensionHandoff({ redis, queues, prefix: config.QUEUE_PREFIX, lingerMs: config.EXTENSION_LINGER_MS, maxOps: config.EXTENSION_BATCH_MAX_OPS, log });
+  const processor = createIdentityProcessor({
+    ledger: rt.ledger,
+    identity: concur.identity,
+    block: (ms) => limiter.block(ms),
+    companyId: config.CONCUR_COMPANY_ID,
+    handoff,
+    requeue: async (dropId, rows) => {
+      const nonce = randomBytes(4).toString('hex');
+      await queues.identity.add(IDENTITY_QUEUE, { dropId, rows, released: true } satisfies IdentityJob, { jobId: identityJobId(dropId, rows[0]!, nonce) });
+    },
+    retry: { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS },
+    log,
+  });
+  startWorker(rt, IDENTITY_QUEUE, processor, { concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY });
+  rt.shutdown.installSignalHandlers();
+}

@@ -1,0 +1,238 @@
+import type { Job } from 'bullmq';
+import { ENTERPRISE_URN, concurErrorKind, patch, type ConcurUser, type IdentityApi } from '../../shared/concur/index.ts';
+import { isProvError } from '../../shared/errors.ts';
+import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { RowState } from '../../shared/ledger/states.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { identityDiff, hasExtensionData, toCreateBody, toPatchOperations } from '../../shared/mapping/to-scim.ts';
+import type { NormalizedRow } from '../../shared/mapping/types.ts';
+import { identityJobSchema } from '../../shared/queues/identity.ts';
+import { withConcurRetries, type RetryPolicy } from '../concur-retry.ts';
+import { lookupPeople, type LookupResult } from './lookup.ts';
+
+export interface IdentityProcessorDeps {
+  ledger: Ledger;
+  identity: Pick<IdentityApi, 'create' | 'patch' | 'searchPages'>;
+  /** Blocks the shared identity limiter for Retry-After (every process pauses). */
+  block(ms: number): Promise<number>;
+  companyId: string;
+  /** Hands rows whose identity is in place (and whose references exist) to the extension stage. */
+  handoff: { ready(dropId: string, rows: number[]): Promise<void> };
+  /** Re-enqueues rows released from waiting (their manager or approver now exists or ended). */
+  requeue(dropId: string, rows: number[]): Promise<void>;
+  retry: RetryPolicy;
+  log: Logger;
+  random?: () => number;
+}
+
+export interface IdentityJobResult {
+  processed: number;
+  skipped: number;
+}
+
+type LedgerRow = { row: number; state: RowState; data: NormalizedRow | undefined; outcome: RowOutcome };
+
+/**
+ * The identity stage for one chunk of rows: one batched look-up, then per row create, PATCH only
+ * what changed, deactivate, or nothing. Every step is safe to repeat: a retried job finds the
+ * users it already created and rows that are already further along are left alone.
+ */
+export function createIdentityProcessor(deps: IdentityProcessorDeps) {
+  return async function processIdentityJob(job: Pick<Job, 'data' | 'id' | 'attemptsMade'>, _token?: string, signal?: AbortSignal): Promise<IdentityJobResult> {
+    const { dropId, rows } = identityJobSchema.parse(job.data);
+    const log = deps.log.child({ queue: 'identity', jobId: job.id, dropId, attempt: job.attemptsMade });
+    const loaded = (await deps.ledger.getRows<NormalizedRow>(dropId, rows)) as LedgerRow[];
+    const work = loaded.filter((r) => r.state === 'pending' || r.state === 'manager_wait' || r.state === 'identity_done');
+    if (work.length === 0) return { processed: 0, skipped: loaded.length };
+
+    const call = <T>(fn: () => Promise<T>): Promise<T> => withConcurRetries(fn, deps.retry, { block: deps.block, log, ...(deps.random ? { random: deps.random } : {}) }, signal);
+    const needsLookup = work.filter((r) => r.state === 'pending' && r.data);
+    let people: LookupResult;
+    try {
+      people = await lookupPeople(call, deps.identity, needsLookup.map((r) => r.data!), signal);
+    } catch (err) {
+      if (!isConcurRowFailure(err)) throw err;
+      // The look-up itself failed for good (e.g. 400 on the filter): every row of the chunk fails.
+      for (const r of needsLookup) await fail(dropId, r.row, err);
+      people = { byUserName: new Map(), byEmployeeNumber: new Map() };
+    }
+
+    const released: number[] = [];
+    const ready: number[] = [];
+    for (const r of work) {
+      signal?.throwIfAborted();
+      if (!r.data) {
+        await fail(dropId, r.row, new Error('the row has no stored record'));
+        continue;
+      }
+      try {
+        const outcome = await processRow(dropId, r, people, call);
+        released.push(...outcome.released);
+        if (outcome.ready) ready.push(r.row);
+      } catch (err) {
+        if (!isConcurRowFailure(err)) throw err;
+        const t = await fail(dropId, r.row, err);
+        released.push(...t);
+      }
+    }
+    if (ready.length > 0) await deps.handoff.ready(dropId, ready);
+    if (released.length > 0) await deps.requeue(dropId, [...new Set(released)]);
+    return { processed: work.length, skipped: loaded.length - work.length };
+  };
+
+  async function processRow(
+    dropId: string,
+    r: LedgerRow,
+    people: LookupResult,
+    call: <T>(fn: () => Promise<T>) => Promise<T>,
+  ): Promise<{ released: number[]; ready: boolean }> {
+    const row = r.data!;
+    const released: number[] = [];
+    let uuid = r.outcome.uuid;
+    let state: RowState = r.state;
+    let action = r.outcome.action;
+    const warnings = [...(r.outcome.warnings ?? [])];
+
+    if (state === 'pending') {
+      const manager = row.managerEmployeeNumber ? await resolveReference(dropId, r.row, row.managerEmployeeNumber, people) : { kind: 'none' as const };
+      if (manager.kind === 'missing') warnings.push(`manager ${row.managerEmployeeNumber} not found in Concur or this drop; created without a manager`);
+      const managerUuid = manager.kind === 'found' ? manager.uuid : undefined;
+      const written = await writeIdentity(row, people, managerUuid, call);
+      if (written.kind === 'skip') {
+        const t = await deps.ledger.transition(dropId, r.row, 'unchanged', { from: ['pending'], patch: { action: 'none', warnings: [...warnings, written.reason] } });
+        return { released: t.releasedWaiters, ready: false };
+      }
+      uuid = written.uuid;
+      action = written.action;
+      if (manager.kind === 'waiting') {
+        // Written without the manager; the link follows once the manager exists.
+        const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: ['pending'], patch: { uuid, action, warnings } });
+        released.push(...t.releasedWaiters);
+        if (t.result !== 'ok') return { released, ready: false };
+        // The manager may have finished between our look-up and the wait registration.
+        return { released: [...released, ...(await recheckWait(dropId, r.row, row.managerEmployeeNumber!))], ready: false };
+      }
+      state = 'pending';
+    }
+
+    if (state === 'manager_wait') {
+      const manager = await resolveReference(dropId, r.row, row.managerEmployeeNumber!, people);
+      if (manager.kind === 'waiting') return { released, ready: false };
+      if (manager.kind === 'found' && uuid) {
+        await call(() => deps.identity.patch(uuid!, patch().replace(`${ENTERPRISE_URN}:manager.value`, manager.uuid)));
+        if (action === 'unchanged') action = 'update';
+      } else {
+        warnings.push(`manager ${row.managerEmployeeNumber} was not provisioned; left without a manager`);
+      }
+    }
+
+    if (state === 'pending' || state === 'manager_wait') {
+      if (!hasExtensionData(row)) {
+        const to = action === 'unchanged' ? 'unchanged' : 'done';
+        const t = await deps.ledger.transition(dropId, r.row, to, { from: [state], patch: { uuid, action, warnings } });
+        return { released: [...released, ...t.releasedWaiters], ready: false };
+      }
+      const t = await deps.ledger.transition(dropId, r.row, 'identity_done', { from: [state], patch: { uuid, action, warnings } });
+      released.push(...t.releasedWaiters);
+      if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
+    }
+
+    // identity_done: the extensions go once every person they point at exists.
+    const refs = [row.spend?.reportApproverEmployeeNumber, row.travel?.managerEmployeeNumber].filter((v): v is string => v !== undefined && v !== row.employeeNumber);
+    for (const ref of new Set(refs)) {
+      const res = await resolveReference(dropId, r.row, ref, people);
+      if (res.kind === 'waiting') return { released, ready: false };
+    }
+    return { released, ready: true };
+  }
+
+  /** Create, update or deactivate the person; `skip` when there is nothing to do for an absent person. */
+  async function writeIdentity(
+    row: NormalizedRow,
+    people: LookupResult,
+    managerUuid: string | undefined,
+    call: <T>(fn: () => Promise<T>) => Promise<T>,
+  ): Promise<{ kind: 'written'; uuid: string; action: string } | { kind: 'skip'; reason: string }> {
+    let existing = findExisting(row, people);
+    if (!existing && row.active === false) return { kind: 'skip', reason: 'not in Concur: nothing to deactivate' };
+    if (!existing) {
+      try {
+        const created = await call(() => deps.identity.create(toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) })));
+        return { kind: 'written', uuid: created.id, action: 'create' };
+      } catch (err) {
+        // A uniqueness 409 means the person exists (e.g. our earlier create whose answer was lost): update it.
+        if (concurErrorKind(err) !== 'conflict') throw err;
+        const again = await lookupPeople(call, deps.identity, [row]);
+        existing = findExisting(row, again);
+        if (!existing) throw err;
+      }
+    }
+    const changes = identityDiff(existing as Record<string, unknown>, row, managerUuid ? { managerUuid } : {});
+    if (changes.length === 0) return { kind: 'written', uuid: existing.id, action: 'unchanged' };
+    const target = existing;
+    await call(() => deps.identity.patch(target.id, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: toPatchOperations(changes) }));
+    const deactivating = row.active === false && existing.active !== false;
+    return { kind: 'written', uuid: existing.id, action: deactivating ? 'deactivate' : 'update' };
+  }
+
+  /** The person by userName, else by employeeNumber; a clash of the two is a row failure. */
+  function findExisting(row: NormalizedRow, people: LookupResult): ConcurUser | undefined {
+    const byName = people.byUserName.get(row.userName.toLowerCase());
+    const byNumber = people.byEmployeeNumber.get(row.employeeNumber);
+    if (byName && byNumber && byName.id !== byNumber.id) {
+      throw rowFailure(
+        `userName ${row.userName} belongs to Concur user ${byName.id} but employeeNumber ${row.employeeNumber} to user ${byNumber.id}`,
+      );
+    }
+    return byName ?? byNumber;
+  }
+
+  /**
+   * A reference by employee number: found in Concur (look-up), or in this drop (wait for that
+   * row's uuid), or missing. Waiting registers this row to be released by the target's transition.
+   */
+  async function resolveReference(
+    dropId: string,
+    row: number,
+    employeeNumber: string,
+    people: LookupResult,
+  ): Promise<{ kind: 'found'; uuid: string } | { kind: 'waiting' } | { kind: 'missing' } | { kind: 'none' }> {
+    const known = people.byEmployeeNumber.get(employeeNumber);
+    if (known) return { kind: 'found', uuid: known.id };
+    const targetRow = await deps.ledger.rowForEmployeeNumber(dropId, employeeNumber);
+    if (targetRow === undefined || targetRow === row) return { kind: 'missing' };
+    const res = await deps.ledger.waitFor(dropId, targetRow, row);
+    if ('uuid' in res) return { kind: 'found', uuid: res.uuid };
+    if ('ended' in res) return { kind: 'missing' };
+    return { kind: 'waiting' };
+  }
+
+  /** After registering a wait, look again: the target may have got its uuid in between. */
+  async function recheckWait(dropId: string, row: number, employeeNumber: string): Promise<number[]> {
+    const targetRow = await deps.ledger.rowForEmployeeNumber(dropId, employeeNumber);
+    if (targetRow === undefined) return [row];
+    const res = await deps.ledger.waitFor(dropId, targetRow, row);
+    return 'waiting' in res ? [] : [row];
+  }
+
+  async function fail(dropId: string, row: number, err: unknown): Promise<number[]> {
+    const e = err as { message?: string; code?: string; details?: Record<string, unknown> };
+    const patchOut: RowOutcome = { error: e.message ?? String(err), code: e.code ?? 'PROV_ERR_INTERNAL' };
+    const messages = e.details?.messages;
+    if (Array.isArray(messages) && messages.length > 0) patchOut.concurMessages = messages;
+    const t = await deps.ledger.transition(dropId, row, 'identity_failed', { patch: patchOut });
+    return t.releasedWaiters;
+  }
+}
+
+/** Errors that fail a row (Concur said no, or gave up after retries) rather than the whole job. */
+function isConcurRowFailure(err: unknown): boolean {
+  if (isProvError(err)) return err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER';
+  return err instanceof RowFailure;
+}
+
+class RowFailure extends Error {}
+
+function rowFailure(message: string): RowFailure {
+  return new RowFailure(message);
+}

@@ -1,0 +1,35 @@
+import { loadConfig, type Config } from '../shared/config.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { Ledger } from '../shared/ledger/ledger.ts';
+import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
+import { createRedis, type RedisConnection, type RedisRole } from '../shared/redis.ts';
+import { Shutdown } from '../shared/shutdown.ts';
+
+/** What every long-running process (worker, server, watcher) starts with. */
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  redis: RedisConnection;
+  ledger: Ledger;
+  queues: PipelineQueues;
+  shutdown: Shutdown;
+}
+
+/**
+ * Config, logger, one Redis connection for the role, the ledger and the queues, with their
+ * shutdown steps registered (Redis last). Callers register their own steps after this, so those
+ * run first on shutdown.
+ */
+export function createRuntime(role: string, redisRole: RedisRole, env?: Record<string, string | undefined>): Runtime {
+  const config = loadConfig(env);
+  const log = createLogger({ level: config.LOG_LEVEL, base: { role } });
+  const shutdown = new Shutdown({ deadlineMs: config.SHUTDOWN_DEADLINE_MS, log });
+  const redis = createRedis(config.REDIS_URL, redisRole, log);
+  shutdown.register('redis', async () => {
+    await redis.quit().catch(() => redis.disconnect());
+  });
+  const ledger = new Ledger(redis, config.QUEUE_PREFIX);
+  const queues = createQueues(redis, config.QUEUE_PREFIX, log);
+  shutdown.register('queues', () => queues.close());
+  return { config, log, redis, ledger, queues, shutdown };
+}

@@ -1,0 +1,28 @@
+import { Worker, type Processor } from 'bullmq';
+import type { Runtime } from './runtime.ts';
+
+export interface StartWorkerOptions {
+  concurrency: number;
+  /** How long a job may run without renewing its lock before another worker takes it over. */
+  lockDurationMs?: number;
+}
+
+/**
+ * A BullMQ worker on the runtime's connection and prefix, with error listeners and a shutdown
+ * step that lets active jobs finish (a job cut off by the deadline stalls and is retried elsewhere).
+ */
+export function startWorker(rt: Runtime, queueName: string, processor: Processor, options: StartWorkerOptions): Worker {
+  const worker = new Worker(queueName, processor, {
+    connection: rt.redis,
+    prefix: rt.config.QUEUE_PREFIX,
+    concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs ?? 60_000,
+    maxStalledCount: 5,
+  });
+  const log = rt.log.child({ queue: queueName });
+  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: { message: err.message, code: (err as { code?: string }).code } }, 'job failed'));
+  rt.shutdown.register(`${queueName} worker`, () => worker.close());
+  log.info({ concurrency: options.concurrency }, 'worker started');
+  return worker;
+}

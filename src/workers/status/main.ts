@@ -1,0 +1,33 @@
+import { createConcurClient } from '../../shared/concur/index.ts';
+import { STATUS_QUEUE } from '../../shared/queues/status.ts';
+import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
+import { upsLimiterKey } from '../extension/main.ts';
+import { ExtensionStore } from '../extension/store.ts';
+import { createRuntime } from '../runtime.ts';
+import { startWorker } from '../start-worker.ts';
+import { createStatusProcessor } from './processor.ts';
+
+export interface StatusWorkerOptions {
+  concurrency?: number;
+  env?: Record<string, string | undefined>;
+}
+
+/** `provision worker status`: follows every provision id until Concur says how each row ended. */
+export async function runStatusWorker(options: StatusWorkerOptions = {}): Promise<void> {
+  const rt = createRuntime('status-worker', 'worker', options.env);
+  const { config, redis, queues, log } = rt;
+  const limiter = new SharedRateLimiter(redis, upsLimiterKey(config.QUEUE_PREFIX), { rps: config.UPS_MAX_RPS });
+  const concur = createConcurClient({ config, redis, log });
+  rt.shutdown.register('concur client', () => concur.close());
+  const processor = createStatusProcessor({
+    store: new ExtensionStore(redis, config.QUEUE_PREFIX),
+    ledger: rt.ledger,
+    status: concur.status,
+    limiter,
+    statusQueue: queues.status,
+    log,
+    options: { firstDelayMs: config.STATUS_FIRST_DELAY_MS, maxDelayMs: config.STATUS_MAX_DELAY_MS, deadlineMs: config.STATUS_DEADLINE_MS },
+  });
+  startWorker(rt, STATUS_QUEUE, processor, { concurrency: options.concurrency ?? config.STATUS_CONCURRENCY });
+  rt.shutdown.installSignalHandlers();
+}

@@ -1,0 +1,157 @@
+import type { Job, Queue } from 'bullmq';
+import type { Logger } from '../../shared/logger.ts';
+import type { Ledger } from '../../shared/ledger/ledger.ts';
+import type { RowState } from '../../shared/ledger/states.ts';
+import { ProvError, isProvError } from '../../shared/errors.ts';
+import { concurErrorKind } from '../../shared/concur/errors.ts';
+import type { StatusApi } from '../../shared/concur/status.ts';
+import type { ProvisionOperation, ProvisionStatus } from '../../shared/concur/schemas.ts';
+import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
+import { statusJobId, statusJobSchema, type StatusJob } from '../../shared/queues/status.ts';
+import { entryOf, parseBulkId } from '../extension/keys.ts';
+import { groupByDrop, type ExtensionStore, type ProvisionRecord } from '../extension/store.ts';
+import { statusDelay } from './schedule.ts';
+import { verdictFor, type RowVerdict } from './settle.ts';
+
+export interface StatusProcessorOptions {
+  /** STATUS_FIRST_DELAY_MS */
+  firstDelayMs: number;
+  /** STATUS_MAX_DELAY_MS */
+  maxDelayMs: number;
+  /** STATUS_DEADLINE_MS: rows still pending this long after submission end `timed_out`. */
+  deadlineMs: number;
+  /** Operations per status page. Default 100. */
+  pageSize?: number;
+}
+
+export interface StatusProcessorDeps {
+  store: ExtensionStore;
+  ledger: Ledger;
+  status: Pick<StatusApi, 'getStatus' | 'iterateOperations'>;
+  limiter: Pick<SharedRateLimiter, 'acquire' | 'block'>;
+  statusQueue: Pick<Queue, 'add'>;
+  log: Logger;
+  options: StatusProcessorOptions;
+  now?: () => number;
+}
+
+export type StatusResult =
+  | { outcome: 'gone' }
+  | { outcome: 'pending'; nextCheck: number | undefined }
+  | { outcome: 'settled'; states: Partial<Record<RowState, number>> };
+
+/**
+ * The status stage: one check of one provision. Not completed → the next check is enqueued with a
+ * doubling delay (a new job id per check, recorded so the webhook can promote it); past the deadline
+ * → the rows are `timed_out`. Completed → every operation is read and each row settles. Idempotent:
+ * terminal rows stay, and a settled provision is forgotten so later checks do nothing.
+ */
+export function createStatusProcessor(deps: StatusProcessorDeps) {
+  const { store, ledger, status, limiter, log, options } = deps;
+  const now = deps.now ?? Date.now;
+  const pageSize = options.pageSize ?? 100;
+
+  /** Settles the provision's rows that are still waiting on it. */
+  async function settle(p: ProvisionRecord, verdicts: Map<string, RowVerdict>, fallback: RowVerdict): Promise<Partial<Record<RowState, number>>> {
+    const counts: Partial<Record<RowState, number>> = {};
+    for (const [dropId, rows] of groupByDrop(p.entries)) {
+      const current = await ledger.getRows(dropId, rows);
+      await Promise.all(
+        current.map(async (r) => {
+          if (r.state !== 'extension_submitted' || r.outcome.provisionId !== p.provisionId) return;
+          const v = verdicts.get(entryOf(dropId, r.row)) ?? fallback;
+          const t = await ledger.transition(dropId, r.row, v.state, { from: ['extension_submitted'], patch: v.patch });
+          if (t.result === 'ok') counts[v.state] = (counts[v.state] ?? 0) + 1;
+        }),
+      );
+    }
+    await store.forgetProvision(p.provisionId);
+    return counts;
+  }
+
+  function timedOut(p: ProvisionRecord): RowVerdict {
+    return {
+      state: 'timed_out',
+      patch: { error: `No final status from Concur for provision ${p.provisionId} within ${Math.round(options.deadlineMs / 60_000)} min of submission` },
+    };
+  }
+
+  async function reschedule(data: StatusJob, p: ProvisionRecord, minDelay = 0): Promise<number | undefined> {
+    if (data.trigger === 'event') return undefined;
+    const checks = data.checks + 1;
+    const untilDeadline = Math.max(0, p.submittedAt + options.deadlineMs - now());
+    // Never sleep far past the deadline: the check after it times the rows out.
+    const delay = Math.min(Math.max(statusDelay(checks, options.firstDelayMs, options.maxDelayMs), minDelay), untilDeadline + 1_000);
+    const jobId = statusJobId(data.provisionId, checks);
+    const next: StatusJob = { provisionId: data.provisionId, batchId: data.batchId, submittedAt: data.submittedAt, checks };
+    await deps.statusQueue.add('status', next, { jobId, delay });
+    await store.setStatusJob(data.provisionId, jobId);
+    return delay;
+  }
+
+  async function readOperations(provisionId: string, signal?: AbortSignal): Promise<Map<string, RowVerdict>> {
+    const verdicts = new Map<string, RowVerdict>();
+    await limiter.acquire(signal);
+    for await (const op of status.iterateOperations(provisionId, { count: pageSize, ...(signal ? { signal } : {}) }) as AsyncIterable<ProvisionOperation>) {
+      const ref = op.bulkId === undefined ? undefined : parseBulkId(op.bulkId);
+      if (ref) verdicts.set(entryOf(ref.dropId, ref.row), verdictFor(op));
+    }
+    return verdicts;
+  }
+
+  return async function processStatusJob(job: Job, _token?: string, signal?: AbortSignal): Promise<StatusResult> {
+    const parsed = statusJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new ProvError('PROV_ERR_INTERNAL', `Bad status job data: ${parsed.error.message}`);
+    const data = parsed.data;
+    const p = await store.getProvision(data.provisionId);
+    if (!p) return { outcome: 'gone' };
+    const jlog = log.child({ provisionId: p.provisionId, batchId: p.batchId, check: data.checks });
+    const pastDeadline = now() - p.submittedAt >= options.deadlineMs;
+
+    let summary: ProvisionStatus;
+    try {
+      await limiter.acquire(signal);
+      summary = await status.getStatus(p.provisionId, signal ? { signal } : {});
+    } catch (err) {
+      if (!isProvError(err)) throw err;
+      const kind = concurErrorKind(err);
+      if (kind === 'not_found') {
+        jlog.warn('provision unknown to Concur');
+        const states = await settle(p, new Map(), {
+          state: 'extension_failed',
+          patch: { code: err.code, error: `Concur does not know provision ${p.provisionId} (status answered 404); replay the rows` },
+        });
+        return { outcome: 'settled', states };
+      }
+      if (kind === 'auth' || (!err.retryable && kind !== 'response')) throw err;
+      let wait = 0;
+      if (kind === 'rate_limited') wait = await limiter.block(Number(err.details.retryAfterMs ?? 0) || 1_000);
+      if (pastDeadline) return { outcome: 'settled', states: await settle(p, new Map(), timedOut(p)) };
+      jlog.warn({ code: err.code }, 'status check failed, checking again later');
+      return { outcome: 'pending', nextCheck: await reschedule(data, p, wait) };
+    }
+
+    if (!summary.status.completed) {
+      if (pastDeadline) {
+        jlog.warn('provision still pending past the deadline');
+        return { outcome: 'settled', states: await settle(p, new Map(), timedOut(p)) };
+      }
+      return { outcome: 'pending', nextCheck: await reschedule(data, p) };
+    }
+
+    // The summary alone settles an all-success provision: one call per provision.
+    const counts = summary.operationsCount;
+    if (counts.failed === 0 && counts.pending === 0 && counts.total === p.entries.length) {
+      const states = await settle(p, new Map(), { state: 'done', patch: {} });
+      return { outcome: 'settled', states };
+    }
+    const verdicts = await readOperations(p.provisionId, signal);
+    const missing: RowVerdict = {
+      state: 'extension_failed',
+      patch: { error: `Concur's status for provision ${p.provisionId} does not list this row's operation`, code: 'PROV_ERR_RESPONSE' },
+    };
+    const states = await settle(p, verdicts, missing);
+    jlog.debug({ states }, 'provision settled');
+    return { outcome: 'settled', states };
+  };
+}
