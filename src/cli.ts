@@ -1,40 +1,27 @@
 import { Command, CommanderError } from 'commander';
 import { isProvError } from './shared/errors.ts';
+import { EXIT } from './commands/exit-codes.ts';
+import { register as registerSimulator } from './commands/simulator.ts';
+import { register as registerWorker } from './commands/worker.ts';
+import { register as registerIngest } from './commands/ingest.ts';
+import { register as registerStatus } from './commands/status.ts';
+import { register as registerReport } from './commands/report.ts';
+import { register as registerReplay } from './commands/replay.ts';
+import { register as registerSubscribeWebhook } from './commands/subscribe-webhook.ts';
+import { register as registerServe } from './commands/serve.ts';
+import { register as registerWatch } from './commands/watch.ts';
+import { register as registerDemo } from './commands/demo.ts';
 
 /**
- * The one entry point. Each command lives in its own module and is imported only when run,
- * so `provision --help` stays fast and nothing connects on import.
+ * The one entry point. Each command module registers itself; heavy modules are imported only
+ * when their command runs, so `provision --help` stays fast and nothing connects on import.
  */
 export function buildProgram(): Command {
   const program = new Command('provision')
     .description('Batch provisioning pipeline for SAP Concur (Identity v4.1 + UPS v4) on BullMQ and Redis.')
     .showHelpAfterError()
     .exitOverride();
-
-  program
-    .command('simulator')
-    .description('Run the Concur simulator (OAuth, Identity v4.1, UPS v4, status, ESS) on a local port.')
-    .option('--port <n>', 'port to listen on (env SIM_PORT, default 4010)')
-    .option('--host <h>', 'interface to bind (env SIM_HOST, default 127.0.0.1)')
-    .option('--client-id <id>', 'accepted OAuth client id (env SIM_CLIENT_ID)')
-    .option('--client-secret <s>', 'accepted OAuth client secret (env SIM_CLIENT_SECRET)')
-    .option('--company-id <uuid>', 'the company (env SIM_COMPANY_ID)')
-    .option('--request-token <t>', 'accepted company request token (env SIM_REQUEST_TOKEN)')
-    .option('--latency-ms <n>', 'fixed latency per API call (env SIM_LATENCY_MS)')
-    .option('--jitter-ms <n>', 'random extra latency (env SIM_JITTER_MS)')
-    .option('--identity-rps <n>', 'Identity rate limit, 0 = none (env SIM_IDENTITY_RPS)')
-    .option('--ups-rps <n>', 'UPS rate limit, 0 = none (env SIM_UPS_RPS)')
-    .option('--error-rate <f>', 'share of calls answered 503 (env SIM_ERROR_RATE)')
-    .option('--hang-rate <f>', 'share of calls never answered (env SIM_HANG_RATE)')
-    .option('--reset-rate <f>', 'share of connections reset (env SIM_RESET_RATE)')
-    .option('--extension-delay-ms <n>', 'delay before extensions are processed (env SIM_EXTENSION_DELAY_MS)')
-    .option('--token-lifetime-s <n>', 'access token lifetime (env SIM_TOKEN_LIFETIME_S)')
-    .option('--seed <n>', 'seed for every random choice (env SIM_SEED)')
-    .action(async (opts: Record<string, string | undefined>) => {
-      const { runSimulatorCommand } = await import('./simulator/main.ts');
-      await runSimulatorCommand(opts);
-    });
-
+  for (const register of [registerIngest, registerStatus, registerReport, registerReplay, registerWorker, registerSubscribeWebhook, registerSimulator, registerServe, registerWatch, registerDemo]) register(program);
   return program;
 }
 
@@ -44,15 +31,16 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
+      // --help and --version exit 0; every other parse problem is bad usage.
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT.USAGE;
       return;
     }
     if (isProvError(err, 'PROV_ERR_CONFIG')) {
       process.stderr.write(`${err.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.USAGE;
       return;
     }
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.ERROR;
   }
 }

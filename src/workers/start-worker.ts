@@ -1,10 +1,15 @@
-import { Worker, type Processor } from 'bullmq';
+import { Worker, type Job, type Processor } from 'bullmq';
 import type { Runtime } from './runtime.ts';
 
 export interface StartWorkerOptions {
   concurrency: number;
   /** How long a job may run without renewing its lock before another worker takes it over. */
   lockDurationMs?: number;
+  /**
+   * Called when a job has failed its last attempt (a bug, or Redis gone for long): the stage
+   * settles the job's rows so none is left waiting forever.
+   */
+  onFailedForGood?: (job: Job, err: Error) => Promise<void>;
 }
 
 /**
@@ -21,7 +26,12 @@ export function startWorker(rt: Runtime, queueName: string, processor: Processor
   });
   const log = rt.log.child({ queue: queueName });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
-  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: { message: err.message, code: (err as { code?: string }).code } }, 'job failed'));
+  worker.on('failed', (job, err) => {
+    log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: { message: err.message, code: (err as { code?: string }).code } }, 'job failed');
+    if (job && options.onFailedForGood && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      options.onFailedForGood(job, err).catch((e: unknown) => log.error({ err: e, jobId: job.id }, 'could not settle the rows of a failed job'));
+    }
+  });
   rt.shutdown.register(`${queueName} worker`, () => worker.close());
   log.info({ concurrency: options.concurrency }, 'worker started');
   return worker;

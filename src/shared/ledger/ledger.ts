@@ -73,6 +73,19 @@ export type TransitionResult =
   | { result: 'same' | 'terminal' | 'refused'; previous: RowState; dropCompleted: false; releasedWaiters: number[] }
   | { result: 'missing'; previous: undefined; dropCompleted: false; releasedWaiters: number[] };
 
+/**
+ * Redis's Lua cjson turns an empty array into `{}`, so empty arrays are left out of patches
+ * (readers treat a missing list as empty).
+ */
+function encodePatch(patch: RowOutcome): string {
+  const clean: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    clean[k] = v;
+  }
+  return JSON.stringify(clean);
+}
+
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 'heldAt', 'approvedAt']);
@@ -156,7 +169,7 @@ export class Ledger {
     const k = this.keys(dropId);
     const raw = (await this.scripts.transition(
       [k.rows, k.counts, k.meta, k.out, k.data, k.emp, `${k.waitersPrefix}${row}`],
-      [row, to, (options.from ?? []).join(','), options.patch ? JSON.stringify(options.patch) : '', options.now ?? Date.now()],
+      [row, to, (options.from ?? []).join(','), options.patch ? encodePatch(options.patch) : '', options.now ?? Date.now()],
     )) as [string, string, number, ...string[]];
     const [result, previous, completed, ...waiters] = raw;
     const releasedWaiters = waiters.map(Number);
@@ -224,6 +237,16 @@ export class Ledger {
       const rows = Array.from({ length: Math.min(pageSize, total - start + 1) }, (_, i) => start + i);
       yield* await this.getRows(dropId, rows);
     }
+  }
+
+  /**
+   * Rejects a drop whose file turned out unreadable before any row was sent: its rows are
+   * forgotten and the drop keeps only its status and the reason.
+   */
+  async rejectDrop(dropId: string, reason: string, now = Date.now()): Promise<void> {
+    const k = this.keys(dropId);
+    await this.redis.unlink(k.rows, k.data, k.out, k.emp, k.counts);
+    await this.redis.hset(k.meta, { status: 'rejected', reason, completedAt: now });
   }
 
   /** Whether every row of the drop is terminal (true once the drop is complete). */

@@ -13,7 +13,7 @@ const completionCheck = `
 local function check_complete(meta, counts, emp, now)
   local status = redis.call('HGET', meta, 'status')
   local total = tonumber(redis.call('HGET', meta, 'rows') or '')
-  if total == nil or status == 'ingesting' or status == 'complete' or status == 'cancelled' then return 0 end
+  if total == nil or status == 'ingesting' or status == 'complete' or status == 'cancelled' or status == 'rejected' then return 0 end
   local terminal = tonumber(redis.call('HGET', counts, '_terminal') or '0')
   if terminal >= total then
     redis.call('HSET', meta, 'status', 'complete', 'completedAt', now)

@@ -36,5 +36,5 @@ export function isTerminal(state: string): state is TerminalState {
 }
 
 /** Drop lifecycle. */
-export const DROP_STATUSES = ['ingesting', 'running', 'held', 'paused', 'complete', 'cancelled'] as const;
+export const DROP_STATUSES = ['ingesting', 'running', 'held', 'paused', 'complete', 'cancelled', 'rejected'] as const;
 export type DropStatus = (typeof DROP_STATUSES)[number];

@@ -91,7 +91,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     let uuid = r.outcome.uuid;
     let state: RowState = r.state;
     let action = r.outcome.action;
-    const warnings = [...(r.outcome.warnings ?? [])];
+    const warnings = Array.isArray(r.outcome.warnings) ? [...r.outcome.warnings] : [];
 
     if (state === 'pending') {
       const manager = row.managerEmployeeNumber ? await resolveReference(dropId, r.row, row.managerEmployeeNumber, people) : { kind: 'none' as const };
@@ -222,6 +222,18 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (Array.isArray(messages) && messages.length > 0) patchOut.concurMessages = messages;
     const t = await deps.ledger.transition(dropId, row, 'identity_failed', { patch: patchOut });
     return t.releasedWaiters;
+  }
+}
+
+/**
+ * A job that failed every attempt: its rows that are not settled yet end `identity_failed` with
+ * the job's last error, so the drop can still complete and the report says why.
+ */
+export async function settleFailedIdentityJob(ledger: Ledger, job: Pick<Job, 'data'>, err: Error): Promise<void> {
+  const parsed = identityJobSchema.safeParse(job.data);
+  if (!parsed.success) return;
+  for (const row of parsed.data.rows) {
+    await ledger.transition(parsed.data.dropId, row, 'identity_failed', { patch: { error: `the identity job failed every attempt: ${err.message}`, code: 'PROV_ERR_INTERNAL' } });
   }
 }
 

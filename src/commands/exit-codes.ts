@@ -1,0 +1,11 @@
+/** Documented exit codes (README "Exit codes"); scripts rely on them. */
+export const EXIT = {
+  /** Every row ended done or unchanged. */
+  OK: 0,
+  /** The drop completed, but some rows failed or were invalid. */
+  ROWS_FAILED: 1,
+  /** Bad usage or bad configuration. */
+  USAGE: 2,
+  /** The command could not do its job (Redis down, file unreadable, unknown drop...). */
+  ERROR: 3,
+} as const;

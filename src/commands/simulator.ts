@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+
+export function register(program: Command): void {
+  program
+    .command('simulator')
+    .description('Run the Concur simulator (OAuth, Identity v4.1, UPS v4, status, ESS) on a local port.')
+    .option('--port <n>', 'port to listen on (env SIM_PORT, default 4010)')
+    .option('--host <h>', 'interface to bind (env SIM_HOST, default 127.0.0.1)')
+    .option('--client-id <id>', 'accepted OAuth client id (env SIM_CLIENT_ID)')
+    .option('--client-secret <s>', 'accepted OAuth client secret (env SIM_CLIENT_SECRET)')
+    .option('--company-id <uuid>', 'the company (env SIM_COMPANY_ID)')
+    .option('--request-token <t>', 'accepted company request token (env SIM_REQUEST_TOKEN)')
+    .option('--latency-ms <n>', 'fixed latency per API call (env SIM_LATENCY_MS)')
+    .option('--jitter-ms <n>', 'random extra latency (env SIM_JITTER_MS)')
+    .option('--identity-rps <n>', 'Identity rate limit, 0 = none (env SIM_IDENTITY_RPS)')
+    .option('--ups-rps <n>', 'UPS rate limit, 0 = none (env SIM_UPS_RPS)')
+    .option('--error-rate <f>', 'share of calls answered 503 (env SIM_ERROR_RATE)')
+    .option('--hang-rate <f>', 'share of calls never answered (env SIM_HANG_RATE)')
+    .option('--reset-rate <f>', 'share of connections reset (env SIM_RESET_RATE)')
+    .option('--extension-delay-ms <n>', 'delay before extensions are processed (env SIM_EXTENSION_DELAY_MS)')
+    .option('--token-lifetime-s <n>', 'access token lifetime (env SIM_TOKEN_LIFETIME_S)')
+    .option('--seed <n>', 'seed for every random choice (env SIM_SEED)')
+    .action(async (opts: Record<string, string | undefined>) => {
+      const { runSimulatorCommand } = await import('../simulator/main.ts');
+      await runSimulatorCommand(opts);
+    });
+}

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { dropProgress } from '../shared/ledger/progress.ts';
+import { openCommandContext } from './context.ts';
+import { EXIT } from './exit-codes.ts';
+import { summaryOf } from './summary.ts';
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('Show a drop (counts per state, rate, ETA), or the recent drops without an id.')
+    .argument('[drop]', 'drop id')
+    .option('--json', 'print JSON on stdout')
+    .option('--limit <n>', 'recent drops to list', '20')
+    .action(async (dropId: string | undefined, opts: { json?: boolean; limit: string }) => {
+      const ctx = openCommandContext('status');
+      try {
+        if (dropId === undefined) {
+          const ids = await ctx.ledger.listDrops(Number(opts.limit) || 20);
+          const drops = [];
+          for (const id of ids) {
+            const view = await ctx.ledger.getDrop(id);
+            if (view) drops.push(dropProgress(view));
+          }
+          if (opts.json) process.stdout.write(`${JSON.stringify({ drops })}\n`);
+          else for (const d of drops) process.stdout.write(`${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`);
+          return;
+        }
+        const view = await ctx.ledger.getDrop(dropId);
+        if (!view) {
+          process.stderr.write(`unknown drop ${dropId}\n`);
+          process.exitCode = EXIT.ERROR;
+          return;
+        }
+        const p = dropProgress(view);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ ...summaryOf(p), progress: p })}\n`);
+        } else {
+          const lines = [
+            `drop      ${p.dropId} (${p.file})`,
+            `status    ${p.status}${p.reason ? `: ${p.reason}` : ''}${p.parentDropId ? ` (replay of ${p.parentDropId})` : ''}`,
+            `rows      ${p.settled}/${p.rows ?? '?'} settled, ${p.rowsPerSecond.toFixed(1)} rows/s, ETA ${p.etaSeconds === undefined ? '?' : `${Math.ceil(p.etaSeconds)}s`}`,
+            ...Object.entries(p.counts)
+              .filter(([, n]) => n > 0)
+              .map(([state, n]) => `  ${state.padEnd(20)} ${n}`),
+          ];
+          process.stdout.write(`${lines.join('\n')}\n`);
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+}

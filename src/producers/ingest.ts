@@ -1,0 +1,169 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
+import type { Queue } from 'bullmq';
+import { isProvError, ProvError } from '../shared/errors.ts';
+import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
+import type { DropStatus } from '../shared/ledger/states.ts';
+import type { Logger } from '../shared/logger.ts';
+import { DuplicateTracker } from '../shared/mapping/duplicates.ts';
+import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/mapping/mapping-file.ts';
+import { prepareRow } from '../shared/mapping/normalize.ts';
+import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
+import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
+import { formatFromPath, hashFile, openDrop, type DropFormat } from './sources/index.ts';
+
+export interface IngestOptions {
+  path: string;
+  mappingPath?: string;
+  format?: DropFormat;
+  delimiter?: ',' | ';' | '\t' | '|';
+  /** Make a new drop even if this file (with this mapping) was ingested before. */
+  force?: boolean;
+  /** Rows written to the ledger per round trip. */
+  ledgerBatchRows?: number;
+  onProgress?: (rowsRead: number) => void;
+}
+
+export interface IngestDeps {
+  ledger: Ledger;
+  identityQueue: Queue;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface IngestResult {
+  dropId: string;
+  /** True when this file had been ingested before: nothing new was done. */
+  existed: boolean;
+  status: DropStatus;
+  rows: number;
+  invalid: number;
+  jobs: number;
+}
+
+/**
+ * A drop's id derives from its bytes and its mapping, so the same file twice is the same drop.
+ * 16 hex characters (64 bits) keep keys and bulkIds short; `--force` salts it.
+ */
+export function dropIdFor(fileSha256: string, mappingSha256: string, salt = ''): string {
+  return createHash('sha256').update(`${fileSha256}:${mappingSha256}:${salt}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * Reads a drop file into the ledger and the identity queue. Rows are streamed (bounded memory:
+ * only the current ledger batch and the row numbers of the valid rows are held), validated and
+ * recorded as they come; identity jobs are enqueued only once the whole file has been read, so a
+ * file that turns out broken half-way is rejected before anything is sent to Concur.
+ */
+export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Promise<IngestResult> {
+  const now = deps.now ?? Date.now;
+  const format = options.format ?? formatFromPath(options.path);
+  if (!format) throw new ProvError('PROV_ERR_INPUT', `${options.path}: cannot tell the format from the file name; pass --format csv|json|ndjson`);
+  const mapping = options.mappingPath ? await loadMappingFile(options.mappingPath) : undefined;
+  const mapper = compileMapping(mapping);
+  const mappingSha256 = mappingFingerprint(mapping);
+  const fileSha256 = await hashFile(options.path);
+  const dropId = dropIdFor(fileSha256, mappingSha256, options.force ? randomUUID() : '');
+  const file = basename(options.path);
+  const log = deps.log.child({ dropId });
+
+  const created = await deps.ledger.createDrop({ id: dropId, file, sha256: fileSha256, format, createdAt: now(), mappingSha256 });
+  if (!created) {
+    const view = await deps.ledger.getDrop(dropId);
+    if (view && view.meta.status !== 'ingesting') {
+      log.info({ status: view.meta.status }, 'drop already ingested; nothing new to do');
+      return { dropId, existed: true, status: view.meta.status, rows: view.meta.rows ?? 0, invalid: view.counts.invalid ?? 0, jobs: 0 };
+    }
+    log.warn('resuming an ingest that did not finish');
+  }
+
+  const batchRows = options.ledgerBatchRows ?? 1000;
+  const duplicates = new DuplicateTracker();
+  const chunks: number[][] = [];
+  let chunk: number[] = [];
+  let pending: NewRow[] = [];
+  let rows = 0;
+  let invalid = 0;
+
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    await deps.ledger.addRows(dropId, pending);
+    pending = [];
+    options.onProgress?.(rows);
+  };
+
+  try {
+    const reader = openDrop(options.path, {
+      format,
+      ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+      // A header that cannot fit the template (or the mapping) rejects the file once, not every row.
+      onHeader: (columns) => mapper.assertColumns(file, columns),
+    });
+    for await (const item of reader) {
+      rows = Math.max(rows, item.rowNumber);
+      if (item.kind === 'error') {
+        invalid += 1;
+        pending.push({ row: item.rowNumber, state: 'invalid', outcome: { error: item.message, code: 'PROV_ERR_INPUT' } });
+      } else {
+        const prepared = prepareRow(item.rowNumber, item.record, mapper, duplicates);
+        if (!prepared.ok) {
+          invalid += 1;
+          pending.push({ row: item.rowNumber, state: 'invalid', outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record) });
+        } else {
+          pending.push(validRow(prepared.row));
+          chunk.push(item.rowNumber);
+          if (chunk.length >= IDENTITY_CHUNK_ROWS) {
+            chunks.push(chunk);
+            chunk = [];
+          }
+        }
+      }
+      if (pending.length >= batchRows) await flush();
+    }
+    await flush();
+    if (chunk.length > 0) chunks.push(chunk);
+  } catch (err) {
+    if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
+    await deps.ledger.rejectDrop(dropId, err.message, now());
+    log.warn({ reason: err.message }, 'drop rejected: the file could not be read to its end; nothing was sent');
+    throw err;
+  }
+
+  const jobs = await enqueueChunks(deps.identityQueue, dropId, chunks);
+  await deps.ledger.finishIngest(dropId, rows, 'running', now());
+  const view = await deps.ledger.getDrop(dropId);
+  log.info({ rows, invalid, jobs }, 'drop ingested');
+  return { dropId, existed: false, status: view?.meta.status ?? 'running', rows, invalid, jobs };
+}
+
+function validRow(row: NormalizedRow): NewRow {
+  return { row: row.rowNumber, state: 'pending', data: row, outcome: { userName: row.userName, employeeNumber: row.employeeNumber }, employeeNumber: row.employeeNumber };
+}
+
+/** An invalid row's outcome names the file, the row and every failing column with its reason. */
+function invalidOutcome(file: string, rowNumber: number, errors: FieldError[], record: RawRecord): NewRow['outcome'] {
+  const first = errors[0];
+  const message = errors.map((e) => `${e.column}: ${e.reason}`).join('; ');
+  const text = (v: RawValue | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const userName = text(record.userName);
+  const employeeNumber = text(record.employeeNumber);
+  return {
+    error: `${file} row ${rowNumber}: ${message}`,
+    code: 'PROV_ERR_INPUT',
+    ...(first ? { column: first.column } : {}),
+    ...(userName ? { userName } : {}),
+    ...(employeeNumber ? { employeeNumber } : {}),
+  };
+}
+
+/** addBulk in groups; deterministic job ids make a resumed ingest enqueue nothing twice. */
+async function enqueueChunks(queue: Queue, dropId: string, chunks: number[][]): Promise<number> {
+  const GROUP = 500;
+  for (let i = 0; i < chunks.length; i += GROUP) {
+    const group = chunks.slice(i, i + GROUP);
+    await queue.addBulk(
+      group.map((rows) => ({ name: IDENTITY_QUEUE, data: { dropId, rows } satisfies IdentityJob, opts: { jobId: identityJobId(dropId, rows[0]!) } })),
+    );
+  }
+  return chunks.length;
+}

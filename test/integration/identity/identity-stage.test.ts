@@ -1,0 +1,171 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ingestDrop } from '../../../src/producers/ingest.ts';
+import { createLogger } from '../../../src/shared/logger.ts';
+import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
+import { pipelineHarness, waitForComplete, type PipelineHarness } from '../../helpers/pipeline.ts';
+import { startSimulator, type StartedSimulator } from '../../helpers/simulator.ts';
+
+const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+const log = createLogger({ level: 'silent' });
+
+interface SimUser {
+  id: string;
+  userName: string;
+  active: boolean;
+  name: { givenName: string; familyName: string };
+  [ENT]: { employeeNumber: string; department?: string; manager?: { value: string } };
+}
+
+let sim: StartedSimulator;
+let h: PipelineHarness;
+
+beforeEach(async () => {
+  sim = await startSimulator();
+  h = pipelineHarness(sim.baseUrl);
+});
+
+afterEach(async () => {
+  await h.close();
+  await sim.close();
+});
+
+async function simUsers(): Promise<SimUser[]> {
+  const res = await fetch(`${sim.baseUrl}/_sim/state`);
+  return ((await res.json()) as { users: SimUser[] }).users;
+}
+
+async function simStats(): Promise<{ routes: Record<string, Record<string, number>> }> {
+  return (await (await fetch(`${sim.baseUrl}/_sim/stats`)).json()) as { routes: Record<string, Record<string, number>> };
+}
+
+function identityCalls(stats: { routes: Record<string, Record<string, number>> }, status?: string): number {
+  let n = 0;
+  for (const [route, statuses] of Object.entries(stats.routes)) {
+    if (!route.includes('/profile/identity/')) continue;
+    for (const [s, c] of Object.entries(statuses)) if (status === undefined || s === status) n += c;
+  }
+  return n;
+}
+
+/** Creates people directly in the simulator (the state before the drop). */
+async function seed(records: DropRecord[]): Promise<void> {
+  const token = await sim.companyToken();
+  for (const r of records) {
+    const res = await fetch(`${sim.baseUrl}/profile/identity/v4.1/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENT],
+        userName: r.userName,
+        active: true,
+        name: { givenName: r.givenName, familyName: r.familyName },
+        emails: [{ value: r.email, type: 'work' }],
+        [ENT]: { employeeNumber: r.employeeNumber, department: r.department, companyId: sim.sim.ctx.tenant.companyId },
+      }),
+    });
+    if (res.status !== 200) throw new Error(`seed failed: ${res.status} ${await res.text()}`);
+  }
+}
+
+describe('identity stage', () => {
+  it('provisions a mixed drop: creates, updates, unchanged, deactivations, invalid rows, duplicates, managers listed after their reports', { timeout: 180_000 }, async () => {
+    const unchanged = Array.from({ length: 150 }, (_, i) => person(i + 1));
+    const changed = Array.from({ length: 150 }, (_, i) => person(i + 151));
+    const leaving = Array.from({ length: 100 }, (_, i) => person(i + 301));
+    const untouched = Array.from({ length: 50 }, (_, i) => person(i + 401));
+    await seed([...unchanged, ...changed, ...leaving, ...untouched]);
+
+    const rows: DropRecord[] = [];
+    rows.push(...unchanged);
+    rows.push(...changed.map((r) => ({ ...r, department: 'Finance', familyName: `${r.familyName}-Renamed` })));
+    rows.push(...leaving.map((r) => ({ ...r, active: 'false', terminationDate: '2026-11-30' })));
+    // 1,200 new people; each of the first 1,100 reports to someone 100 rows further down the file.
+    for (let n = 1001; n <= 2200; n++) rows.push(person(n, n <= 2100 ? { managerEmployeeNumber: `E${n + 100}` } : {}));
+    // A new person whose manager already exists in Concur (not in the drop).
+    rows.push(person(3000, { managerEmployeeNumber: 'E401' }));
+    // Deactivating someone Concur never had: nothing to do.
+    for (let n = 5001; n <= 5005; n++) rows.push(person(n, { active: 'false' }));
+    // Invalid rows and in-drop duplicates.
+    for (let n = 6001; n <= 6020; n++) rows.push(person(n, { email: 'not-an-email' }));
+    for (let n = 1001; n <= 1010; n++) rows.push(person(n + 9000, { userName: `person${n}@example.com`, email: `dup${n}@example.com` }));
+    const path = writeCsvDrop(rows);
+
+    const result = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
+    expect(result).toMatchObject({ existed: false, rows: rows.length, invalid: 30 });
+    h.startIdentityWorker({ concurrency: 8 });
+    await waitForComplete(h.ledger, result.dropId, 120_000);
+
+    const view = await h.ledger.getDrop(result.dropId);
+    expect(view?.counts).toMatchObject({ unchanged: 150 + 5, invalid: 30, done: 150 + 100 + 1200 + 1, identity_failed: 0, pending: 0, manager_wait: 0 });
+    expect(view?.terminal).toBe(rows.length);
+
+    const users = await simUsers();
+    const byEmp = new Map(users.map((u) => [u[ENT].employeeNumber, u]));
+    // Exactly one Concur user per person: seeded 450 + created 1,201.
+    expect(users).toHaveLength(450 + 1201);
+    expect(new Set(users.map((u) => u.userName.toLowerCase())).size).toBe(users.length);
+    for (const r of changed) {
+      const u = byEmp.get(r.employeeNumber!);
+      expect(u?.[ENT].department).toBe('Finance');
+      expect(u?.name.familyName).toBe(`${r.familyName}-Renamed`);
+    }
+    for (const r of leaving) expect(byEmp.get(r.employeeNumber!)?.active).toBe(false);
+    for (const r of untouched) expect(byEmp.get(r.employeeNumber!)?.active).toBe(true);
+    for (let n = 1001; n <= 2100; n++) {
+      expect(byEmp.get(`E${n}`)?.[ENT].manager?.value).toBe(byEmp.get(`E${n + 100}`)?.id);
+    }
+    expect(byEmp.get('E3000')?.[ENT].manager?.value).toBe(byEmp.get('E401')?.id);
+    for (let n = 5001; n <= 5005; n++) expect(byEmp.has(`E${n}`)).toBe(false);
+
+    // The ledger names the action and the error of each row.
+    const [first, dupe, bad] = await h.ledger.getRows(result.dropId, [1, rows.length, rows.length - 10]);
+    expect(first?.outcome).toMatchObject({ action: 'unchanged', uuid: byEmp.get('E1')?.id });
+    expect(dupe?.state).toBe('invalid');
+    expect(dupe?.outcome.error).toMatch(/userName: duplicate userName: row \d+ has the same userName/);
+    expect(bad?.outcome.error).toMatch(/drop\.csv row \d+: email: /);
+
+    // The same file again is the same drop: nothing new is sent.
+    const before = identityCalls(await simStats());
+    const again = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
+    expect(again).toMatchObject({ dropId: result.dropId, existed: true, jobs: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(identityCalls(await simStats())).toBe(before);
+  });
+
+  it('costs about one Identity call per new user and none for an unchanged one', async () => {
+    const existing = Array.from({ length: 200 }, (_, i) => person(i + 1));
+    await seed(existing);
+    const fresh = Array.from({ length: 300 }, (_, i) => person(i + 1001));
+    const path = writeCsvDrop([...existing, ...fresh]);
+    const before = identityCalls(await simStats());
+    const result = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
+    h.startIdentityWorker();
+    await waitForComplete(h.ledger, result.dropId);
+    const calls = identityCalls(await simStats()) - before;
+    // 300 creates plus one batched look-up per 50 rows (10 chunks).
+    expect(calls).toBe(300 + 10);
+    expect((await h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: 300, unchanged: 200 });
+  });
+
+  it('slows down under 429 bursts and 5xx but loses nothing', { timeout: 180_000 }, async () => {
+    await fetch(`${sim.baseUrl}/_sim/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identityRps: 40, errorRate: 0.15, seed: 7 }),
+    });
+    const rows = Array.from({ length: 400 }, (_, i) => person(i + 1, i % 2 === 0 ? { managerEmployeeNumber: `E${i + 2}` } : {}));
+    const path = writeCsvDrop(rows);
+    const result = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
+    h.startIdentityWorker({ concurrency: 6 });
+    h.startIdentityWorker({ concurrency: 6 });
+    await waitForComplete(h.ledger, result.dropId, 120_000);
+    const stats = await simStats();
+    expect(identityCalls(stats, '429')).toBeGreaterThan(0);
+    expect(identityCalls(stats, '503')).toBeGreaterThan(0);
+    expect((await h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: 400, identity_failed: 0 });
+    const users = await simUsers();
+    expect(users).toHaveLength(400);
+    const byEmp = new Map(users.map((u) => [u[ENT].employeeNumber, u]));
+    for (let i = 0; i < 400; i += 2) expect(byEmp.get(`E${i + 1}`)?.[ENT].manager?.value).toBe(byEmp.get(`E${i + 2}`)?.id);
+  });
+});
