@@ -125,7 +125,7 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   } catch (err) {
     if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
     await deps.ledger.rejectDrop(dropId, err.message, now());
-    log.warn({ reason: err.message }, 'drop rejected: the file could not be read to its end; nothing was sent');
+    log.info({ reason: err.message }, 'drop rejected: the file could not be read to its end; nothing was sent');
     throw err;
   }
 
