@@ -21,7 +21,11 @@ export interface RetryDeps {
   log?: Logger;
   random?: () => number;
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Which error kinds are worth another attempt. Default: `retryable` only. */
+  retryableKinds?: ReadonlySet<string>;
 }
+
+const RETRYABLE_KINDS: ReadonlySet<string> = new Set(['retryable']);
 
 /**
  * Runs one Concur call under the retry rules: 429 → block the shared limiter for Retry-After and
@@ -46,7 +50,7 @@ export async function withConcurRetries<T>(fn: () => Promise<T>, policy: RetryPo
         await deps.block(Math.max(retryAfterMs, 250));
         continue;
       }
-      if (kind === 'retryable' && failures + 1 < policy.attempts) {
+      if (kind !== undefined && (deps.retryableKinds ?? RETRYABLE_KINDS).has(kind) && failures + 1 < policy.attempts) {
         failures += 1;
         const cap = Math.min(policy.maxMs, policy.baseMs * 2 ** (failures - 1));
         const delay = Math.round(cap / 2 + (random() * cap) / 2);

@@ -1,3 +1,4 @@
+import { withConcurRetries } from '../concur-retry.ts';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
@@ -76,6 +77,8 @@ function failurePatch(err: ProvError): RowOutcome {
  * id, a retried batch re-sends only rows without one (a repeated PATCH is harmless), and unsent
  * batches are swept back into the queue.
  */
+const BULK_RETRYABLE: ReadonlySet<string> = new Set(['retryable', 'response']);
+
 export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   const { store, ledger, ups, limiter, log, options } = deps;
   const now = deps.now ?? Date.now;
@@ -114,39 +117,27 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     return { kind: 'flush', batches: cut.batches.length, remaining: cut.remaining, swept };
   }
 
-  function backoff(attempt: number): number {
-    return Math.round(random() * Math.min(retryMax, retryBase * 2 ** attempt));
-  }
-
-  /** One Bulk POST with 429 / 5xx handling. Whole-request rejections come back as `rejected`. */
+  /** One Bulk POST under the shared retry rules. Whole-request rejections come back as `rejected`. */
   async function submit(ops: BulkOperation[], signal?: AbortSignal): Promise<SubmitOutcome> {
-    let retries = 0;
-    let rateLimited = 0;
-    for (;;) {
-      await limiter.acquire(signal);
-      try {
-        const res = await ups.submitBulk(ops, signal ? { signal } : {});
-        return { ok: true, provisionId: res.provisionId };
-      } catch (err) {
-        if (!isProvError(err)) throw err;
-        const kind = concurErrorKind(err);
-        if (kind === 'rate_limited') {
-          rateLimited += 1;
-          if (rateLimited > maxRateLimitWaits) throw err;
-          const ms = Number(err.details.retryAfterMs ?? 0) || backoff(Math.min(rateLimited, 5)) + 500;
-          await limiter.block(ms);
-          continue;
-        }
-        if (kind === 'retryable' || kind === 'response' || (kind === undefined && err.retryable)) {
-          if (retries >= options.maxRetries) return { ok: false, rejected: false, error: err };
-          await wait(backoff(retries), signal);
-          retries += 1;
-          continue;
-        }
-        if (kind === 'invalid' || kind === 'not_found' || kind === 'conflict') return { ok: false, rejected: true, error: err };
-        // auth and anything unknown: the job fails and BullMQ retries it later.
-        throw err;
-      }
+    try {
+      const res = await withConcurRetries(
+        async () => {
+          await limiter.acquire(signal);
+          return ups.submitBulk(ops, signal ? { signal } : {});
+        },
+        { attempts: options.maxRetries + 1, baseMs: retryBase, maxMs: retryMax, maxRateLimited: maxRateLimitWaits },
+        // An unreadable 2xx may still have been accepted: re-sending the same PATCHes is harmless.
+        { block: (ms) => limiter.block(ms), log, random, wait, retryableKinds: BULK_RETRYABLE },
+        signal,
+      );
+      return { ok: true, provisionId: res.provisionId };
+    } catch (err) {
+      if (!isProvError(err)) throw err;
+      const kind = concurErrorKind(err);
+      if (kind !== undefined && BULK_RETRYABLE.has(kind)) return { ok: false, rejected: false, error: err };
+      if (kind === 'invalid' || kind === 'not_found' || kind === 'conflict') return { ok: false, rejected: true, error: err };
+      // auth and anything unknown: the job fails and BullMQ retries it later.
+      throw err;
     }
   }
 

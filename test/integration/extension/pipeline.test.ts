@@ -32,7 +32,8 @@ async function handOff(h: StageHarness, dropId: string, rows: number[]): Promise
 
 describe('extension and status stages against the simulator', () => {
   it('stores every extension exactly as sent, in about ceil(rows / 100) Bulk calls', async () => {
-    stage = await startStage();
+    // A linger longer than the hand-off takes, so a loaded machine cannot cut partial batches.
+    stage = await startStage({ env: { EXTENSION_LINGER_MS: '2000' } });
     const h = stage;
     const rows = Array.from({ length: 2_500 }, (_, i) => extensionRow(i + 1));
     await seed(h, 'dropbig', rows);
