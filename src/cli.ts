@@ -11,6 +11,8 @@ import { register as registerSubscribeWebhook } from './commands/subscribe-webho
 import { register as registerServe } from './commands/serve.ts';
 import { register as registerWatch } from './commands/watch.ts';
 import { register as registerDemo } from './commands/demo.ts';
+import { register as registerApprove } from './commands/approve.ts';
+import { register as registerCancel } from './commands/cancel.ts';
 
 /**
  * The one entry point. Each command module registers itself; heavy modules are imported only
@@ -21,7 +23,7 @@ export function buildProgram(): Command {
     .description('Batch provisioning pipeline for SAP Concur (Identity v4.1 + UPS v4) on BullMQ and Redis.')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of [registerIngest, registerStatus, registerReport, registerReplay, registerWorker, registerSubscribeWebhook, registerSimulator, registerServe, registerWatch, registerDemo]) register(program);
+  for (const register of [registerIngest, registerStatus, registerReport, registerReplay, registerWorker, registerSubscribeWebhook, registerSimulator, registerServe, registerWatch, registerDemo, registerApprove, registerCancel]) register(program);
   return program;
 }
 

@@ -8,4 +8,6 @@ export const EXIT = {
   USAGE: 2,
   /** The command could not do its job (Redis down, file unreadable, unknown drop...). */
   ERROR: 3,
+  /** The drop is held (deactivation threshold) or paused (failure brake): approve or cancel it. */
+  HELD: 4,
 } as const;

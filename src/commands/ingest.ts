@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { ingestDrop } from '../producers/ingest.ts';
+import { ingestDrop, type IngestOptions } from '../producers/ingest.ts';
+import { parseManifest, type Manifest } from '../producers/manifest.ts';
 import { DROP_FORMATS } from '../producers/sources/index.ts';
 import { isProvError } from '../shared/errors.ts';
+import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { openCommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
+import { runPlan } from './plan-output.ts';
 import { waitForDrop } from './progress.ts';
 import { summaryOf } from './summary.ts';
 
@@ -21,7 +24,25 @@ export function register(program: Command): void {
     .option('--force', 'make a new drop even if this file was ingested before')
     .option('--wait', 'wait until every row is settled, showing progress, then print a summary')
     .option('--json', 'print one JSON object on stdout')
-    .action(async (file: string, opts: { mapping?: string; format?: (typeof DROP_FORMATS)[number]; delimiter?: string; force?: boolean; wait?: boolean; json?: boolean }) => {
+    .option('--plan', 'dry run: read Concur (no writes) and print what a real run would do per row; the drop is recorded as planned')
+    .option('--out <file>', 'with --plan: also write the plan report (.csv, or .jsonl) with the report columns')
+    .option('--expect-rows <n>', 'completeness: the file must hold exactly N data rows (overrides FILE.manifest.json)')
+    .option('--sha256 <hex>', "completeness: the file's sha256 (overrides FILE.manifest.json)")
+    .action(async (file: string, opts: IngestFlags) => {
+      let expect: Manifest | undefined;
+      try {
+        expect = manifestFromFlags(opts);
+      } catch (err) {
+        if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = EXIT.USAGE;
+        return;
+      }
+      if (opts.plan && opts.wait) {
+        process.stderr.write('--plan and --wait do not go together: a plan sends nothing\n');
+        process.exitCode = EXIT.USAGE;
+        return;
+      }
       let delimiter: ',' | ';' | '\t' | '|' | undefined;
       if (opts.delimiter !== undefined) {
         delimiter = DELIMITERS[opts.delimiter];
@@ -33,10 +54,27 @@ export function register(program: Command): void {
       }
       const ctx = openCommandContext('ingest');
       try {
-        const result = await ingestDrop(
-          { ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log },
-          { path: file, ...(opts.mapping ? { mappingPath: opts.mapping } : {}), ...(opts.format ? { format: opts.format } : {}), ...(delimiter ? { delimiter } : {}), force: opts.force === true },
-        );
+        const options: IngestOptions = {
+          path: file,
+          ...(opts.mapping ? { mappingPath: opts.mapping } : {}),
+          ...(opts.format ? { format: opts.format } : {}),
+          ...(delimiter ? { delimiter } : {}),
+          ...(expect ? { expect } : {}),
+          force: opts.force === true,
+        };
+        const deps = { ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log, guards: guardsFromConfig(ctx.config) };
+        if (opts.plan) {
+          await runPlan(ctx, deps, options, { json: opts.json === true, ...(opts.out ? { out: opts.out } : {}) });
+          return;
+        }
+        const result = await ingestDrop(deps, options);
+        if (result.status === 'held') {
+          if (opts.json) process.stdout.write(`${JSON.stringify({ dropId: result.dropId, existed: result.existed, status: result.status, rows: result.rows, invalid: result.invalid, reason: result.reason })}\n`);
+          else process.stdout.write(`${result.dropId}\n`);
+          process.stderr.write(`drop ${result.dropId} is held: ${result.reason ?? 'waiting for approval'}\n  provision approve ${result.dropId}   # run it\n  provision cancel ${result.dropId}    # end it, sending nothing\n`);
+          process.exitCode = EXIT.HELD;
+          return;
+        }
         if (!opts.wait) {
           if (opts.json) process.stdout.write(`${JSON.stringify({ dropId: result.dropId, existed: result.existed, status: result.status, rows: result.rows, invalid: result.invalid })}\n`);
           else process.stdout.write(`${result.dropId}\n`);
@@ -59,6 +97,26 @@ export function register(program: Command): void {
         await ctx.close();
       }
     });
+}
+
+interface IngestFlags {
+  mapping?: string;
+  format?: (typeof DROP_FORMATS)[number];
+  delimiter?: string;
+  force?: boolean;
+  wait?: boolean;
+  json?: boolean;
+  plan?: boolean;
+  out?: string;
+  expectRows?: string;
+  sha256?: string;
+}
+
+/** `--expect-rows` / `--sha256` as a manifest (they override FILE.manifest.json). */
+function manifestFromFlags(opts: IngestFlags): Manifest | undefined {
+  if (opts.expectRows === undefined && opts.sha256 === undefined) return undefined;
+  const rows = opts.expectRows === undefined ? undefined : /^\d+$/.test(opts.expectRows) ? Number(opts.expectRows) : Number.NaN;
+  return parseManifest({ ...(rows === undefined ? {} : { rows }), ...(opts.sha256 === undefined ? {} : { sha256: opts.sha256 }) }, '--expect-rows/--sha256');
 }
 
 function renderSummary(s: ReturnType<typeof summaryOf>): string {

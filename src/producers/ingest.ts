@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Queue } from 'bullmq';
 import { isProvError, ProvError } from '../shared/errors.ts';
+import { DEFAULT_GUARDS, deactivationHoldReason, type GuardLimits } from '../shared/guards/limits.ts';
+import { enqueueOpenRows } from '../shared/guards/release.ts';
 import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -10,6 +12,7 @@ import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/m
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
 import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
+import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
 import { formatFromPath, hashFile, openDrop, type DropFormat } from './sources/index.ts';
 
 export interface IngestOptions {
@@ -22,6 +25,16 @@ export interface IngestOptions {
   /** Rows written to the ledger per round trip. */
   ledgerBatchRows?: number;
   onProgress?: (rowsRead: number) => void;
+  /**
+   * Record the drop as `planned` and enqueue nothing (`ingest --plan`). A later ingest of the same
+   * file (or `provision approve`) runs it from the ledger without reading the file again.
+   */
+  plan?: boolean;
+  /**
+   * Completeness check (`--expect-rows`, `--sha256`). Without it `FILE.manifest.json` beside the
+   * file is used when present. A mismatch rejects the drop before any row is sent.
+   */
+  expect?: Manifest;
 }
 
 export interface IngestDeps {
@@ -29,6 +42,8 @@ export interface IngestDeps {
   identityQueue: Queue;
   log: Logger;
   now?: () => number;
+  /** Deactivation threshold (default: the env schema's defaults). */
+  guards?: GuardLimits;
 }
 
 export interface IngestResult {
@@ -39,6 +54,8 @@ export interface IngestResult {
   rows: number;
   invalid: number;
   jobs: number;
+  /** Why the drop is held (status `held`). */
+  reason?: string;
 }
 
 /**
@@ -62,6 +79,8 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   const mapping = options.mappingPath ? await loadMappingFile(options.mappingPath) : undefined;
   const mapper = compileMapping(mapping);
   const mappingSha256 = mappingFingerprint(mapping);
+  const expected = options.expect ?? (await readManifestBeside(options.path));
+  const guards = deps.guards ?? DEFAULT_GUARDS;
   const fileSha256 = await hashFile(options.path);
   const dropId = dropIdFor(fileSha256, mappingSha256, options.force ? randomUUID() : '');
   const file = basename(options.path);
@@ -70,11 +89,20 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   const created = await deps.ledger.createDrop({ id: dropId, file, sha256: fileSha256, format, createdAt: now(), mappingSha256 });
   if (!created) {
     const view = await deps.ledger.getDrop(dropId);
-    if (view && view.meta.status !== 'ingesting') {
+    if (view?.meta.status === 'rejected' && (await deps.ledger.reopenRejected(dropId, now()))) {
+      // Same bytes, but the reason may be gone (a corrected manifest): read it again.
+      log.info('ingesting a drop that was rejected before');
+    } else if (view?.meta.status === 'planned') {
+      checkManifest(file, expected, { sha256: fileSha256, rows: view.meta.rows });
+      const result = { dropId, existed: true, status: view.meta.status, rows: view.meta.rows ?? 0, invalid: view.counts.invalid ?? 0, jobs: 0 };
+      // The plan recorded every row: running it needs no second read of the file.
+      return options.plan ? result : { ...(await runPlanned(deps, dropId, view.meta.rows ?? 0, Number(view.meta.deactivations ?? 0), guards, now)), invalid: result.invalid };
+    } else if (view && view.meta.status !== 'ingesting') {
       log.info({ status: view.meta.status }, 'drop already ingested; nothing new to do');
       return { dropId, existed: true, status: view.meta.status, rows: view.meta.rows ?? 0, invalid: view.counts.invalid ?? 0, jobs: 0 };
+    } else {
+      log.warn('resuming an ingest that did not finish');
     }
-    log.warn('resuming an ingest that did not finish');
   }
 
   const batchRows = options.ledgerBatchRows ?? 1000;
@@ -84,6 +112,7 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   let pending: NewRow[] = [];
   let rows = 0;
   let invalid = 0;
+  let deactivations = 0;
 
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
@@ -93,6 +122,7 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   };
 
   try {
+    checkManifest(file, expected, { sha256: fileSha256 });
     const reader = openDrop(options.path, {
       format,
       ...(options.delimiter ? { delimiter: options.delimiter } : {}),
@@ -111,6 +141,7 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
           pending.push({ row: item.rowNumber, state: 'invalid', outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record) });
         } else {
           pending.push(validRow(prepared.row));
+          if (prepared.row.active === false) deactivations += 1;
           chunk.push(item.rowNumber);
           if (chunk.length >= IDENTITY_CHUNK_ROWS) {
             chunks.push(chunk);
@@ -122,11 +153,29 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
     }
     await flush();
     if (chunk.length > 0) chunks.push(chunk);
+    checkManifest(file, expected, { rows });
   } catch (err) {
     if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
     await deps.ledger.rejectDrop(dropId, err.message, now());
-    log.info({ reason: err.message }, 'drop rejected: the file could not be read to its end; nothing was sent');
+    log.info({ reason: err.message }, 'drop rejected: the file could not be read to its end or does not match its manifest; nothing was sent');
     throw err;
+  }
+
+  await deps.ledger.setDropFields(dropId, { deactivations });
+  if (options.plan) {
+    await deps.ledger.finishIngest(dropId, rows, 'planned', now());
+    const view = await deps.ledger.getDrop(dropId);
+    log.info({ rows, invalid }, 'drop recorded for a plan; nothing enqueued');
+    return { dropId, existed: false, status: view?.meta.status ?? 'planned', rows, invalid, jobs: 0 };
+  }
+  // Too many deactivations: the whole drop waits for approve, so nothing of a wrong file is sent.
+  const holdReason = deactivationHoldReason(rows, deactivations, guards);
+  if (holdReason) {
+    await deps.ledger.setDropFields(dropId, { reason: holdReason, heldAt: now() });
+    await deps.ledger.finishIngest(dropId, rows, 'held', now());
+    const view = await deps.ledger.getDrop(dropId);
+    log.warn({ rows, deactivations, reason: holdReason }, 'drop held for approval');
+    return { dropId, existed: false, status: view?.meta.status ?? 'held', rows, invalid, jobs: 0, reason: holdReason };
   }
 
   const jobs = await enqueueChunks(deps.identityQueue, dropId, chunks);
@@ -134,6 +183,26 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   const view = await deps.ledger.getDrop(dropId);
   log.info({ rows, invalid, jobs }, 'drop ingested');
   return { dropId, existed: false, status: view?.meta.status ?? 'running', rows, invalid, jobs };
+}
+
+/**
+ * Runs a planned drop from its ledger rows (the file is not read again): held when it trips the
+ * deactivation threshold, else running with its rows enqueued.
+ */
+async function runPlanned(deps: IngestDeps, dropId: string, rows: number, deactivations: number, guards: GuardLimits, now: () => number): Promise<IngestResult> {
+  const base = { dropId, existed: false, rows, invalid: 0 };
+  const reason = deactivationHoldReason(rows, deactivations, guards);
+  if (reason) {
+    const held = await deps.ledger.setStatusIf(dropId, ['planned'], 'held', { reason, heldAt: now() });
+    if (!held.changed) return { ...base, existed: true, status: held.previous ?? 'held', jobs: 0 };
+    deps.log.warn({ dropId, deactivations, reason }, 'planned drop held for approval');
+    return { ...base, status: 'held', jobs: 0, reason };
+  }
+  const released = await deps.ledger.releaseDrop(dropId, ['planned'], now());
+  if (!released.changed) return { ...base, existed: true, status: released.previous ?? 'running', jobs: 0 };
+  const { jobs } = released.completed ? { jobs: 0 } : await enqueueOpenRows(deps, dropId);
+  deps.log.info({ dropId, jobs }, 'planned drop running');
+  return { ...base, status: (await deps.ledger.dropStatus(dropId)) ?? 'running', jobs };
 }
 
 function validRow(row: NormalizedRow): NewRow {

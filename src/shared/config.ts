@@ -86,6 +86,12 @@ export const envSchema = z.object({
   METRICS_FLUSH_MS: intFrom(5_000, 100),
   UPLOAD_MAX_BYTES: intFrom(100 * 1024 * 1024, 1),
   WATCH_POLL_MS: intFrom(1_000, 50),
+
+  // --- safety guards (README "Safety: plan, guards, completeness") ---
+  MAX_DEACTIVATIONS: intFrom(500),
+  MAX_DEACTIVATION_PERCENT: numFrom(20).pipe(z.number().max(100)),
+  MAX_FAILURE_PERCENT: numFrom(50).pipe(z.number().max(100)),
+  GUARD_MIN_ROWS: intFrom(50, 1),
 });
 
 export type Config = z.output<typeof envSchema>;

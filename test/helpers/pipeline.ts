@@ -3,6 +3,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/shared/config.ts';
 import { createConcurClient } from '../../src/shared/concur/index.ts';
+import { guardsFromConfig } from '../../src/shared/guards/limits.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { IDENTITY_QUEUE, createQueues, identityJobId, type PipelineQueues } from '../../src/shared/queues/index.ts';
@@ -18,8 +19,8 @@ export interface PipelineHarness {
   redis: Redis;
   ledger: Ledger;
   queues: PipelineQueues;
-  /** Starts an in-process identity worker (call again for more). */
-  startIdentityWorker(options?: { concurrency?: number }): Worker;
+  /** Starts an in-process identity worker (call again for more); `companyId` overrides the config's (a wrong company). */
+  startIdentityWorker(options?: { concurrency?: number; companyId?: string }): Worker;
   close(): Promise<void>;
 }
 
@@ -48,13 +49,14 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
         ledger,
         identity: concur.identity,
         block: (ms) => limiter.block(ms),
-        companyId: config.CONCUR_COMPANY_ID,
+        companyId: options.companyId ?? config.CONCUR_COMPANY_ID,
         handoff,
         requeue: async (dropId, rows) => {
           await queues.identity.add(IDENTITY_QUEUE, { dropId, rows, released: true }, { jobId: identityJobId(dropId, rows[0]!, randomBytes(4).toString('hex')) });
         },
         retry: { ...DEFAULT_RETRY, baseMs: 50, maxMs: 500 },
         log,
+        brake: guardsFromConfig(config),
       });
       const worker = new Worker(IDENTITY_QUEUE, processor, { connection: redis, prefix, concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY });
       worker.on('error', () => undefined);

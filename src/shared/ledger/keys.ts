@@ -17,6 +17,8 @@ export interface DropKeys {
   emp: string;
   /** Prefix of per-row waiter sets: rows waiting for this row's uuid. */
   waitersPrefix: string;
+  /** Hash: row number -> planned action JSON (`ingest --plan`). */
+  plan: string;
 }
 
 export function ledgerRoot(prefix: string): string {
@@ -37,5 +39,6 @@ export function dropKeys(prefix: string, dropId: string): DropKeys {
     out: `${base}:out`,
     emp: `${base}:emp`,
     waitersPrefix: `${base}:waiters:`,
+    plan: `${base}:plan`,
   };
 }

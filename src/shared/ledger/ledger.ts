@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, type DropKeys } from './keys.ts';
-import { ADD_ROWS, FINISH_INGEST, TRANSITION, WAIT_FOR } from './scripts.ts';
+import { ADD_ROWS, BRAKE, CANCEL_ROWS, FINISH_INGEST, RELEASE_DROP, SET_STATUS_IF, TRANSITION, WAIT_FOR } from './scripts.ts';
 import { ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
 
 /** What the ledger keeps about a row's outcome (the report's columns come from here). */
@@ -47,6 +47,10 @@ export interface DropMeta {
   mappingSha256?: string;
   /** Why a drop is held or paused. */
   reason?: string;
+  /** Valid `active=false` rows, counted at ingest for the deactivation threshold. */
+  deactivations?: number;
+  /** The plan's counts as JSON (`ingest --plan`). */
+  plan?: string;
   /** Stage timings (epoch ms) and other extra fields. */
   [key: `${string}At`]: number | undefined;
 }
@@ -88,7 +92,7 @@ function encodePatch(patch: RowOutcome): string {
 
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 'heldAt', 'approvedAt']);
+const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 'heldAt', 'approvedAt', 'plannedAt', 'pausedAt', 'cancelledAt', 'deactivations']);
 
 /**
  * The ledger: drops and per-row state in Redis. Transitions are atomic Lua scripts that
@@ -97,7 +101,7 @@ const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 
 export class Ledger {
   private readonly redis: RedisConnection;
   private readonly prefix: string;
-  private readonly scripts: Record<'addRows' | 'transition' | 'waitFor' | 'finishIngest', ScriptRunner>;
+  private readonly scripts: Record<'addRows' | 'transition' | 'waitFor' | 'finishIngest' | 'setStatusIf' | 'release' | 'brake' | 'cancelRows', ScriptRunner>;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
@@ -107,6 +111,10 @@ export class Ledger {
       transition: this.script('provLedgerTransition', TRANSITION),
       waitFor: this.script('provLedgerWaitFor', WAIT_FOR),
       finishIngest: this.script('provLedgerFinishIngest', FINISH_INGEST),
+      setStatusIf: this.script('provLedgerSetStatusIf', SET_STATUS_IF),
+      release: this.script('provLedgerRelease', RELEASE_DROP),
+      brake: this.script('provLedgerBrake', BRAKE),
+      cancelRows: this.script('provLedgerCancelRows', CANCEL_ROWS),
     };
   }
 
@@ -155,7 +163,7 @@ export class Ledger {
   }
 
   /** Marks ingestion over: sets the row count and the next status, completing an all-terminal drop. */
-  async finishIngest(dropId: string, rows: number, status: 'running' | 'held', now = Date.now()): Promise<{ changed: boolean; completed: boolean }> {
+  async finishIngest(dropId: string, rows: number, status: 'running' | 'held' | 'planned', now = Date.now()): Promise<{ changed: boolean; completed: boolean }> {
     const k = this.keys(dropId);
     const [changed, completed] = (await this.scripts.finishIngest([k.meta, k.counts, k.emp], [rows, status, now])) as [number, number];
     return { changed: changed === 1, completed: completed === 1 };
@@ -245,7 +253,7 @@ export class Ledger {
    */
   async rejectDrop(dropId: string, reason: string, now = Date.now()): Promise<void> {
     const k = this.keys(dropId);
-    await this.redis.unlink(k.rows, k.data, k.out, k.emp, k.counts);
+    await this.redis.unlink(k.rows, k.data, k.out, k.emp, k.counts, k.plan);
     await this.redis.hset(k.meta, { status: 'rejected', reason, completedAt: now });
   }
 
@@ -253,6 +261,108 @@ export class Ledger {
   async isComplete(dropId: string): Promise<boolean> {
     const view = await this.getDrop(dropId);
     return view?.meta.status === 'complete';
+  }
+
+  /** The drop's status alone (one HGET), or undefined for an unknown drop. */
+  async dropStatus(dropId: string): Promise<DropStatus | undefined> {
+    const v = await this.redis.hget(this.keys(dropId).meta, 'status');
+    return v === null ? undefined : (v as DropStatus);
+  }
+
+  /**
+   * Moves the drop to `to` only if its status is one of `from` (compare-and-set), setting `fields`
+   * and deleting `remove` in the same step. Returns whether it moved and the status it had.
+   */
+  async setStatusIf(
+    dropId: string,
+    from: readonly DropStatus[],
+    to: DropStatus,
+    fields: Record<string, string | number> = {},
+    remove: readonly string[] = [],
+  ): Promise<{ changed: boolean; previous: DropStatus | undefined }> {
+    const args: (string | number)[] = [from.join(','), to, remove.join(',')];
+    for (const [k, v] of Object.entries(fields)) args.push(k, v);
+    const [changed, previous] = (await this.scripts.setStatusIf([this.keys(dropId).meta], args)) as [number, string];
+    return { changed: changed === 1, previous: previous === '' ? undefined : (previous as DropStatus) };
+  }
+
+  /**
+   * Sets a planned, held or paused drop running (`provision approve`): the reason is cleared and
+   * the failure brake starts counting afresh. The caller then enqueues the drop's open rows.
+   */
+  async releaseDrop(dropId: string, from: readonly DropStatus[], now = Date.now()): Promise<{ changed: boolean; previous: DropStatus | undefined; completed: boolean }> {
+    const k = this.keys(dropId);
+    const [changed, previous, completed] = (await this.scripts.release([k.meta, k.counts, k.emp], [from.join(','), now])) as [number, string, number];
+    return { changed: changed === 1, previous: previous === '' ? undefined : (previous as DropStatus), completed: completed === 1 };
+  }
+
+  /**
+   * The failure brake (O(1), from the counters): pauses a running drop whose failures pass
+   * `maxFailurePercent` of its settled rows after `minRows` of them. Returns the status after it.
+   */
+  async checkBrake(dropId: string, limits: { minRows: number; maxFailurePercent: number }, now = Date.now()): Promise<DropStatus | undefined> {
+    const k = this.keys(dropId);
+    const status = String(await this.scripts.brake([k.meta, k.counts], [limits.minRows, limits.maxFailurePercent, now]));
+    return status === '' ? undefined : (status as DropStatus);
+  }
+
+  /** Ends every non-terminal row of the drop as `cancelled`, page by page. Returns how many. */
+  async cancelRows(dropId: string, reason: string, pageSize = 500): Promise<number> {
+    const k = this.keys(dropId);
+    const view = await this.getDrop(dropId);
+    if (!view) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+    const total = view.meta.rows ?? (await this.redis.hlen(k.rows));
+    const patch = JSON.stringify({ error: reason });
+    let cancelled = 0;
+    for (let start = 1; start <= total; start += pageSize) {
+      const rows = Array.from({ length: Math.min(pageSize, total - start + 1) }, (_, i) => String(start + i));
+      cancelled += Number(await this.scripts.cancelRows([k.rows, k.counts, k.data, k.out], [patch, ...rows]));
+    }
+    return cancelled;
+  }
+
+  /**
+   * Re-opens a rejected drop for a new ingest of the same bytes (e.g. after its manifest was
+   * fixed). Returns false when the drop is not rejected (someone else re-opened it).
+   */
+  async reopenRejected(dropId: string, now = Date.now()): Promise<boolean> {
+    const res = await this.setStatusIf(dropId, ['rejected'], 'ingesting', { reopenedAt: now }, ['reason', 'completedAt', 'rows', 'ingestedAt']);
+    return res.changed;
+  }
+
+  /** Every row's state in row order, in pages (no records read: cheap for re-enqueueing). */
+  async *iterateRowStates(dropId: string, pageSize = 2000): AsyncGenerator<{ row: number; state: RowState }> {
+    const view = await this.getDrop(dropId);
+    if (!view) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+    const k = this.keys(dropId);
+    const total = view.meta.rows ?? (await this.redis.hlen(k.rows));
+    for (let start = 1; start <= total; start += pageSize) {
+      const ids = Array.from({ length: Math.min(pageSize, total - start + 1) }, (_, i) => String(start + i));
+      const states = await this.redis.hmget(k.rows, ...ids);
+      for (let i = 0; i < ids.length; i++) {
+        const state = states[i];
+        if (state) yield { row: start + i, state: state as RowState };
+      }
+    }
+  }
+
+  /** Stores planned actions (row -> JSON) for `ingest --plan`. */
+  async savePlanRows(dropId: string, entries: readonly { row: number; plan: unknown }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const fields: string[] = [];
+    for (const e of entries) fields.push(String(e.row), JSON.stringify(e.plan));
+    await this.redis.hset(this.keys(dropId).plan, ...fields);
+  }
+
+  /** The planned actions in row order, page by page (rows without one are skipped). */
+  async *iteratePlanRows<T = unknown>(dropId: string, pageSize = 1000): AsyncGenerator<T> {
+    const view = await this.getDrop(dropId);
+    if (!view) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+    const total = view.meta.rows ?? 0;
+    for (let start = 1; start <= total; start += pageSize) {
+      const ids = Array.from({ length: Math.min(pageSize, total - start + 1) }, (_, i) => String(start + i));
+      for (const v of await this.redis.hmget(this.keys(dropId).plan, ...ids)) if (v) yield JSON.parse(v) as T;
+    }
   }
 
   static isTerminal = isTerminal;

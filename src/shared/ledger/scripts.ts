@@ -138,3 +138,105 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'ingesting' then return {0, 0} end
 redis.call('HSET', KEYS[1], 'rows', ARGV[1], 'status', ARGV[2], 'ingestedAt', ARGV[3])
 return {1, check_complete(KEYS[1], KEYS[2], KEYS[3], ARGV[3])}
 `;
+
+/**
+ * KEYS: meta
+ * ARGV: fromCsv, to, delFieldsCsv ('' = none), field, value, field, value...
+ * Moves the drop to `to` only from one of `fromCsv` (compare-and-set), setting and deleting the
+ * given fields in the same step. Returns { 1|0, previous status }.
+ */
+export const SET_STATUS_IF = `
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {0, ''} end
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur then allowed = true end end
+if not allowed then return {0, cur} end
+redis.call('HSET', KEYS[1], 'status', ARGV[2])
+for f in string.gmatch(ARGV[3], '[^,]+') do redis.call('HDEL', KEYS[1], f) end
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return {1, cur}
+`;
+
+const failureCounters = `
+local function num(v) return tonumber(v or '0') or 0 end
+local function sent_and_failed(counts)
+  local c = redis.call('HMGET', counts, '_terminal', 'invalid', 'cancelled', 'identity_failed', 'extension_failed', 'timed_out')
+  return num(c[1]) - num(c[2]) - num(c[3]), num(c[4]) + num(c[5]) + num(c[6])
+end
+`;
+
+/**
+ * KEYS: meta, counts, emp
+ * ARGV: fromCsv, now
+ * Releases a planned, held or paused drop (approve): status running, reason cleared, and the
+ * failure brake's baseline set to the current counters, so a resumed drop is judged on the rows
+ * it settles from now on. Completes the drop if every row is already terminal.
+ * Returns { 1|0, previous status, completed 0|1 }.
+ */
+export const RELEASE_DROP = `
+${completionCheck}
+${failureCounters}
+local cur = redis.call('HGET', KEYS[1], 'status')
+if not cur then return {0, '', 0} end
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur then allowed = true end end
+if not allowed then return {0, cur, 0} end
+local sent, failed = sent_and_failed(KEYS[2])
+redis.call('HSET', KEYS[1], 'status', 'running', 'approvedAt', ARGV[2], 'brakeSentBase', sent, 'brakeFailedBase', failed)
+redis.call('HDEL', KEYS[1], 'reason')
+return {1, cur, check_complete(KEYS[1], KEYS[2], KEYS[3], ARGV[2])}
+`;
+
+/**
+ * KEYS: meta, counts
+ * ARGV: minRows, maxFailurePercent, now
+ * The mass-failure brake, O(1) from the counters: a running drop whose failed rows (since the
+ * last approval) pass maxFailurePercent of the rows Concur settled, after at least minRows of
+ * them, is paused with a reason. Returns the drop status after the check ('' when unknown).
+ */
+export const BRAKE = `
+${failureCounters}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return '' end
+if status ~= 'running' then return status end
+local b = redis.call('HMGET', KEYS[1], 'brakeSentBase', 'brakeFailedBase')
+local sent, failed = sent_and_failed(KEYS[2])
+sent = sent - num(b[1])
+failed = failed - num(b[2])
+local minRows, maxPct = tonumber(ARGV[1]), tonumber(ARGV[2])
+if sent >= minRows and sent > 0 and failed * 100 > maxPct * sent then
+  local reason = string.format('%d of %d rows sent failed (%d%%, more than MAX_FAILURE_PERCENT=%s%%): check the mapping and credentials, then approve or cancel the drop', failed, sent, math.floor(failed * 100 / sent), ARGV[2])
+  redis.call('HSET', KEYS[1], 'status', 'paused', 'reason', reason, 'pausedAt', ARGV[3])
+  return 'paused'
+end
+return status
+`;
+
+/**
+ * KEYS: rows, counts, data, out
+ * ARGV: outPatchJson, row, row...
+ * Ends every given row that is not terminal yet as `cancelled` (counters in the same step, the
+ * record forgotten). Returns how many rows it cancelled; a repeat cancels nothing.
+ */
+export const CANCEL_ROWS = `
+local TERMINAL = ${terminalTable}
+local patch = cjson.decode(ARGV[1])
+local n = 0
+for i = 2, #ARGV do
+  local row = ARGV[i]
+  local cur = redis.call('HGET', KEYS[1], row)
+  if cur and not TERMINAL[cur] then
+    redis.call('HSET', KEYS[1], row, 'cancelled')
+    redis.call('HINCRBY', KEYS[2], cur, -1)
+    redis.call('HINCRBY', KEYS[2], 'cancelled', 1)
+    redis.call('HINCRBY', KEYS[2], '_terminal', 1)
+    redis.call('HDEL', KEYS[3], row)
+    local outRaw = redis.call('HGET', KEYS[4], row)
+    local out = outRaw and cjson.decode(outRaw) or {}
+    for k, v in pairs(patch) do out[k] = v end
+    redis.call('HSET', KEYS[4], row, cjson.encode(out))
+    n = n + 1
+  end
+end
+return n
+`;

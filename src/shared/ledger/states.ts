@@ -35,6 +35,10 @@ export function isTerminal(state: string): state is TerminalState {
   return (TERMINAL_STATES as readonly string[]).includes(state);
 }
 
-/** Drop lifecycle. */
-export const DROP_STATUSES = ['ingesting', 'running', 'held', 'paused', 'complete', 'cancelled', 'rejected'] as const;
+/**
+ * Drop lifecycle. `planned`: recorded by `ingest --plan`, nothing enqueued; `held`: over a
+ * deactivation threshold, nothing enqueued; `paused`: the failure brake stopped the workers. All
+ * three wait for `provision approve` (or end with `provision cancel`).
+ */
+export const DROP_STATUSES = ['ingesting', 'running', 'held', 'paused', 'complete', 'cancelled', 'rejected', 'planned'] as const;
 export type DropStatus = (typeof DROP_STATUSES)[number];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startCallMetricsPublisher } from '../../shared/metrics/concur-calls.ts';
 import { createConcurClient } from '../../shared/concur/index.ts';
+import { guardsFromConfig } from '../../shared/guards/limits.ts';
 import { IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../../shared/queues/identity.ts';
 import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../concur-retry.ts';
@@ -37,6 +38,7 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
     },
     retry: { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS },
     log,
+    brake: guardsFromConfig(config),
   });
   startWorker(rt, IDENTITY_QUEUE, processor, {
     concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY,

@@ -1,10 +1,12 @@
 import type { Job } from 'bullmq';
-import { ENTERPRISE_URN, concurErrorKind, patch, type ConcurUser, type IdentityApi } from '../../shared/concur/index.ts';
+import { ENTERPRISE_URN, concurErrorKind, patch, type IdentityApi } from '../../shared/concur/index.ts';
 import { isProvError } from '../../shared/errors.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { identityDiff, hasExtensionData, toCreateBody, toPatchOperations } from '../../shared/mapping/to-scim.ts';
+import { STOPPED_STATUSES, type GuardLimits } from '../../shared/guards/limits.ts';
+import { decideIdentity, findExisting, IdentityClashError } from '../../shared/identity/decide.ts';
+import { hasExtensionData, toCreateBody, toPatchOperations } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
 import { identityJobSchema } from '../../shared/queues/identity.ts';
 import { withConcurRetries, type RetryPolicy } from '../concur-retry.ts';
@@ -23,6 +25,11 @@ export interface IdentityProcessorDeps {
   retry: RetryPolicy;
   log: Logger;
   random?: () => number;
+  /**
+   * The mass-failure brake (MAX_FAILURE_PERCENT after GUARD_MIN_ROWS settled rows): checked when a
+   * chunk starts and after each failed row. Without it the drop status is still honoured.
+   */
+  brake?: Pick<GuardLimits, 'minRows' | 'maxFailurePercent'>;
 }
 
 export interface IdentityJobResult {
@@ -44,6 +51,12 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     const loaded = (await deps.ledger.getRows<NormalizedRow>(dropId, rows)) as LedgerRow[];
     const work = loaded.filter((r) => r.state === 'pending' || r.state === 'manager_wait' || r.state === 'identity_done');
     if (work.length === 0) return { processed: 0, skipped: loaded.length };
+    // A planned, held, paused or cancelled drop sends nothing: its rows stay where they are and
+    // `provision approve` enqueues them again.
+    if (await stopped(dropId)) {
+      log.info('drop is not running; rows left for approve');
+      return { processed: 0, skipped: loaded.length };
+    }
 
     const call = <T>(fn: () => Promise<T>): Promise<T> => withConcurRetries(fn, deps.retry, { block: deps.block, log, ...(deps.random ? { random: deps.random } : {}) }, signal);
     const needsLookup = work.filter((r) => r.state === 'pending' && r.data);
@@ -55,12 +68,15 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       // The look-up itself failed for good (e.g. 400 on the filter): every row of the chunk fails.
       for (const r of needsLookup) await fail(dropId, r.row, err);
       people = { byUserName: new Map(), byEmployeeNumber: new Map() };
+      if (await stopped(dropId)) return { processed: needsLookup.length, skipped: loaded.length - needsLookup.length };
     }
 
     const released: number[] = [];
     const ready: number[] = [];
+    let processed = 0;
     for (const r of work) {
       signal?.throwIfAborted();
+      processed += 1;
       if (!r.data) {
         await fail(dropId, r.row, new Error('the row has no stored record'));
         continue;
@@ -73,12 +89,23 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         if (!isConcurRowFailure(err)) throw err;
         const t = await fail(dropId, r.row, err);
         released.push(...t);
+        // The brake may have paused the drop: the rest of the chunk waits for approve.
+        if (await stopped(dropId)) {
+          log.warn('drop paused by the failure brake; the rest of the chunk waits for approve');
+          break;
+        }
       }
     }
     if (ready.length > 0) await deps.handoff.ready(dropId, ready);
     if (released.length > 0) await deps.requeue(dropId, [...new Set(released)]);
-    return { processed: work.length, skipped: loaded.length - work.length };
+    return { processed, skipped: loaded.length - processed };
   };
+
+  /** One O(1) script: applies the failure brake and says whether the drop stopped accepting work. */
+  async function stopped(dropId: string): Promise<boolean> {
+    const status = deps.brake ? await deps.ledger.checkBrake(dropId, deps.brake) : await deps.ledger.dropStatus(dropId);
+    return status !== undefined && STOPPED_STATUSES.has(status);
+  }
 
   async function processRow(
     dropId: string,
@@ -153,38 +180,25 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     managerUuid: string | undefined,
     call: <T>(fn: () => Promise<T>) => Promise<T>,
   ): Promise<{ kind: 'written'; uuid: string; action: string } | { kind: 'skip'; reason: string }> {
-    let existing = findExisting(row, people);
-    if (!existing && row.active === false) return { kind: 'skip', reason: 'not in Concur: nothing to deactivate' };
-    if (!existing) {
+    let decision = decideIdentity(row, findExisting(row, people), managerUuid);
+    if (decision.kind === 'skip') return { kind: 'skip', reason: decision.reason };
+    if (decision.kind === 'create') {
       try {
         const created = await call(() => deps.identity.create(toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) })));
         return { kind: 'written', uuid: created.id, action: 'create' };
       } catch (err) {
         // A uniqueness 409 means the person exists (e.g. our earlier create whose answer was lost): update it.
         if (concurErrorKind(err) !== 'conflict') throw err;
-        const again = await lookupPeople(call, deps.identity, [row]);
-        existing = findExisting(row, again);
-        if (!existing) throw err;
+        const again = findExisting(row, await lookupPeople(call, deps.identity, [row]));
+        if (!again) throw err;
+        decision = decideIdentity(row, again, managerUuid);
       }
     }
-    const changes = identityDiff(existing as Record<string, unknown>, row, managerUuid ? { managerUuid } : {});
-    if (changes.length === 0) return { kind: 'written', uuid: existing.id, action: 'unchanged' };
-    const target = existing;
-    await call(() => deps.identity.patch(target.id, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: toPatchOperations(changes) }));
-    const deactivating = row.active === false && existing.active !== false;
-    return { kind: 'written', uuid: existing.id, action: deactivating ? 'deactivate' : 'update' };
-  }
-
-  /** The person by userName, else by employeeNumber; a clash of the two is a row failure. */
-  function findExisting(row: NormalizedRow, people: LookupResult): ConcurUser | undefined {
-    const byName = people.byUserName.get(row.userName.toLowerCase());
-    const byNumber = people.byEmployeeNumber.get(row.employeeNumber);
-    if (byName && byNumber && byName.id !== byNumber.id) {
-      throw rowFailure(
-        `userName ${row.userName} belongs to Concur user ${byName.id} but employeeNumber ${row.employeeNumber} to user ${byNumber.id}`,
-      );
-    }
-    return byName ?? byNumber;
+    if (decision.kind === 'unchanged') return { kind: 'written', uuid: decision.existing.id, action: 'unchanged' };
+    if (decision.kind !== 'patch') throw new Error('a present person is patched or unchanged');
+    const { existing, changes, action } = decision;
+    await call(() => deps.identity.patch(existing.id, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: toPatchOperations(changes) }));
+    return { kind: 'written', uuid: existing.id, action };
   }
 
   /**
@@ -240,11 +254,5 @@ export async function settleFailedIdentityJob(ledger: Ledger, job: Pick<Job, 'da
 /** Errors that fail a row (Concur said no, or gave up after retries) rather than the whole job. */
 function isConcurRowFailure(err: unknown): boolean {
   if (isProvError(err)) return err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER';
-  return err instanceof RowFailure;
-}
-
-class RowFailure extends Error {}
-
-function rowFailure(message: string): RowFailure {
-  return new RowFailure(message);
+  return err instanceof IdentityClashError;
 }

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { isProvError } from '../shared/errors.ts';
+import { cancelDrop } from '../shared/guards/release.ts';
+import { openCommandContext } from './context.ts';
+import { EXIT } from './exit-codes.ts';
+
+export function register(program: Command): void {
+  program
+    .command('cancel')
+    .description('End a planned, held, paused or running drop: nothing more is sent and every unsettled row ends cancelled.')
+    .argument('<drop>', 'drop id')
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (dropId: string, opts: { json?: boolean }) => {
+      const ctx = openCommandContext('cancel');
+      try {
+        const result = await cancelDrop({ ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log }, dropId);
+        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else process.stdout.write(`drop ${dropId}: ${result.previous} → cancelled, ${result.cancelled} rows cancelled\n`);
+      } catch (err) {
+        if (!isProvError(err, 'PROV_ERR_LEDGER')) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = EXIT.ERROR;
+      } finally {
+        await ctx.close();
+      }
+    });
+}

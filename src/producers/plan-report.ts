@@ -1,0 +1,42 @@
+import type { Ledger } from '../shared/ledger/ledger.ts';
+import type { ReportRecord } from '../shared/ledger/report.ts';
+import type { PlanChange, PlannedRow } from './plan.ts';
+
+/**
+ * The plan as report records: the same columns as a real run's report (`REPORT_COLUMNS`), with
+ * `state` `planned` (or `invalid`), `action` what the run would do, `uuid` the matched Concur user
+ * and `message` the field-level difference (old → new), the extensions it sends and any warning.
+ */
+export function planReportRecord(p: PlannedRow): ReportRecord {
+  const parts: string[] = [];
+  if (p.error) parts.push(p.error);
+  if (p.changes && p.changes.length > 0) parts.push(p.changes.map(describeChange).join('; '));
+  if (p.extensions && p.extensions.length > 0) parts.push(`extensions will be sent: ${p.extensions.join(', ')}`);
+  if (p.warnings) parts.push(...p.warnings);
+  return {
+    row: String(p.row),
+    userName: p.userName ?? '',
+    employeeNumber: p.employeeNumber ?? '',
+    state: p.action === 'invalid' ? 'invalid' : 'planned',
+    action: p.action,
+    uuid: p.uuid ?? '',
+    provisionId: '',
+    errorCode: p.code ?? '',
+    message: parts.join(' | '),
+    schemaPath: p.column ?? '',
+  };
+}
+
+export function describeChange(c: PlanChange): string {
+  return `${c.field}: ${show(c.old)} → ${show(c.new)}`;
+}
+
+function show(v: unknown): string {
+  if (v === undefined || v === null || v === '') return '(none)';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The stored plan of a drop, in row order, as report records. */
+export async function* planReportRecords(ledger: Ledger, dropId: string): AsyncGenerator<ReportRecord> {
+  for await (const p of ledger.iteratePlanRows<PlannedRow>(dropId)) yield planReportRecord(p);
+}

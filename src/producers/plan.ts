@@ -1,0 +1,186 @@
+import { ENTERPRISE_URN, type ConcurUser, type IdentityApi } from '../shared/concur/index.ts';
+import { ProvError } from '../shared/errors.ts';
+import { DEFAULT_GUARDS, deactivationHoldReason } from '../shared/guards/limits.ts';
+import { decideIdentity, findExisting, IdentityClashError, type IdentityDecision } from '../shared/identity/decide.ts';
+import { lookupPeople, type LookupResult } from '../shared/identity/lookup.ts';
+import type { Ledger, RowOutcome } from '../shared/ledger/ledger.ts';
+import { hasExtensionData } from '../shared/mapping/to-scim.ts';
+import type { NormalizedRow } from '../shared/mapping/types.ts';
+import { ingestDrop, type IngestDeps, type IngestOptions } from './ingest.ts';
+
+/** What a real run would do with a row. `conflict`: userName and employeeNumber name two Concur users. */
+export const PLAN_ACTIONS = ['create', 'update', 'unchanged', 'deactivate', 'invalid', 'conflict'] as const;
+export type PlanAction = (typeof PLAN_ACTIONS)[number];
+export type PlanCounts = Record<PlanAction, number>;
+
+/** One field that would change: `field` as Concur names it (enterprise fields without their URN). */
+export interface PlanChange {
+  field: string;
+  old: unknown;
+  new: unknown;
+}
+
+/** One row of the plan (`rowsDetail` in `ingest --plan --json`). */
+export interface PlannedRow {
+  row: number;
+  action: PlanAction;
+  userName?: string;
+  employeeNumber?: string;
+  /** The Concur user the row matches. */
+  uuid?: string;
+  changes?: PlanChange[];
+  /** Extension fields the row sends through UPS (the plan does not read UPS state). */
+  extensions?: string[];
+  warnings?: string[];
+  error?: string;
+  code?: string;
+  column?: string;
+}
+
+export interface PlanDeps extends IngestDeps {
+  identity: Pick<IdentityApi, 'searchPages'>;
+  /** Runs one Concur call under the retry rules (429 blocks the shared identity limiter). */
+  call: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+export interface PlanResult {
+  dropId: string;
+  rows: number;
+  plan: PlanCounts;
+  /** `planned` (or `complete` when no row would be sent). */
+  status: string;
+  /** Set when running this drop would hold it for approval (the deactivation threshold). */
+  hold?: string;
+}
+
+/** Rows looked up together: one or a few `.search` calls (filters are split by length). */
+const PLAN_LOOKUP_ROWS = 200;
+
+/**
+ * `ingest --plan`: records the drop as `planned` (the normal ingest path, nothing enqueued), then
+ * reads current state from Concur with batched searches (no writes) and decides every row the way
+ * the identity stage will. The planned rows are stored with the drop, so `provision ingest FILE`
+ * or `provision approve DROP` runs the same rows without reading the file again.
+ */
+export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<PlanResult> {
+  const now = deps.now ?? Date.now;
+  const ingest = await ingestDrop(deps, { ...options, plan: true });
+  if (ingest.existed && ingest.status !== 'planned') {
+    throw new ProvError('PROV_ERR_INPUT', `drop ${ingest.dropId} was already ingested (status ${ingest.status}); use --force to plan it again as a new drop`, {
+      details: { dropId: ingest.dropId, status: ingest.status },
+    });
+  }
+  const plan = await computePlan(deps, ingest.dropId);
+  await deps.ledger.setDropFields(ingest.dropId, { plan: JSON.stringify(plan), plannedAt: now() });
+  const view = await deps.ledger.getDrop(ingest.dropId);
+  const hold = deactivationHoldReason(ingest.rows, Number(view?.meta.deactivations ?? 0), deps.guards ?? DEFAULT_GUARDS);
+  return { dropId: ingest.dropId, rows: ingest.rows, plan, status: view?.meta.status ?? ingest.status, ...(hold ? { hold } : {}) };
+}
+
+/** Decides every row of a recorded drop against Concur and stores the planned rows. */
+export async function computePlan(deps: Pick<PlanDeps, 'ledger' | 'identity' | 'call'>, dropId: string): Promise<PlanCounts> {
+  const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as PlanCounts;
+  let valid: NormalizedRow[] = [];
+  let planned: PlannedRow[] = [];
+
+  const save = async (): Promise<void> => {
+    for (const p of planned) counts[p.action] += 1;
+    await deps.ledger.savePlanRows(dropId, planned.map((p) => ({ row: p.row, plan: p })));
+    planned = [];
+  };
+  const decideBatch = async (): Promise<void> => {
+    if (valid.length === 0) return;
+    const people = await lookupPeople(deps.call, deps.identity, valid);
+    for (const row of valid) planned.push(await planRow(deps.ledger, dropId, row, people));
+    valid = [];
+    await save();
+  };
+
+  for await (const r of deps.ledger.iterateRows(dropId)) {
+    if (r.state === 'invalid' || r.data === undefined) {
+      planned.push(invalidRow(r.row, r.outcome));
+      if (planned.length >= PLAN_LOOKUP_ROWS) await save();
+      continue;
+    }
+    valid.push(r.data as NormalizedRow);
+    if (valid.length >= PLAN_LOOKUP_ROWS) await decideBatch();
+  }
+  await decideBatch();
+  await save();
+  return counts;
+}
+
+function invalidRow(row: number, outcome: RowOutcome): PlannedRow {
+  return {
+    row,
+    action: 'invalid',
+    ...(typeof outcome.userName === 'string' ? { userName: outcome.userName } : {}),
+    ...(typeof outcome.employeeNumber === 'string' ? { employeeNumber: outcome.employeeNumber } : {}),
+    ...(typeof outcome.error === 'string' ? { error: outcome.error } : {}),
+    ...(typeof outcome.code === 'string' ? { code: outcome.code } : {}),
+    ...(typeof outcome.column === 'string' ? { column: outcome.column } : {}),
+  };
+}
+
+/**
+ * One row, decided as the identity stage decides it (`decideIdentity`). A manager who is new in
+ * this drop is linked after the manager is created: a present person then counts as an update.
+ */
+async function planRow(ledger: Ledger, dropId: string, row: NormalizedRow, people: LookupResult): Promise<PlannedRow> {
+  const base: PlannedRow = { row: row.rowNumber, action: 'unchanged', userName: row.userName, employeeNumber: row.employeeNumber };
+  let existing: ConcurUser | undefined;
+  try {
+    existing = findExisting(row, people);
+  } catch (err) {
+    if (!(err instanceof IdentityClashError)) throw err;
+    return { ...base, action: 'conflict', error: err.message };
+  }
+  const warnings: string[] = [];
+  let managerUuid: string | undefined;
+  let managerLater = false;
+  const managerNumber = row.managerEmployeeNumber;
+  if (managerNumber !== undefined) {
+    managerUuid = people.byEmployeeNumber.get(managerNumber)?.id;
+    if (!managerUuid) {
+      const target = await ledger.rowForEmployeeNumber(dropId, managerNumber);
+      if (target !== undefined && target !== row.rowNumber) managerLater = true;
+      else warnings.push(`manager ${managerNumber} not found in Concur or this drop; written without a manager`);
+    }
+  }
+
+  const decision: IdentityDecision = decideIdentity(row, existing, managerUuid);
+  const out: PlannedRow = { ...base, ...(existing ? { uuid: existing.id } : {}) };
+  if (decision.kind === 'skip') return { ...out, action: 'unchanged', warnings: [decision.reason] };
+  const changes: PlanChange[] = decision.kind === 'patch' ? decision.changes.map((c) => ({ field: shortPath(c.path), old: c.old, new: c.new })) : [];
+  let action: PlanAction = decision.kind === 'create' ? 'create' : decision.kind === 'patch' ? decision.action : 'unchanged';
+  if (managerLater) {
+    const current = existing ? (existing[ENTERPRISE_URN] as { manager?: { value?: unknown } } | undefined)?.manager?.value : undefined;
+    if (existing) changes.push({ field: 'manager.value', old: current, new: `(employee ${managerNumber}, created by this drop)` });
+    if (action === 'unchanged') action = 'update';
+  }
+  return {
+    ...out,
+    action,
+    ...(changes.length > 0 ? { changes } : {}),
+    ...(hasExtensionData(row) ? { extensions: extensionFields(row) } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+function shortPath(path: string): string {
+  return path.startsWith(`${ENTERPRISE_URN}:`) ? path.slice(ENTERPRISE_URN.length + 1) : path;
+}
+
+/** The extension fields a row sends, e.g. `spend.country`, `travel.ruleClass`. */
+function extensionFields(row: NormalizedRow): string[] {
+  const fields: string[] = [];
+  for (const [name, data] of [['spend', row.spend], ['travel', row.travel]] as const) {
+    if (!data) continue;
+    for (const [key, value] of Object.entries(data)) {
+      if (value === undefined) continue;
+      if (key === 'customData' && value && typeof value === 'object') fields.push(...Object.keys(value).map((id) => `${name}.customData.${id}`));
+      else fields.push(`${name}.${key}`);
+    }
+  }
+  return fields;
+}

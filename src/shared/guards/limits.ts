@@ -1,0 +1,63 @@
+import type { Config } from '../config.ts';
+import type { DropStatus } from '../ledger/states.ts';
+
+/**
+ * The safety limits of a drop (README "Safety: plan, guards, completeness").
+ * Percentages are 0..100; 100 turns a percentage rule off.
+ */
+export interface GuardLimits {
+  /** More `active=false` rows than this hold the drop. */
+  maxDeactivations: number;
+  /** More than this % of the rows deactivating holds the drop (drops of `minRows` rows or more). */
+  maxDeactivationPercent: number;
+  /** Failed rows above this % of the settled rows pause a running drop (after `minRows` settled). */
+  maxFailurePercent: number;
+  /** Rows before the percentage rules apply, so a tiny drop or the first few failures do not trip them. */
+  minRows: number;
+}
+
+/** The env schema's defaults (MAX_DEACTIVATIONS, MAX_DEACTIVATION_PERCENT, MAX_FAILURE_PERCENT, GUARD_MIN_ROWS). */
+export const DEFAULT_GUARDS: GuardLimits = { maxDeactivations: 500, maxDeactivationPercent: 20, maxFailurePercent: 50, minRows: 50 };
+
+export function guardsFromConfig(config: Pick<Config, 'MAX_DEACTIVATIONS' | 'MAX_DEACTIVATION_PERCENT' | 'MAX_FAILURE_PERCENT' | 'GUARD_MIN_ROWS'>): GuardLimits {
+  return {
+    maxDeactivations: config.MAX_DEACTIVATIONS,
+    maxDeactivationPercent: config.MAX_DEACTIVATION_PERCENT,
+    maxFailurePercent: config.MAX_FAILURE_PERCENT,
+    minRows: config.GUARD_MIN_ROWS,
+  };
+}
+
+/**
+ * Why a drop must be held for approval, or undefined when it may run. `deactivations` counts every
+ * valid `active=false` row: a row for someone already inactive or absent costs nothing, but
+ * counting it keeps the rule simple and errs on the side of asking (the plan shows the exact count).
+ */
+export function deactivationHoldReason(rows: number, deactivations: number, limits: GuardLimits): string | undefined {
+  if (deactivations > limits.maxDeactivations) {
+    return `${deactivations} rows deactivate people, more than MAX_DEACTIVATIONS=${limits.maxDeactivations}: approve or cancel the drop`;
+  }
+  if (rows >= limits.minRows && rows > 0 && deactivations * 100 > limits.maxDeactivationPercent * rows) {
+    const pct = Math.round((deactivations * 1000) / rows) / 10;
+    return `${deactivations} of ${rows} rows (${pct}%) deactivate people, more than MAX_DEACTIVATION_PERCENT=${limits.maxDeactivationPercent}%: approve or cancel the drop`;
+  }
+  return undefined;
+}
+
+/**
+ * The failure brake, as the ledger's Lua script applies it (kept here for unit tests and docs):
+ * trips when at least `minRows` rows were settled by Concur (since the last approval) and the
+ * failed share passes `maxFailurePercent`.
+ */
+export function brakeTrips(settled: number, failed: number, limits: Pick<GuardLimits, 'maxFailurePercent' | 'minRows'>): boolean {
+  return settled >= limits.minRows && settled > 0 && failed * 100 > limits.maxFailurePercent * settled;
+}
+
+/** Drop statuses in which workers send nothing: the rows wait for `approve` (or end with `cancel`). */
+export const STOPPED_STATUSES: ReadonlySet<string> = new Set<DropStatus>(['planned', 'held', 'paused', 'cancelled', 'rejected']);
+
+/** Drop statuses `provision approve` releases (running: re-enqueue rows after a crash). */
+export const RELEASABLE_STATUSES: readonly DropStatus[] = ['planned', 'held', 'paused', 'running'];
+
+/** Drop statuses `provision cancel` ends. */
+export const CANCELLABLE_STATUSES: readonly DropStatus[] = ['planned', 'held', 'paused', 'running'];

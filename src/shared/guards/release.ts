@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import type { Queue } from 'bullmq';
+import { ProvError } from '../errors.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import type { DropStatus, RowState } from '../ledger/states.ts';
+import type { Logger } from '../logger.ts';
+import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../queues/identity.ts';
+import { CANCELLABLE_STATUSES, RELEASABLE_STATUSES } from './limits.ts';
+
+export interface ReleaseDeps {
+  ledger: Ledger;
+  identityQueue: Pick<Queue, 'addBulk'>;
+  log?: Logger;
+  now?: () => number;
+}
+
+/**
+ * Rows the identity stage still owes work: never started (`pending`), waiting for a manager, or
+ * waiting for a reference before the extension hand-off. Re-processing any of them is safe.
+ */
+const OPEN_ROW_STATES: ReadonlySet<RowState> = new Set<RowState>(['pending', 'manager_wait', 'identity_done']);
+
+/**
+ * Enqueues the drop's open rows in identity chunks. Job ids carry a nonce: a chunk whose earlier
+ * job still exists (finished without work while the drop was paused) must run again.
+ */
+export async function enqueueOpenRows(deps: ReleaseDeps, dropId: string): Promise<{ rows: number; jobs: number }> {
+  const nonce = `a${randomBytes(4).toString('hex')}`;
+  let batch: { name: string; data: IdentityJob; opts: { jobId: string } }[] = [];
+  let chunk: number[] = [];
+  let rows = 0;
+  let jobs = 0;
+  const flushChunk = () => {
+    if (chunk.length === 0) return;
+    batch.push({ name: IDENTITY_QUEUE, data: { dropId, rows: chunk }, opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) } });
+    jobs += 1;
+    chunk = [];
+  };
+  for await (const r of deps.ledger.iterateRowStates(dropId)) {
+    if (!OPEN_ROW_STATES.has(r.state)) continue;
+    rows += 1;
+    chunk.push(r.row);
+    if (chunk.length >= IDENTITY_CHUNK_ROWS) flushChunk();
+    if (batch.length >= 500) {
+      await deps.identityQueue.addBulk(batch);
+      batch = [];
+    }
+  }
+  flushChunk();
+  if (batch.length > 0) await deps.identityQueue.addBulk(batch);
+  return { rows, jobs };
+}
+
+export interface ApproveResult {
+  dropId: string;
+  /** The status the drop had. */
+  previous: DropStatus;
+  status: DropStatus;
+  /** Rows enqueued for the identity stage. */
+  rows: number;
+}
+
+/**
+ * `provision approve DROP`: a planned, held or paused drop runs (the brake counts afresh from
+ * now); a running one has its open rows enqueued again (recovery after a crash between the
+ * status change and the enqueue). The status changes first, so no job finds the drop stopped.
+ */
+export async function approveDrop(deps: ReleaseDeps, dropId: string): Promise<ApproveResult> {
+  const now = deps.now ?? Date.now;
+  const released = await deps.ledger.releaseDrop(dropId, RELEASABLE_STATUSES, now());
+  if (released.previous === undefined) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+  if (!released.changed) {
+    throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${released.previous}: only ${RELEASABLE_STATUSES.join(', ')} drops can be approved`, {
+      details: { status: released.previous },
+    });
+  }
+  const { rows } = released.completed ? { rows: 0 } : await enqueueOpenRows(deps, dropId);
+  const status = (await deps.ledger.dropStatus(dropId)) ?? 'running';
+  deps.log?.info({ dropId, previous: released.previous, rows }, 'drop approved');
+  return { dropId, previous: released.previous, status, rows };
+}
+
+export interface CancelResult {
+  dropId: string;
+  previous: DropStatus;
+  status: 'cancelled';
+  /** Rows this call ended as `cancelled`. */
+  cancelled: number;
+}
+
+/**
+ * `provision cancel DROP`: the drop ends `cancelled` and every row not settled yet ends
+ * `cancelled`. The status changes first, so workers send nothing more for it; a repeat (after a
+ * crash half-way) finishes the rows.
+ */
+export async function cancelDrop(deps: ReleaseDeps, dropId: string, reason = 'drop cancelled by the operator'): Promise<CancelResult> {
+  const now = deps.now ?? Date.now;
+  const t = now();
+  const moved = await deps.ledger.setStatusIf(dropId, [...CANCELLABLE_STATUSES, 'cancelled'], 'cancelled', { reason, cancelledAt: t, completedAt: t });
+  if (moved.previous === undefined) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+  if (!moved.changed) {
+    throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${moved.previous}: only ${CANCELLABLE_STATUSES.join(', ')} drops can be cancelled`, {
+      details: { status: moved.previous },
+    });
+  }
+  const cancelled = await deps.ledger.cancelRows(dropId, reason);
+  deps.log?.info({ dropId, previous: moved.previous, cancelled }, 'drop cancelled');
+  return { dropId, previous: moved.previous, status: 'cancelled', cancelled };
+}

@@ -1,0 +1,42 @@
+import type { ConcurUser } from '../concur/index.ts';
+import { identityDiff, type IdentityChange } from '../mapping/to-scim.ts';
+import type { NormalizedRow } from '../mapping/types.ts';
+import type { LookupResult } from './lookup.ts';
+
+/**
+ * What the identity stage does with one row, given what Concur holds. The identity worker and the
+ * plan (`ingest --plan`) both decide here, so a plan says what the run then does.
+ */
+export type IdentityDecision =
+  /** Absent and `active=false`: nothing to deactivate. */
+  | { kind: 'skip'; reason: string }
+  | { kind: 'create' }
+  | { kind: 'unchanged'; existing: ConcurUser }
+  | { kind: 'patch'; existing: ConcurUser; changes: IdentityChange[]; action: 'update' | 'deactivate' };
+
+/** The row's userName and employeeNumber point at two different Concur users. */
+export class IdentityClashError extends Error {
+  override readonly name = 'IdentityClashError';
+}
+
+/** The person by userName, else by employeeNumber; a clash of the two throws IdentityClashError. */
+export function findExisting(row: NormalizedRow, people: LookupResult): ConcurUser | undefined {
+  const byName = people.byUserName.get(row.userName.toLowerCase());
+  const byNumber = people.byEmployeeNumber.get(row.employeeNumber);
+  if (byName && byNumber && byName.id !== byNumber.id) {
+    throw new IdentityClashError(`userName ${row.userName} belongs to Concur user ${byName.id} but employeeNumber ${row.employeeNumber} to user ${byNumber.id}`);
+  }
+  return byName ?? byNumber;
+}
+
+/**
+ * Create, PATCH exactly what differs (a deactivation when the row turns an active person
+ * inactive), nothing, or skip. `managerUuid` is the manager's uuid when it is known now.
+ */
+export function decideIdentity(row: NormalizedRow, existing: ConcurUser | undefined, managerUuid?: string): IdentityDecision {
+  if (!existing) return row.active === false ? { kind: 'skip', reason: 'not in Concur: nothing to deactivate' } : { kind: 'create' };
+  const changes = identityDiff(existing as Record<string, unknown>, row, managerUuid ? { managerUuid } : {});
+  if (changes.length === 0) return { kind: 'unchanged', existing };
+  const deactivating = row.active === false && existing.active !== false;
+  return { kind: 'patch', existing, changes, action: deactivating ? 'deactivate' : 'update' };
+}
