@@ -3,7 +3,7 @@ import { createConcurClient, type IdentityApi } from '../shared/concur/index.ts'
 import type { Logger } from '../shared/logger.ts';
 import { SharedRateLimiter } from '../shared/rate-limiter.ts';
 import type { RedisConnection } from '../shared/redis.ts';
-import { DEFAULT_RETRY, withConcurRetries } from '../workers/concur-retry.ts';
+import { DEFAULT_RETRY, withConcurRetries } from '../shared/concur/retry.ts';
 
 export interface PlanLookup {
   identity: Pick<IdentityApi, 'searchPages'>;

@@ -8,7 +8,7 @@ import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { IDENTITY_QUEUE, createQueues, identityJobId, type PipelineQueues } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
-import { DEFAULT_RETRY } from '../../src/workers/concur-retry.ts';
+import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
 import { createExtensionHandoff } from '../../src/workers/extension/handoff.ts';
 import { createIdentityProcessor } from '../../src/workers/identity/processor.ts';
 import { TEST_REDIS_URL, deletePrefix, uniquePrefix } from './redis.ts';

@@ -1,4 +1,4 @@
-import { withConcurRetries } from '../concur-retry.ts';
+import { withConcurRetries } from '../../shared/concur/retry.ts';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';

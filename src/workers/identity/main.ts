@@ -4,7 +4,7 @@ import { createConcurClient } from '../../shared/concur/index.ts';
 import { guardsFromConfig } from '../../shared/guards/limits.ts';
 import { IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../../shared/queues/identity.ts';
 import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
-import { DEFAULT_RETRY } from '../concur-retry.ts';
+import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { createExtensionHandoff } from '../extension/handoff.ts';
 import { createRuntime } from '../runtime.ts';
 import { startWorker } from '../start-worker.ts';

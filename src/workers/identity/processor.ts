@@ -9,7 +9,7 @@ import { decideIdentity, findExisting, IdentityClashError } from '../../shared/i
 import { hasExtensionData, toCreateBody, toPatchOperations } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
 import { identityJobSchema } from '../../shared/queues/identity.ts';
-import { withConcurRetries, type RetryPolicy } from '../concur-retry.ts';
+import { withConcurRetries, type RetryPolicy } from '../../shared/concur/retry.ts';
 import { lookupPeople, type LookupResult } from './lookup.ts';
 
 export interface IdentityProcessorDeps {

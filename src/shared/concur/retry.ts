@@ -1,6 +1,6 @@
-import { concurErrorKind } from '../shared/concur/index.ts';
-import { sleep } from '../shared/rate-limiter.ts';
-import type { Logger } from '../shared/logger.ts';
+import { concurErrorKind } from './errors.ts';
+import { sleep } from '../rate-limiter.ts';
+import type { Logger } from '../logger.ts';
 
 export interface RetryPolicy {
   /** Attempts for retryable failures (5xx, timeouts, resets), the first included. */
