@@ -19,6 +19,8 @@ export function register(program: Command): void {
       const roles = worker?.registeredArguments[0]?.argChoices ?? ['identity'];
       const { runDemo } = await import('../demo/main.ts');
       const summary = await runDemo({ people, seed, exit: opts.exit === true, json: opts.json === true, roles });
+      // Stopped by a signal before the end: leave now (a step still pending must not hold the process).
+      if (summary === undefined) process.exit(130);
       if (summary.status !== 'complete') process.exitCode = 1;
     });
 }

@@ -85,7 +85,12 @@ export function register(program: Command): void {
         const progress = await waitForDrop(ctx.ledger, result.dropId);
         const summary = summaryOf(progress);
         process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${renderSummary(summary)}\n`);
-        process.exitCode = summary.failed > 0 ? EXIT.ROWS_FAILED : EXIT.OK;
+        if (progress.status === 'held' || progress.status === 'paused') {
+          process.stderr.write(`drop ${result.dropId} is ${progress.status}: ${progress.reason ?? 'waiting for an operator'}\n  provision approve ${result.dropId}   # go on\n  provision cancel ${result.dropId}    # end it\n`);
+          process.exitCode = EXIT.HELD;
+        } else {
+          process.exitCode = summary.failed > 0 ? EXIT.ROWS_FAILED : EXIT.OK;
+        }
       } catch (err) {
         if (isProvError(err, 'PROV_ERR_INPUT')) {
           process.stderr.write(`${err.message}\n`);

@@ -3,10 +3,11 @@ import type { Ledger } from '../shared/ledger/ledger.ts';
 import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
 import { sleep } from '../shared/rate-limiter.ts';
 
-const FINAL = new Set(['complete', 'cancelled', 'rejected']);
+/** Statuses `--wait` stops at: the drop ended, or it needs an operator (approve or cancel). */
+const STOP = new Set(['complete', 'cancelled', 'rejected', 'held', 'paused']);
 
 /**
- * Waits until the drop is complete (or cancelled/rejected), showing a progress bar with rate and
+ * Waits until the drop is complete (or cancelled, rejected, held or paused), showing a progress bar with rate and
  * ETA on a terminal, plain lines every few seconds otherwise. Held and paused drops are reported.
  */
 export async function waitForDrop(ledger: Ledger, dropId: string, options: { intervalMs?: number; stream?: NodeJS.WriteStream } = {}): Promise<DropProgress> {
@@ -31,11 +32,11 @@ export async function waitForDrop(ledger: Ledger, dropId: string, options: { int
       started = true;
       bar.setTotal(p.rows ?? Math.max(p.settled, 1));
       bar.update(p.settled, payload);
-    } else if (Date.now() - lastLine >= 5_000 || FINAL.has(p.status)) {
+    } else if (Date.now() - lastLine >= 5_000 || STOP.has(p.status)) {
       lastLine = Date.now();
       stream.write(`${dropId}: ${p.settled}/${p.rows ?? '?'} rows settled, ${payload.rate} rows/s, ETA ${payload.etaText}, ${payload.status}\n`);
     }
-    if (FINAL.has(p.status)) {
+    if (STOP.has(p.status)) {
       bar?.stop();
       return p;
     }
