@@ -61,15 +61,18 @@ ${completionCheck}
 local row, to, from, patch, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local cur = redis.call('HGET', KEYS[1], row)
 if not cur then return {'missing', '', 0} end
-if cur == to then
-  if patch ~= '' then
-    local outRaw = redis.call('HGET', KEYS[4], row)
-    local out = outRaw and cjson.decode(outRaw) or {}
-    for k, v in pairs(cjson.decode(patch)) do
-      if v == cjson.null then out[k] = nil else out[k] = v end
-    end
-    redis.call('HSET', KEYS[4], row, cjson.encode(out))
+-- Merges the patch into the row's outcome (null removes a key); returns the merged outcome.
+local function merge_outcome()
+  local outRaw = redis.call('HGET', KEYS[4], row)
+  local out = outRaw and cjson.decode(outRaw) or {}
+  for k, v in pairs(cjson.decode(patch)) do
+    if v == cjson.null then out[k] = nil else out[k] = v end
   end
+  redis.call('HSET', KEYS[4], row, cjson.encode(out))
+  return out
+end
+if cur == to then
+  if patch ~= '' then merge_outcome() end
   return {'same', cur, 0}
 end
 if TERMINAL[cur] then return {'terminal', cur, 0} end
@@ -82,15 +85,7 @@ redis.call('HSET', KEYS[1], row, to)
 redis.call('HINCRBY', KEYS[2], cur, -1)
 redis.call('HINCRBY', KEYS[2], to, 1)
 local hasUuid = false
-if patch ~= '' then
-  local outRaw = redis.call('HGET', KEYS[4], row)
-  local out = outRaw and cjson.decode(outRaw) or {}
-  for k, v in pairs(cjson.decode(patch)) do
-    if v == cjson.null then out[k] = nil else out[k] = v end
-  end
-  hasUuid = out['uuid'] ~= nil
-  redis.call('HSET', KEYS[4], row, cjson.encode(out))
-end
+if patch ~= '' then hasUuid = merge_outcome()['uuid'] ~= nil end
 local completed = 0
 if TERMINAL[to] then
   redis.call('HINCRBY', KEYS[2], '_terminal', 1)
