@@ -4,17 +4,9 @@ import { createLogger } from '../../../src/shared/logger.ts';
 import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
 import { pipelineHarness, waitForComplete, type PipelineHarness } from '../../helpers/pipeline.ts';
 import { startSimulator, type StartedSimulator } from '../../helpers/simulator.ts';
+import { ENT, identityCalls, seedPeople, simStats as stats, simUsers as users } from '../../helpers/sim-data.ts';
 
-const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const log = createLogger({ level: 'silent' });
-
-interface SimUser {
-  id: string;
-  userName: string;
-  active: boolean;
-  name: { givenName: string; familyName: string };
-  [ENT]: { employeeNumber: string; department?: string; manager?: { value: string } };
-}
 
 let sim: StartedSimulator;
 let h: PipelineHarness;
@@ -29,43 +21,9 @@ afterEach(async () => {
   await sim.close();
 });
 
-async function simUsers(): Promise<SimUser[]> {
-  const res = await fetch(`${sim.baseUrl}/_sim/state`);
-  return ((await res.json()) as { users: SimUser[] }).users;
-}
-
-async function simStats(): Promise<{ routes: Record<string, Record<string, number>> }> {
-  return (await (await fetch(`${sim.baseUrl}/_sim/stats`)).json()) as { routes: Record<string, Record<string, number>> };
-}
-
-function identityCalls(stats: { routes: Record<string, Record<string, number>> }, status?: string): number {
-  let n = 0;
-  for (const [route, statuses] of Object.entries(stats.routes)) {
-    if (!route.includes('/profile/identity/')) continue;
-    for (const [s, c] of Object.entries(statuses)) if (status === undefined || s === status) n += c;
-  }
-  return n;
-}
-
-/** Creates people directly in the simulator (the state before the drop). */
-async function seed(records: DropRecord[]): Promise<void> {
-  const token = await sim.companyToken();
-  for (const r of records) {
-    const res = await fetch(`${sim.baseUrl}/profile/identity/v4.1/Users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENT],
-        userName: r.userName,
-        active: true,
-        name: { givenName: r.givenName, familyName: r.familyName },
-        emails: [{ value: r.email, type: 'work' }],
-        [ENT]: { employeeNumber: r.employeeNumber, department: r.department, companyId: sim.sim.ctx.tenant.companyId },
-      }),
-    });
-    if (res.status !== 200) throw new Error(`seed failed: ${res.status} ${await res.text()}`);
-  }
-}
+const simUsers = () => users(sim);
+const simStats = () => stats(sim);
+const seed = (records: DropRecord[]) => seedPeople(sim, records);
 
 describe('identity stage', () => {
   it('provisions a mixed drop: creates, updates, unchanged, deactivations, invalid rows, duplicates, managers listed after their reports', { timeout: 180_000 }, async () => {
