@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { isProvError } from '../shared/errors.ts';
 import { cancelDrop } from '../shared/guards/release.ts';
-import { openCommandContext } from './context.ts';
-import { EXIT } from './exit-codes.ts';
+import { withCommandContext } from './context.ts';
 
 export function register(program: Command): void {
   program
@@ -11,17 +9,10 @@ export function register(program: Command): void {
     .argument('<drop>', 'drop id')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dropId: string, opts: { json?: boolean }) => {
-      const ctx = openCommandContext('cancel');
-      try {
+      await withCommandContext('cancel', async (ctx) => {
         const result = await cancelDrop({ ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log }, dropId);
         if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else process.stdout.write(`drop ${dropId}: ${result.previous} → cancelled, ${result.cancelled} rows cancelled\n`);
-      } catch (err) {
-        if (!isProvError(err, 'PROV_ERR_LEDGER')) throw err;
-        process.stderr.write(`${err.message}\n`);
-        process.exitCode = EXIT.ERROR;
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 }

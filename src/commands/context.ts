@@ -1,5 +1,7 @@
 import { loadConfig, type Config } from '../shared/config.ts';
-import { Ledger } from '../shared/ledger/ledger.ts';
+import { isProvError, ProvError } from '../shared/errors.ts';
+import { Ledger, type DropView } from '../shared/ledger/ledger.ts';
+import { EXIT } from './exit-codes.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
 import { createRedis, type RedisConnection } from '../shared/redis.ts';
@@ -32,4 +34,28 @@ export function openCommandContext(role: string): CommandContext {
       await redis.quit().catch(() => redis.disconnect());
     },
   };
+}
+
+/**
+ * Runs a command body with a context, closes it whatever happens, and turns the errors a user can
+ * act on (unknown drop, illegal state change, unreadable input) into one stderr line and exit 3.
+ */
+export async function withCommandContext(role: string, body: (ctx: CommandContext) => Promise<void>): Promise<void> {
+  const ctx = openCommandContext(role);
+  try {
+    await body(ctx);
+  } catch (err) {
+    if (!isProvError(err, 'PROV_ERR_LEDGER') && !isProvError(err, 'PROV_ERR_INPUT')) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = EXIT.ERROR;
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The drop, or PROV_ERR_LEDGER naming the id. */
+export async function requireDrop(ctx: CommandContext, dropId: string): Promise<DropView> {
+  const view = await ctx.ledger.getDrop(dropId);
+  if (!view) throw new ProvError('PROV_ERR_LEDGER', `unknown drop ${dropId}`);
+  return view;
 }

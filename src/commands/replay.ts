@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_REPLAY_STATES, replayDrop } from '../producers/replay.ts';
 import { ROW_STATES, type RowState } from '../shared/ledger/states.ts';
-import { openCommandContext } from './context.ts';
+import { requireDrop, withCommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 
 export function register(program: Command): void {
@@ -19,19 +19,12 @@ export function register(program: Command): void {
         process.exitCode = EXIT.USAGE;
         return;
       }
-      const ctx = openCommandContext('replay');
-      try {
-        if (!(await ctx.ledger.getDrop(dropId))) {
-          process.stderr.write(`unknown drop ${dropId}\n`);
-          process.exitCode = EXIT.ERROR;
-          return;
-        }
+      await withCommandContext('replay', async (ctx) => {
+        await requireDrop(ctx, dropId);
         const result = await replayDrop({ ledger: ctx.ledger, queues: ctx.queues, dropId, states: states as RowState[] });
         if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else if (result.dropId) process.stdout.write(`${result.dropId}\n`);
         else process.stderr.write(`drop ${dropId} has no rows in ${states.join(', ')}: nothing to replay\n`);
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 }

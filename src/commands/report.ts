@@ -3,8 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Option, type Command } from 'commander';
 import { renderReport, reportRecords, type ReportFormat } from '../shared/ledger/report.ts';
-import { openCommandContext } from './context.ts';
-import { EXIT } from './exit-codes.ts';
+import { requireDrop, withCommandContext } from './context.ts';
 
 export function register(program: Command): void {
   program
@@ -15,19 +14,12 @@ export function register(program: Command): void {
     .option('--out <file>', 'write to a file instead of stdout')
     .option('--states <list>', 'only rows in these states (comma-separated)')
     .action(async (dropId: string, opts: { format: ReportFormat; out?: string; states?: string }) => {
-      const ctx = openCommandContext('report');
-      try {
-        if (!(await ctx.ledger.getDrop(dropId))) {
-          process.stderr.write(`unknown drop ${dropId}\n`);
-          process.exitCode = EXIT.ERROR;
-          return;
-        }
+      await withCommandContext('report', async (ctx) => {
+        await requireDrop(ctx, dropId);
         const states = opts.states ? new Set(opts.states.split(',').map((s) => s.trim())) : undefined;
         const text = Readable.from(renderReport(reportRecords(ctx.ledger, dropId, states), opts.format));
         if (opts.out) await pipeline(text, createWriteStream(opts.out));
         else await pipeline(text, process.stdout, { end: false });
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { dropProgress } from '../shared/ledger/progress.ts';
-import { openCommandContext } from './context.ts';
-import { EXIT } from './exit-codes.ts';
+import { requireDrop, withCommandContext } from './context.ts';
 import { summaryOf } from './summary.ts';
 
 export function register(program: Command): void {
@@ -12,8 +11,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON on stdout')
     .option('--limit <n>', 'recent drops to list', '20')
     .action(async (dropId: string | undefined, opts: { json?: boolean; limit: string }) => {
-      const ctx = openCommandContext('status');
-      try {
+      await withCommandContext('status', async (ctx) => {
         if (dropId === undefined) {
           const ids = await ctx.ledger.listDrops(Number(opts.limit) || 20);
           const drops = [];
@@ -25,13 +23,7 @@ export function register(program: Command): void {
           else for (const d of drops) process.stdout.write(`${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`);
           return;
         }
-        const view = await ctx.ledger.getDrop(dropId);
-        if (!view) {
-          process.stderr.write(`unknown drop ${dropId}\n`);
-          process.exitCode = EXIT.ERROR;
-          return;
-        }
-        const p = dropProgress(view);
+        const p = dropProgress(await requireDrop(ctx, dropId));
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...summaryOf(p), progress: p })}\n`);
         } else {
@@ -45,8 +37,6 @@ export function register(program: Command): void {
           ];
           process.stdout.write(`${lines.join('\n')}\n`);
         }
-      } finally {
-        await ctx.close();
-      }
+      });
     });
 }
