@@ -14,7 +14,21 @@ export interface ConcurHttpOptions {
   connections?: number;
   /** How long an idle keep-alive socket is kept. Default 30 000 ms. */
   keepAliveTimeoutMs?: number;
+  /** Told about every request when it ends (metrics). Must not throw; called synchronously. */
+  observer?: HttpObserver;
 }
+
+/** One finished HTTP call: an answer (`status`) or a network failure (`errorCode`). */
+export interface HttpCallEvent {
+  method: string;
+  /** Path without query. */
+  path: string;
+  status?: number;
+  errorCode?: string;
+  durationMs: number;
+}
+
+export type HttpObserver = (event: HttpCallEvent) => void;
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -74,10 +88,12 @@ function firstHeader(headers: HttpResponse['headers'], name: string): string | u
  */
 export class ConcurHttp implements HttpTransport {
   private readonly pools = new Map<string, Pool>();
-  private readonly options: Required<ConcurHttpOptions>;
+  private readonly options: Required<Omit<ConcurHttpOptions, 'observer'>>;
+  private readonly observer: HttpObserver | undefined;
   private closed = false;
 
   constructor(options: ConcurHttpOptions = {}) {
+    this.observer = options.observer;
     this.options = {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
       headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
@@ -117,6 +133,15 @@ export class ConcurHttp implements HttpTransport {
     if (req.correlationId !== undefined) headers['concur-correlationid'] = req.correlationId;
 
     const path = url.pathname;
+    const started = performance.now();
+    const observe = (outcome: { status: number } | { errorCode: string }): void => {
+      if (!this.observer) return;
+      try {
+        this.observer({ method: req.method, path, ...outcome, durationMs: performance.now() - started });
+      } catch {
+        // Metrics must never break a call.
+      }
+    };
     let res: Dispatcher.ResponseData;
     try {
       res = await this.pool(url.origin).request({
@@ -127,6 +152,7 @@ export class ConcurHttp implements HttpTransport {
         signal: req.signal,
       });
     } catch (err) {
+      observe({ errorCode: String((err as { code?: unknown }).code ?? 'ERROR') });
       throw classifyNetworkError({ method: req.method, path, cause: err, correlationId: req.correlationId });
     }
 
@@ -136,8 +162,10 @@ export class ConcurHttp implements HttpTransport {
       text = await res.body.text();
     } catch (err) {
       res.body.destroy();
+      observe({ errorCode: String((err as { code?: unknown }).code ?? 'ERROR') });
       throw classifyNetworkError({ method: req.method, path, cause: err, correlationId });
     }
+    observe({ status: res.statusCode });
     return { status: res.statusCode, headers: res.headers, body: parseBody(text, res.statusCode, req.method, path, correlationId), correlationId, path };
   }
 

@@ -1,0 +1,36 @@
+import { resolve } from 'node:path';
+import { createRuntime } from '../workers/runtime.ts';
+import { ingestDrop, type IngestOptions } from './ingest.ts';
+import { DropWatcher } from './watch.ts';
+
+export interface WatchCommandOptions {
+  dir: string;
+  mappingPath?: string;
+  format?: IngestOptions['format'];
+  delimiter?: IngestOptions['delimiter'];
+  pollMs?: number;
+  env?: Record<string, string | undefined>;
+}
+
+/** `provision watch DIR`: runs the watcher until a signal (the file in hand is finished first). */
+export async function runWatch(options: WatchCommandOptions): Promise<DropWatcher> {
+  const rt = createRuntime('watcher', 'producer', options.env);
+  const { config, log, ledger, queues } = rt;
+  const watcher = new DropWatcher(
+    {
+      dir: resolve(options.dir),
+      pollMs: options.pollMs ?? config.WATCH_POLL_MS,
+      ingest: {
+        ...(options.mappingPath ? { mappingPath: options.mappingPath } : {}),
+        ...(options.format ? { format: options.format } : {}),
+        ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+      },
+    },
+    { ingest: (o) => ingestDrop({ ledger, identityQueue: queues.identity, log }, o), ledger, log },
+  );
+  rt.shutdown.register('log flush', () => log.flush());
+  rt.shutdown.register('watcher', () => watcher.stop());
+  rt.shutdown.installSignalHandlers();
+  await watcher.start();
+  return watcher;
+}

@@ -1,0 +1,78 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ingestDrop, type IngestOptions, type IngestResult } from '../producers/ingest.ts';
+import type { Ledger } from '../shared/ledger/ledger.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { PipelineQueues } from '../shared/queues/index.ts';
+import type { RedisConnection } from '../shared/redis.ts';
+import { assertAuthConfigured, installAuth, type AuthSettings } from './auth.ts';
+import { registerBoard } from './board.ts';
+import { registerDropRoutes } from './drops.ts';
+import { registerMetricsRoute } from './metrics.ts';
+import { registerPage } from './page.ts';
+import { registerConcurWebhook, type WebhookDeps } from './webhook.ts';
+
+export interface ServerDeps {
+  ledger: Ledger;
+  queues: PipelineQueues;
+  redis: RedisConnection;
+  /** The queue/ledger prefix (metrics read the shared call-metrics hash under it). */
+  prefix: string;
+  log: Logger;
+  auth: AuthSettings;
+  /** Bull Board without retry/clean/promote buttons. Default false. */
+  readOnly?: boolean;
+  /** Largest upload `POST /drops` takes. Default 100 MiB. */
+  uploadMaxBytes?: number;
+  /** Replaces the ingest of uploads (default: `ingestDrop` into the identity queue). */
+  ingest?: (options: IngestOptions) => Promise<IngestResult>;
+  /** The ESS webhook; omitted when no public key is configured. */
+  webhook?: WebhookDeps;
+}
+
+const READY_TIMEOUT_MS = 2_000;
+
+/**
+ * The operations server: the drop page at `/`, the drops API, Bull Board at /admin/queues,
+ * /metrics, the ESS webhook and the probes. Built, not listening (the caller listens).
+ * Throws PROV_ERR_CONFIG when no credentials are configured and insecure mode was not asked for.
+ */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  assertAuthConfigured(deps.auth);
+  const log = deps.log.child({ component: 'server' });
+  // Request logging off: the page polls every second. Errors are still logged below.
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1024 * 1024 });
+  app.setErrorHandler((err: { statusCode?: number; message?: string }, request, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) log.error({ err, method: request.method, route: request.routeOptions.url }, 'request failed');
+    return reply.code(status).send({ error: { code: status === 500 ? 'INTERNAL' : 'BAD_REQUEST', message: status === 500 ? 'internal error' : (err.message ?? 'bad request') } });
+  });
+
+  installAuth(app, deps.auth);
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      const pong = await Promise.race([
+        deps.redis.ping(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref()),
+      ]);
+      if (pong !== 'PONG') throw new Error(`unexpected answer ${String(pong)}`);
+      return { status: 'ok', redis: 'ok' };
+    } catch (err) {
+      return reply.code(503).send({ status: 'unavailable', redis: (err as Error).message });
+    }
+  });
+
+  registerPage(app);
+  registerDropRoutes(app, {
+    ledger: deps.ledger,
+    ingest: deps.ingest ?? ((options) => ingestDrop({ ledger: deps.ledger, identityQueue: deps.queues.identity, log }, options)),
+    uploadMaxBytes: deps.uploadMaxBytes ?? 100 * 1024 * 1024,
+    log,
+  });
+  registerMetricsRoute(app, { ledger: deps.ledger, queues: deps.queues.all, redis: deps.redis, prefix: deps.prefix });
+  await registerBoard(app, deps.queues.all, { readOnly: deps.readOnly ?? false });
+  if (deps.webhook) registerConcurWebhook(app, deps.webhook);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,87 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ProvError } from '../shared/errors.ts';
+
+export interface AuthSettings {
+  user?: string | undefined;
+  password?: string | undefined;
+  token?: string | undefined;
+  /** Accepted on /metrics only (besides the dashboard credentials). */
+  metricsToken?: string | undefined;
+  /** No credentials at all: every request passes (local use). */
+  insecure?: boolean;
+}
+
+/** Paths that never ask for credentials: probes, and the webhook (it verifies signatures itself). */
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/webhooks/concur']);
+
+/**
+ * Hashing both sides first gives equal-length buffers, so `timingSafeEqual` compares in constant
+ * time and the length of the secret does not leak either.
+ */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export function hasCredentials(s: AuthSettings): boolean {
+  return (s.user !== undefined && s.password !== undefined) || s.token !== undefined;
+}
+
+/** Fails unless credentials are configured or insecure mode was asked for explicitly. */
+export function assertAuthConfigured(s: AuthSettings): void {
+  if (s.insecure || hasCredentials(s)) return;
+  if ((s.user === undefined) !== (s.password === undefined)) {
+    throw new ProvError('PROV_ERR_CONFIG', 'Invalid configuration:\n  DASHBOARD_USER and DASHBOARD_PASSWORD must be set together');
+  }
+  throw new ProvError(
+    'PROV_ERR_CONFIG',
+    'Invalid configuration:\n  no dashboard credentials: set DASHBOARD_USER and DASHBOARD_PASSWORD, or DASHBOARD_TOKEN ' +
+      '(or run with --insecure / DASHBOARD_INSECURE=true for local use only)',
+  );
+}
+
+/** Whether an Authorization header carries valid credentials for `path`. */
+export function authorized(s: AuthSettings, header: string | undefined, path: string): boolean {
+  if (s.insecure && !hasCredentials(s)) return true;
+  if (!header) return false;
+  const space = header.indexOf(' ');
+  if (space < 0) return false;
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (scheme === 'bearer') {
+    // Evaluate both so the time taken does not tell which token matched.
+    const dashboard = s.token !== undefined && safeEqual(value, s.token);
+    const metrics = path === '/metrics' && s.metricsToken !== undefined && safeEqual(value, s.metricsToken);
+    return dashboard || metrics;
+  }
+  if (scheme === 'basic' && s.user !== undefined && s.password !== undefined) {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return false;
+    const userOk = safeEqual(decoded.slice(0, colon), s.user);
+    const passOk = safeEqual(decoded.slice(colon + 1), s.password);
+    return userOk && passOk;
+  }
+  return false;
+}
+
+function pathOf(request: FastifyRequest): string {
+  const url = request.raw.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+/** One onRequest hook in front of every route (Bull Board's included), except PUBLIC_PATHS. */
+export function installAuth(app: FastifyInstance, s: AuthSettings): void {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = pathOf(request);
+    if (PUBLIC_PATHS.has(path)) return;
+    if (authorized(s, request.headers.authorization, path)) return;
+    // Basic lets a browser prompt for the password; Bearer is for scripts and Prometheus.
+    if (s.user !== undefined) void reply.header('www-authenticate', 'Basic realm="provision", charset="UTF-8"');
+    else void reply.header('www-authenticate', 'Bearer realm="provision"');
+    return reply.code(401).send({ error: 'unauthorized' });
+  });
+}

@@ -1,0 +1,143 @@
+/* global document, location, window */
+// The drop page: a list of recent drops and a live view of one (#drop=ID). No build step.
+// Every value from a drop (file names, error messages) is set with textContent, never as HTML.
+'use strict';
+(function () {
+  var FINAL = { complete: true, cancelled: true, rejected: true };
+  var STATES = ['pending', 'manager_wait', 'identity_done', 'extension_batched', 'extension_submitted', 'done', 'unchanged', 'invalid', 'identity_failed', 'extension_failed', 'timed_out', 'cancelled'];
+  var current = null;
+  var timer = null;
+  var lastFailed = -1;
+
+  function $(id) { return document.getElementById(id); }
+  function getJson(url) {
+    return fetch(url, { headers: { accept: 'application/json' } }).then(function (r) {
+      if (!r.ok) throw new Error(url + ': ' + r.status);
+      return r.json();
+    });
+  }
+  function cell(tr, text) { var td = document.createElement('td'); td.textContent = text == null ? '' : String(text); tr.appendChild(td); return td; }
+  function pct(done, total) { return total > 0 ? Math.floor((done / total) * 100) : (done >= 0 && total === 0 ? 100 : 0); }
+  function when(ms) { return ms ? new Date(ms).toLocaleString() : ''; }
+  function eta(s) { if (s == null) return '?'; if (s < 60) return Math.ceil(s) + ' s'; return Math.floor(s / 60) + ' min ' + Math.ceil(s % 60) + ' s'; }
+
+  function renderList(drops) {
+    var body = $('drops').tBodies[0];
+    body.textContent = '';
+    drops.forEach(function (d) {
+      var tr = document.createElement('tr');
+      tr.className = 'link';
+      tr.dataset.dropId = d.dropId;
+      cell(tr, d.dropId);
+      cell(tr, d.file);
+      cell(tr, d.status).className = 'status-' + d.status;
+      cell(tr, d.rows == null ? '…' : pct(d.settled, d.rows) + '%');
+      cell(tr, d.rows == null ? '' : d.rows);
+      cell(tr, d.failed);
+      cell(tr, when(d.createdAt));
+      tr.addEventListener('click', function () { location.hash = 'drop=' + encodeURIComponent(d.dropId); });
+      body.appendChild(tr);
+    });
+  }
+  function loadList() { getJson('/drops?limit=50').then(function (b) { renderList(b.drops); }).catch(function () {}); }
+
+  function bar(name, stage) {
+    var p = pct(stage.done, stage.total);
+    $('bar-' + name).style.width = p + '%';
+    $('bar-' + name).dataset.percent = String(p);
+    $('bar-' + name + '-text').textContent = stage.done + ' / ' + stage.total + ' (' + p + '%)';
+  }
+
+  function renderDetail(d) {
+    $('detail-id').textContent = d.dropId;
+    $('detail-file').textContent = d.file;
+    var status = $('drop-status');
+    status.textContent = d.status;
+    status.className = 'status-' + d.status;
+    $('drop-reason').textContent = d.reason ? '— ' + d.reason : '';
+    bar('identity', d.stages.identity);
+    bar('extensions', d.stages.extensions);
+    bar('settled', d.stages.settled);
+    $('settled-percent').textContent = pct(d.stages.settled.done, d.stages.settled.total) + '%';
+    $('drop-rate').textContent = d.rowsPerSecond.toFixed(1);
+    $('drop-eta').textContent = d.status === 'complete' ? 'done' : eta(d.etaSeconds);
+    var body = $('counts').tBodies[0];
+    body.textContent = '';
+    STATES.forEach(function (s) {
+      var n = d.counts[s] || 0;
+      if (n === 0) return;
+      var tr = document.createElement('tr');
+      cell(tr, s);
+      cell(tr, n);
+      body.appendChild(tr);
+    });
+    var t = [];
+    Object.keys(d.timings).forEach(function (k) { t.push(k.replace(/At$/, '') + ': ' + when(d.timings[k])); });
+    $('timings').textContent = t.join(' · ');
+    if (d.failed !== lastFailed) {
+      lastFailed = d.failed;
+      loadFailed(d.dropId);
+    }
+  }
+
+  function loadFailed(id) {
+    getJson('/drops/' + encodeURIComponent(id) + '/rows?limit=200').then(function (b) {
+      if (id !== current) return;
+      $('failed-count').textContent = '(' + b.total + (b.truncated ? ', first ' + b.rows.length + ' shown' : '') + ')';
+      var body = $('failed').tBodies[0];
+      body.textContent = '';
+      b.rows.forEach(function (r) {
+        var tr = document.createElement('tr');
+        [r.row, r.userName, r.employeeNumber, r.state, r.errorCode, r.message, r.schemaPath].forEach(function (v) { cell(tr, v); });
+        body.appendChild(tr);
+      });
+    }).catch(function () {});
+  }
+
+  function poll() {
+    if (!current) return;
+    var id = current;
+    getJson('/drops/' + encodeURIComponent(id)).then(function (d) {
+      if (id !== current) return;
+      renderDetail(d);
+      timer = setTimeout(poll, FINAL[d.status] ? 5000 : 1000);
+    }).catch(function () { timer = setTimeout(poll, 2000); });
+  }
+
+  function route() {
+    var m = /drop=([A-Za-z0-9_-]+)/.exec(location.hash);
+    clearTimeout(timer);
+    current = m ? decodeURIComponent(m[1]) : null;
+    lastFailed = -1;
+    $('detail').hidden = !current;
+    if (current) {
+      $('report-csv').href = '/drops/' + current + '/report?format=csv';
+      $('report-jsonl').href = '/drops/' + current + '/report?format=jsonl';
+      poll();
+    }
+  }
+
+  $('upload').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var file = $('upload-file').files[0];
+    if (!file) return;
+    $('upload-result').textContent = 'uploading…';
+    fetch('/drops?filename=' + encodeURIComponent(file.name), { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } })
+      .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); })
+      .then(function (res) {
+        if (res.status === 200 || res.status === 201) {
+          $('upload-result').textContent = (res.status === 200 ? 'already ingested: ' : 'ingested: ') + res.body.dropId;
+          location.hash = 'drop=' + res.body.dropId;
+          loadList();
+        } else {
+          $('upload-result').textContent = 'rejected: ' + ((res.body.error && res.body.error.message) || res.status);
+        }
+      })
+      .catch(function (err) { $('upload-result').textContent = 'failed: ' + err.message; });
+  });
+
+  window.addEventListener('hashchange', route);
+  route();
+  loadList();
+  setInterval(loadList, 5000);
+})();

@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDrop, toCsv } from '../../src/demo/generate.ts';
+import { basic } from '../helpers/server.ts';
+import { STACK_AUTH, startStack, type Stack } from '../helpers/stack.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`SKIPPING the drop-page browser test: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`);
+
+const auth = basic(STACK_AUTH.user, STACK_AUTH.password);
+const drop = generateDrop({ people: 300, seed: 7 });
+
+interface DropDetail {
+  status: string;
+  rows: number;
+  settled: number;
+  counts: Record<string, number>;
+}
+
+describe('server with real workers (e2e)', () => {
+  let stack: Stack;
+  let url: string;
+  let dropId: string;
+
+  beforeAll(async () => {
+    stack = await startStack({ server: true });
+    url = stack.serverUrl!;
+    const res = await fetch(`${url}/drops?filename=people.csv`, { method: 'POST', body: toCsv(drop.records), headers: { authorization: auth, 'content-type': 'text/csv' } });
+    expect(res.status, await stack.logs()).toBe(201);
+    dropId = ((await res.json()) as { dropId: string }).dropId;
+  });
+  afterAll(async () => stack?.stop());
+
+  const detail = async (): Promise<DropDetail> => (await (await fetch(`${url}/drops/${dropId}`, { headers: { authorization: auth } })).json()) as DropDetail;
+
+  it('Bull Board answers 401 without credentials and lists our queues with them', async () => {
+    expect((await fetch(`${url}/admin/queues`)).status).toBe(401);
+    expect((await fetch(`${url}/admin/queues/api/queues`)).status).toBe(401);
+    const res = await fetch(`${url}/admin/queues/api/queues`, { headers: { authorization: auth } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { queues: { name: string }[] };
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['extension', 'identity', 'status']);
+  });
+
+  it.skipIf(!hasChromium)('the drop page in headless Chromium shows the drop reaching 100%', async () => {
+    const { chromium } = await import('playwright-core');
+    const profile = await mkdtemp(join(tmpdir(), 'provision-chromium-'));
+    // A persistent context on a fresh profile directory is playwright's form of --user-data-dir.
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      httpCredentials: { username: STACK_AUTH.user, password: STACK_AUTH.password },
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${url}/#drop=${dropId}`);
+      // Page-side expressions as strings: they run in the browser, not in this (DOM-less) program.
+      await page.waitForFunction("document.getElementById('settled-percent')?.textContent === '100%'", undefined, { timeout: 50_000 });
+      expect(await page.textContent('#drop-status')).toBe('complete');
+      expect(await page.getAttribute('#bar-settled', 'data-percent')).toBe('100');
+      // The invalid rows are listed with their reasons.
+      await page.waitForFunction(`document.querySelectorAll('#failed tbody tr').length === ${drop.bad.length}`, undefined, { timeout: 10_000 });
+      expect(await page.textContent('#failed tbody')).toContain('invalid');
+      // The list links to it too.
+      expect(await page.textContent('#drops tbody')).toContain(dropId);
+    } finally {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  });
+
+  it('completes the drop, and /metrics shows its rows, queue depths and the workers\' Concur calls', async () => {
+    const end = Date.now() + 50_000;
+    let d = await detail();
+    while (d.status !== 'complete' && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 250));
+      d = await detail();
+    }
+    expect(d.status, await stack.logs()).toBe('complete');
+    expect(d.counts.invalid).toBe(drop.bad.length);
+    // Nobody exists in Concur before this drop: rows to deactivate find no one and change nothing.
+    expect({ done: d.counts.done, unchanged: d.counts.unchanged, settled: d.settled }, JSON.stringify(d.counts)).toEqual({
+      done: 300 - drop.bad.length - drop.deactivated.length,
+      unchanged: drop.deactivated.length,
+      settled: 300,
+    });
+
+    expect((await fetch(`${url}/metrics`)).status).toBe(401);
+    let text = '';
+    const until = Date.now() + 10_000;
+    do {
+      text = await (await fetch(`${url}/metrics`, { headers: { authorization: auth } })).text();
+      if (/provision_concur_calls_total\{endpoint="\/profile\/v4\/Bulk"/.test(text)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    } while (Date.now() < until);
+    expect(text).toContain(`provision_rows{state="done"} ${d.counts.done}`);
+    expect(text).toContain(`provision_rows{state="invalid"} ${drop.bad.length}`);
+    expect(text).toMatch(/provision_queue_jobs\{queue="identity",state="waiting"\} 0/);
+    expect(text).toMatch(/provision_concur_calls_total\{endpoint="\/profile\/identity\/v4\.1\/Users",method="POST",status="2\d\d"\} [1-9]/);
+    expect(text).toMatch(/provision_concur_calls_total\{endpoint="\/profile\/v4\/Bulk",method="POST",status="\d+"\} [1-9]/);
+    expect(text).toMatch(/provision_concur_call_duration_seconds_count\{endpoint="\/profile\/identity\/v4\.1\/Users\/\.search"\} [1-9]/);
+  });
+
+  it('keeps the dashboard password out of every log line', async () => {
+    const logs = await stack.logs();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs).not.toContain(STACK_AUTH.password);
+  });
+});
