@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForDrop } from '../commands/progress.ts';
 import { ingestDrop } from '../producers/ingest.ts';
+import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { loadConfig } from '../shared/config.ts';
 import { ProvError } from '../shared/errors.ts';
 import { Ledger } from '../shared/ledger/ledger.ts';
@@ -154,7 +155,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
       await queues.close();
       await redis.quit();
     };
-    const result = await ingestDrop({ ledger, identityQueue: queues.identity, log }, { path: file });
+    const result = await ingestDrop({ ledger, identityQueue: queues.identity, log, guards: guardsFromConfig(config) }, { path: file });
     out(`Drop ${result.dropId}: ${result.rows} rows, ${result.invalid} invalid. Follow it at ${base}/#drop=${result.dropId} (user demo, password ${password})`);
     const final = await waitForDrop(ledger, result.dropId, { intervalMs: 500 });
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { createRuntime } from '../workers/runtime.ts';
+import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { ingestDrop, type IngestOptions } from './ingest.ts';
 import { DropWatcher } from './watch.ts';
 
@@ -26,7 +27,7 @@ export async function runWatch(options: WatchCommandOptions): Promise<DropWatche
         ...(options.delimiter ? { delimiter: options.delimiter } : {}),
       },
     },
-    { ingest: (o) => ingestDrop({ ledger, identityQueue: queues.identity, log }, o), ledger, log },
+    { ingest: (o) => ingestDrop({ ledger, identityQueue: queues.identity, log, guards: guardsFromConfig(config) }, o), ledger, log },
   );
   rt.shutdown.register('log flush', () => log.flush());
   rt.shutdown.register('watcher', () => watcher.stop());

@@ -1,4 +1,5 @@
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import { MANIFEST_SUFFIX, isManifestFile } from './manifest.ts';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isProvError } from '../shared/errors.ts';
@@ -125,6 +126,7 @@ export class DropWatcher {
   private async pass(): Promise<void> {
     for (const name of await this.list('processing')) {
       if (this.stopped) return;
+      if (isManifestFile(name)) continue; // travels with its drop
       if ((this.retryAt.get(name) ?? 0) > this.now) continue;
       await this.process(name);
     }
@@ -149,7 +151,7 @@ export class DropWatcher {
   private async consider(name: string, inbox: Set<string>): Promise<void> {
     const unsafe = unsafeNameReason(name);
     if (unsafe) return this.reject('inbox', name, `refused file name: ${unsafe}`);
-    if (isIgnored(name)) return;
+    if (isIgnored(name) || isManifestFile(name)) return;
     const stat = await lstat(this.path('inbox', name)).catch(() => undefined);
     if (!stat) return;
     if (stat.isSymbolicLink()) return this.reject('inbox', name, 'refused: symbolic links are not followed');
@@ -167,6 +169,8 @@ export class DropWatcher {
     }
     this.seen.delete(name);
     if (marker) await rm(this.path('inbox', `${name}${DONE_SUFFIX}`), { force: true });
+    // The manifest (FILE.manifest.json) goes along, so ingest checks the file against it.
+    await moveIfPresent(this.path('inbox', manifestName(name)), this.path('processing', manifestName(name)));
     await this.process(name);
   }
 
@@ -201,6 +205,7 @@ export class DropWatcher {
     };
     // Sidecar first: a crash between the two steps leaves the file in processing/, resumed later.
     await writeJson(this.path('archive', `${archivedAs}${SIDECAR_SUFFIX}`), sidecar);
+    await moveIfPresent(this.path('processing', manifestName(name)), this.path('archive', manifestName(archivedAs)));
     await rename(path, this.path('archive', archivedAs));
     log.info({ dropId: result.dropId, rows: result.rows, invalid: result.invalid, existed: result.existed }, 'drop archived');
   }
@@ -208,6 +213,7 @@ export class DropWatcher {
   private async reject(from: 'inbox' | 'processing', name: string, reason: string): Promise<void> {
     let target = safeName(name);
     if (await exists(this.path('rejected', target))) target = `${this.now}-${target}`;
+    await moveIfPresent(this.path(from, manifestName(name)), this.path('rejected', manifestName(target)));
     await rename(this.path(from, name), this.path('rejected', target));
     await writeFile(this.path('rejected', `${target}.reason.txt`), `${reason}\n`);
     if (from === 'inbox') await rm(this.path('inbox', `${name}${DONE_SUFFIX}`), { force: true });
@@ -247,6 +253,19 @@ export class DropWatcher {
       this.reported.add(name);
       this.deps.log.info({ dropId: sidecar.dropId, status: view.meta.status }, 'drop report written');
     }
+  }
+}
+
+function manifestName(name: string): string {
+  return `${name}${MANIFEST_SUFFIX}`;
+}
+
+/** Moves a file that may not exist (a drop's optional manifest). */
+async function moveIfPresent(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
 }
 

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ingestDrop, type IngestOptions, type IngestResult } from '../producers/ingest.ts';
+import type { GuardLimits } from '../shared/guards/limits.ts';
 import type { Ledger } from '../shared/ledger/ledger.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { PipelineQueues } from '../shared/queues/index.ts';
@@ -23,6 +24,8 @@ export interface ServerDeps {
   readOnly?: boolean;
   /** Largest upload `POST /drops` takes. Default 100 MiB. */
   uploadMaxBytes?: number;
+  /** Safety limits for uploaded drops (MAX_DEACTIVATIONS...); the built-in defaults when omitted. */
+  guards?: GuardLimits;
   /** Replaces the ingest of uploads (default: `ingestDrop` into the identity queue). */
   ingest?: (options: IngestOptions) => Promise<IngestResult>;
   /** The ESS webhook; omitted when no public key is configured. */
@@ -66,7 +69,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerPage(app);
   registerDropRoutes(app, {
     ledger: deps.ledger,
-    ingest: deps.ingest ?? ((options) => ingestDrop({ ledger: deps.ledger, identityQueue: deps.queues.identity, log }, options)),
+    ingest: deps.ingest ?? ((options) => ingestDrop({ ledger: deps.ledger, identityQueue: deps.queues.identity, log, ...(deps.guards ? { guards: deps.guards } : {}) }, options)),
     uploadMaxBytes: deps.uploadMaxBytes ?? 100 * 1024 * 1024,
     log,
   });

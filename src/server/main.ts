@@ -1,3 +1,4 @@
+import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { ExtensionStore } from '../workers/extension/store.ts';
 import { createRuntime } from '../workers/runtime.ts';
 import { buildServer } from './app.ts';
@@ -38,6 +39,7 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       auth,
       readOnly: config.DASHBOARD_READ_ONLY,
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
+      guards: guardsFromConfig(config),
       ...(publicKeyPem
         ? { webhook: { store: new ExtensionStore(rt.redis, config.QUEUE_PREFIX), statusQueue: rt.queues.status, publicKeyPem, eventTtlMs: config.WEBHOOK_EVENT_TTL_MS, log } }
         : {}),

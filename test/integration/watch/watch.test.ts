@@ -106,6 +106,29 @@ describe('watch folder', () => {
     expect(await ls(join(dir, 'inbox'))).toEqual([]);
   });
 
+  it('checks a file against its manifest: a match is archived with it, a truncated file is rejected with the counts', async () => {
+    const { createHash } = await import('node:crypto');
+    watcher = newWatcher();
+    await watcher.start();
+    const good = await readFile(fixture('template-valid.csv'));
+    const sha256 = createHash('sha256').update(good).digest('hex');
+    const rows = good.toString('utf8').trim().split('\n').length - 1;
+    // The manifest first, then the file (or a .done marker), so the watcher never sees the file alone.
+    await writeFile(join(dir, 'inbox', 'ok.csv.manifest.json'), JSON.stringify({ rows, sha256 }));
+    await writeFile(join(dir, 'inbox', 'ok.csv'), good);
+    const sidecar = await archivedSidecar('ok.csv');
+    expect(await ls(join(dir, 'archive'))).toContain(`${sidecar.archivedAs}.manifest.json`);
+
+    const truncated = good.subarray(0, good.lastIndexOf('\n', good.length - 2) + 1);
+    await writeFile(join(dir, 'inbox', 'cut.csv.manifest.json'), JSON.stringify({ rows, sha256 }));
+    await writeFile(join(dir, 'inbox', 'cut.csv'), truncated);
+    const reason = await until('reason', async () => readFile(join(dir, 'rejected', 'cut.csv.reason.txt'), 'utf8').catch(() => undefined));
+    expect(reason).toMatch(/cut\.csv/);
+    expect(reason).toMatch(new RegExp(`${rows}`));
+    expect(await ls(join(dir, 'rejected'))).toEqual(['cut.csv', 'cut.csv.manifest.json', 'cut.csv.reason.txt']);
+    expect(await ls(join(dir, 'inbox'))).toEqual([]);
+  });
+
   it('rejects an unreadable file with a reason, and keeps going', async () => {
     watcher = newWatcher();
     await watcher.start();
