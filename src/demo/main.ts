@@ -10,7 +10,7 @@ import { ProvError } from '../shared/errors.ts';
 import { Ledger } from '../shared/ledger/ledger.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createQueues } from '../shared/queues/index.ts';
-import { createRedis } from '../shared/redis.ts';
+import { createRedis, deleteKeysByPrefix } from '../shared/redis.ts';
 import { existingUserBody, generateDrop, toCsv } from './generate.ts';
 import { freePort, onPath, startChild, startCli, stopAll, waitUntil, type Child } from './processes.ts';
 
@@ -191,12 +191,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
 async function deleteKeys(url: string, prefix: string): Promise<void> {
   const redis = createRedis(url, 'producer', createLogger({ level: 'silent' }));
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await deleteKeysByPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }

@@ -76,3 +76,22 @@ export function createRedis(url: string, role: RedisRole, log?: Logger): RedisCo
   conn.on('error', (err: Error) => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'redis connection error'));
   return conn;
 }
+
+/**
+ * Deletes every key under a prefix (SCAN in pages, never KEYS), on every master of a cluster:
+ * a demo's or a test's private namespace.
+ */
+export async function deleteKeysByPrefix(redis: RedisConnection, prefix: string): Promise<void> {
+  const nodes: Redis[] = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length === 0) continue;
+      // In a cluster the keys of one page may live in different slots: one call per key there.
+      if (nodes.length > 1 || redis instanceof Cluster) for (const key of keys) await node.unlink(key);
+      else await node.unlink(...keys);
+    } while (cursor !== '0');
+  }
+}

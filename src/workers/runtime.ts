@@ -1,4 +1,6 @@
 import { loadConfig, type Config } from '../shared/config.ts';
+import { createConcurClient, type ConcurClient, type ConcurClientOptions } from '../shared/concur/index.ts';
+import { startCallMetricsPublisher } from '../shared/metrics/concur-calls.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { Ledger } from '../shared/ledger/ledger.ts';
 import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
@@ -32,4 +34,17 @@ export function createRuntime(role: string, redisRole: RedisRole, env?: Record<s
   const queues = createQueues(redis, config.QUEUE_PREFIX, log);
   shutdown.register('queues', () => queues.close());
   return { config, log, redis, ledger, queues, shutdown };
+}
+
+/**
+ * The Concur client of a worker process, with its call counts and latencies published to Redis
+ * for the server's /metrics, both closed on shutdown.
+ */
+export function connectConcur(rt: Runtime, gates: ConcurClientOptions['gates'] = {}): ConcurClient {
+  const { config, redis, log } = rt;
+  const callMetrics = startCallMetricsPublisher({ redis, prefix: config.QUEUE_PREFIX, flushMs: config.METRICS_FLUSH_MS, log });
+  rt.shutdown.register('call metrics', () => callMetrics.stop());
+  const concur = createConcurClient({ config, redis, log, http: { observer: callMetrics.observer }, gates });
+  rt.shutdown.register('concur client', () => concur.close());
+  return concur;
 }

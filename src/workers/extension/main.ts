@@ -1,8 +1,6 @@
-import { createConcurClient } from '../../shared/concur/index.ts';
-import { startCallMetricsPublisher } from '../../shared/metrics/concur-calls.ts';
 import { EXTENSION_QUEUE } from '../../shared/queues/extension.ts';
 import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
-import { createRuntime } from '../runtime.ts';
+import { connectConcur, createRuntime } from '../runtime.ts';
 import { startWorker } from '../start-worker.ts';
 import { createExtensionProcessor, recoverExtensionStage } from './processor.ts';
 import { ExtensionStore } from './store.ts';
@@ -23,11 +21,7 @@ export async function runExtensionWorker(options: ExtensionWorkerOptions = {}): 
   const { config, redis, queues, log } = rt;
   const limiter = new SharedRateLimiter(redis, upsLimiterKey(config.QUEUE_PREFIX), { rps: config.UPS_MAX_RPS });
   // The processor acquires the limiter itself (once per Bulk), so the client gets no UPS gate.
-  // Concur call counts and latencies reach the server's /metrics through Redis (see shared/metrics).
-  const callMetrics = startCallMetricsPublisher({ redis, prefix: config.QUEUE_PREFIX, flushMs: config.METRICS_FLUSH_MS, log });
-  rt.shutdown.register('call metrics', () => callMetrics.stop());
-  const concur = createConcurClient({ config, redis, log, http: { observer: callMetrics.observer } });
-  rt.shutdown.register('concur client', () => concur.close());
+  const concur = connectConcur(rt);
   const store = new ExtensionStore(redis, config.QUEUE_PREFIX);
   const deps = {
     store,

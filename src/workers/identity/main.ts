@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { startCallMetricsPublisher } from '../../shared/metrics/concur-calls.ts';
-import { createConcurClient } from '../../shared/concur/index.ts';
 import { guardsFromConfig } from '../../shared/guards/limits.ts';
 import { IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../../shared/queues/identity.ts';
 import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { createExtensionHandoff } from '../extension/handoff.ts';
-import { createRuntime } from '../runtime.ts';
+import { connectConcur, createRuntime } from '../runtime.ts';
 import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';
 
@@ -20,11 +18,7 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
   const rt = createRuntime('identity-worker', 'worker', options.env);
   const { config, redis, queues, log } = rt;
   const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, { rps: config.IDENTITY_MAX_RPS });
-  // Concur call counts and latencies reach the server's /metrics through Redis (see shared/metrics).
-  const callMetrics = startCallMetricsPublisher({ redis, prefix: config.QUEUE_PREFIX, flushMs: config.METRICS_FLUSH_MS, log });
-  rt.shutdown.register('call metrics', () => callMetrics.stop());
-  const concur = createConcurClient({ config, redis, log, http: { observer: callMetrics.observer }, gates: { identity: limiter } });
-  rt.shutdown.register('concur client', () => concur.close());
+  const concur = connectConcur(rt, { identity: limiter });
   const handoff = createExtensionHandoff({ redis, queues, prefix: config.QUEUE_PREFIX, lingerMs: config.EXTENSION_LINGER_MS, maxOps: config.EXTENSION_BATCH_MAX_OPS, log });
   const processor = createIdentityProcessor({
     ledger: rt.ledger,

@@ -1,10 +1,8 @@
-import { createConcurClient } from '../../shared/concur/index.ts';
-import { startCallMetricsPublisher } from '../../shared/metrics/concur-calls.ts';
 import { STATUS_QUEUE } from '../../shared/queues/status.ts';
 import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { upsLimiterKey } from '../extension/main.ts';
 import { ExtensionStore } from '../extension/store.ts';
-import { createRuntime } from '../runtime.ts';
+import { connectConcur, createRuntime } from '../runtime.ts';
 import { startWorker } from '../start-worker.ts';
 import { createStatusProcessor } from './processor.ts';
 
@@ -18,11 +16,7 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
   const rt = createRuntime('status-worker', 'worker', options.env);
   const { config, redis, queues, log } = rt;
   const limiter = new SharedRateLimiter(redis, upsLimiterKey(config.QUEUE_PREFIX), { rps: config.UPS_MAX_RPS });
-  // Concur call counts and latencies reach the server's /metrics through Redis (see shared/metrics).
-  const callMetrics = startCallMetricsPublisher({ redis, prefix: config.QUEUE_PREFIX, flushMs: config.METRICS_FLUSH_MS, log });
-  rt.shutdown.register('call metrics', () => callMetrics.stop());
-  const concur = createConcurClient({ config, redis, log, http: { observer: callMetrics.observer } });
-  rt.shutdown.register('concur client', () => concur.close());
+  const concur = connectConcur(rt);
   const processor = createStatusProcessor({
     store: new ExtensionStore(redis, config.QUEUE_PREFIX),
     ledger: rt.ledger,
