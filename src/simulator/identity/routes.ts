@@ -183,27 +183,35 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
 }
 
 /**
- * Users a filter can match: an `eq` on userName, employeeNumber or externalId (alone or in a
- * top-level `and`) uses the store's index, as lookups by key are the pipeline's hot path.
+ * Users a filter can match: an `eq` on userName, employeeNumber or externalId (alone, in a
+ * top-level `and`, or in an `or` of such terms, as the pipeline's batched look-ups send) uses the
+ * store's index, as lookups by key are the pipeline's hot path. Callers still apply the filter.
  */
 function candidates(store: MemoryUserStore, companyId: string, filter: Filter | undefined): { user: StoredUser; seq: number }[] {
   const all = (): { user: StoredUser; seq: number }[] => store.listWithSeq(companyId);
-  const indexed = (f: Filter): StoredUser | null | undefined => {
-    if (f.kind === 'and') {
+  // undefined: not answerable from the index (scan everyone).
+  const indexed = (f: Filter): StoredUser[] | undefined => {
+    if (f.kind === 'and') return indexed(f.left) ?? indexed(f.right);
+    if (f.kind === 'or') {
       const l = indexed(f.left);
-      return l !== undefined ? l : indexed(f.right);
+      const r = l === undefined ? undefined : indexed(f.right);
+      return l === undefined || r === undefined ? undefined : [...l, ...r];
     }
     if (f.kind !== 'cmp' || f.op !== 'eq' || typeof f.value !== 'string' || !isV4Attr(f)) return undefined;
     const { attr } = f.path;
     const found =
       attr === 'userName' ? store.findByUserName(f.value) : attr === 'externalId' ? store.findByExternalId(f.value, companyId) : store.findByEmployeeNumber(f.value, companyId);
-    return found && found.companyId === companyId ? found : null;
+    return found && found.companyId === companyId ? [found] : [];
   };
-  const hit = filter ? indexed(filter) : undefined;
-  if (hit === undefined) return all();
-  if (hit === null) return [];
-  const seq = store.sequenceOf(hit.resource.id);
-  return seq === undefined ? [] : [{ user: hit, seq }];
+  const hits = filter ? indexed(filter) : undefined;
+  if (hits === undefined) return all();
+  const bySeq = new Map<number, StoredUser>();
+  for (const user of hits) {
+    const seq = store.sequenceOf(user.resource.id);
+    if (seq !== undefined) bySeq.set(seq, user);
+  }
+  // Creation order, as a scan would return them (cursors page by seq).
+  return [...bySeq].sort((a, b) => a[0] - b[0]).map(([seq, user]) => ({ user, seq }));
 }
 
 function isV4Attr(f: Filter & { kind: 'cmp' }): boolean {

@@ -1,0 +1,51 @@
+// One side of the ingest benchmark, in its own process so its peak RSS is its own.
+// Usage: node --import tsx bench/children/ingest-child.ts csv-parse FILE
+//        node --import tsx bench/children/ingest-child.ts addbulk ROWS REDIS_URL PREFIX
+//        node --import tsx bench/children/ingest-child.ts ingest FILE REDIS_URL PREFIX
+// Prints one JSON line: { mode, rows, seconds, rowsPerSecond, maxRssBytes }.
+import { createReadStream } from 'node:fs';
+import { Queue } from 'bullmq';
+import { parse } from 'csv-parse';
+import { Redis } from 'ioredis';
+import { ingestDrop } from '../../src/producers/ingest.ts';
+import { Ledger } from '../../src/shared/ledger/ledger.ts';
+import { createLogger } from '../../src/shared/logger.ts';
+import { createQueues } from '../../src/shared/queues/index.ts';
+import { createRedis } from '../../src/shared/redis.ts';
+
+const [mode, target, url, prefix] = process.argv.slice(2);
+const t0 = performance.now();
+let rows = 0;
+
+if (mode === 'csv-parse' && target) {
+  // The floor: read and split the same file, nothing else.
+  const parser = createReadStream(target).pipe(parse({ columns: true, bom: true, skip_empty_lines: true }));
+  for await (const _record of parser) rows += 1;
+} else if (mode === 'addbulk' && target && url && prefix) {
+  // The naive design: one job per row (data: drop id and row number), added 1,000 at a time.
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue('noop', { connection, prefix });
+  queue.on('error', () => undefined);
+  const n = Number(target);
+  for (let i = 0; i < n; i += 1000) {
+    const k = Math.min(1000, n - i);
+    await queue.addBulk(Array.from({ length: k }, (_, j) => ({ name: 'row', data: { dropId: 'baseline', row: i + j + 1 } })));
+  }
+  rows = n;
+  await queue.close();
+  await connection.quit();
+} else if (mode === 'ingest' && target && url && prefix) {
+  const log = createLogger({ level: 'silent' });
+  const redis = createRedis(url, 'producer', log);
+  const queues = createQueues(redis, prefix, log);
+  const result = await ingestDrop({ ledger: new Ledger(redis, prefix), identityQueue: queues.identity, log }, { path: target });
+  rows = result.rows;
+  await queues.close();
+  await redis.quit();
+} else {
+  throw new Error('usage: ingest-child csv-parse FILE | addbulk ROWS REDIS_URL PREFIX | ingest FILE REDIS_URL PREFIX');
+}
+
+const seconds = (performance.now() - t0) / 1000;
+// maxRSS is in kilobytes.
+process.stdout.write(`${JSON.stringify({ mode, rows, seconds: Math.round(seconds * 100) / 100, rowsPerSecond: Math.round(rows / seconds), maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);

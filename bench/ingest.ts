@@ -1,0 +1,64 @@
+// Ingest: rows/s and peak RSS for a generated CSV (parse, map, validate, ledger, enqueue), beside
+// a bare csv-parse read of the same file and a raw BullMQ addBulk of one no-op job per row. Each
+// runs in its own process on a private Redis (flushed between runs).
+// Usage: npx tsx bench/ingest.ts [--quick] [--rows N]   (prints one JSON line)
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emit, note, parseBenchArgs, round } from './lib/args.ts';
+import { benchScript, runJsonChild } from './lib/child.ts';
+import { writeLargeCsv } from './lib/drops.ts';
+import { startBenchRedis } from './lib/redis-server.ts';
+
+interface ChildResult {
+  mode: string;
+  rows: number;
+  seconds: number;
+  rowsPerSecond: number;
+  maxRssBytes: number;
+}
+
+const args = parseBenchArgs(process.argv.slice(2));
+// Quick: 40,000 rows (100,000 alone takes ~45 s here, over the quick run's two-minute budget).
+const rows = args.rows ?? (args.quick ? 40_000 : 1_000_000);
+const MB = 1024 * 1024;
+const child = benchScript('children/ingest-child.ts');
+
+const redis = await startBenchRedis();
+const dir = await mkdtemp(join(tmpdir(), 'provision-bench-ingest-'));
+try {
+  const file = join(dir, `people-${rows}.csv`);
+  note(`ingest: writing a ${rows}-row CSV`);
+  const bytes = await writeLargeCsv(file, rows);
+  const run = async (mode: string, extra: string[]): Promise<ChildResult & { sampledPeakRssBytes: number | undefined; usedMemoryBytes: number }> => {
+    await redis.client.flushall();
+    const base = await redis.usedMemory();
+    note(`ingest: ${mode}`);
+    const r = await runJsonChild<ChildResult>(child, [mode, ...extra]);
+    const used = (await redis.usedMemory()) - base;
+    return { ...r.result, sampledPeakRssBytes: r.sampledPeakRssBytes, usedMemoryBytes: used };
+  };
+  const csv = await run('csv-parse', [file]);
+  const addBulk = await run('addbulk', [String(rows), redis.url, '{bench-addbulk}']);
+  const ingest = await run('ingest', [file, redis.url, '{bench-ingest}']);
+  await redis.client.flushall();
+  const peakMb = round(ingest.maxRssBytes / MB, 1);
+  const result = {
+    bench: 'ingest',
+    rows,
+    fileMb: round(bytes / MB, 1),
+    ingest: { rowsPerSecond: ingest.rowsPerSecond, seconds: ingest.seconds, peakRssMb: peakMb, sampledPeakRssMb: ingest.sampledPeakRssBytes === undefined ? null : round(ingest.sampledPeakRssBytes / MB, 1), redisMb: round(ingest.usedMemoryBytes / MB, 1) },
+    csvParse: { rowsPerSecond: csv.rowsPerSecond, seconds: csv.seconds, peakRssMb: round(csv.maxRssBytes / MB, 1) },
+    addBulk: { rowsPerSecond: addBulk.rowsPerSecond, seconds: addBulk.seconds, peakRssMb: round(addBulk.maxRssBytes / MB, 1), redisMb: round(addBulk.usedMemoryBytes / MB, 1) },
+    ofCsvParse: round(ingest.rowsPerSecond / csv.rowsPerSecond, 3),
+    ofAddBulk: round(ingest.rowsPerSecond / addBulk.rowsPerSecond, 3),
+    target: { peakRssMbAtMost: 256, ofAddBulkAtLeast: 1, met: peakMb <= 256 && ingest.rowsPerSecond >= addBulk.rowsPerSecond },
+    settings: { drop: 'demo generator in blocks of 10,000 (2.5% bad rows)', note: 'RSS includes the tsx loader, as bin/provision.js runs' },
+    redis: redis.version,
+  };
+  note(`ingest: ${result.ingest.rowsPerSecond} rows/s, peak RSS ${peakMb} MB; csv-parse ${csv.rowsPerSecond} rows/s; addBulk ${addBulk.rowsPerSecond} rows/s`);
+  emit(result);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+  await redis.stop();
+}

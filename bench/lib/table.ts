@@ -1,0 +1,192 @@
+/**
+ * Pure rendering of benchmark results into the README's Markdown (no I/O: tested in
+ * test/unit/bench/table.test.ts).
+ */
+
+export interface Machine {
+  nproc: number;
+  cpu: string;
+  memory: string;
+  node: string;
+  redis: string;
+  os: string;
+}
+
+/** One results file (bench/results/NAME.json). */
+export interface BenchRecord {
+  name: string;
+  quick: boolean;
+  startedAt: string;
+  seconds: number;
+  result: Record<string, unknown>;
+}
+
+export interface TableRow {
+  measure: string;
+  result: string;
+  baseline: string;
+  target: string;
+  /** undefined when the issue sets no target for it. */
+  met: boolean | undefined;
+}
+
+export const SECTION_BEGIN = '<!-- bench:begin -->';
+export const SECTION_END = '<!-- bench:end -->';
+
+/** A dotted path into a result; undefined when any step is missing. */
+export function pick(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/** Thousands separators, at most `digits` decimals; `?` for a missing value. */
+export function fmt(value: unknown, digits = 0): string {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '?';
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+const pct = (v: unknown): string => (typeof v === 'number' ? `${fmt(v * 100, 2)} %` : '?');
+const num = (r: Record<string, unknown>, path: string): number => Number(pick(r, path));
+
+type RowBuilder = (r: Record<string, unknown>) => TableRow[];
+
+const BUILDERS: Record<string, RowBuilder> = {
+  pipeline: (r) => [
+    {
+      measure: `Pipeline end to end, ${fmt(r.rows)}-row drop, no latency, no limits`,
+      result: `${fmt(r.rowsPerSecond)} rows/s (${fmt(r.seconds, 1)} s)`,
+      baseline: `raw BullMQ: ${fmt(pick(r, 'baseline.jobsPerSecond'))} no-op jobs/s`,
+      target: '≥ 0.5 × baseline',
+      met: num(r, 'ratio') >= 0.5,
+    },
+  ],
+  'rate-limit': (r) => [
+    {
+      measure: `Identity calls/s under a limit of R = ${fmt(r.R)}/s (50 ± 20 ms), ${fmt(r.rows)} rows`,
+      result: `${fmt(pick(r, 'identity.callsPerSecond'), 1)}/s = ${fmt(pick(r, 'identity.ofR'), 3)} × R`,
+      baseline: `R = ${fmt(r.R)}/s`,
+      target: '≥ 0.95 × R',
+      met: num(r, 'identity.ofR') >= 0.95,
+    },
+    {
+      measure: 'Share of Identity calls answered 429',
+      result: `${pct(pick(r, 'identity.share429'))} (${fmt(pick(r, 'identity.throttled429'))} of ${fmt(pick(r, 'identity.calls'))})`,
+      baseline: '—',
+      target: '≤ 1 %',
+      met: num(r, 'identity.share429') <= 0.01,
+    },
+    {
+      measure: 'Drop wall time ÷ ideal (calls ÷ R)',
+      result: `${fmt(r.dropWallOfIdeal, 2)} × (${fmt(r.seconds, 1)} s; identity stage ${fmt(r.identityWallOfIdeal, 2)} ×)`,
+      baseline: `ideal ${fmt(r.idealSeconds, 1)} s`,
+      target: '≤ 1.1 ×',
+      met: num(r, 'dropWallOfIdeal') <= 1.1,
+    },
+  ],
+  calls: (r) => [
+    { measure: 'Identity calls per new user', result: fmt(r.identityPerNewUser, 3), baseline: '—', target: '≤ 1.05', met: num(r, 'identityPerNewUser') <= 1.05 },
+    { measure: 'Identity calls per changed user', result: fmt(r.identityPerChangedUser, 3), baseline: '—', target: '≤ 1.1', met: num(r, 'identityPerChangedUser') <= 1.1 },
+    { measure: 'Identity writes for unchanged users', result: fmt(r.identityWritesForUnchanged), baseline: '—', target: '0', met: num(r, 'identityWritesForUnchanged') === 0 },
+    { measure: 'Identity calls per user, org tree (managers later in the file)', result: fmt(r.identityPerOrgTreeUser, 3), baseline: '—', target: '—', met: undefined },
+    { measure: 'UPS Bulk calls per row', result: fmt(r.bulkPerRow, 4), baseline: '—', target: '≤ 0.011', met: num(r, 'bulkPerRow') <= 0.011 },
+    { measure: 'Status calls per provision, polling', result: fmt(r.statusPerProvisionPolling, 2), baseline: '—', target: '—', met: undefined },
+    { measure: 'Status calls per provision, webhooks', result: fmt(r.statusPerProvisionWebhook, 2), baseline: 'polling (above)', target: '≤ 1.5', met: num(r, 'statusPerProvisionWebhook') <= 1.5 },
+  ],
+  ingest: (r) => [
+    {
+      measure: `Ingest of a ${fmt(r.rows)}-row CSV (${fmt(r.fileMb)} MB)`,
+      result: `${fmt(pick(r, 'ingest.rowsPerSecond'))} rows/s (${fmt(pick(r, 'ingest.seconds'), 1)} s)`,
+      baseline: `addBulk one job/row: ${fmt(pick(r, 'addBulk.rowsPerSecond'))} rows/s; bare csv-parse: ${fmt(pick(r, 'csvParse.rowsPerSecond'))} rows/s`,
+      target: '≥ addBulk',
+      met: num(r, 'ofAddBulk') >= 1,
+    },
+    {
+      measure: 'Ingest peak RSS',
+      result: `${fmt(pick(r, 'ingest.peakRssMb'))} MB`,
+      baseline: `csv-parse: ${fmt(pick(r, 'csvParse.peakRssMb'))} MB`,
+      target: '≤ 256 MB',
+      met: num(r, 'ingest.peakRssMb') <= 256,
+    },
+  ],
+  'redis-memory': (r) => [
+    {
+      measure: `Redis bytes per row in flight (${fmt(r.rows)} rows)`,
+      result: `${fmt(r.inFlightBytesPerRow)} B (keys alone ${fmt(r.inFlightKeyBytesPerRow)} B; peak while running ${fmt(r.peakBytesPerRow)} B)`,
+      baseline: '—',
+      target: '≤ 1,024 B',
+      met: num(r, 'inFlightBytesPerRow') <= 1024,
+    },
+    {
+      measure: 'Redis bytes per row after completion',
+      result: `${fmt(r.afterBytesPerRow)} B (keys alone ${fmt(r.afterKeyBytesPerRow)} B)`,
+      baseline: '—',
+      target: '≤ 300 B',
+      met: num(r, 'afterBytesPerRow') <= 300,
+    },
+  ],
+  scaling: (r) => {
+    const runs = (Array.isArray(r.runs) ? r.runs : []) as Record<string, unknown>[];
+    return [
+      {
+        measure: `Identity processes 1 / 2 / 4, ${fmt(r.latencyMs)} ms per call`,
+        result: runs.map((x) => `${fmt(x.rowsPerSecond)}`).join(' / ') + ' rows/s',
+        baseline: '1 process',
+        target: 'near-linear (≥ 3.5 × at 4)',
+        met: num(r, 'speedup4') >= 3.5,
+      },
+    ];
+  },
+  'simulator-load': (r) => [
+    {
+      measure: 'Simulator alone (autocannon, in-process)',
+      result: `${fmt(r.createRps)} creates/s, ${fmt(r.searchRps)} searches/s`,
+      baseline: '—',
+      target: '—',
+      met: undefined,
+    },
+  ],
+};
+
+export const BENCH_ORDER = ['pipeline', 'rate-limit', 'calls', 'ingest', 'redis-memory', 'scaling', 'simulator-load'] as const;
+
+export function rowsFor(record: BenchRecord): TableRow[] {
+  const build = BUILDERS[record.name];
+  return build ? build(record.result) : [];
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+const mark = (met: boolean | undefined): string => (met === undefined ? '' : met ? 'yes' : '**no**');
+
+export function renderTable(records: readonly BenchRecord[]): string {
+  const sorted = [...records].sort((a, b) => BENCH_ORDER.indexOf(a.name as never) - BENCH_ORDER.indexOf(b.name as never));
+  const lines = ['| measure | result | baseline (same run) | target | met |', '| --- | --- | --- | --- | --- |'];
+  for (const rec of sorted) for (const row of rowsFor(rec)) lines.push(`| ${[row.measure, row.result, row.baseline, row.target, mark(row.met)].map(cell).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function renderMachine(m: Machine): string {
+  return `Machine: ${m.nproc} cores (${m.cpu}), ${m.memory} RAM, ${m.os}, Node ${m.node}, Redis ${m.redis}.`;
+}
+
+export function renderSection(records: readonly BenchRecord[], machine: Machine): string {
+  const when = records.map((r) => r.startedAt).sort().at(-1) ?? '';
+  return [
+    SECTION_BEGIN,
+    `${renderMachine(machine)} Run ${when.slice(0, 10)} with \`npm run bench\`; raw figures in \`bench/results/*.json\`.`,
+    '',
+    renderTable(records),
+    SECTION_END,
+  ].join('\n');
+}
+
+/** Replaces the text between the markers (appends a `## Benchmarks` section when there is none). */
+export function replaceSection(readme: string, section: string): string {
+  const begin = readme.indexOf(SECTION_BEGIN);
+  const end = readme.indexOf(SECTION_END);
+  if (begin >= 0 && end > begin) return readme.slice(0, begin) + section + readme.slice(end + SECTION_END.length);
+  return `${readme.replace(/\s*$/, '')}\n\n## Benchmarks\n\n${section}\n`;
+}

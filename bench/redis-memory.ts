@@ -1,0 +1,75 @@
+// Redis memory: bytes per row while a drop is in flight (ingested, jobs queued, no worker yet) and
+// after it completes, from INFO used_memory of a private redis-server; plus the peak while the
+// workers run. Usage: npx tsx bench/redis-memory.ts [--quick] [--rows N]   (prints one JSON line)
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { existingUserBody } from '../src/demo/generate.ts';
+import { SIM_DEFAULTS } from '../src/shared/config.ts';
+import { emit, note, parseBenchArgs, round } from './lib/args.ts';
+import { benchDrop, writeDrop } from './lib/drops.ts';
+import { startBenchRedis } from './lib/redis-server.ts';
+import { usageByFamily } from './lib/key-usage.ts';
+import { startBenchStack } from './lib/stack.ts';
+
+const args = parseBenchArgs(process.argv.slice(2));
+const rows = args.rows ?? (args.quick ? 1_000 : 20_000);
+const env = { IDENTITY_MAX_RPS: '0', UPS_MAX_RPS: '0', SIM_EXTENSION_DELAY_MS: '0', EXTENSION_LINGER_MS: '200', STATUS_FIRST_DELAY_MS: '500', STATUS_MAX_DELAY_MS: '2000' };
+
+const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
+
+const redis = await startBenchRedis();
+const dir = await mkdtemp(join(tmpdir(), 'provision-bench-mem-'));
+try {
+  const stack = await startBenchStack({ redisUrl: redis.url, env, workers: { identity: 0, extension: 0, status: 0 } });
+  try {
+    const drop = benchDrop(rows, 'demo');
+    await stack.sim.createUsers(drop.existing.map((r) => existingUserBody(r, SIM_DEFAULTS.companyId)));
+    const file = join(dir, 'drop.csv');
+    await writeDrop(file, drop.records);
+    const base = await redis.usedMemory();
+    note(`redis-memory: ingesting ${rows} rows with no worker running`);
+    const ingest = await stack.ingest(file);
+    const inFlight = (await redis.usedMemory()) - base;
+    const inFlightKeys = await usageByFamily(redis.client, stack.prefix);
+    note('redis-memory: starting the workers');
+    let peak = inFlight;
+    await stack.addWorkers('identity', 1);
+    await stack.addWorkers('extension', 1);
+    await stack.addWorkers('status', 1);
+    await stack.waitComplete(ingest.dropId, {
+      intervalMs: 200,
+      onTick: async () => {
+        peak = Math.max(peak, (await redis.usedMemory()) - base);
+      },
+    });
+    // Workers gone, so their connections' buffers are not counted.
+    await stack.stopWorkers();
+    const after = (await redis.usedMemory()) - base;
+    const afterKeys = await usageByFamily(redis.client, stack.prefix);
+    const perRow = (b: number): number => round(b / ingest.rows);
+    const result = {
+      bench: 'redis-memory',
+      rows: ingest.rows,
+      invalid: ingest.invalid,
+      inFlightBytesPerRow: perRow(inFlight),
+      peakBytesPerRow: perRow(peak),
+      afterBytesPerRow: perRow(after),
+      // The keys alone (MEMORY USAGE): used_memory also moves with Lua caches and client buffers.
+      inFlightKeyBytesPerRow: perRow(sum(inFlightKeys)),
+      afterKeyBytesPerRow: perRow(sum(afterKeys)),
+      bytes: { base, inFlight, peak, after },
+      keys: { inFlight: inFlightKeys, after: afterKeys },
+      target: { inFlightBytesPerRowAtMost: 1024, afterBytesPerRowAtMost: 300, met: inFlight / ingest.rows <= 1024 && after / ingest.rows <= 300 },
+      settings: { drop: 'demo generator', env, note: 'after = completed drop before retention expiry; includes BullMQ event streams' },
+      redis: redis.version,
+    };
+    note(`redis-memory: ${result.inFlightBytesPerRow} B/row in flight, ${result.peakBytesPerRow} peak, ${result.afterBytesPerRow} after`);
+    emit(result);
+  } finally {
+    await stack.stop();
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+  await redis.stop();
+}
