@@ -18,17 +18,23 @@ export const REPORT_COLUMNS = [
 export type ReportColumn = (typeof REPORT_COLUMNS)[number];
 export type ReportRecord = Record<ReportColumn, string>;
 
+/** A failed extension as the status stage records it (Concur's messages carry the schemaPath). */
 interface ExtensionResult {
   name?: string;
   code?: string;
-  message?: string;
-  schemaPath?: string;
+  messages?: { code?: string; message?: string; schemaPath?: string; type?: string }[];
+}
+
+/** Every schemaPath Concur named for the row's failed extensions (warnings left out). */
+function failedSchemaPaths(extensions: ExtensionResult[]): string[] {
+  const paths = extensions.flatMap((e) => (Array.isArray(e.messages) ? e.messages : []).filter((m) => m.type !== 'warning').map((m) => m.schemaPath));
+  return [...new Set(paths.filter((p): p is string => typeof p === 'string' && p !== ''))];
 }
 
 /** One flat report record from a ledger row. Extension failures list every failing path. */
 export function toReportRecord(row: number, state: RowState, outcome: RowOutcome): ReportRecord {
   const extensions = Array.isArray(outcome.extensions) ? (outcome.extensions as ExtensionResult[]) : [];
-  const schemaPaths = extensions.map((e) => e.schemaPath).filter((p): p is string => typeof p === 'string' && p !== '');
+  const schemaPaths = failedSchemaPaths(extensions);
   return {
     row: String(row),
     userName: str(outcome.userName),
