@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, type DropKeys } from './keys.ts';
-import { ADD_ROWS, BRAKE, CANCEL_ROWS, FINISH_INGEST, RELEASE_DROP, SET_STATUS_IF, TRANSITION, WAIT_FOR } from './scripts.ts';
+import { ADD_ROWS, BRAKE, CANCEL_ROWS, DEFER, FINISH_INGEST, RELEASE_DROP, SET_STATUS_IF, TRANSITION, WAIT_FOR } from './scripts.ts';
 import { ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
 
 /** What the ledger keeps about a row's outcome (the report's columns come from here). */
@@ -101,7 +101,7 @@ const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 
 export class Ledger {
   private readonly redis: RedisConnection;
   private readonly prefix: string;
-  private readonly scripts: Record<'addRows' | 'transition' | 'waitFor' | 'finishIngest' | 'setStatusIf' | 'release' | 'brake' | 'cancelRows', ScriptRunner>;
+  private readonly scripts: Record<'addRows' | 'transition' | 'waitFor' | 'defer' | 'finishIngest' | 'setStatusIf' | 'release' | 'brake' | 'cancelRows', ScriptRunner>;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
@@ -110,6 +110,7 @@ export class Ledger {
       addRows: this.script('provLedgerAddRows', ADD_ROWS),
       transition: this.script('provLedgerTransition', TRANSITION),
       waitFor: this.script('provLedgerWaitFor', WAIT_FOR),
+      defer: this.script('provLedgerDefer', DEFER),
       finishIngest: this.script('provLedgerFinishIngest', FINISH_INGEST),
       setStatusIf: this.script('provLedgerSetStatusIf', SET_STATUS_IF),
       release: this.script('provLedgerRelease', RELEASE_DROP),
@@ -197,6 +198,16 @@ export class Ledger {
     if (res === '') return { waiting: true };
     if (res === '!ended') return { ended: true };
     return { uuid: res };
+  }
+
+  /**
+   * Defers a `pending` row until the (still `pending`) row of its manager has a uuid: it moves to
+   * `manager_wait` without a uuid and is released by the manager's transition. False when the
+   * manager row is not pending (then the caller writes now and links the manager later).
+   */
+  async deferFor(dropId: string, targetRow: number, row: number): Promise<boolean> {
+    const k = this.keys(dropId);
+    return Number(await this.scripts.defer([k.rows, k.counts, `${k.waitersPrefix}${targetRow}`, k.out, k.emp], [targetRow, row])) === 1;
   }
 
   async rowForEmployeeNumber(dropId: string, employeeNumber: string): Promise<number | undefined> {

@@ -71,8 +71,18 @@ local function merge_outcome()
   redis.call('HSET', KEYS[4], row, cjson.encode(out))
   return out
 end
+-- Appends the rows waiting for this row's uuid to the result and forgets them.
+local function release_waiters(result)
+  local waiters = redis.call('SMEMBERS', KEYS[7])
+  if #waiters > 0 then
+    redis.call('DEL', KEYS[7])
+    for _, w in ipairs(waiters) do table.insert(result, w) end
+  end
+  return result
+end
 if cur == to then
-  if patch ~= '' then merge_outcome() end
+  -- Same state, but a uuid may arrive now (a deferred row written at last): release its waiters.
+  if patch ~= '' and merge_outcome()['uuid'] ~= nil then return release_waiters({'same', cur, 0}) end
   return {'same', cur, 0}
 end
 if TERMINAL[cur] then return {'terminal', cur, 0} end
@@ -93,14 +103,46 @@ if TERMINAL[to] then
   completed = check_complete(KEYS[3], KEYS[2], KEYS[6], now)
 end
 local result = {'ok', cur, completed}
-if hasUuid or TERMINAL[to] then
-  local waiters = redis.call('SMEMBERS', KEYS[7])
-  if #waiters > 0 then
-    redis.call('DEL', KEYS[7])
-    for _, w in ipairs(waiters) do table.insert(result, w) end
-  end
-end
+if hasUuid or TERMINAL[to] then release_waiters(result) end
 return result
+`;
+
+/**
+ * KEYS: rows, counts, waiters(targetRow), out, emp
+ * ARGV: targetRow, row
+ * Defers a `pending` row until its in-drop manager has a uuid, so it is written once, with the
+ * manager, instead of created now and patched later. The manager may itself be deferred (a chain
+ * up the org tree); every chain ends at a row that is pending, written or being written, so it
+ * resolves, unless it leads back to this row: a cycle, and then the row is not deferred (it is
+ * written now and linked later), so nothing waits forever.
+ * Which row a deferred row waits for is kept in the drop's `emp` hash under "\0d:<row>" (no
+ * employee number holds a NUL), so it goes when the drop completes.
+ * Returns 1 when the row now waits in `manager_wait` (without a uuid), else 0.
+ */
+export const DEFER = `
+local TERMINAL = ${terminalTable}
+local row = ARGV[2]
+if redis.call('HGET', KEYS[1], row) ~= 'pending' then return 0 end
+local function has_uuid(r)
+  local outRaw = redis.call('HGET', KEYS[4], r)
+  return outRaw ~= false and cjson.decode(outRaw)['uuid'] ~= nil
+end
+local first = redis.call('HGET', KEYS[1], ARGV[1])
+if (not first) or TERMINAL[first] or has_uuid(ARGV[1]) then return 0 end
+-- Walk up the chain of deferred managers: back to this row means a cycle.
+local t = ARGV[1]
+for _ = 1, 1000 do
+  if t == row then return 0 end
+  if redis.call('HGET', KEYS[1], t) ~= 'manager_wait' or has_uuid(t) then break end
+  t = redis.call('HGET', KEYS[5], '\\0d:' .. t)
+  if not t then break end
+end
+redis.call('HSET', KEYS[1], row, 'manager_wait')
+redis.call('HINCRBY', KEYS[2], 'pending', -1)
+redis.call('HINCRBY', KEYS[2], 'manager_wait', 1)
+redis.call('HSET', KEYS[5], '\\0d:' .. row, ARGV[1])
+redis.call('SADD', KEYS[3], row)
+return 1
 `;
 
 /**

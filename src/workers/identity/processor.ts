@@ -59,7 +59,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     }
 
     const call = <T>(fn: () => Promise<T>): Promise<T> => withConcurRetries(fn, deps.retry, { block: deps.block, log, ...(deps.random ? { random: deps.random } : {}) }, signal);
-    const needsLookup = work.filter((r) => r.state === 'pending' && r.data);
+    const needsLookup = work.filter((r) => notWrittenYet(r) && r.data);
     let people: LookupResult;
     try {
       people = await lookupPeople(call, deps.identity, needsLookup.map((r) => r.data!), signal);
@@ -116,33 +116,37 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     const row = r.data!;
     const released: number[] = [];
     let uuid = r.outcome.uuid;
-    let state: RowState = r.state;
+    const state: RowState = r.state;
     let action = r.outcome.action;
     const warnings = Array.isArray(r.outcome.warnings) ? [...r.outcome.warnings] : [];
+    /** Set once this run wrote the identity (with the manager when it could). */
+    let written = false;
 
-    if (state === 'pending') {
+    if (notWrittenYet(r)) {
+      // A manager further down the drop: wait for it and write once, with the manager.
+      if (state === 'pending' && (await deferToManager(dropId, r.row, row, people))) return { released, ready: false };
       const manager = row.managerEmployeeNumber ? await resolveReference(dropId, r.row, row.managerEmployeeNumber, people) : { kind: 'none' as const };
       if (manager.kind === 'missing') warnings.push(`manager ${row.managerEmployeeNumber} not found in Concur or this drop; created without a manager`);
       const managerUuid = manager.kind === 'found' ? manager.uuid : undefined;
-      const written = await writeIdentity(row, people, managerUuid, call);
-      if (written.kind === 'skip') {
-        const t = await deps.ledger.transition(dropId, r.row, 'unchanged', { from: ['pending'], patch: { action: 'none', warnings: [...warnings, written.reason] } });
+      const write = await writeIdentity(row, people, managerUuid, call);
+      if (write.kind === 'skip') {
+        const t = await deps.ledger.transition(dropId, r.row, 'unchanged', { from: [state], patch: { action: 'none', warnings: [...warnings, write.reason] } });
         return { released: t.releasedWaiters, ready: false };
       }
-      uuid = written.uuid;
-      action = written.action;
+      uuid = write.uuid;
+      action = write.action;
       if (manager.kind === 'waiting') {
         // Written without the manager; the link follows once the manager exists.
-        const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: ['pending'], patch: { uuid, action, warnings } });
+        const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: [state], patch: { uuid, action, warnings } });
         released.push(...t.releasedWaiters);
-        if (t.result !== 'ok') return { released, ready: false };
+        if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
         // The manager may have finished between our look-up and the wait registration.
         return { released: [...released, ...(await recheckWait(dropId, r.row, row.managerEmployeeNumber!))], ready: false };
       }
-      state = 'pending';
+      written = true;
     }
 
-    if (state === 'manager_wait') {
+    if (state === 'manager_wait' && !written) {
       const manager = await resolveReference(dropId, r.row, row.managerEmployeeNumber!, people);
       if (manager.kind === 'waiting') return { released, ready: false };
       if (manager.kind === 'found' && uuid) {
@@ -171,6 +175,18 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       if (res.kind === 'waiting') return { released, ready: false };
     }
     return { released, ready: true };
+  }
+
+  /**
+   * Waits for an in-drop manager that has not been written yet, instead of writing this row now
+   * and patching its manager later: one write instead of two for the common org tree.
+   */
+  async function deferToManager(dropId: string, row: number, data: NormalizedRow, people: LookupResult): Promise<boolean> {
+    const managerNumber = data.managerEmployeeNumber;
+    if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return false;
+    const managerRow = await deps.ledger.rowForEmployeeNumber(dropId, managerNumber);
+    if (managerRow === undefined || managerRow === row) return false;
+    return deps.ledger.deferFor(dropId, managerRow, row);
   }
 
   /** Create, update or deactivate the person; `skip` when there is nothing to do for an absent person. */
@@ -249,6 +265,11 @@ export async function settleFailedIdentityJob(ledger: Ledger, job: Pick<Job, 'da
   for (const row of parsed.data.rows) {
     await ledger.transition(parsed.data.dropId, row, 'identity_failed', { patch: { error: `the identity job failed every attempt: ${err.message}`, code: 'PROV_ERR_INTERNAL' } });
   }
+}
+
+/** A row whose identity has not been written: new, or deferred until its manager exists. */
+function notWrittenYet(r: LedgerRow): boolean {
+  return r.state === 'pending' || (r.state === 'manager_wait' && r.outcome.uuid === undefined);
 }
 
 /** Errors that fail a row (Concur said no, or gave up after retries) rather than the whole job. */

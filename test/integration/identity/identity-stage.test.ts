@@ -4,7 +4,7 @@ import { createLogger } from '../../../src/shared/logger.ts';
 import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
 import { pipelineHarness, waitForComplete, type PipelineHarness } from '../../helpers/pipeline.ts';
 import { startSimulator, type StartedSimulator } from '../../helpers/simulator.ts';
-import { ENT, identityCalls, seedPeople, simStats as stats, simUsers as users } from '../../helpers/sim-data.ts';
+import { ENT, identityCalls, identityWrites, seedPeople, simStats as stats, simUsers as users } from '../../helpers/sim-data.ts';
 
 const log = createLogger({ level: 'silent' });
 
@@ -103,6 +103,30 @@ describe('identity stage', () => {
     // 300 creates plus one batched look-up per 50 rows (10 chunks).
     expect(calls).toBe(300 + 10);
     expect((await h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: 300, unchanged: 200 });
+  });
+
+  it('writes each person once even when the manager comes later in the file (no create-then-patch)', async () => {
+    // A three-level org listed bottom-up, plus a two-person cycle (each the other's manager).
+    const rows = [
+      ...Array.from({ length: 100 }, (_, i) => person(i + 1, { managerEmployeeNumber: `E${101 + (i % 10)}` })),
+      ...Array.from({ length: 10 }, (_, i) => person(i + 101, { managerEmployeeNumber: 'E200' })),
+      person(200),
+      person(301, { managerEmployeeNumber: 'E302' }),
+      person(302, { managerEmployeeNumber: 'E301' }),
+    ];
+    const path = writeCsvDrop(rows);
+    const result = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
+    h.startIdentityWorker({ concurrency: 4 });
+    await waitForComplete(h.ledger, result.dropId);
+    expect((await h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: rows.length, manager_wait: 0 });
+    const writes = identityWrites(await simStats());
+    // One create per person; only the cycle needs one manager PATCH.
+    expect(writes).toBe(rows.length + 1);
+    const byEmp = new Map((await simUsers()).map((u) => [u[ENT].employeeNumber, u]));
+    for (let i = 0; i < 100; i++) expect(byEmp.get(`E${i + 1}`)?.[ENT].manager?.value).toBe(byEmp.get(`E${101 + (i % 10)}`)?.id);
+    for (let i = 0; i < 10; i++) expect(byEmp.get(`E${i + 101}`)?.[ENT].manager?.value).toBe(byEmp.get('E200')?.id);
+    expect(byEmp.get('E301')?.[ENT].manager?.value).toBe(byEmp.get('E302')?.id);
+    expect(byEmp.get('E302')?.[ENT].manager?.value).toBe(byEmp.get('E301')?.id);
   });
 
   it('slows down under 429 bursts and 5xx but loses nothing', { timeout: 180_000 }, async () => {
