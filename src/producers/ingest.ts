@@ -7,7 +7,6 @@ import { enqueueOpenRows } from '../shared/guards/release.ts';
 import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
-import { DuplicateTracker } from '../shared/mapping/duplicates.ts';
 import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/mapping/mapping-file.ts';
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
@@ -105,8 +104,10 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
     }
   }
 
-  const batchRows = options.ledgerBatchRows ?? 1000;
-  const duplicates = new DuplicateTracker();
+  const batchRows = options.ledgerBatchRows ?? 200;
+  // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the row
+  // numbers of the chunks stay in this process.
+  const duplicateRows = new Set<number>();
   const chunks: number[][] = [];
   let chunk: number[] = [];
   let pending: NewRow[] = [];
@@ -116,7 +117,12 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
 
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
-    await deps.ledger.addRows(dropId, pending);
+    const { duplicates } = await deps.ledger.addRows(dropId, pending, file);
+    for (const row of duplicates) {
+      duplicateRows.add(row);
+      invalid += 1;
+      if ((pending.find((p) => p.row === row)?.data as NormalizedRow | undefined)?.active === false) deactivations -= 1;
+    }
     pending = [];
     options.onProgress?.(rows);
   };
@@ -135,7 +141,7 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
         invalid += 1;
         pending.push({ row: item.rowNumber, state: 'invalid', outcome: { error: item.message, code: 'PROV_ERR_INPUT' } });
       } else {
-        const prepared = prepareRow(item.rowNumber, item.record, mapper, duplicates);
+        const prepared = prepareRow(item.rowNumber, item.record, mapper);
         if (!prepared.ok) {
           invalid += 1;
           pending.push({ row: item.rowNumber, state: 'invalid', outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record) });
@@ -178,7 +184,11 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
     return { dropId, existed: false, status: view?.meta.status ?? 'held', rows, invalid, jobs: 0, reason: holdReason };
   }
 
-  const jobs = await enqueueChunks(deps.identityQueue, dropId, chunks);
+  const jobs = await enqueueChunks(
+    deps.identityQueue,
+    dropId,
+    duplicateRows.size === 0 ? chunks : chunks.map((c) => c.filter((r) => !duplicateRows.has(r))).filter((c) => c.length > 0),
+  );
   await deps.ledger.finishIngest(dropId, rows, 'running', now());
   const view = await deps.ledger.getDrop(dropId);
   log.info({ rows, invalid, jobs }, 'drop ingested');
@@ -206,7 +216,14 @@ async function runPlanned(deps: IngestDeps, dropId: string, rows: number, deacti
 }
 
 function validRow(row: NormalizedRow): NewRow {
-  return { row: row.rowNumber, state: 'pending', data: row, outcome: { userName: row.userName, employeeNumber: row.employeeNumber }, employeeNumber: row.employeeNumber };
+  return {
+    row: row.rowNumber,
+    state: 'pending',
+    data: row,
+    outcome: { userName: row.userName, employeeNumber: row.employeeNumber },
+    employeeNumber: row.employeeNumber,
+    userName: row.userName,
+  };
 }
 
 /** An invalid row's outcome names the file, the row and every failing column with its reason. */

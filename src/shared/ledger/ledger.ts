@@ -27,6 +27,8 @@ export interface RowOutcome {
 export interface NewRow {
   row: number;
   state: RowState;
+  /** For in-drop duplicate detection of `pending` rows (compared case-insensitively). */
+  userName?: string;
   /** The normalized record (omitted for invalid rows). */
   data?: unknown;
   outcome?: RowOutcome;
@@ -76,6 +78,11 @@ export type TransitionResult =
   | { result: 'ok'; previous: RowState; dropCompleted: boolean; releasedWaiters: number[] }
   | { result: 'same' | 'terminal' | 'refused'; previous: RowState; dropCompleted: false; releasedWaiters: number[] }
   | { result: 'missing'; previous: undefined; dropCompleted: false; releasedWaiters: number[] };
+
+/** userName as Concur compares it: trimmed, NFC, case-insensitive. */
+export function userNameKey(userName: string): string {
+  return userName.trim().normalize('NFC').toLowerCase();
+}
 
 /**
  * Redis's Lua cjson turns an empty array into `{}`, so empty arrays are left out of patches
@@ -147,10 +154,15 @@ export class Ledger {
     await this.redis.hset(this.keys(dropId).meta, fields);
   }
 
-  async addRows(dropId: string, rows: NewRow[]): Promise<number> {
-    if (rows.length === 0) return 0;
+  /**
+   * Records rows (idempotent: rows already recorded are left as they are). A `pending` row whose
+   * employeeNumber or userName an earlier row of the drop has is recorded `invalid` instead
+   * (see ADD_ROWS); its number is in `duplicates`. `file` labels those reasons.
+   */
+  async addRows(dropId: string, rows: NewRow[], file = 'drop'): Promise<{ added: number; duplicates: number[] }> {
+    if (rows.length === 0) return { added: 0, duplicates: [] };
     const k = this.keys(dropId);
-    const args: string[] = [];
+    const args: string[] = [file];
     for (const r of rows) {
       args.push(
         String(r.row),
@@ -158,9 +170,11 @@ export class Ledger {
         r.data === undefined ? '' : JSON.stringify(r.data),
         r.outcome === undefined ? '' : JSON.stringify(r.outcome),
         r.employeeNumber ?? '',
+        r.userName === undefined ? '' : userNameKey(r.userName),
       );
     }
-    return Number(await this.scripts.addRows([k.rows, k.counts, k.data, k.out, k.emp], args));
+    const [added, ...duplicates] = (await this.scripts.addRows([k.rows, k.counts, k.data, k.out, k.emp], args)) as number[];
+    return { added: Number(added), duplicates: duplicates.map(Number) };
   }
 
   /** Marks ingestion over: sets the row count and the next status, completing an all-terminal drop. */

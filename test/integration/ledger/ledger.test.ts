@@ -37,12 +37,34 @@ describe('Ledger', () => {
 
   it('adds rows idempotently and counts them once', async () => {
     await dropWith(3);
-    expect(await ledger.addRows('d1', [{ row: 3, state: 'pending' }, { row: 4, state: 'invalid', outcome: { error: 'bad email', column: 'email' } }])).toBe(1);
+    expect(await ledger.addRows('d1', [{ row: 3, state: 'pending' }, { row: 4, state: 'invalid', outcome: { error: 'bad email', column: 'email' } }])).toEqual({ added: 1, duplicates: [] });
     const view = await ledger.getDrop('d1');
     expect(view?.counts.pending).toBe(3);
     expect(view?.counts.invalid).toBe(1);
     expect(view?.terminal).toBe(1);
     expect(await ledger.rowForEmployeeNumber('d1', 'E2')).toBe(2);
+  });
+
+  it('records a later row with the same userName (any case) or employeeNumber as invalid, naming the first row', async () => {
+    await ledger.createDrop({ id: 'd1', file: 'hr.csv', sha256: 'abc', format: 'csv', createdAt: 1 });
+    const row = (n: number, userName: string, employeeNumber: string) => ({
+      row: n,
+      state: 'pending' as const,
+      data: { n },
+      userName,
+      employeeNumber,
+      outcome: { userName, employeeNumber },
+    });
+    const first = await ledger.addRows('d1', [row(1, 'Ann@example.com', 'E1'), row(2, 'ann@EXAMPLE.com', 'E2'), row(3, 'bob@example.com', 'E1')], 'hr.csv');
+    expect(first).toEqual({ added: 3, duplicates: [2, 3] });
+    // Across batches too, and a re-sent row is not its own duplicate.
+    expect(await ledger.addRows('d1', [row(1, 'Ann@example.com', 'E1'), row(4, 'cid@example.com', 'E2')], 'hr.csv')).toEqual({ added: 1, duplicates: [] });
+    const rows = await ledger.getRows('d1', [2, 3, 4]);
+    expect(rows.map((r) => r.state)).toEqual(['invalid', 'invalid', 'pending']);
+    expect(rows[0]?.outcome).toMatchObject({ column: 'userName', code: 'PROV_ERR_INPUT', error: 'hr.csv row 2: userName: duplicate userName: row 1 has the same userName' });
+    expect(rows[1]?.outcome.error).toBe('hr.csv row 3: employeeNumber: duplicate employeeNumber: row 1 has the same employeeNumber');
+    expect(rows[0]?.data).toBeUndefined();
+    expect((await ledger.getDrop('d1'))?.counts).toMatchObject({ pending: 2, invalid: 2 });
   });
 
   it('moves rows atomically, ignores repeats, refuses to leave a terminal state', async () => {
