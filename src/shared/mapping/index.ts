@@ -4,5 +4,4 @@ export * from './validate.ts';
 export * from './mapping-file.ts';
 export * from './normalize.ts';
 export * from './to-scim.ts';
-export * from './duplicates.ts';
 export { COUNTRY_CODES, CURRENCY_CODES } from './codes.ts';

@@ -1,7 +1,6 @@
-import type { DuplicateTracker } from './duplicates.ts';
 import type { RecordMapper } from './mapping-file.ts';
 import { CUSTOM_DATA_IDS, resolveTemplateColumn } from './template.ts';
-import type { FieldError, MappedRecord, NormalizeResult, NormalizedRow, RawRecord, RawValue, SpendData, TravelData } from './types.ts';
+import type { FieldError, MappedRecord, NormalizeResult, NormalizedRow, RawRecord, SpendData, TravelData } from './types.ts';
 import {
   LIMITS,
   canonicalLocale,
@@ -204,20 +203,15 @@ function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
 
 /**
  * Map then normalize: the one call a producer makes per row. Errors from both steps are merged.
- * With a tracker, a userName or employeeNumber already used by an earlier row is an error too
- * (checked on the mapped values, so even an otherwise invalid row claims its keys).
+ * (Duplicates across rows are the ledger's job: see ADD_ROWS in shared/ledger/scripts.ts.)
  */
-export function prepareRow(rowNumber: number, record: RawRecord, mapper: RecordMapper, duplicates?: DuplicateTracker): NormalizeResult {
+export function prepareRow(rowNumber: number, record: RawRecord, mapper: RecordMapper): NormalizeResult {
   const { mapped, errors } = mapper.map(rowNumber, record);
   const result = normalizeRow(rowNumber, mapped);
-  const dupes = duplicates ? duplicates.check(rowNumber, scalar(mapped.userName?.value), scalar(mapped.employeeNumber?.value)) : [];
-  if (errors.length === 0 && dupes.length === 0) return result;
+  if (errors.length === 0) return result;
   // A column that failed its transform is not in `mapped`; drop the "is required" echo of it.
   const failed = new Set(errors.map((e) => e.field ?? resolveTemplateColumn(e.column)?.name ?? e.column));
   const rest = result.ok ? [] : result.errors.filter((e) => !(e.reason === 'is required' && failed.has(e.field ?? e.column)));
-  return { ok: false, errors: [...errors, ...rest, ...dupes] };
+  return { ok: false, errors: [...errors, ...rest] };
 }
 
-function scalar(value: RawValue | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}

@@ -5,7 +5,6 @@ import type { DropItem, ReaderContext } from '../../../src/producers/sources/typ
 import {
   COUNTRY_CODES,
   CURRENCY_CODES,
-  DuplicateTracker,
   TEMPLATE_COLUMNS,
   applyTransforms,
   compileMapping,
@@ -156,23 +155,6 @@ describe('mapping and validation properties', () => {
         expect('value' in out || 'reason' in out).toBe(true);
       }),
       { numRuns: 500 },
-    );
-  });
-
-  it('duplicate tracking flags exactly the repeats', () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'B', 'b', 'c'), fc.constantFrom('1', '2', '3', '4')), { maxLength: 30 }), (rows) => {
-        const t = new DuplicateTracker();
-        const seenU = new Set<string>();
-        const seenE = new Set<string>();
-        rows.forEach(([u, e], i) => {
-          const errs = t.check(i + 1, `${u}@x.com`, e);
-          expect(errs.some((x) => x.column === 'userName')).toBe(seenU.has(u.toLowerCase()));
-          expect(errs.some((x) => x.column === 'employeeNumber')).toBe(seenE.has(e));
-          seenU.add(u.toLowerCase());
-          seenE.add(e);
-        });
-      }),
     );
   });
 });
