@@ -22,12 +22,17 @@ export type ReportRecord = Record<ReportColumn, string>;
 interface ExtensionResult {
   name?: string;
   code?: string;
+  /** Set when the whole extension was refused at one path (older ledgers record it here). */
+  schemaPath?: string;
   messages?: { code?: string; message?: string; schemaPath?: string; type?: string }[];
 }
 
 /** Every schemaPath Concur named for the row's failed extensions (warnings left out). */
 function failedSchemaPaths(extensions: ExtensionResult[]): string[] {
-  const paths = extensions.flatMap((e) => (Array.isArray(e.messages) ? e.messages : []).filter((m) => m.type !== 'warning').map((m) => m.schemaPath));
+  const paths = extensions.flatMap((e) => [
+    e.schemaPath,
+    ...(Array.isArray(e.messages) ? e.messages : []).filter((m) => m.type !== 'warning').map((m) => m.schemaPath),
+  ]);
   return [...new Set(paths.filter((p): p is string => typeof p === 'string' && p !== ''))];
 }
 
