@@ -92,6 +92,9 @@ export const envSchema = z.object({
   MAX_DEACTIVATION_PERCENT: numFrom(20).pipe(z.number().max(100)),
   MAX_FAILURE_PERCENT: numFrom(50).pipe(z.number().max(100)),
   GUARD_MIN_ROWS: intFrom(50, 1),
+
+  // --- worker crash recovery ---
+  WORKER_LOCK_MS: intFrom(60_000, 1_000),
 });
 
 export type Config = z.output<typeof envSchema>;

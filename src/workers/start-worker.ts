@@ -21,7 +21,9 @@ export function startWorker(rt: Runtime, queueName: string, processor: Processor
     connection: rt.redis,
     prefix: rt.config.QUEUE_PREFIX,
     concurrency: options.concurrency,
-    lockDuration: options.lockDurationMs ?? 60_000,
+    lockDuration: options.lockDurationMs ?? rt.config.WORKER_LOCK_MS,
+    // A crashed worker's jobs are found by the stalled check: never check less often than the lock lasts.
+    stalledInterval: Math.min(30_000, options.lockDurationMs ?? rt.config.WORKER_LOCK_MS),
     maxStalledCount: 5,
   });
   const log = rt.log.child({ queue: queueName });

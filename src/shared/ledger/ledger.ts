@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, type DropKeys } from './keys.ts';
-import { ADD_ROWS, BRAKE, CANCEL_ROWS, DEFER, FINISH_INGEST, RELEASE_DROP, SET_STATUS_IF, TRANSITION, WAIT_FOR } from './scripts.ts';
+import { ADD_ROWS, BRAKE, CANCEL_ROWS, DEFER, FINISH_INGEST, RELEASE_DROP, RELEASED_WAITERS, SET_STATUS_IF, TRANSITION, WAIT_FOR } from './scripts.ts';
 import { ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
 
 /** What the ledger keeps about a row's outcome (the report's columns come from here). */
@@ -108,7 +108,7 @@ const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 
 export class Ledger {
   private readonly redis: RedisConnection;
   private readonly prefix: string;
-  private readonly scripts: Record<'addRows' | 'transition' | 'waitFor' | 'defer' | 'finishIngest' | 'setStatusIf' | 'release' | 'brake' | 'cancelRows', ScriptRunner>;
+  private readonly scripts: Record<'addRows' | 'transition' | 'waitFor' | 'defer' | 'finishIngest' | 'setStatusIf' | 'release' | 'brake' | 'cancelRows' | 'releasedWaiters', ScriptRunner>;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
@@ -123,6 +123,7 @@ export class Ledger {
       release: this.script('provLedgerRelease', RELEASE_DROP),
       brake: this.script('provLedgerBrake', BRAKE),
       cancelRows: this.script('provLedgerCancelRows', CANCEL_ROWS),
+      releasedWaiters: this.script('provLedgerReleasedWaiters', RELEASED_WAITERS),
     };
   }
 
@@ -199,6 +200,24 @@ export class Ledger {
     if (result === 'missing') return { result, previous: undefined, dropCompleted: false, releasedWaiters };
     if (result === 'ok') return { result, previous: previous as RowState, dropCompleted: completed === 1, releasedWaiters };
     return { result: result as 'same' | 'terminal' | 'refused', previous: previous as RowState, dropCompleted: false, releasedWaiters };
+  }
+
+  /**
+   * Waiters of these rows that were released (the row has a uuid or ended) but whose sets are still
+   * there: not re-enqueued yet, e.g. the worker died after the transition. Re-enqueue, then forget.
+   */
+  async releasedWaiters(dropId: string, rows: readonly number[]): Promise<number[]> {
+    if (rows.length === 0) return [];
+    const k = this.keys(dropId);
+    const res = (await this.scripts.releasedWaiters([k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)], ['list', ...rows])) as string[];
+    return res.map(Number);
+  }
+
+  /** Deletes the waiter sets of released rows once their waiters are re-enqueued. */
+  async forgetReleasedWaiters(dropId: string, rows: readonly number[]): Promise<void> {
+    if (rows.length === 0) return;
+    const k = this.keys(dropId);
+    await this.scripts.releasedWaiters([k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)], ['forget', ...rows]);
   }
 
   /**

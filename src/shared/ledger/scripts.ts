@@ -105,11 +105,10 @@ local function merge_outcome()
 end
 -- Appends the rows waiting for this row's uuid to the result and forgets them.
 local function release_waiters(result)
+  -- The set stays until the caller has re-enqueued them (forgetReleasedWaiters): a worker killed
+  -- in between would otherwise lose them, leaving rows in manager_wait forever.
   local waiters = redis.call('SMEMBERS', KEYS[7])
-  if #waiters > 0 then
-    redis.call('DEL', KEYS[7])
-    for _, w in ipairs(waiters) do table.insert(result, w) end
-  end
+  for _, w in ipairs(waiters) do table.insert(result, w) end
   return result
 end
 if cur == to then
@@ -308,4 +307,26 @@ for i = 2, #ARGV do
   end
 end
 return n
+`;
+
+/**
+ * KEYS: rows, out, waiters(row) for each ARGV row
+ * ARGV: rows
+ * For rows whose waiters are released (the row has a uuid or ended): ARGV[1] = 'list' returns
+ * their waiters; 'forget' deletes those sets (once re-enqueued). Rows still without a uuid keep theirs.
+ */
+export const RELEASED_WAITERS = `
+local TERMINAL = ${terminalTable}
+local result = {}
+for i = 2, #ARGV do
+  local row = ARGV[i]
+  local outRaw = redis.call('HGET', KEYS[2], row)
+  local state = redis.call('HGET', KEYS[1], row)
+  local released = (state and TERMINAL[state]) or (outRaw and cjson.decode(outRaw)['uuid'] ~= nil)
+  if released then
+    if ARGV[1] == 'forget' then redis.call('DEL', KEYS[i + 1])
+    else for _, w in ipairs(redis.call('SMEMBERS', KEYS[i + 1])) do table.insert(result, w) end end
+  end
+end
+return result
 `;

@@ -50,7 +50,17 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     const log = deps.log.child({ queue: 'identity', jobId: job.id, dropId, attempt: job.attemptsMade });
     const loaded = (await deps.ledger.getRows<NormalizedRow>(dropId, rows)) as LedgerRow[];
     const work = loaded.filter((r) => r.state === 'pending' || r.state === 'manager_wait' || r.state === 'identity_done');
-    if (work.length === 0) return { processed: 0, skipped: loaded.length };
+    // Waiters an earlier attempt released but died before re-enqueueing (kill -9 in between).
+    const leftover = await deps.ledger.releasedWaiters(dropId, rows);
+    const requeueReleased = async (released: readonly number[]): Promise<void> => {
+      const all = [...new Set([...leftover, ...released])];
+      if (all.length > 0) await deps.requeue(dropId, all);
+      await deps.ledger.forgetReleasedWaiters(dropId, rows);
+    };
+    if (work.length === 0) {
+      await requeueReleased([]);
+      return { processed: 0, skipped: loaded.length };
+    }
     // A planned, held, paused or cancelled drop sends nothing: its rows stay where they are and
     // `provision approve` enqueues them again.
     if (await stopped(dropId)) {
@@ -97,7 +107,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       }
     }
     if (ready.length > 0) await deps.handoff.ready(dropId, ready);
-    if (released.length > 0) await deps.requeue(dropId, [...new Set(released)]);
+    await requeueReleased(released);
     return { processed, skipped: loaded.length - processed };
   };
 
@@ -272,8 +282,18 @@ function notWrittenYet(r: LedgerRow): boolean {
   return r.state === 'pending' || (r.state === 'manager_wait' && r.outcome.uuid === undefined);
 }
 
+/**
+ * No answer at all (refused, reset, timed out) even after the call's retries: Concur is away, which
+ * is not the row's fault. The job fails instead and BullMQ retries it with its own, longer backoff,
+ * so an outage of a minute or so delays rows instead of failing them.
+ */
+function concurUnreachable(err: { details?: unknown }): boolean {
+  const d = err.details as { kind?: unknown; statusCode?: unknown } | undefined;
+  return d?.kind === 'retryable' && d.statusCode === undefined;
+}
+
 /** Errors that fail a row (Concur said no, or gave up after retries) rather than the whole job. */
 function isConcurRowFailure(err: unknown): boolean {
-  if (isProvError(err)) return err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER';
+  if (isProvError(err)) return err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER' && !concurUnreachable(err);
   return err instanceof IdentityClashError;
 }

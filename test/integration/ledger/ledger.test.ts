@@ -105,14 +105,26 @@ describe('Ledger', () => {
     expect(await ledger.isComplete('d1')).toBe(true);
   });
 
-  it('releases rows waiting for a uuid exactly once', async () => {
+  it('releases rows waiting for a uuid once they are re-enqueued and forgotten', async () => {
     await dropWith(3);
     expect(await ledger.waitFor('d1', 1, 2)).toEqual({ waiting: true });
     expect(await ledger.waitFor('d1', 1, 3)).toEqual({ waiting: true });
     const t = await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'mgr-uuid' } });
     expect(t.releasedWaiters.sort()).toEqual([2, 3]);
     expect(await ledger.waitFor('d1', 1, 2)).toEqual({ uuid: 'mgr-uuid' });
+    // Until the caller has re-enqueued them, they stay listed (a worker killed in between loses nothing).
+    expect((await ledger.releasedWaiters('d1', [1, 2])).sort()).toEqual([2, 3]);
+    await ledger.forgetReleasedWaiters('d1', [1, 2]);
+    expect(await ledger.releasedWaiters('d1', [1])).toEqual([]);
     expect((await ledger.transition('d1', 1, 'done')).releasedWaiters).toEqual([]);
+  });
+
+  it('keeps the waiters of a row that has no uuid yet when asked to forget', async () => {
+    await dropWith(2);
+    await ledger.waitFor('d1', 1, 2);
+    expect(await ledger.releasedWaiters('d1', [1])).toEqual([]);
+    await ledger.forgetReleasedWaiters('d1', [1]);
+    expect((await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1' } })).releasedWaiters).toEqual([2]);
   });
 
   it('tells a waiter when the target ended without a uuid', async () => {

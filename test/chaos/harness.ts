@@ -1,0 +1,275 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { existingUserBody, generateDrop, toCsv, type DemoDrop, type DemoRecord } from '../../src/demo/generate.ts';
+import { CLI_PATH, waitUntil, type Child } from '../../src/demo/processes.ts';
+import { SIM_DEFAULTS } from '../../src/shared/config.ts';
+import { Ledger } from '../../src/shared/ledger/ledger.ts';
+import { ACTIVE_STATES, TERMINAL_STATES } from '../../src/shared/ledger/states.ts';
+import { QUEUE_NAMES } from '../../src/shared/queues/index.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.ts';
+
+/*
+ * Chaos run in real processes: a generated drop through two workers of each role against a
+ * faulty simulator, while worker processes are kill -9'd and restarted and Redis (a private
+ * server with AOF) is killed and restarted once. Shared by the CI-sized e2e test and the long
+ * `npm run test:chaos` variant.
+ */
+
+export interface ChaosParams {
+  rows: number;
+  kills: number;
+  seed: number;
+  /** Workers per role. */
+  workersPerRole: number;
+  /** Milliseconds between kills: uniform in [min, max]. */
+  killGapMs: [number, number];
+  /** How long a killed worker stays down before its restart. */
+  downMs: [number, number];
+  /** Simulator rate limits (429 bursts when the pipeline's own limit is above). */
+  identityRps: number;
+  upsRps: number;
+  /** Upper bound for the whole run once the kills are over. */
+  settleTimeoutMs: number;
+}
+
+export interface ChaosResult {
+  drop: DemoDrop;
+  dropId: string;
+  rows: number;
+  counts: Record<string, number>;
+  reportStates: Record<string, number>;
+  reportRows: number;
+  simUsers: SimStateUser[];
+  failedJobs: { queue: string; id: string | undefined; rows: number[]; reason: string }[];
+  unsettledFailedRows: number[];
+  kills: { role: string; at: number }[];
+  redisRestarted: boolean;
+  faults: Record<string, number>;
+}
+
+export type SimStateUser = Record<string, unknown> & { userName: string; active: boolean; title?: string; name?: { givenName?: string; familyName?: string } };
+
+/** mulberry32, as the drop generator: the kill schedule is reproducible from the seed. */
+export function chaosRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ROLES = ['identity', 'extension', 'status'] as const;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** People who exist in Concur before the drop (some the drop updates, some it deactivates). */
+export async function seedExisting(simUrl: string, people: readonly DemoRecord[]): Promise<void> {
+  const tokenRes = await fetch(`${simUrl}/oauth2/v0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: SIM_DEFAULTS.clientId,
+      client_secret: SIM_DEFAULTS.clientSecret,
+      grant_type: 'password',
+      username: SIM_DEFAULTS.companyId,
+      password: SIM_DEFAULTS.requestToken,
+      credtype: 'authtoken',
+    }),
+  });
+  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  for (const p of people) {
+    const res = await fetch(`${simUrl}/profile/identity/v4.1/Users`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(existingUserBody(p, SIM_DEFAULTS.companyId)),
+    });
+    await res.arrayBuffer();
+    if (res.status >= 300) throw new Error(`seed failed: ${res.status}`);
+  }
+}
+
+export async function patchSim(simUrl: string, knobs: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${simUrl}/_sim/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs) });
+  if (!res.ok) throw new Error(`PATCH /_sim/config: ${res.status} ${await res.text()}`);
+}
+
+export async function simState(simUrl: string): Promise<SimStateUser[]> {
+  return ((await (await fetch(`${simUrl}/_sim/state`)).json()) as { users: SimStateUser[] }).users;
+}
+
+/** The env every chaos process shares (on top of the stack's defaults). */
+export function chaosEnv(redisUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    // Hangs cost one short timeout each, not 30 s.
+    CONCUR_TIMEOUT_MS: '2000',
+    IDENTITY_MAX_RPS: '1000',
+    UPS_MAX_RPS: '1000',
+    MAX_DEACTIVATIONS: '100000',
+    MAX_DEACTIVATION_PERCENT: '100',
+    MAX_FAILURE_PERCENT: '100',
+    SHUTDOWN_DEADLINE_MS: '5000',
+    // A kill -9'd worker's job is taken over after ~5 s, not a minute.
+    WORKER_LOCK_MS: '5000',
+    ...extra,
+  };
+}
+
+export async function runChaos(params: ChaosParams, onLog: (line: string) => void = () => undefined): Promise<ChaosResult> {
+  const random = chaosRandom(params.seed);
+  const between = ([lo, hi]: [number, number]): number => Math.round(lo + random() * (hi - lo));
+  const redisServer: PrivateRedis = await startPrivateRedis();
+  let stack: Stack | undefined;
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  redis.on('error', () => undefined);
+  try {
+    stack = await startStack({ env: chaosEnv(redisServer.url) });
+    const s = stack;
+    const drop = generateDrop({ people: params.rows, seed: params.seed });
+    await seedExisting(s.simUrl, drop.existing);
+    await patchSim(s.simUrl, {
+      seed: params.seed,
+      errorRate: 0.05,
+      hangRate: 0.01,
+      resetRate: 0.01,
+      identityRps: params.identityRps,
+      upsRps: params.upsRps,
+      burstSeconds: 0.25,
+      tokenLifetimeS: 3,
+    });
+
+    // Slots: one child per (role, index); the stack started index 0 of each role.
+    const slots = new Map<string, Child>();
+    for (const role of ROLES) slots.set(`${role}-0`, s.children.find((c) => c.name === `worker-${role}`)!);
+    for (const role of ROLES) for (let i = 1; i < params.workersPerRole; i += 1) slots.set(`${role}-${i}`, s.start(`worker-${role}-${i}`, ['worker', role]));
+
+    const file = join(s.logDir, 'chaos.csv');
+    await writeFile(file, toCsv(drop.records));
+    const ingest = await runCli(['ingest', file, '--json'], s.env);
+    if (ingest.code !== 0) throw new Error(`ingest failed (${ingest.code}): ${ingest.stderr}`);
+    const dropId = (JSON.parse(ingest.stdout.trim()) as { dropId: string }).dropId;
+    const ledger = new Ledger(redis, s.prefix);
+    onLog(`drop ${dropId}: ${drop.records.length} rows, ${drop.bad.length} bad, ${drop.existing.length} existing`);
+
+    // Kills: every role at least once (round-robin start), then random slots; Redis once, a third of the way in.
+    const kills: ChaosResult['kills'] = [];
+    const redisAt = Math.max(1, Math.floor(params.kills / 3));
+    let redisRestarted = false;
+    const started = Date.now();
+    let restarts: Promise<void>[] = [];
+    for (let k = 0; k < params.kills; k += 1) {
+      await sleep(between(params.killGapMs));
+      const role = k < ROLES.length ? ROLES[k]! : ROLES[Math.floor(random() * ROLES.length)]!;
+      const index = Math.floor(random() * params.workersPerRole);
+      const key = `${role}-${index}`;
+      const victim = slots.get(key)!;
+      victim.process.kill('SIGKILL');
+      await victim.exited;
+      kills.push({ role, at: Date.now() - started });
+      const down = between(params.downMs);
+      restarts.push(
+        (async () => {
+          await sleep(down);
+          slots.set(key, s.start(`worker-${key}-r${k}`, ['worker', role]));
+        })(),
+      );
+      if (k === redisAt) {
+        await redisServer.kill();
+        onLog(`redis killed at ${Date.now() - started} ms`);
+        await sleep(1500);
+        await redisServer.restart();
+        redisRestarted = true;
+      }
+    }
+    await Promise.all(restarts);
+    restarts = [];
+    onLog(`kills done at ${Date.now() - started} ms`);
+
+    const rows = drop.records.length;
+    let lastLog = 0;
+    await waitUntil(
+      'every row terminal',
+      async () => {
+        const view = await ledger.getDrop(dropId);
+        if (view && Date.now() - lastLog > 5000) {
+          lastLog = Date.now();
+          onLog(`${Date.now() - started} ms: ${JSON.stringify(Object.fromEntries(Object.entries(view.counts).filter(([, n]) => n > 0)))}`);
+        }
+        return view !== undefined && view.terminal === rows;
+      },
+      params.settleTimeoutMs,
+    );
+    onLog(`settled at ${Date.now() - started} ms`);
+
+    const view = (await ledger.getDrop(dropId))!;
+    const report = await runCli(['report', dropId, '--format', 'jsonl'], s.env);
+    if (report.code !== 0) throw new Error(`report failed: ${report.stderr}`);
+    const reportStates: Record<string, number> = {};
+    let reportRows = 0;
+    for (const line of report.stdout.split('\n')) {
+      if (!line.trim()) continue;
+      const rec = JSON.parse(line) as { state: string };
+      reportStates[rec.state] = (reportStates[rec.state] ?? 0) + 1;
+      reportRows += 1;
+    }
+
+    // Failed jobs: the identity ones name their rows; every row must be settled.
+    const failedJobs: ChaosResult['failedJobs'] = [];
+    for (const name of QUEUE_NAMES) {
+      const q = new Queue(name, { connection: redis, prefix: s.prefix });
+      for (const job of await q.getFailed(0, -1)) {
+        const data = job.data as { rows?: number[] };
+        failedJobs.push({ queue: name, id: job.id, rows: data.rows ?? [], reason: job.failedReason });
+      }
+      await q.close();
+    }
+    const failedRows = [...new Set(failedJobs.flatMap((j) => j.rows))];
+    const states = await ledger.getRows(dropId, failedRows);
+    const unsettledFailedRows = states.filter((r) => !TERMINAL_STATES.includes(r.state as (typeof TERMINAL_STATES)[number])).map((r) => r.row);
+
+    const statsRes = (await (await fetch(`${s.simUrl}/_sim/stats`)).json()) as { routes: Record<string, Record<string, number>> };
+    const faults: Record<string, number> = {};
+    for (const statuses of Object.values(statsRes.routes)) for (const [status, n] of Object.entries(statuses)) faults[status] = (faults[status] ?? 0) + n;
+
+    return {
+      drop,
+      dropId,
+      rows,
+      counts: view.counts,
+      reportStates,
+      reportRows,
+      simUsers: await simState(s.simUrl),
+      failedJobs,
+      unsettledFailedRows,
+      kills,
+      redisRestarted,
+      faults,
+    };
+  } catch (err) {
+    if (stack) onLog(await stack.logs());
+    throw err;
+  } finally {
+    redis.disconnect();
+    await stack?.stop();
+    await redisServer.stop();
+  }
+}
+
+export const ACTIVE = ACTIVE_STATES;

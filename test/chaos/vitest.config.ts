@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm run test:chaos`: the long chaos variant, outside `npm test` (it runs for many minutes).
+export default defineConfig({
+  test: {
+    include: ['test/chaos/**/*.test.ts'],
+    testTimeout: 3_600_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
