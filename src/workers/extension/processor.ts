@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
 import { ProvError, isProvError } from '../../shared/errors.ts';
 import { concurErrorKind } from '../../shared/concur/errors.ts';
+import { STOPPED_STATUSES } from '../../shared/guards/limits.ts';
 import { BulkBuilder, bulkPatch, splitBulk, type BulkOperation, type UpsApi } from '../../shared/concur/ups.ts';
 import { PATCH_OP_URN } from '../../shared/concur/schemas.ts';
 import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
@@ -174,6 +175,18 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     return failEntries(entries, failurePatch(outcome.error));
   }
 
+  /**
+   * A paused (failure brake), held or cancelled drop sends nothing more: its rows go back to
+   * `identity_done`, where `provision approve` picks them up again (cancel ends them).
+   */
+  async function holdBack(dropId: string, rows: readonly number[]): Promise<boolean> {
+    const status = await ledger.dropStatus(dropId);
+    if (status === undefined || !STOPPED_STATUSES.has(status)) return false;
+    for (const row of rows) await ledger.transition(dropId, row, 'identity_done', { from: ['extension_batched'] });
+    log.info({ dropId, status, rows: rows.length }, 'drop is not running; extension rows wait for approve');
+    return true;
+  }
+
   /** Builds one PATCH per owned row; rows that cannot be sent end here. */
   async function prepare(owned: string[]): Promise<{ ops: PreparedOp[]; failed: number; done: number }> {
     const ops: PreparedOp[] = [];
@@ -181,6 +194,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     let done = 0;
     const sizer = new BulkBuilder({ maxOperations: options.maxOps, maxBytes: options.maxBytes });
     for (const [dropId, rows] of groupByDrop(owned)) {
+      if (await holdBack(dropId, rows)) continue;
       for (const r of await ledger.getRows<NormalizedRow>(dropId, rows)) {
         const entry = entryOf(dropId, r.row);
         const uuid = r.outcome.uuid;

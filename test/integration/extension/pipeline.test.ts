@@ -120,4 +120,34 @@ describe('extension and status stages against the simulator', () => {
     const state = await h.simJson<SimState>('/_sim/state');
     expect(state.users.every((u) => u[TRAVEL_USER_URN] === undefined)).toBe(true);
   }, 60_000);
+
+  it('sends nothing for a paused drop: its rows wait at identity_done, and go once the drop runs again', async () => {
+    stage = await startStage();
+    const h = stage;
+    const rows = [extensionRow(1), extensionRow(2), extensionRow(3)];
+    await seed(h, 'droppause', rows);
+    // As the failure brake does mid-drop.
+    expect((await h.ledger.setStatusIf('droppause', ['running', 'ingesting'], 'paused')).changed).toBe(true);
+    h.startWorkers();
+    await handOff(h, 'droppause', [1, 2, 3]);
+    await waitFor(async () => (await h.ledger.getRows('droppause', [1, 2, 3])).every((r) => r.state === 'identity_done' && r.outcome.batchId !== undefined));
+    expect(routeCount(await h.simJson<SimStats>('/_sim/stats'), BULK_ROUTE)).toBe(0);
+
+    // `provision approve`: the drop runs and the identity stage hands the rows off again.
+    expect((await h.ledger.releaseDrop('droppause', ['paused'])).changed).toBe(true);
+    await handOff(h, 'droppause', [1, 2, 3]);
+    await h.waitComplete('droppause');
+    expect((await h.ledger.getDrop('droppause'))?.counts.done).toBe(3);
+    const state = await h.simJson<SimState>('/_sim/state');
+    const user = state.users.find((u) => u.userName === rows[0]!.userName);
+    expect(user?.[SPEND_USER_URN]).toEqual(toExtensionPayload(rows[0]!)![SPEND_USER_URN]);
+  }, 60_000);
 });
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
