@@ -3,6 +3,7 @@
 //   { createRps, searchRps, createP99Ms, searchP99Ms, users, non2xx, errors, durationS, connections }
 // Usage: npx tsx bench/simulator-load.ts [durationS=5] [connections=20]
 import { createRequire } from 'node:module';
+import { simulatorToken } from '../src/demo/seed.ts';
 import { buildSimulator } from '../src/simulator/app.ts';
 
 interface AutocannonRequest {
@@ -30,19 +31,7 @@ const sim = await buildSimulator();
 const baseUrl = await sim.listen({ port: 0 });
 try {
   const { tenant } = sim.ctx;
-  const tokenRes = await fetch(`${baseUrl}/oauth2/v0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: tenant.clientId,
-      client_secret: tenant.clientSecret,
-      grant_type: 'password',
-      username: tenant.companyId,
-      password: tenant.requestToken,
-      credtype: 'authtoken',
-    }),
-  });
-  const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+  const token = await simulatorToken(baseUrl, tenant);
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
   let n = 0;

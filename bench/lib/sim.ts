@@ -1,4 +1,4 @@
-import { SIM_DEFAULTS } from '../../src/shared/config.ts';
+import { simulatorToken } from '../../src/demo/seed.ts';
 import type { KnobsPatch } from '../../src/simulator/knobs.ts';
 
 /** `GET /_sim/stats`: requests answered, by route (`METHOD /pattern`) and status. */
@@ -87,22 +87,8 @@ export class SimClient {
   }
 
   private async companyToken(): Promise<string> {
-    if (this.token) return this.token;
-    const res = await fetch(`${this.url}/oauth2/v0/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        client_id: SIM_DEFAULTS.clientId,
-        client_secret: SIM_DEFAULTS.clientSecret,
-        grant_type: 'password',
-        username: SIM_DEFAULTS.companyId,
-        password: SIM_DEFAULTS.requestToken,
-        credtype: 'authtoken',
-      }),
-    });
-    const token = ((await res.json()) as { access_token?: string }).access_token;
-    if (!token) throw new Error(`simulator token request failed (${res.status})`);
-    this.token = token;
-    return token;
+    this.token ??= await simulatorToken(this.url);
+    return this.token;
   }
+
 }

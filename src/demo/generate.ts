@@ -73,7 +73,7 @@ const TITLES = ['Analyst', 'Engineer', 'Consultant', 'Specialist', 'Associate', 
 const SPAN = 7;
 
 /** mulberry32: small, fast, and the same on every platform. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -11,7 +11,8 @@ import { Ledger } from '../shared/ledger/ledger.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createQueues } from '../shared/queues/index.ts';
 import { createRedis, deleteKeysByPrefix } from '../shared/redis.ts';
-import { existingUserBody, generateDrop, toCsv } from './generate.ts';
+import { generateDrop, toCsv } from './generate.ts';
+import { seedExistingPeople } from './seed.ts';
 import { freePort, onPath, startChild, startCli, stopAll, waitUntil, type Child } from './processes.ts';
 
 export interface DemoOptions {
@@ -142,7 +143,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
     await waitUntil('server', async () => (await fetch(`${base}/healthz`)).ok, 30_000, server);
 
     const drop = generateDrop({ people: options.people, seed: options.seed });
-    await createExisting(simUrl, config, drop.existing);
+    await seedExistingPeople(simUrl, drop.existing, {
+      clientId: config.SIM_CLIENT_ID,
+      clientSecret: config.SIM_CLIENT_SECRET,
+      companyId: config.SIM_COMPANY_ID,
+      requestToken: config.SIM_REQUEST_TOKEN,
+    });
     const file = join(work, `demo-people-${options.people}.csv`);
     await writeFile(file, toCsv(drop.records));
     out(`Generated ${drop.records.length} people (${drop.managers.length} managers, ${drop.bad.length} bad rows, ${drop.existing.length} already in Concur, ${drop.deactivated.length} to deactivate) in ${file}`);
@@ -194,34 +200,6 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
     await deleteKeysByPrefix(redis, prefix);
   } finally {
     redis.disconnect();
-  }
-}
-
-/** People who exist in Concur before the drop (so the drop updates and deactivates some). */
-async function createExisting(simUrl: string, config: ReturnType<typeof loadConfig>, people: ReturnType<typeof generateDrop>['existing']): Promise<void> {
-  if (people.length === 0) return;
-  const tokenRes = await fetch(`${simUrl}/oauth2/v0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: config.SIM_CLIENT_ID,
-      client_secret: config.SIM_CLIENT_SECRET,
-      grant_type: 'password',
-      username: config.SIM_COMPANY_ID,
-      password: config.SIM_REQUEST_TOKEN,
-      credtype: 'authtoken',
-    }),
-  });
-  const token = ((await tokenRes.json()) as { access_token?: string }).access_token;
-  if (!token) throw new ProvError('PROV_ERR_AUTH', `simulator token request failed (${tokenRes.status})`);
-  for (const p of people) {
-    const res = await fetch(`${simUrl}/profile/identity/v4.1/Users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(existingUserBody(p, config.SIM_COMPANY_ID)),
-    });
-    await res.arrayBuffer();
-    if (res.status !== 201 && res.status !== 200 && res.status !== 409) throw new ProvError('PROV_ERR_INTERNAL', `simulator refused a seed user (${res.status})`);
   }
 }
 

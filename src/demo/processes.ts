@@ -46,6 +46,19 @@ export function startChild(name: string, command: string, args: string[], env: N
   return { name, process: child, logFile, exited };
 }
 
+/** Runs one CLI command to its end and hands back its exit code and output. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export function startCli(name: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Child {
   return startChild(name, process.execPath, [CLI_PATH, ...args], env, logDir);
 }

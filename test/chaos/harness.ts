@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { existingUserBody, generateDrop, toCsv, type DemoDrop, type DemoRecord } from '../../src/demo/generate.ts';
-import { CLI_PATH, waitUntil, type Child } from '../../src/demo/processes.ts';
-import { SIM_DEFAULTS } from '../../src/shared/config.ts';
+import { generateDrop, prng, toCsv, type DemoDrop } from '../../src/demo/generate.ts';
+import { runCli, waitUntil, type Child } from '../../src/demo/processes.ts';
+import { seedExistingPeople } from '../../src/demo/seed.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { ACTIVE_STATES, TERMINAL_STATES } from '../../src/shared/ledger/states.ts';
 import { QUEUE_NAMES } from '../../src/shared/queues/index.ts';
@@ -53,57 +52,8 @@ export interface ChaosResult {
 
 export type SimStateUser = Record<string, unknown> & { userName: string; active: boolean; title?: string; name?: { givenName?: string; familyName?: string } };
 
-/** mulberry32, as the drop generator: the kill schedule is reproducible from the seed. */
-export function chaosRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ROLES = ['identity', 'extension', 'status'] as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** People who exist in Concur before the drop (some the drop updates, some it deactivates). */
-export async function seedExisting(simUrl: string, people: readonly DemoRecord[]): Promise<void> {
-  const tokenRes = await fetch(`${simUrl}/oauth2/v0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: SIM_DEFAULTS.clientId,
-      client_secret: SIM_DEFAULTS.clientSecret,
-      grant_type: 'password',
-      username: SIM_DEFAULTS.companyId,
-      password: SIM_DEFAULTS.requestToken,
-      credtype: 'authtoken',
-    }),
-  });
-  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
-  for (const p of people) {
-    const res = await fetch(`${simUrl}/profile/identity/v4.1/Users`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(existingUserBody(p, SIM_DEFAULTS.companyId)),
-    });
-    await res.arrayBuffer();
-    if (res.status >= 300) throw new Error(`seed failed: ${res.status}`);
-  }
-}
 
 export async function patchSim(simUrl: string, knobs: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${simUrl}/_sim/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs) });
@@ -133,7 +83,7 @@ export function chaosEnv(redisUrl: string, extra: Record<string, string> = {}): 
 }
 
 export async function runChaos(params: ChaosParams, onLog: (line: string) => void = () => undefined): Promise<ChaosResult> {
-  const random = chaosRandom(params.seed);
+  const random = prng(params.seed);
   const between = ([lo, hi]: [number, number]): number => Math.round(lo + random() * (hi - lo));
   const redisServer: PrivateRedis = await startPrivateRedis();
   let stack: Stack | undefined;
@@ -143,7 +93,7 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
     stack = await startStack({ env: chaosEnv(redisServer.url) });
     const s = stack;
     const drop = generateDrop({ people: params.rows, seed: params.seed });
-    await seedExisting(s.simUrl, drop.existing);
+    await seedExistingPeople(s.simUrl, drop.existing);
     await patchSim(s.simUrl, {
       seed: params.seed,
       errorRate: 0.05,

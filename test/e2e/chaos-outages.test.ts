@@ -8,7 +8,8 @@ import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { ACTIVE_STATES } from '../../src/shared/ledger/states.ts';
 import { startStack } from '../helpers/stack.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
-import { chaosEnv, patchSim, runCli, simState } from '../chaos/harness.ts';
+import { runCli } from '../../src/demo/processes.ts';
+import { chaosEnv, patchSim, simState } from '../chaos/harness.ts';
 
 const terminal = async (ledger: Ledger, dropId: string): Promise<number> => (await ledger.getDrop(dropId))?.terminal ?? 0;
 

@@ -5,7 +5,8 @@ import { generateDrop, toCsv } from '../../src/demo/generate.ts';
 import { onPath, stopAll } from '../../src/demo/processes.ts';
 import { startStack } from '../helpers/stack.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
-import { runCli, simState } from '../chaos/harness.ts';
+import { runCli } from '../../src/demo/processes.ts';
+import { simState } from '../chaos/harness.ts';
 
 const SECRETS = {
   clientSecret: 'cs-9f3b1c7e5a-secret',

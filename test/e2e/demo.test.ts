@@ -1,19 +1,9 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI_PATH, freePort } from '../../src/demo/processes.ts';
+import { freePort, runCli } from '../../src/demo/processes.ts';
 import type { DemoSummary } from '../../src/demo/main.ts';
 import { TEST_REDIS_URL } from '../helpers/redis.ts';
 
-function runDemo(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_PATH, 'demo', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runDemo = (args: string[], env: NodeJS.ProcessEnv) => runCli(['demo', ...args], env);
 
 describe('provision demo (e2e)', () => {
   it('runs a generated drop to completion with every process, prints the summary and URLs, and exits with --exit', async () => {

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI_PATH } from '../../src/demo/processes.ts';
+import { runCli } from '../../src/demo/processes.ts';
 import { person, writeCsvDrop } from '../helpers/drops.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
@@ -11,16 +10,6 @@ afterEach(async () => {
   stack = undefined;
 });
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('identity workers in separate processes', () => {
   it('share one rate limit: two processes at IDENTITY_MAX_RPS=20 never exceed a simulator limit of 24/s', { timeout: 120_000 }, async () => {
@@ -28,7 +17,7 @@ describe('identity workers in separate processes', () => {
     stack.start('worker-identity-2', ['worker', 'identity']);
     const path = writeCsvDrop(Array.from({ length: 300 }, (_, i) => person(i + 1)));
     const started = Date.now();
-    const ingest = await run(['ingest', path, '--wait', '--json'], stack.env);
+    const ingest = await runCli(['ingest', path, '--wait', '--json'], stack.env);
     const elapsedS = (Date.now() - started) / 1000;
     expect(ingest.code, ingest.stderr + (await stack.logs())).toBe(0);
     const summary = JSON.parse(ingest.stdout.trim()) as { rows: number; states: Record<string, number> };

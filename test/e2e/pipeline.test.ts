@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI_PATH } from '../../src/demo/processes.ts';
+import { runCli } from '../../src/demo/processes.ts';
 import { person, writeCsvDrop } from '../helpers/drops.ts';
 import { ENT } from '../helpers/sim-data.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -16,16 +15,6 @@ afterEach(async () => {
   stack = undefined;
 });
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 type StateUser = Record<string, unknown> & { id: string; [ENT]: { employeeNumber: string; manager?: { value: string } } };
 
@@ -44,7 +33,7 @@ describe('the whole pipeline in real processes', () => {
     rows.push(person(81, { ...spend, 'spend.reportApproverEmployeeNumber': 'E-nobody' }));
     const path = writeCsvDrop(rows);
 
-    const ingest = await run(['ingest', path, '--wait', '--json'], stack.env);
+    const ingest = await runCli(['ingest', path, '--wait', '--json'], stack.env);
     const summary = JSON.parse(ingest.stdout.trim() || '{}') as { rows: number; states: Record<string, number> };
     expect(summary, ingest.stderr + (await stack.logs())).toMatchObject({ rows: 81, states: { done: 80, extension_failed: 1 } });
     expect(ingest.code).toBe(1);
@@ -61,7 +50,7 @@ describe('the whole pipeline in real processes', () => {
       expect(u[TRAVEL]).toMatchObject({ ruleClass: { name: 'Standard' }, manager: { employeeNumber: `E${n + 40}` } });
     }
 
-    const report = await run(['report', JSON.parse(ingest.stdout).dropId as string, '--format', 'jsonl', '--states', 'extension_failed'], stack.env);
+    const report = await runCli(['report', JSON.parse(ingest.stdout).dropId as string, '--format', 'jsonl', '--states', 'extension_failed'], stack.env);
     const failed = report.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ employeeNumber: 'E81', state: 'extension_failed' });

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/demo/processes.ts';
 import { Ledger } from '../../../src/shared/ledger/ledger.ts';
 import { REPORT_COLUMNS } from '../../../src/shared/ledger/report.ts';
 import { createQueues, type PipelineQueues } from '../../../src/shared/queues/index.ts';
@@ -11,7 +10,6 @@ import { TEST_REDIS_URL, deletePrefix, testRedis, uniquePrefix } from '../../hel
 import { startSimulator, type StartedSimulator } from '../../helpers/simulator.ts';
 import { identityWrites, seed, silent, simUsers } from './support.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/provision.js', import.meta.url));
 
 let sim: StartedSimulator;
 let prefix: string;
@@ -34,19 +32,8 @@ afterEach(async () => {
   await sim.close();
 });
 
-function provision(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, CONCUR_BASE_URL: sim.baseUrl, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function provision(args: string[]): ReturnType<typeof runCli> {
+  return runCli(args, { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, CONCUR_BASE_URL: sim.baseUrl, LOG_LEVEL: 'warn' });
 }
 
 async function queuedJobs(): Promise<number> {
