@@ -95,7 +95,19 @@ export const envSchema = z.object({
 
   // --- worker crash recovery ---
   WORKER_LOCK_MS: intFrom(60_000, 1_000),
+}).superRefine((env, ctx) => {
+  // On a cluster every multi-key script needs its keys in one slot: the prefix must hold a hash tag
+  // (Redis hashes only what is between the first `{` and the next `}` when that is not empty).
+  if (isClusterUrl(env.REDIS_URL) && !/^[^{]*\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
+    ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: `must contain a hash tag such as {prov} when REDIS_URL is a cluster (got "${env.QUEUE_PREFIX}")` });
+  }
 });
+
+/** `redis+cluster://`, `rediss+cluster://`, or several comma-separated hosts (see redis.ts). */
+function isClusterUrl(url: string): boolean {
+  const match = /^rediss?(\+cluster)?:\/\/(?:.*@)?([^/]*)/.exec(url);
+  return match !== null && (match[1] !== undefined || (match[2] ?? '').includes(','));
+}
 
 export type Config = z.output<typeof envSchema>;
 

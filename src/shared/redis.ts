@@ -1,5 +1,6 @@
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
+import { namespaceKeyPrefixes } from './queues/keys.ts';
 
 /**
  * Connection roles:
@@ -18,7 +19,9 @@ interface ParsedRedisUrl {
 
 /**
  * `REDIS_URL` forms: `redis://[user:pass@]host:port[/db]`, `rediss://...` (TLS), or a cluster as
- * `redis+cluster://[user:pass@]host1:port1,host2:port2,...` (also `rediss+cluster://`).
+ * `redis+cluster://[user:pass@]host1:port1,host2:port2,...` (also `rediss+cluster://`). The cluster
+ * hosts are seeds: one reachable node is enough, the client learns the others from it (listing
+ * several survives one being down). A cluster has no `/db`.
  */
 export function parseRedisUrl(url: string): ParsedRedisUrl {
   const match = /^(rediss?)(\+cluster)?:\/\/(.*)$/.exec(url);
@@ -67,6 +70,9 @@ export function createRedis(url: string, role: RedisRole, log?: Logger): RedisCo
       redisOptions,
       enableOfflineQueue: options.enableOfflineQueue ?? true,
       clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
+      // With TLS, connect to the names as given (not their resolved IPs) so the certificate's
+      // host name matches: what managed clusters such as ElastiCache need (ioredis README).
+      ...(options.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
     });
   } else {
     const node = parsed.nodes[0] ?? { host: '127.0.0.1', port: 6379 };
@@ -77,21 +83,32 @@ export function createRedis(url: string, role: RedisRole, log?: Logger): RedisCo
   return conn;
 }
 
+/** A SCAN MATCH pattern for "starts with `text`": glob characters in it are matched literally. */
+function startsWithPattern(text: string): string {
+  return `${text.replace(/[*?[\]\\]/g, '\\$&')}*`;
+}
+
 /**
- * Deletes every key under a prefix (SCAN in pages, never KEYS), on every master of a cluster:
- * a demo's or a test's private namespace.
+ * Deletes every key of a pipeline namespace (a `QUEUE_PREFIX`): keys under the prefix and under
+ * each queue's key prefix (`{x}` also covers `{x_identity}:identity:…`, see queues/keys.ts). SCAN in
+ * pages, never KEYS, on every master of a cluster: a demo's or a test's private namespace.
  */
 export async function deleteKeysByPrefix(redis: RedisConnection, prefix: string): Promise<void> {
-  const nodes: Redis[] = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const cluster = redis instanceof Cluster;
+  // A cluster knows its masters only once it has loaded the slot table; a command waits for that.
+  if (cluster) await redis.ping();
+  const nodes: Redis[] = cluster ? redis.nodes('master') : [redis];
   for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length === 0) continue;
-      // In a cluster the keys of one page may live in different slots: one call per key there.
-      if (nodes.length > 1 || redis instanceof Cluster) for (const key of keys) await node.unlink(key);
-      else await node.unlink(...keys);
-    } while (cursor !== '0');
+    for (const keyPrefix of namespaceKeyPrefixes(prefix)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', startsWithPattern(keyPrefix), 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        // In a cluster the keys of one page may live in different slots: one UNLINK per key there.
+        if (cluster) await Promise.all(keys.map((key) => node.unlink(key)));
+        else await node.unlink(...keys);
+      } while (cursor !== '0');
+    }
   }
 }

@@ -1,4 +1,6 @@
 import { Worker, type Job, type Processor } from 'bullmq';
+import { WORKER_SETTINGS } from '../shared/queues/common.ts';
+import { queueKeyPrefix } from '../shared/queues/keys.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface StartWorkerOptions {
@@ -13,18 +15,21 @@ export interface StartWorkerOptions {
 }
 
 /**
- * A BullMQ worker on the runtime's connection and prefix, with error listeners and a shutdown
- * step that lets active jobs finish (a job cut off by the deadline stalls and is retried elsewhere).
+ * A BullMQ worker on the runtime's connection and the queue's key prefix, with error listeners and
+ * a shutdown step that lets active jobs finish (a job cut off by the deadline stalls and is retried
+ * elsewhere).
  */
 export function startWorker(rt: Runtime, queueName: string, processor: Processor, options: StartWorkerOptions): Worker {
   const worker = new Worker(queueName, processor, {
     connection: rt.redis,
-    prefix: rt.config.QUEUE_PREFIX,
+    // The same key prefix as createQueues gives this queue.
+    prefix: queueKeyPrefix(rt.config.QUEUE_PREFIX, queueName),
     concurrency: options.concurrency,
     lockDuration: options.lockDurationMs ?? rt.config.WORKER_LOCK_MS,
     // A crashed worker's jobs are found by the stalled check: never check less often than the lock lasts.
     stalledInterval: Math.min(30_000, options.lockDurationMs ?? rt.config.WORKER_LOCK_MS),
     maxStalledCount: 5,
+    settings: WORKER_SETTINGS,
   });
   const log = rt.log.child({ queue: queueName });
   worker.on('error', (err) => log.error({ err }, 'worker error'));

@@ -7,7 +7,7 @@ import { runCli, waitUntil, type Child } from '../../src/demo/processes.ts';
 import { seedExistingPeople } from '../../src/demo/seed.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { ACTIVE_STATES, TERMINAL_STATES } from '../../src/shared/ledger/states.ts';
-import { QUEUE_NAMES } from '../../src/shared/queues/index.ts';
+import { QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/queues/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.ts';
 
@@ -183,7 +183,7 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
     // Failed jobs: the identity ones name their rows; every row must be settled.
     const failedJobs: ChaosResult['failedJobs'] = [];
     for (const name of QUEUE_NAMES) {
-      const q = new Queue(name, { connection: redis, prefix: s.prefix });
+      const q = new Queue(name, { connection: redis, prefix: queueKeyPrefix(s.prefix, name) });
       for (const job of await q.getFailed(0, -1)) {
         const data = job.data as { rows?: number[] };
         failedJobs.push({ queue: name, id: job.id, rows: data.rows ?? [], reason: job.failedReason });

@@ -5,7 +5,7 @@ import { createConcurClient, type ConcurClient } from '../../src/shared/concur/i
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import type { NormalizedRow } from '../../src/shared/mapping/types.ts';
-import { createQueues, EXTENSION_QUEUE, STATUS_QUEUE, type PipelineQueues } from '../../src/shared/queues/index.ts';
+import { createQueues, EXTENSION_QUEUE, queueKeyPrefix, STATUS_QUEUE, type PipelineQueues } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { createExtensionHandoff, type ExtensionHandoff } from '../../src/workers/extension/handoff.ts';
 import { createExtensionProcessor } from '../../src/workers/extension/processor.ts';
@@ -14,6 +14,7 @@ import { createStatusProcessor } from '../../src/workers/status/processor.ts';
 import { deletePrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from './redis.ts';
 import { startSimulator, type StartedSimulator } from './simulator.ts';
 import type { KnobsInput } from '../../src/simulator/knobs.ts';
+import { WORKER_SETTINGS } from '../../src/shared/queues/common.ts';
 
 export interface StageOptions {
   knobs?: KnobsInput;
@@ -107,8 +108,8 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
         log,
         options: { firstDelayMs: config.STATUS_FIRST_DELAY_MS, maxDelayMs: config.STATUS_MAX_DELAY_MS, deadlineMs: config.STATUS_DEADLINE_MS },
       });
-      workers.push(new Worker(EXTENSION_QUEUE, extension, { connection, prefix, concurrency: config.EXTENSION_CONCURRENCY }));
-      workers.push(new Worker(STATUS_QUEUE, status, { connection, prefix, concurrency: config.STATUS_CONCURRENCY }));
+      workers.push(new Worker(EXTENSION_QUEUE, extension, { connection, prefix: queueKeyPrefix(prefix, EXTENSION_QUEUE), concurrency: config.EXTENSION_CONCURRENCY, settings: WORKER_SETTINGS }));
+      workers.push(new Worker(STATUS_QUEUE, status, { connection, prefix: queueKeyPrefix(prefix, STATUS_QUEUE), concurrency: config.STATUS_CONCURRENCY, settings: WORKER_SETTINGS }));
       for (const w of workers) w.on('error', (err) => log.warn({ err }, 'worker error'));
     },
     async createUsers(users) {

@@ -6,12 +6,13 @@ import { createConcurClient } from '../../src/shared/concur/index.ts';
 import { guardsFromConfig } from '../../src/shared/guards/limits.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
-import { IDENTITY_QUEUE, createQueues, identityJobId, type PipelineQueues } from '../../src/shared/queues/index.ts';
+import { IDENTITY_QUEUE, createQueues, identityJobId, queueKeyPrefix, type PipelineQueues } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
 import { createExtensionHandoff } from '../../src/workers/extension/handoff.ts';
 import { createIdentityProcessor } from '../../src/workers/identity/processor.ts';
 import { TEST_REDIS_URL, deletePrefix, uniquePrefix } from './redis.ts';
+import { WORKER_SETTINGS } from '../../src/shared/queues/common.ts';
 
 export interface PipelineHarness {
   config: Config;
@@ -58,7 +59,7 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
         log,
         brake: guardsFromConfig(config),
       });
-      const worker = new Worker(IDENTITY_QUEUE, processor, { connection: redis, prefix, concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY });
+      const worker = new Worker(IDENTITY_QUEUE, processor, { connection: redis, prefix: queueKeyPrefix(prefix, IDENTITY_QUEUE), concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY, settings: WORKER_SETTINGS });
       worker.on('error', () => undefined);
       workers.push(worker);
       return worker;

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startCli, stopAll, waitUntil, type Child } from '../../src/demo/processes.ts';
-import { deletePrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from './redis.ts';
+import { createRedis } from '../../src/shared/redis.ts';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from './redis.ts';
 
 export const STACK_AUTH = { user: 'e2e', password: 'e2e-password' } as const;
 
@@ -22,10 +23,11 @@ export interface Stack {
 
 /**
  * Real processes through bin/provision.js: the simulator, the three workers and (optionally) the
- * server, on free ports with a private key prefix; tuned so a small drop finishes in seconds.
+ * server, on free ports with a private key prefix (or `prefix`); tuned so a small drop finishes in
+ * seconds. `env.REDIS_URL` points it at another Redis (a private server, a cluster).
  */
-export async function startStack(options: { server?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
-  const prefix = uniquePrefix('e2e');
+export async function startStack(options: { server?: boolean; env?: Record<string, string>; prefix?: string } = {}): Promise<Stack> {
+  const prefix = options.prefix ?? uniquePrefix('e2e');
   const logDir = await mkdtemp(join(tmpdir(), 'provision-e2e-'));
   const [simPort, serverPort] = [await freePort(), await freePort()];
   const simUrl = `http://127.0.0.1:${simPort}`;
@@ -62,9 +64,12 @@ export async function startStack(options: { server?: boolean; env?: Record<strin
   };
   const stop = async (): Promise<void> => {
     await stopAll(children, 15_000);
-    const redis = testRedis();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
+    // The keys go from the Redis the stack ran on; best effort, bounded (it may be down by now).
+    const redis = createRedis(env.REDIS_URL ?? TEST_REDIS_URL, 'producer');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([deletePrefix(redis, prefix), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]).catch(() => undefined);
+    clearTimeout(timer);
+    redis.disconnect();
     await rm(logDir, { recursive: true, force: true });
   };
   try {

@@ -1,4 +1,4 @@
-import type { DefaultJobOptions } from 'bullmq';
+import type { AdvancedOptions, DefaultJobOptions, MinimalJob } from 'bullmq';
 
 /** Finished jobs leave Redis; the ledger keeps the outcome. Failed jobs stay a week for inspection. */
 export const RETENTION: Pick<DefaultJobOptions, 'removeOnComplete' | 'removeOnFail'> = {
@@ -10,3 +10,23 @@ export const RETENTION: Pick<DefaultJobOptions, 'removeOnComplete' | 'removeOnFa
 export function jobId(...parts: (string | number)[]): string {
   return parts.join('-');
 }
+
+/** The retry backoff every pipeline job uses: exponential from its `delay`, never past the cap. */
+export const CAPPED_BACKOFF = 'capped-exponential';
+/** The longest wait between two attempts of a job. */
+export const BACKOFF_CAP_MS = 15_000;
+
+/**
+ * BullMQ's exponential backoff has no ceiling: after a Redis restart or a Concur outage a job
+ * could sleep for minutes once things work again, and every row that waits on it (a flush job
+ * holds its whole ready list) waits too. Capped, with jitter so retries do not arrive together.
+ */
+export function cappedBackoff(attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob, random: () => number = Math.random): number {
+  const backoff = job?.opts.backoff;
+  const base = typeof backoff === 'number' ? backoff : (backoff?.delay ?? 1_000);
+  const full = Math.min(base * 2 ** Math.max(0, attemptsMade - 1), BACKOFF_CAP_MS);
+  return Math.round(full * (0.8 + 0.2 * random()));
+}
+
+/** Worker settings every pipeline worker needs (the capped backoff above is a custom strategy). */
+export const WORKER_SETTINGS: AdvancedOptions = { backoffStrategy: cappedBackoff };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DefaultJobOptions } from 'bullmq';
-import { RETENTION, jobId } from './common.ts';
+import { CAPPED_BACKOFF, RETENTION, jobId } from './common.ts';
 
 export const EXTENSION_QUEUE = 'extension';
 
@@ -18,8 +18,8 @@ export type ExtensionJob = z.infer<typeof extensionJobSchema>;
 
 export const extensionJobOptions: DefaultJobOptions = {
   ...RETENTION,
-  attempts: 10,
-  backoff: { type: 'exponential', delay: 1_000 },
+  attempts: 15,
+  backoff: { type: CAPPED_BACKOFF, delay: 1_000 },
 };
 
 export function batchJobId(batchId: string): string {
@@ -33,4 +33,12 @@ export function batchJobId(batchId: string): string {
  */
 export function flushJobId(generation: number, now = false): string {
   return now ? jobId('flush', generation, 'now') : jobId('flush', generation);
+}
+
+/**
+ * The recovery sweep's flush: a name of its own, so it is never taken for a flush of the same
+ * generation that failed for good and still sits in the failed set (which would hold the list).
+ */
+export function sweepFlushJobId(generation: number, at: number): string {
+  return jobId('flush', generation, 'sweep', at);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DefaultJobOptions } from 'bullmq';
-import { RETENTION, jobId } from './common.ts';
+import { CAPPED_BACKOFF, RETENTION, jobId } from './common.ts';
 
 export const IDENTITY_QUEUE = 'identity';
 
@@ -23,8 +23,8 @@ export const IDENTITY_CHUNK_ROWS = 50;
 export const identityJobOptions: DefaultJobOptions = {
   ...RETENTION,
   // Per-call retries happen inside the job; job attempts cover crashes and Redis errors.
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1_000 },
+  attempts: 12,
+  backoff: { type: CAPPED_BACKOFF, delay: 1_000 },
 };
 
 /**

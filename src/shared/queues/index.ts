@@ -3,12 +3,14 @@ import type { Logger } from '../logger.ts';
 import { IDENTITY_QUEUE, identityJobOptions } from './identity.ts';
 import { EXTENSION_QUEUE, extensionJobOptions } from './extension.ts';
 import { STATUS_QUEUE, statusJobOptions } from './status.ts';
+import { PIPELINE_QUEUE_NAMES, queueKeyPrefix } from './keys.ts';
 
 export * from './identity.ts';
 export * from './extension.ts';
 export * from './status.ts';
+export * from './keys.ts';
 
-export const QUEUE_NAMES = [IDENTITY_QUEUE, EXTENSION_QUEUE, STATUS_QUEUE] as const;
+export const QUEUE_NAMES = PIPELINE_QUEUE_NAMES;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface PipelineQueues {
@@ -19,11 +21,14 @@ export interface PipelineQueues {
   close(): Promise<void>;
 }
 
-/** The three queues with their contract defaults, on one connection and prefix. */
+/**
+ * The three queues with their contract defaults, on one connection, each under its own key prefix
+ * derived from `prefix` (see `queueKeyPrefix`): on a cluster they can live on different masters.
+ */
 export function createQueues(connection: ConnectionOptions, prefix: string, log?: Logger): PipelineQueues {
-  const identity = new Queue(IDENTITY_QUEUE, { connection, prefix, defaultJobOptions: identityJobOptions });
-  const extension = new Queue(EXTENSION_QUEUE, { connection, prefix, defaultJobOptions: extensionJobOptions });
-  const status = new Queue(STATUS_QUEUE, { connection, prefix, defaultJobOptions: statusJobOptions });
+  const identity = new Queue(IDENTITY_QUEUE, { connection, prefix: queueKeyPrefix(prefix, IDENTITY_QUEUE), defaultJobOptions: identityJobOptions });
+  const extension = new Queue(EXTENSION_QUEUE, { connection, prefix: queueKeyPrefix(prefix, EXTENSION_QUEUE), defaultJobOptions: extensionJobOptions });
+  const status = new Queue(STATUS_QUEUE, { connection, prefix: queueKeyPrefix(prefix, STATUS_QUEUE), defaultJobOptions: statusJobOptions });
   const all = [identity, extension, status];
   for (const q of all) q.on('error', (err) => log?.warn({ err, queue: q.name }, 'queue error'));
   return {

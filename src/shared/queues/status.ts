@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DefaultJobOptions } from 'bullmq';
-import { RETENTION, jobId } from './common.ts';
+import { CAPPED_BACKOFF, RETENTION, jobId } from './common.ts';
 
 export const STATUS_QUEUE = 'status';
 
@@ -20,8 +20,8 @@ export type StatusJob = z.infer<typeof statusJobSchema>;
 
 export const statusJobOptions: DefaultJobOptions = {
   ...RETENTION,
-  attempts: 10,
-  backoff: { type: 'exponential', delay: 2_000 },
+  attempts: 15,
+  backoff: { type: CAPPED_BACKOFF, delay: 2_000 },
 };
 
 /** A new id per check (`checks`), or the one-off check an event asks for (`'event'`). */

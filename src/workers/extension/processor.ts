@@ -11,7 +11,7 @@ import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
 import { toExtensionPayload } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
-import { batchJobId, extensionJobSchema, flushJobId, type ExtensionJob } from '../../shared/queues/extension.ts';
+import { batchJobId, extensionJobSchema, flushJobId, sweepFlushJobId, type ExtensionJob } from '../../shared/queues/extension.ts';
 import { enqueueFirstCheck } from '../status/schedule.ts';
 import { bulkIdOf, entryOf, parseEntry } from './keys.ts';
 import { groupByDrop, type ExtensionStore } from './store.ts';
@@ -285,7 +285,7 @@ export async function recoverExtensionStage(deps: Pick<ExtensionProcessorDeps, '
   }
   if ((await deps.store.readyLength()) > 0) {
     const generation = await deps.store.generation();
-    await deps.extensionQueue.add('flush', { kind: 'flush' } satisfies ExtensionJob, { jobId: flushJobId(generation) });
+    await deps.extensionQueue.add('flush', { kind: 'flush' } satisfies ExtensionJob, { jobId: sweepFlushJobId(generation, Date.now()) });
   }
   return unsent.length;
 }

@@ -50,6 +50,8 @@ describe('bench helpers', () => {
     expect(keyFamily('{b}:identity:0123456789abcdef-51', '{b}')).toBe(':identity:<job>');
     expect(keyFamily('{b}:identity:12', '{b}')).toBe(':identity:<n>');
     expect(keyFamily('{b}:identity:events', '{b}')).toBe(':identity:events');
+    // A queue's keys under its own tag (queueKeyPrefix) group the same way.
+    expect(keyFamily('{b_identity}:identity:events', '{b}')).toBe(':identity:events');
   });
 
   it('counts only the calls made between two stats snapshots', () => {
