@@ -6,7 +6,7 @@ import { createConcurClient } from '../../src/shared/concur/index.ts';
 import { guardsFromConfig } from '../../src/shared/guards/limits.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
-import { IDENTITY_QUEUE, createQueues, identityJobId, queueKeyPrefix, type PipelineQueues } from '../../src/shared/queues/index.ts';
+import { IDENTITY_QUEUE, createQueues, queueKeyPrefix, releasedRowJobs, type PipelineQueues } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
 import { createExtensionHandoff } from '../../src/workers/extension/handoff.ts';
@@ -53,7 +53,7 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
         companyId: options.companyId ?? config.CONCUR_COMPANY_ID,
         handoff,
         requeue: async (dropId, rows) => {
-          await queues.identity.add(IDENTITY_QUEUE, { dropId, rows, released: true }, { jobId: identityJobId(dropId, rows[0]!, randomBytes(4).toString('hex')) });
+          await queues.identity.addBulk(releasedRowJobs(dropId, rows, randomBytes(4).toString('hex')));
         },
         retry: { ...DEFAULT_RETRY, baseMs: 50, maxMs: 500 },
         log,

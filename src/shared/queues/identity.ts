@@ -34,3 +34,17 @@ export const identityJobOptions: DefaultJobOptions = {
 export function identityJobId(dropId: string, firstRow: number, releaseNonce?: string): string {
   return releaseNonce === undefined ? jobId(dropId, firstRow) : jobId(dropId, 'r', firstRow, releaseNonce);
 }
+
+/**
+ * Jobs for rows released by a manager's (or a referenced person's) uuid, in chunks of
+ * IDENTITY_CHUNK_ROWS: a level of the org tree is spread over every worker slot instead of
+ * running as one long serial job, and each chunk hands its rows to the extension stage as it ends.
+ */
+export function releasedRowJobs(dropId: string, rows: readonly number[], nonce: string): { name: string; data: IdentityJob; opts: { jobId: string } }[] {
+  const jobs: { name: string; data: IdentityJob; opts: { jobId: string } }[] = [];
+  for (let i = 0; i < rows.length; i += IDENTITY_CHUNK_ROWS) {
+    const chunk = rows.slice(i, i + IDENTITY_CHUNK_ROWS);
+    jobs.push({ name: IDENTITY_QUEUE, data: { dropId, rows: chunk, released: true }, opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) } });
+  }
+  return jobs;
+}

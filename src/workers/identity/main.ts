@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { guardsFromConfig } from '../../shared/guards/limits.ts';
-import { IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../../shared/queues/identity.ts';
+import { IDENTITY_QUEUE, releasedRowJobs } from '../../shared/queues/identity.ts';
 import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { createExtensionHandoff } from '../extension/handoff.ts';
@@ -27,8 +27,7 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
     companyId: config.CONCUR_COMPANY_ID,
     handoff,
     requeue: async (dropId, rows) => {
-      const nonce = randomBytes(4).toString('hex');
-      await queues.identity.add(IDENTITY_QUEUE, { dropId, rows, released: true } satisfies IdentityJob, { jobId: identityJobId(dropId, rows[0]!, nonce) });
+      await queues.identity.addBulk(releasedRowJobs(dropId, rows, randomBytes(4).toString('hex')));
     },
     retry: { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS },
     log,
