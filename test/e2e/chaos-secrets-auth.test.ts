@@ -2,10 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateDrop, toCsv } from '../../src/demo/generate.ts';
-import { onPath, stopAll } from '../../src/demo/processes.ts';
+import { onPath, runCli, stopAll } from '../../src/demo/processes.ts';
 import { startStack } from '../helpers/stack.ts';
 import { startPrivateRedis } from '../helpers/redis-server.ts';
-import { runCli } from '../../src/demo/processes.ts';
 import { simState } from '../chaos/harness.ts';
 
 const SECRETS = {
@@ -62,6 +61,30 @@ describe.skipIf(!onPath('redis-server'))('secrets stay out of the logs; Redis wi
       expect(logs).not.toMatch(/Bearer\s+[A-Za-z0-9._-]{8,}/);
       expect(logs).not.toMatch(/"(access_token|refresh_token|accessToken|refreshToken)"\s*:\s*"[^"]{8,}/);
       expect(logs).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/);
+    } finally {
+      await stack.stop();
+      await redis.stop();
+    }
+  });
+
+  it.skipIf(!onPath('openssl'))('runs a drop on Redis over TLS (rediss://, a private CA trusted through NODE_EXTRA_CA_CERTS)', async () => {
+    const redis = await startPrivateRedis({ tls: true, password: SECRETS.redisPassword });
+    const stack = await startStack({ env: { REDIS_URL: redis.url, NODE_EXTRA_CA_CERTS: redis.caFile! } });
+    try {
+      expect(redis.url).toMatch(/^rediss:\/\//);
+      const drop = generateDrop({ people: 40, seed: 4 });
+      const file = join(stack.logDir, 'tls.csv');
+      await writeFile(file, toCsv(drop.records));
+      const res = await runCli(['ingest', file, '--wait', '--json'], stack.env);
+      const summary = JSON.parse(res.stdout.trim()) as { status: string; states: Record<string, number> };
+      expect(summary.status, res.stderr).toBe('complete');
+      expect(summary.states.done).toBe(40 - drop.bad.length - drop.deactivated.length);
+      // Without the CA the same URL is refused: the connection really is TLS, and verified.
+      const untrusted = await runCli(['status', '--json'], { ...stack.env, NODE_EXTRA_CA_CERTS: '' });
+      expect(untrusted.code).toBe(3);
+      expect(untrusted.stderr).toMatch(/certificate|self[- ]signed|redis/i);
+      const trusted = await runCli(['status', '--json'], stack.env);
+      expect(trusted.code, trusted.stderr).toBe(0);
     } finally {
       await stack.stop();
       await redis.stop();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -15,7 +15,7 @@ interface RedisProcess {
  * Starts `redis-server args` (output appended to `logFile`) and waits until it answers PING;
  * a server that never does is killed.
  */
-async function spawnRedisServer(port: number, args: string[], logFile: string, password?: string): Promise<RedisProcess> {
+async function spawnRedisServer(port: number, args: string[], logFile: string, password?: string, tls?: { ca: Buffer }): Promise<RedisProcess> {
   const out = createWriteStream(logFile, { flags: 'a' });
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
@@ -24,7 +24,7 @@ async function spawnRedisServer(port: number, args: string[], logFile: string, p
   const server: RedisProcess = { child, exited: exitCode.then(() => undefined) };
   try {
     await waitUntil(`redis-server :${port}`, async () => {
-      const r = new Redis(port, '127.0.0.1', { password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const r = new Redis(port, '127.0.0.1', { password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(tls ? { tls } : {}) });
       r.on('error', () => undefined);
       try {
         await r.connect();
@@ -52,6 +52,8 @@ export interface PrivateRedis {
   port: number;
   dir: string;
   url: string;
+  /** With `tls`: the self-signed certificate clients must trust (e.g. NODE_EXTRA_CA_CERTS). */
+  caFile?: string;
   /** SIGKILLs the server (no shutdown save: only the AOF survives). */
   kill(): Promise<void>;
   /** Starts it again on the same port and dir. */
@@ -63,17 +65,22 @@ export interface PrivateRedis {
  * A redis-server of the test's own, on a free port with its own dir and AOF on
  * (`appendfsync always`), so a kill -9 keeps every acknowledged write.
  */
-export async function startPrivateRedis(options: { password?: string; extraArgs?: string[] } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { password?: string; extraArgs?: string[]; tls?: boolean } = {}): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'provision-redis-'));
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
-  const url = `redis://${auth}127.0.0.1:${port}`;
+  const url = `${options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`;
+  const tls = options.tls ? await selfSignedCertificate(dir) : undefined;
   let server: RedisProcess | undefined;
   const launch = async (): Promise<void> => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no'];
+    // With TLS the plain port is off: only TLS clients get in.
+    const listen = tls
+      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.certFile, '--tls-auth-clients', 'no']
+      : ['--port', String(port)];
+    const args = [...listen, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no'];
     if (options.password) args.push('--requirepass', options.password);
     args.push(...(options.extraArgs ?? []));
-    server = await spawnRedisServer(port, args, join(dir, 'redis.log'), options.password);
+    server = await spawnRedisServer(port, args, join(dir, 'redis.log'), options.password, tls ? { ca: await readFile(tls.certFile) } : undefined);
   };
   const kill = async (): Promise<void> => {
     if (server) await killRedisServer(server);
@@ -83,6 +90,7 @@ export async function startPrivateRedis(options: { password?: string; extraArgs?
     port,
     dir,
     url,
+    ...(tls ? { caFile: tls.certFile } : {}),
     kill,
     restart: launch,
     async stop() {
@@ -90,6 +98,15 @@ export async function startPrivateRedis(options: { password?: string; extraArgs?
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A certificate for 127.0.0.1 made by `openssl` (the test skips where there is none). */
+async function selfSignedCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  if (made.code !== 0) throw new Error(`openssl failed: ${made.output}`);
+  return { certFile, keyFile };
 }
 
 export interface PrivateRedisCluster {

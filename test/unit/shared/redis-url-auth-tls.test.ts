@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../../../src/shared/redis.ts';
 
-// redis-server here is built without TLS, so rediss:// is checked at the parsing level only.
+// Parsing only; test/e2e/chaos-secrets-auth.test.ts runs a drop on a real TLS redis-server.
 describe('REDIS_URL with credentials and TLS', () => {
   it('rediss:// turns TLS on and keeps user, password (URL-decoded) and db', () => {
     const p = parseRedisUrl('rediss://app:p%40ss%3Aword@cache.example.com:6380/2');
