@@ -58,12 +58,14 @@ describe('server with real workers (e2e)', () => {
     try {
       const page = await context.newPage();
       await page.goto(`${url}/#drop=${dropId}`);
-      // Page-side expressions as strings: they run in the browser, not in this (DOM-less) program.
-      await page.waitForFunction("document.getElementById('settled-percent')?.textContent === '100%'", undefined, { timeout: 50_000 });
+      // Locators, not page.waitForFunction: the page's CSP (script-src 'self') rightly forbids the
+      // eval a string predicate needs, while locators run in playwright's isolated world.
+      await page.locator('#settled-percent').filter({ hasText: /^100%$/ }).waitFor({ timeout: 50_000 });
       expect(await page.textContent('#drop-status')).toBe('complete');
       expect(await page.getAttribute('#bar-settled', 'data-percent')).toBe('100');
       // The invalid rows are listed with their reasons.
-      await page.waitForFunction(`document.querySelectorAll('#failed tbody tr').length === ${drop.bad.length}`, undefined, { timeout: 10_000 });
+      await page.locator('#failed tbody tr').nth(drop.bad.length - 1).waitFor({ timeout: 10_000 });
+      expect(await page.locator('#failed tbody tr').count()).toBe(drop.bad.length);
       expect(await page.textContent('#failed tbody')).toContain('invalid');
       // The list links to it too.
       expect(await page.textContent('#drops tbody')).toContain(dropId);
