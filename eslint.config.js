@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/results/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'bench/results/**', 'coverage/**', '.tmp/**'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   ...tseslint.configs.recommended,

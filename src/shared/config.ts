@@ -39,6 +39,8 @@ export const envSchema = z.object({
   IDENTITY_MAX_RPS: numFrom(25),
   IDENTITY_CONCURRENCY: intFrom(8, 1),
   IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
+  /** How often an identity worker looks for open rows no job will ever move (0 = never). */
+  IDENTITY_REPAIR_INTERVAL_MS: intFrom(30_000),
 
   // --- simulator ---
   SIM_PORT: intFrom(SIM_DEFAULTS.port, 0),

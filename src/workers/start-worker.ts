@@ -35,11 +35,20 @@ export function startWorker(rt: Runtime, queueName: string, processor: Processor
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => {
     log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: { message: err.message, code: (err as { code?: string }).code } }, 'job failed');
-    if (job && options.onFailedForGood && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+    if (job && options.onFailedForGood && failedForGood(job, err)) {
       options.onFailedForGood(job, err).catch((e: unknown) => log.error({ err: e, jobId: job.id }, 'could not settle the rows of a failed job'));
     }
   });
   rt.shutdown.register(`${queueName} worker`, () => worker.close());
   log.info({ concurrency: options.concurrency }, 'worker started');
   return worker;
+}
+
+/**
+ * Whether BullMQ will not run the job again: its last attempt failed, or the error is
+ * unrecoverable, which includes a job that stalled more than maxStalledCount times (BullMQ fails
+ * it on its next pick-up with attempts to spare).
+ */
+export function failedForGood(job: Pick<Job, 'attemptsMade' | 'opts'>, err: Pick<Error, 'name'>): boolean {
+  return err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
 }

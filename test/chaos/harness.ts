@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { generateDrop, prng, toCsv, type DemoDrop } from '../../src/demo/generate.ts';
 import { runCli, waitUntil, type Child } from '../../src/demo/processes.ts';
 import { seedExistingPeople } from '../../src/demo/seed.ts';
+import { dropKeys } from '../../src/shared/ledger/keys.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { ACTIVE_STATES, TERMINAL_STATES } from '../../src/shared/ledger/states.ts';
 import { QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/queues/index.ts';
@@ -47,6 +48,8 @@ export interface ChaosResult {
   unsettledFailedRows: number[];
   kills: { role: string; at: number }[];
   redisRestarted: boolean;
+  /** Times the identity stage's stranded-rows repair re-enqueued rows. */
+  repairs: number;
   faults: Record<string, number>;
 }
 
@@ -78,6 +81,8 @@ export function chaosEnv(redisUrl: string, extra: Record<string, string> = {}): 
     SHUTDOWN_DEADLINE_MS: '5000',
     // A kill -9'd worker's job is taken over after ~5 s, not a minute.
     WORKER_LOCK_MS: '5000',
+    // The safety net for a lost release checks often enough to matter within the settle timeout.
+    IDENTITY_REPAIR_INTERVAL_MS: '6000',
     ...extra,
   };
 }
@@ -87,6 +92,7 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
   const between = ([lo, hi]: [number, number]): number => Math.round(lo + random() * (hi - lo));
   const redisServer: PrivateRedis = await startPrivateRedis();
   let stack: Stack | undefined;
+  let dropIdSeen: string | undefined;
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   try {
@@ -115,6 +121,7 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
     const ingest = await runCli(['ingest', file, '--json'], s.env);
     if (ingest.code !== 0) throw new Error(`ingest failed (${ingest.code}): ${ingest.stderr}`);
     const dropId = (JSON.parse(ingest.stdout.trim()) as { dropId: string }).dropId;
+    dropIdSeen = dropId;
     const ledger = new Ledger(redis, s.prefix);
     onLog(`drop ${dropId}: ${drop.records.length} rows, ${drop.bad.length} bad, ${drop.existing.length} existing`);
 
@@ -167,6 +174,9 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
       params.settleTimeoutMs,
     );
     onLog(`settled at ${Date.now() - started} ms`);
+    // How often the safety net had to re-enqueue stranded rows (0 when every release went through).
+    const repairs = (await s.logs()).split('\n').filter((l) => l.includes('re-enqueued the stranded rows'));
+    onLog(`stranded-rows repairs: ${repairs.length}${repairs.length > 0 ? `\n${repairs.join('\n')}` : ''}`);
 
     const view = (await ledger.getDrop(dropId))!;
     const report = await runCli(['report', dropId, '--format', 'jsonl'], s.env);
@@ -210,10 +220,12 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
       unsettledFailedRows,
       kills,
       redisRestarted,
+      repairs: repairs.length,
       faults,
     };
   } catch (err) {
     if (stack) onLog(await stack.logs());
+    if (stack && dropIdSeen) onLog(await describeStuckRows(redis, stack.prefix, dropIdSeen).catch((e: unknown) => `could not describe the stuck rows: ${String(e)}`));
     throw err;
   } finally {
     redis.disconnect();
@@ -223,3 +235,26 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
 }
 
 export const ACTIVE = ACTIVE_STATES;
+
+/**
+ * What a row left active is waiting for: its state and outcome, the row it was deferred to (or
+ * its manager's row) with that row's state and uuid, and whether it is still in that row's waiter
+ * set. A failed chaos run prints this, so a lost release can be traced to its cause.
+ */
+async function describeStuckRows(redis: Redis, prefix: string, dropId: string): Promise<string> {
+  const k = dropKeys(prefix, dropId);
+  const states = await redis.hgetall(k.rows);
+  const stuck = Object.entries(states).filter(([, st]) => (ACTIVE_STATES as readonly string[]).includes(st)).slice(0, 20);
+  const lines: string[] = [`${stuck.length} active rows (first 20):`];
+  for (const [row, state] of stuck) {
+    const data = JSON.parse((await redis.hget(k.data, row)) ?? '{}') as { managerEmployeeNumber?: string };
+    const deferredTo = await redis.hget(k.emp, `\0d:${row}`);
+    const managerRow = data.managerEmployeeNumber ? await redis.hget(k.emp, data.managerEmployeeNumber) : null;
+    const target = deferredTo ?? managerRow;
+    const targetState = target ? await redis.hget(k.rows, target) : null;
+    const targetOut = target ? await redis.hget(k.out, target) : null;
+    const inWaiters = target ? await redis.sismember(`${k.waitersPrefix}${target}`, row) : 0;
+    lines.push(JSON.stringify({ row, state, out: await redis.hget(k.out, row), manager: data.managerEmployeeNumber, deferredTo, managerRow, targetState, targetOut, inWaiters, targetWaiters: target ? await redis.smembers(`${k.waitersPrefix}${target}`) : [] }));
+  }
+  return lines.join('\n');
+}

@@ -6,7 +6,7 @@ import { createConcurClient } from '../../src/shared/concur/index.ts';
 import { guardsFromConfig } from '../../src/shared/guards/limits.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
-import { IDENTITY_QUEUE, createQueues, queueKeyPrefix, releasedRowJobs, type PipelineQueues } from '../../src/shared/queues/index.ts';
+import { IDENTITY_QUEUE, createQueues, queueKeyPrefix, releasedRowsRequeue, type PipelineQueues } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
 import { createExtensionHandoff } from '../../src/workers/extension/handoff.ts';
@@ -52,9 +52,7 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
         block: (ms) => limiter.block(ms),
         companyId: options.companyId ?? config.CONCUR_COMPANY_ID,
         handoff,
-        requeue: async (dropId, rows) => {
-          await queues.identity.addBulk(releasedRowJobs(dropId, rows, randomBytes(4).toString('hex')));
-        },
+        requeue: releasedRowsRequeue(queues.identity),
         retry: { ...DEFAULT_RETRY, baseMs: 50, maxMs: 500 },
         log,
         brake: guardsFromConfig(config),

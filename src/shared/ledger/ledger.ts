@@ -209,15 +209,18 @@ export class Ledger {
   async releasedWaiters(dropId: string, rows: readonly number[]): Promise<number[]> {
     if (rows.length === 0) return [];
     const k = this.keys(dropId);
-    const res = (await this.scripts.releasedWaiters([k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)], ['list', ...rows])) as string[];
-    return res.map(Number);
+    const res = (await this.scripts.releasedWaiters([k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)], ['list', rows.length, ...rows])) as string[];
+    return [...new Set(res.map(Number))];
   }
 
-  /** Deletes the waiter sets of released rows once their waiters are re-enqueued. */
-  async forgetReleasedWaiters(dropId: string, rows: readonly number[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Once `requeued` are re-enqueued: takes them out of the waiter sets of those of `rows` that are
+   * released. Waiters someone else released and has not re-enqueued yet stay for its retry.
+   */
+  async forgetReleasedWaiters(dropId: string, rows: readonly number[], requeued: readonly number[]): Promise<void> {
+    if (rows.length === 0 || requeued.length === 0) return;
     const k = this.keys(dropId);
-    await this.scripts.releasedWaiters([k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)], ['forget', ...rows]);
+    await this.scripts.releasedWaiters([k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)], ['forget', rows.length, ...rows, ...requeued]);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { DefaultJobOptions } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import type { DefaultJobOptions, Queue } from 'bullmq';
 import { CAPPED_BACKOFF, RETENTION, jobId } from './common.ts';
 
 export const IDENTITY_QUEUE = 'identity';
@@ -47,4 +48,11 @@ export function releasedRowJobs(dropId: string, rows: readonly number[], nonce: 
     jobs.push({ name: IDENTITY_QUEUE, data: { dropId, rows: chunk, released: true }, opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) } });
   }
   return jobs;
+}
+
+/** Re-enqueues released rows on the identity queue (each call its own nonce, so job ids never clash). */
+export function releasedRowsRequeue(queue: Pick<Queue, 'addBulk'>): (dropId: string, rows: readonly number[]) => Promise<void> {
+  return async (dropId, rows) => {
+    await queue.addBulk(releasedRowJobs(dropId, rows, randomBytes(4).toString('hex')));
+  };
 }

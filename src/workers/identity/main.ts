@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { guardsFromConfig } from '../../shared/guards/limits.ts';
-import { IDENTITY_QUEUE, releasedRowJobs } from '../../shared/queues/identity.ts';
+import { IDENTITY_QUEUE, releasedRowsRequeue } from '../../shared/queues/identity.ts';
 import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { createExtensionHandoff } from '../extension/handoff.ts';
 import { connectConcur, createRuntime } from '../runtime.ts';
 import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';
+import { startStrandedRowsRepair } from './repair.ts';
 
 export interface IdentityWorkerOptions {
   concurrency?: number;
@@ -20,22 +20,26 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
   const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, { rps: config.IDENTITY_MAX_RPS });
   const concur = connectConcur(rt, { identity: limiter });
   const handoff = createExtensionHandoff({ redis, queues, prefix: config.QUEUE_PREFIX, lingerMs: config.EXTENSION_LINGER_MS, maxOps: config.EXTENSION_BATCH_MAX_OPS, log });
+  const requeue = releasedRowsRequeue(queues.identity);
   const processor = createIdentityProcessor({
     ledger: rt.ledger,
     identity: concur.identity,
     block: (ms) => limiter.block(ms),
     companyId: config.CONCUR_COMPANY_ID,
     handoff,
-    requeue: async (dropId, rows) => {
-      await queues.identity.addBulk(releasedRowJobs(dropId, rows, randomBytes(4).toString('hex')));
-    },
+    requeue,
     retry: { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS },
     log,
     brake: guardsFromConfig(config),
   });
   startWorker(rt, IDENTITY_QUEUE, processor, {
     concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY,
-    onFailedForGood: (job, err) => settleFailedIdentityJob(rt.ledger, job, err),
+    onFailedForGood: (job, err) => settleFailedIdentityJob(rt.ledger, job, err, requeue),
   });
+  if (config.IDENTITY_REPAIR_INTERVAL_MS > 0) {
+    // Quiet for a third of the interval: long beside any job's gap between two ledger writes.
+    const repair = startStrandedRowsRepair({ ledger: rt.ledger, identityQueue: queues.identity, redis, prefix: config.QUEUE_PREFIX, log, quietMs: Math.ceil(config.IDENTITY_REPAIR_INTERVAL_MS / 3) }, config.IDENTITY_REPAIR_INTERVAL_MS);
+    rt.shutdown.register('stranded-rows repair', () => repair.stop());
+  }
   rt.shutdown.installSignalHandlers();
 }

@@ -21,7 +21,7 @@ export interface IdentityProcessorDeps {
   /** Hands rows whose identity is in place (and whose references exist) to the extension stage. */
   handoff: { ready(dropId: string, rows: number[]): Promise<void> };
   /** Re-enqueues rows released from waiting (their manager or approver now exists or ended). */
-  requeue(dropId: string, rows: number[]): Promise<void>;
+  requeue(dropId: string, rows: readonly number[]): Promise<void>;
   retry: RetryPolicy;
   log: Logger;
   random?: () => number;
@@ -54,8 +54,9 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     const leftover = await deps.ledger.releasedWaiters(dropId, rows);
     const requeueReleased = async (released: readonly number[]): Promise<void> => {
       const all = [...new Set([...leftover, ...released])];
-      if (all.length > 0) await deps.requeue(dropId, all);
-      await deps.ledger.forgetReleasedWaiters(dropId, rows);
+      if (all.length === 0) return;
+      await deps.requeue(dropId, all);
+      await deps.ledger.forgetReleasedWaiters(dropId, rows, all);
     };
     if (work.length === 0) {
       await requeueReleased([]);
@@ -269,12 +270,18 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
  * A job that failed every attempt: its rows that are not settled yet end `identity_failed` with
  * the job's last error, so the drop can still complete and the report says why.
  */
-export async function settleFailedIdentityJob(ledger: Ledger, job: Pick<Job, 'data'>, err: Error): Promise<void> {
+export async function settleFailedIdentityJob(ledger: Ledger, job: Pick<Job, 'data'>, err: Error, requeue: IdentityProcessorDeps['requeue']): Promise<void> {
   const parsed = identityJobSchema.safeParse(job.data);
   if (!parsed.success) return;
-  for (const row of parsed.data.rows) {
-    await ledger.transition(parsed.data.dropId, row, 'identity_failed', { patch: { error: `the identity job failed every attempt: ${err.message}`, code: 'PROV_ERR_INTERNAL' } });
+  const { dropId, rows } = parsed.data;
+  for (const row of rows) {
+    await ledger.transition(dropId, row, 'identity_failed', { patch: { error: `the identity job failed every attempt: ${err.message}`, code: 'PROV_ERR_INTERNAL' } });
   }
+  // Rows waiting for these ones go on without them (as "missing"), instead of waiting forever.
+  const waiting = await ledger.releasedWaiters(dropId, rows);
+  if (waiting.length === 0) return;
+  await requeue(dropId, waiting);
+  await ledger.forgetReleasedWaiters(dropId, rows, waiting);
 }
 
 /** A row whose identity has not been written: new, or deferred until its manager exists. */

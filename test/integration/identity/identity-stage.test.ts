@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
+import { releasedRowsRequeue } from '../../../src/shared/queues/index.ts';
+import { settleFailedIdentityJob } from '../../../src/workers/identity/processor.ts';
 import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
 import { pipelineHarness, waitForComplete, type PipelineHarness } from '../../helpers/pipeline.ts';
 import { startSimulator, type StartedSimulator } from '../../helpers/simulator.ts';
@@ -127,6 +129,26 @@ describe('identity stage', () => {
     for (let i = 0; i < 10; i++) expect(byEmp.get(`E${i + 101}`)?.[ENT].manager?.value).toBe(byEmp.get('E200')?.id);
     expect(byEmp.get('E301')?.[ENT].manager?.value).toBe(byEmp.get('E302')?.id);
     expect(byEmp.get('E302')?.[ENT].manager?.value).toBe(byEmp.get('E301')?.id);
+  });
+
+  it('a manager whose job failed every attempt releases the rows deferred to it: they are written without the manager', async () => {
+    // E1 reports to E2, listed later; nobody is processed yet.
+    const path = writeCsvDrop([person(1, { managerEmployeeNumber: 'E2' }), person(2)]);
+    const { dropId } = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
+    await h.queues.identity.drain();
+    expect(await h.ledger.deferFor(dropId, 2, 1)).toBe(true);
+    // Row 2's job gives up for good (say Redis was gone through every attempt).
+    await settleFailedIdentityJob(h.ledger, { data: { dropId, rows: [2] } }, new Error('gone'), releasedRowsRequeue(h.queues.identity));
+    expect(await h.ledger.releasedWaiters(dropId, [2])).toEqual([]);
+    h.startIdentityWorker();
+    await waitForComplete(h.ledger, dropId);
+    const [one, two] = await h.ledger.getRows(dropId, [1, 2]);
+    expect(two?.state).toBe('identity_failed');
+    expect(one?.state).toBe('done');
+    expect(String(one?.outcome.warnings)).toContain('E2');
+    const byEmp = new Map((await simUsers()).map((u) => [u[ENT].employeeNumber, u]));
+    expect(byEmp.get('E1')?.[ENT].manager).toBeUndefined();
+    expect(byEmp.has('E2')).toBe(false);
   });
 
   it('slows down under 429 bursts and 5xx but loses nothing', { timeout: 180_000 }, async () => {

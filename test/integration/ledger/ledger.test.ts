@@ -114,16 +114,30 @@ describe('Ledger', () => {
     expect(await ledger.waitFor('d1', 1, 2)).toEqual({ uuid: 'mgr-uuid' });
     // Until the caller has re-enqueued them, they stay listed (a worker killed in between loses nothing).
     expect((await ledger.releasedWaiters('d1', [1, 2])).sort()).toEqual([2, 3]);
-    await ledger.forgetReleasedWaiters('d1', [1, 2]);
+    await ledger.forgetReleasedWaiters('d1', [1, 2], [2, 3]);
     expect(await ledger.releasedWaiters('d1', [1])).toEqual([]);
     expect((await ledger.transition('d1', 1, 'done')).releasedWaiters).toEqual([]);
+  });
+
+  it('forgets only the waiters the caller re-enqueued: a release another job has not re-enqueued stays', async () => {
+    await dropWith(4);
+    await ledger.waitFor('d1', 1, 2);
+    await ledger.waitFor('d1', 1, 3);
+    // Job A releases row 1's waiters {2, 3} and dies before re-enqueueing them. Job B, which also
+    // holds row 1, saw only row 2 when it started (say) and re-enqueues just that one.
+    expect((await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1' } })).releasedWaiters.sort()).toEqual([2, 3]);
+    await ledger.forgetReleasedWaiters('d1', [1, 4], [2]);
+    // A's retry still finds row 3.
+    expect(await ledger.releasedWaiters('d1', [1])).toEqual([3]);
+    await ledger.forgetReleasedWaiters('d1', [1], [3]);
+    expect(await ledger.releasedWaiters('d1', [1])).toEqual([]);
   });
 
   it('keeps the waiters of a row that has no uuid yet when asked to forget', async () => {
     await dropWith(2);
     await ledger.waitFor('d1', 1, 2);
     expect(await ledger.releasedWaiters('d1', [1])).toEqual([]);
-    await ledger.forgetReleasedWaiters('d1', [1]);
+    await ledger.forgetReleasedWaiters('d1', [1], [2]);
     expect((await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1' } })).releasedWaiters).toEqual([2]);
   });
 
