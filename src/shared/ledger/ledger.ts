@@ -21,6 +21,11 @@ export interface RowOutcome {
   /** Per-extension results for extension_failed: name, code, message, schemaPath. */
   extensions?: unknown;
   warnings?: string[];
+  /**
+   * Set while a deferred row waits: the look-up found no such person, so it is created when
+   * released. A patch clears it with null once the identity is written.
+   */
+  absent?: boolean | null;
   [key: string]: unknown;
 }
 
@@ -241,9 +246,9 @@ export class Ledger {
    * `manager_wait` without a uuid and is released by the manager's transition. False when the
    * manager row is not pending (then the caller writes now and links the manager later).
    */
-  async deferFor(dropId: string, targetRow: number, row: number): Promise<boolean> {
+  async deferFor(dropId: string, targetRow: number, row: number, options: { absent?: boolean } = {}): Promise<boolean> {
     const k = this.keys(dropId);
-    return Number(await this.scripts.defer([k.rows, k.counts, `${k.waitersPrefix}${targetRow}`, k.out, k.emp], [targetRow, row])) === 1;
+    return Number(await this.scripts.defer([k.rows, k.counts, `${k.waitersPrefix}${targetRow}`, k.out, k.emp], [targetRow, row, options.absent ? '1' : '0'])) === 1;
   }
 
   async rowForEmployeeNumber(dropId: string, employeeNumber: string): Promise<number | undefined> {

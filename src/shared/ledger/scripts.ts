@@ -140,7 +140,8 @@ return result
 
 /**
  * KEYS: rows, counts, waiters(targetRow), out, emp
- * ARGV: targetRow, row
+ * ARGV: targetRow, row, absent ('1' when the look-up found no such person in Concur: recorded
+ *       in the outcome, so the row is created when released without a second look-up)
  * Defers a `pending` row until its in-drop manager has a uuid, so it is written once, with the
  * manager, instead of created now and patched later. The manager may itself be deferred (a chain
  * up the org tree); every chain ends at a row that is pending, written or being written, so it
@@ -173,6 +174,12 @@ redis.call('HINCRBY', KEYS[2], 'pending', -1)
 redis.call('HINCRBY', KEYS[2], 'manager_wait', 1)
 redis.call('HSET', KEYS[5], '\\0d:' .. row, ARGV[1])
 redis.call('SADD', KEYS[3], row)
+if ARGV[3] == '1' then
+  local outRaw = redis.call('HGET', KEYS[4], row)
+  local out = outRaw and cjson.decode(outRaw) or {}
+  out['absent'] = true
+  redis.call('HSET', KEYS[4], row, cjson.encode(out))
+end
 return 1
 `;
 

@@ -50,18 +50,20 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     const log = deps.log.child({ queue: 'identity', jobId: job.id, dropId, attempt: job.attemptsMade });
     const loaded = (await deps.ledger.getRows<NormalizedRow>(dropId, rows)) as LedgerRow[];
     const work = loaded.filter((r) => r.state === 'pending' || r.state === 'manager_wait' || r.state === 'identity_done');
-    // Waiters an earlier attempt released but died before re-enqueueing (kill -9 in between).
-    const leftover = await deps.ledger.releasedWaiters(dropId, rows);
-    const requeueReleased = async (released: readonly number[]): Promise<void> => {
-      const all = [...new Set([...leftover, ...released])];
-      if (all.length === 0) return;
-      await deps.requeue(dropId, all);
-      await deps.ledger.forgetReleasedWaiters(dropId, rows, all);
+    /**
+     * Re-enqueues rows released from waiting, then takes them out of the waiter sets of `targets`
+     * (which kept them in case this worker died first). Done as soon as a row releases them, not
+     * at the end of the chunk: a level of the org tree starts while the chunk goes on.
+     */
+    const requeueReleased = async (released: readonly number[], targets: readonly number[]): Promise<void> => {
+      const unique = [...new Set(released)];
+      if (unique.length === 0) return;
+      await deps.requeue(dropId, unique);
+      await deps.ledger.forgetReleasedWaiters(dropId, targets, unique);
     };
-    if (work.length === 0) {
-      await requeueReleased([]);
-      return { processed: 0, skipped: loaded.length };
-    }
+    // Waiters an earlier attempt released but died before re-enqueueing (kill -9 in between).
+    await requeueReleased(await deps.ledger.releasedWaiters(dropId, rows), rows);
+    if (work.length === 0) return { processed: 0, skipped: loaded.length };
     // A planned, held, paused or cancelled drop sends nothing: its rows stay where they are and
     // `provision approve` enqueues them again.
     if (await stopped(dropId)) {
@@ -70,19 +72,19 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     }
 
     const call = <T>(fn: () => Promise<T>): Promise<T> => withConcurRetries(fn, deps.retry, { block: deps.block, log, ...(deps.random ? { random: deps.random } : {}) }, signal);
-    const needsLookup = work.filter((r) => notWrittenYet(r) && r.data);
+    // A deferred row the first look-up did not find is created without a second one.
+    const needsLookup = work.filter((r) => notWrittenYet(r) && r.data && r.outcome.absent !== true);
     let people: LookupResult;
     try {
       people = await lookupPeople(call, deps.identity, needsLookup.map((r) => r.data!), signal);
     } catch (err) {
       if (!isConcurRowFailure(err)) throw err;
       // The look-up itself failed for good (e.g. 400 on the filter): every row of the chunk fails.
-      for (const r of needsLookup) await fail(dropId, r.row, err);
+      for (const r of needsLookup) await requeueReleased(await fail(dropId, r.row, err), [r.row]);
       people = { byUserName: new Map(), byEmployeeNumber: new Map() };
       if (await stopped(dropId)) return { processed: needsLookup.length, skipped: loaded.length - needsLookup.length };
     }
 
-    const released: number[] = [];
     const ready: number[] = [];
     let processed = 0;
     for (const r of work) {
@@ -94,12 +96,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       }
       try {
         const outcome = await processRow(dropId, r, people, call);
-        released.push(...outcome.released);
+        await requeueReleased(outcome.released, [r.row]);
         if (outcome.ready) ready.push(r.row);
       } catch (err) {
         if (!isConcurRowFailure(err)) throw err;
-        const t = await fail(dropId, r.row, err);
-        released.push(...t);
+        await requeueReleased(await fail(dropId, r.row, err), [r.row]);
         // The brake may have paused the drop: the rest of the chunk waits for approve.
         if (await stopped(dropId)) {
           log.warn('drop paused by the failure brake; the rest of the chunk waits for approve');
@@ -108,7 +109,6 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       }
     }
     if (ready.length > 0) await deps.handoff.ready(dropId, ready);
-    await requeueReleased(released);
     return { processed, skipped: loaded.length - processed };
   };
 
@@ -141,14 +141,14 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       const managerUuid = manager.kind === 'found' ? manager.uuid : undefined;
       const write = await writeIdentity(row, people, managerUuid, call);
       if (write.kind === 'skip') {
-        const t = await deps.ledger.transition(dropId, r.row, 'unchanged', { from: [state], patch: { action: 'none', warnings: [...warnings, write.reason] } });
+        const t = await deps.ledger.transition(dropId, r.row, 'unchanged', { from: [state], patch: { action: 'none', warnings: [...warnings, write.reason], absent: null } });
         return { released: t.releasedWaiters, ready: false };
       }
       uuid = write.uuid;
       action = write.action;
       if (manager.kind === 'waiting') {
         // Written without the manager; the link follows once the manager exists.
-        const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: [state], patch: { uuid, action, warnings } });
+        const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: [state], patch: { uuid, action, warnings, absent: null } });
         released.push(...t.releasedWaiters);
         if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
         // The manager may have finished between our look-up and the wait registration.
@@ -171,10 +171,10 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (state === 'pending' || state === 'manager_wait') {
       if (!hasExtensionData(row)) {
         const to = action === 'unchanged' ? 'unchanged' : 'done';
-        const t = await deps.ledger.transition(dropId, r.row, to, { from: [state], patch: { uuid, action, warnings } });
+        const t = await deps.ledger.transition(dropId, r.row, to, { from: [state], patch: { uuid, action, warnings, absent: null } });
         return { released: [...released, ...t.releasedWaiters], ready: false };
       }
-      const t = await deps.ledger.transition(dropId, r.row, 'identity_done', { from: [state], patch: { uuid, action, warnings } });
+      const t = await deps.ledger.transition(dropId, r.row, 'identity_done', { from: [state], patch: { uuid, action, warnings, absent: null } });
       released.push(...t.releasedWaiters);
       if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
     }
@@ -197,7 +197,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return false;
     const managerRow = await deps.ledger.rowForEmployeeNumber(dropId, managerNumber);
     if (managerRow === undefined || managerRow === row) return false;
-    return deps.ledger.deferFor(dropId, managerRow, row);
+    return deps.ledger.deferFor(dropId, managerRow, row, { absent: findExisting(data, people) === undefined });
   }
 
   /** Create, update or deactivate the person; `skip` when there is nothing to do for an absent person. */
@@ -258,7 +258,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
 
   async function fail(dropId: string, row: number, err: unknown): Promise<number[]> {
     const e = err as { message?: string; code?: string; details?: Record<string, unknown> };
-    const patchOut: RowOutcome = { error: e.message ?? String(err), code: e.code ?? 'PROV_ERR_INTERNAL' };
+    const patchOut: RowOutcome = { error: e.message ?? String(err), code: e.code ?? 'PROV_ERR_INTERNAL', absent: null };
     const messages = e.details?.messages;
     if (Array.isArray(messages) && messages.length > 0) patchOut.concurMessages = messages;
     const t = await deps.ledger.transition(dropId, row, 'identity_failed', { patch: patchOut });
