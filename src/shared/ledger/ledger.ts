@@ -229,6 +229,22 @@ export class Ledger {
   }
 
   /**
+   * Of these rows, those whose identity is not written yet and whose person may exist in Concur
+   * (no `absent` mark): processing them costs a look-up, so they are worth grouping.
+   */
+  async rowsNeedingLookup(dropId: string, rows: readonly number[]): Promise<number[]> {
+    if (rows.length === 0) return [];
+    const k = this.keys(dropId);
+    const ids = rows.map(String);
+    const [states, outs] = await Promise.all([this.redis.hmget(k.rows, ...ids), this.redis.hmget(k.out, ...ids)]);
+    return rows.filter((_, i) => {
+      if (states[i] !== 'pending' && states[i] !== 'manager_wait') return false;
+      const out = outs[i] ? (JSON.parse(outs[i]!) as RowOutcome) : {};
+      return out.uuid === undefined && out.absent !== true;
+    });
+  }
+
+  /**
    * Asks for the uuid of another row of the drop (a manager, an approver). Returns the uuid,
    * `ended` if that row ended without one, or `waiting` after registering `waiterRow` to be
    * released (by `transition`) once the target has a uuid or ends.

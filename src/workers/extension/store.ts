@@ -33,12 +33,14 @@ out[2] = redis.call('LLEN', KEYS[1])
 return out
 `;
 
-/** Shared Lua: merge a JSON patch into a row's outcome. */
+/** Shared Lua: merge a patch into a row's outcome (cjson.null removes a key). */
 const MERGE_OUT = `
 local function merge_out(outKey, row, patch)
   local raw = redis.call('HGET', outKey, row)
   local o = raw and cjson.decode(raw) or {}
-  for k, v in pairs(patch) do o[k] = v end
+  for k, v in pairs(patch) do
+    if v == cjson.null then o[k] = nil else o[k] = v end
+  end
   redis.call('HSET', outKey, row, cjson.encode(o))
   return o
 end
@@ -91,7 +93,7 @@ return owned
  */
 const RECORD_PROVISION = `
 ${MERGE_OUT}
-local batchId, pid, submittedAt = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local batchId, pid = ARGV[1], ARGV[2]
 local moved = 0
 local a = 5
 local g = 0
@@ -105,7 +107,9 @@ while a <= #ARGV do
       redis.call('HSET', rowsKey, row, 'extension_submitted')
       redis.call('HINCRBY', countsKey, 'extension_batched', -1)
       redis.call('HINCRBY', countsKey, 'extension_submitted', 1)
-      merge_out(outKey, row, { provisionId = pid, submittedAt = submittedAt })
+      -- The batch id has served (the provision record keeps it, with the submission time): the
+      -- row keeps only the provision id, which the report shows.
+      merge_out(outKey, row, { provisionId = pid, batchId = cjson.null })
       moved = moved + 1
     end
   end

@@ -53,14 +53,26 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     /**
      * Re-enqueues rows released from waiting, then takes them out of the waiter sets of `targets`
      * (which kept them in case this worker died first). Done as soon as a row releases them, not
-     * at the end of the chunk: a level of the org tree starts while the chunk goes on.
+     * at the end of the chunk, so a level of the org tree starts while the chunk goes on; except
+     * rows that need a look-up (people who may exist), which go together at the end to share one.
      */
-    const requeueReleased = async (released: readonly number[], targets: readonly number[]): Promise<void> => {
-      const unique = [...new Set(released)];
-      if (unique.length === 0) return;
-      await deps.requeue(dropId, unique);
-      await deps.ledger.forgetReleasedWaiters(dropId, targets, unique);
+    const grouped = { rows: [] as number[], targets: [] as number[] };
+    const requeueReleased = async (released: readonly number[], targets: readonly number[], options: { group?: boolean } = {}): Promise<void> => {
+      let now = [...new Set(released)];
+      if (now.length === 0) return;
+      if (options.group) {
+        const later = new Set(await deps.ledger.rowsNeedingLookup(dropId, now));
+        if (later.size > 0) {
+          grouped.rows.push(...later);
+          grouped.targets.push(...targets);
+          now = now.filter((row) => !later.has(row));
+          if (now.length === 0) return;
+        }
+      }
+      await deps.requeue(dropId, now);
+      await deps.ledger.forgetReleasedWaiters(dropId, targets, now);
     };
+    const requeueGrouped = (): Promise<void> => requeueReleased(grouped.rows, grouped.targets);
     // Waiters an earlier attempt released but died before re-enqueueing (kill -9 in between).
     await requeueReleased(await deps.ledger.releasedWaiters(dropId, rows), rows);
     if (work.length === 0) return { processed: 0, skipped: loaded.length };
@@ -91,16 +103,16 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       signal?.throwIfAborted();
       processed += 1;
       if (!r.data) {
-        await fail(dropId, r.row, new Error('the row has no stored record'));
+        await requeueReleased(await fail(dropId, r.row, new Error('the row has no stored record')), [r.row], { group: true });
         continue;
       }
       try {
         const outcome = await processRow(dropId, r, people, call);
-        await requeueReleased(outcome.released, [r.row]);
+        await requeueReleased(outcome.released, [r.row], { group: true });
         if (outcome.ready) ready.push(r.row);
       } catch (err) {
         if (!isConcurRowFailure(err)) throw err;
-        await requeueReleased(await fail(dropId, r.row, err), [r.row]);
+        await requeueReleased(await fail(dropId, r.row, err), [r.row], { group: true });
         // The brake may have paused the drop: the rest of the chunk waits for approve.
         if (await stopped(dropId)) {
           log.warn('drop paused by the failure brake; the rest of the chunk waits for approve');
@@ -108,6 +120,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         }
       }
     }
+    await requeueGrouped();
     if (ready.length > 0) await deps.handoff.ready(dropId, ready);
     return { processed, skipped: loaded.length - processed };
   };

@@ -141,6 +141,19 @@ describe('Ledger', () => {
     expect((await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1' } })).releasedWaiters).toEqual([2]);
   });
 
+  it('names the released rows that still need a look-up: unwritten and not marked absent', async () => {
+    await dropWith(5);
+    expect(await ledger.deferFor('d1', 5, 1, { absent: true })).toBe(true);
+    expect(await ledger.deferFor('d1', 5, 2)).toBe(true);
+    await ledger.transition('d1', 3, 'manager_wait', { patch: { uuid: 'u3' } });
+    await ledger.transition('d1', 4, 'done', { patch: { uuid: 'u4' } });
+    expect((await ledger.getRows('d1', [1]))[0]?.outcome.absent).toBe(true);
+    expect(await ledger.rowsNeedingLookup('d1', [1, 2, 3, 4, 5])).toEqual([2, 5]);
+    // Written at last: the mark goes.
+    await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1', absent: null } });
+    expect((await ledger.getRows('d1', [1]))[0]?.outcome.absent).toBeUndefined();
+  });
+
   it('tells a waiter when the target ended without a uuid', async () => {
     await dropWith(2);
     await ledger.waitFor('d1', 1, 2);
