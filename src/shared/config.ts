@@ -41,6 +41,8 @@ export const envSchema = z.object({
   IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
   /** How often an identity worker looks for open rows no job will ever move (0 = never). */
   IDENTITY_REPAIR_INTERVAL_MS: intFrom(30_000),
+  /** How often an identity worker compacts finished drops in the ledger (0 = never). */
+  LEDGER_COMPACT_INTERVAL_MS: intFrom(10_000),
 
   // --- simulator ---
   SIM_PORT: intFrom(SIM_DEFAULTS.port, 0),

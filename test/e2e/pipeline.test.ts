@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/demo/processes.ts';
+import { Redis } from 'ioredis';
+import { runCli, waitUntil } from '../../src/demo/processes.ts';
+import { Ledger } from '../../src/shared/ledger/ledger.ts';
+import { TEST_REDIS_URL } from '../helpers/redis.ts';
 import { person, writeCsvDrop } from '../helpers/drops.ts';
 import { ENT } from '../helpers/sim-data.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -20,7 +23,7 @@ type StateUser = Record<string, unknown> & { id: string; [ENT]: { employeeNumber
 
 describe('the whole pipeline in real processes', () => {
   it('provisions identities and extensions; approvers and travel managers listed later in the drop still work', { timeout: 120_000 }, async () => {
-    stack = await startStack();
+    stack = await startStack({ env: { LEDGER_COMPACT_INTERVAL_MS: '500' } });
     const spend = { 'spend.country': 'US', 'spend.reimbursementCurrency': 'USD', 'spend.locale': 'en-US', 'spend.roles': 'EXP_USER' };
     const rows = [];
     // Rows 1..40 name rows 41..80 (further down the file) as manager, report approver and travel manager.
@@ -56,5 +59,20 @@ describe('the whole pipeline in real processes', () => {
     expect(failed[0]).toMatchObject({ employeeNumber: 'E81', state: 'extension_failed' });
     expect(failed[0]?.message).toMatch(/Employee does not exist|INVALID_USER/);
     expect(failed[0]?.schemaPath).toContain(APPROVER);
+
+    // The identity worker compacts the finished drop; the full report reads the same afterwards.
+    const dropId = JSON.parse(ingest.stdout).dropId as string;
+    const full = async () => (await runCli(['report', dropId, '--format', 'jsonl'], stack!.env)).stdout;
+    const beforeCompaction = await full();
+    const redis = new Redis(TEST_REDIS_URL);
+    try {
+      const ledger = new Ledger(redis, stack.prefix);
+      await waitUntil('the drop compacted', async () => (await ledger.getDrop(dropId))?.meta.compactedAt !== undefined, 20_000);
+      expect(await redis.hlen(ledger.keys(dropId).out)).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+    expect(beforeCompaction.trim().split('\n')).toHaveLength(81);
+    expect(await full()).toBe(beforeCompaction);
   });
 });

@@ -19,6 +19,8 @@ export interface DropKeys {
   waitersPrefix: string;
   /** Hash: row number -> planned action JSON (`ingest --plan`). */
   plan: string;
+  /** Prefix of the compressed pages of a finished drop's rows (see pages.ts). */
+  pagePrefix: string;
 }
 
 export function ledgerRoot(prefix: string): string {
@@ -40,5 +42,6 @@ export function dropKeys(prefix: string, dropId: string): DropKeys {
     emp: `${base}:emp`,
     waitersPrefix: `${base}:waiters:`,
     plan: `${base}:plan`,
+    pagePrefix: `${base}:page:`,
   };
 }

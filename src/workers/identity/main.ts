@@ -7,6 +7,7 @@ import { connectConcur, createRuntime } from '../runtime.ts';
 import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';
 import { startStrandedRowsRepair } from './repair.ts';
+import { startLedgerCompaction } from './compaction.ts';
 
 export interface IdentityWorkerOptions {
   concurrency?: number;
@@ -40,6 +41,10 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
     // Quiet for a third of the interval: long beside any job's gap between two ledger writes.
     const repair = startStrandedRowsRepair({ ledger: rt.ledger, identityQueue: queues.identity, redis, prefix: config.QUEUE_PREFIX, log, quietMs: Math.ceil(config.IDENTITY_REPAIR_INTERVAL_MS / 3) }, config.IDENTITY_REPAIR_INTERVAL_MS);
     rt.shutdown.register('stranded-rows repair', () => repair.stop());
+  }
+  if (config.LEDGER_COMPACT_INTERVAL_MS > 0) {
+    const compaction = startLedgerCompaction({ ledger: rt.ledger, redis, prefix: config.QUEUE_PREFIX, log }, config.LEDGER_COMPACT_INTERVAL_MS);
+    rt.shutdown.register('ledger compaction', () => compaction.stop());
   }
   rt.shutdown.installSignalHandlers();
 }
