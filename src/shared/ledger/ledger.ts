@@ -103,6 +103,16 @@ function encodePatch(patch: RowOutcome): string {
   return JSON.stringify(clean);
 }
 
+/** The outcome naming the person: a row whose record is still kept has it there (see ADD_ROWS). */
+function withIdentity(outcome: RowOutcome, data: unknown): RowOutcome {
+  const d = data as { userName?: unknown; employeeNumber?: unknown } | undefined;
+  if (!d || (outcome.userName !== undefined && outcome.employeeNumber !== undefined)) return outcome;
+  const named = { ...outcome };
+  if (named.userName === undefined && typeof d.userName === 'string') named.userName = d.userName;
+  if (named.employeeNumber === undefined && typeof d.employeeNumber === 'string') named.employeeNumber = d.employeeNumber;
+  return named;
+}
+
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 'compactedAt', 'heldAt', 'approvedAt', 'plannedAt', 'pausedAt', 'cancelledAt', 'deactivations']);
@@ -295,7 +305,8 @@ export class Ledger {
     rows.forEach((row, i) => {
       const r = raw[i];
       if (r === undefined) return;
-      result.push({ row, state: r.state as RowState, data: r.data ? (JSON.parse(r.data) as T) : undefined, outcome: r.out ? (JSON.parse(r.out) as RowOutcome) : {} });
+      const data = r.data ? (JSON.parse(r.data) as T) : undefined;
+      result.push({ row, state: r.state as RowState, data, outcome: withIdentity(r.out ? (JSON.parse(r.out) as RowOutcome) : {}, data) });
     });
     return result;
   }

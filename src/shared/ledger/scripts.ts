@@ -9,6 +9,26 @@ const terminalTable = `{${TERMINAL_STATES.map((s) => `["${s}"]=true`).join(',')}
 /** Terminal states whose record is no longer needed (replay only re-runs failures). */
 const forgetDataTable = `{["done"]=true,["unchanged"]=true,["cancelled"]=true}`;
 
+/**
+ * A row's outcome names the person (userName, employeeNumber) only once its record is forgotten:
+ * until then the record says it, and the outcome hash holds nothing for a pending row.
+ */
+const keepIdentity = `
+local function identity_into(out, dataRaw)
+  local d = cjson.decode(dataRaw)
+  if out['userName'] == nil then out['userName'] = d['userName'] end
+  if out['employeeNumber'] == nil then out['employeeNumber'] = d['employeeNumber'] end
+  return out
+end
+local function forget_data(dataKey, outKey, row)
+  local dataRaw = redis.call('HGET', dataKey, row)
+  if not dataRaw then return end
+  local outRaw = redis.call('HGET', outKey, row)
+  redis.call('HSET', outKey, row, cjson.encode(identity_into(outRaw and cjson.decode(outRaw) or {}, dataRaw)))
+  redis.call('HDEL', dataKey, row)
+end
+`;
+
 const completionCheck = `
 local function check_complete(meta, counts, emp, now)
   local status = redis.call('HGET', meta, 'status')
@@ -36,6 +56,7 @@ end
  */
 export const ADD_ROWS = `
 local TERMINAL = ${terminalTable}
+${keepIdentity}
 local file = ARGV[1]
 local added = 0
 local result = {0}
@@ -56,7 +77,7 @@ for i = 2, #ARGV, 6 do
         column = column or 'employeeNumber'
       end
       if #reasons > 0 then
-        local o = out ~= '' and cjson.decode(out) or {}
+        local o = identity_into(out ~= '' and cjson.decode(out) or {}, data)
         o['error'] = file .. ' row ' .. row .. ': ' .. table.concat(reasons, '; ')
         o['code'] = 'PROV_ERR_INPUT'
         o['column'] = column
@@ -89,6 +110,7 @@ return result
 export const TRANSITION = `
 local TERMINAL = ${terminalTable}
 local FORGET = ${forgetDataTable}
+${keepIdentity}
 ${completionCheck}
 local row, to, from, patch, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local cur = redis.call('HGET', KEYS[1], row)
@@ -130,7 +152,7 @@ if patch ~= '' then hasUuid = merge_outcome()['uuid'] ~= nil end
 local completed = 0
 if TERMINAL[to] then
   redis.call('HINCRBY', KEYS[2], '_terminal', 1)
-  if FORGET[to] then redis.call('HDEL', KEYS[5], row) end
+  if FORGET[to] then forget_data(KEYS[5], KEYS[4], row) end
   completed = check_complete(KEYS[3], KEYS[2], KEYS[6], now)
 end
 local result = {'ok', cur, completed}
@@ -295,6 +317,7 @@ return status
  */
 export const CANCEL_ROWS = `
 local TERMINAL = ${terminalTable}
+${keepIdentity}
 local patch = cjson.decode(ARGV[1])
 local n = 0
 for i = 2, #ARGV do
@@ -305,7 +328,7 @@ for i = 2, #ARGV do
     redis.call('HINCRBY', KEYS[2], cur, -1)
     redis.call('HINCRBY', KEYS[2], 'cancelled', 1)
     redis.call('HINCRBY', KEYS[2], '_terminal', 1)
-    redis.call('HDEL', KEYS[3], row)
+    forget_data(KEYS[3], KEYS[4], row)
     local outRaw = redis.call('HGET', KEYS[4], row)
     local out = outRaw and cjson.decode(outRaw) or {}
     for k, v in pairs(patch) do out[k] = v end

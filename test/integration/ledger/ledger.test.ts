@@ -154,6 +154,32 @@ describe('Ledger', () => {
     expect((await ledger.getRows('d1', [1]))[0]?.outcome.absent).toBeUndefined();
   });
 
+  it('names the person from the record while it is kept, and in the outcome once it is forgotten', async () => {
+    await ledger.createDrop({ id: 'd1', file: 'hr.csv', sha256: 'abc', format: 'csv', createdAt: 1 });
+    const person = (row: number, emp: string) => ({ row, state: 'pending' as const, data: { userName: `${emp.toLowerCase()}@x.example`, employeeNumber: emp }, employeeNumber: emp, userName: `${emp.toLowerCase()}@x.example` });
+    // Row 4 repeats row 1's employee number: recorded invalid, still named.
+    const added = await ledger.addRows('d1', [person(1, 'E1'), person(2, 'E2'), person(3, 'E3'), { ...person(4, 'E1'), userName: 'other@x.example', data: { userName: 'other@x.example', employeeNumber: 'E1' } }]);
+    expect(added.duplicates).toEqual([4]);
+    const k = ledger.keys('d1');
+    // A pending row has no outcome field at all, yet reads as named.
+    expect(await redis.hexists(k.out, '1')).toBe(0);
+    expect((await ledger.getRows('d1', [1]))[0]?.outcome).toEqual({ userName: 'e1@x.example', employeeNumber: 'E1' });
+    await ledger.finishIngest('d1', 4, 'running');
+    await ledger.transition('d1', 1, 'done', { patch: { uuid: 'u1' } });
+    await ledger.transition('d1', 2, 'identity_failed', { patch: { error: 'no' } });
+    await ledger.cancelRows('d1', 'stopped by hand');
+    expect(await redis.hexists(k.data, '1')).toBe(0);
+    expect(JSON.parse((await redis.hget(k.out, '1'))!)).toEqual({ uuid: 'u1', userName: 'e1@x.example', employeeNumber: 'E1' });
+    expect(JSON.parse((await redis.hget(k.out, '3'))!)).toMatchObject({ error: 'stopped by hand', userName: 'e3@x.example', employeeNumber: 'E3' });
+    const rows = await ledger.getRows('d1', [1, 2, 3, 4]);
+    expect(rows.map((r) => [r.state, r.outcome.userName, r.outcome.employeeNumber])).toEqual([
+      ['done', 'e1@x.example', 'E1'],
+      ['identity_failed', 'e2@x.example', 'E2'],
+      ['cancelled', 'e3@x.example', 'E3'],
+      ['invalid', 'other@x.example', 'E1'],
+    ]);
+  });
+
   it('tells a waiter when the target ended without a uuid', async () => {
     await dropWith(2);
     await ledger.waitFor('d1', 1, 2);
