@@ -115,16 +115,32 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   let invalid = 0;
   let deactivations = 0;
 
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const { duplicates } = await deps.ledger.addRows(dropId, pending, file);
+  const record = async (batch: NewRow[], rowsRead: number): Promise<void> => {
+    const { duplicates } = await deps.ledger.addRows(dropId, batch, file);
     for (const row of duplicates) {
       duplicateRows.add(row);
       invalid += 1;
-      if ((pending.find((p) => p.row === row)?.data as NormalizedRow | undefined)?.active === false) deactivations -= 1;
+      if ((batch.find((p) => p.row === row)?.data as NormalizedRow | undefined)?.active === false) deactivations -= 1;
     }
+    options.onProgress?.(rowsRead);
+  };
+  // One batch is written while the next is parsed: the parser does not sit idle on Redis. Batches
+  // still reach Redis in file order (one connection), so the first of two duplicates stays valid.
+  let inFlight: Promise<void> | undefined;
+  const settle = async (): Promise<void> => {
+    const p = inFlight;
+    inFlight = undefined;
+    await p;
+  };
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const batch = pending;
     pending = [];
-    options.onProgress?.(rows);
+    await settle();
+    inFlight = record(batch, rows);
+    // Handled here so a failure while the parser runs is not an unhandled rejection; the next
+    // settle() still throws it.
+    inFlight.catch(() => undefined);
   };
 
   try {
@@ -158,9 +174,12 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
       if (pending.length >= batchRows) await flush();
     }
     await flush();
+    await settle();
     if (chunk.length > 0) chunks.push(chunk);
     checkManifest(file, expected, { rows });
   } catch (err) {
+    // A batch still being written must land before the drop is rejected (or the error passed on).
+    await inFlight?.catch(() => undefined);
     if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
     await deps.ledger.rejectDrop(dropId, err.message, now());
     log.info({ reason: err.message }, 'drop rejected: the file could not be read to its end or does not match its manifest; nothing was sent');

@@ -171,7 +171,18 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
   const defaults = Object.entries(m.defaults).map(([c, v]) => [resolveTemplateColumn(c)!.name, v] as const);
   const constantTargets = new Set(constants.map(([c]) => c));
 
+  // A drop repeats the same few column names on every row: resolve each once.
+  const routeCache = new Map<string, Route | 'ignore' | 'unknown'>();
   const route = (column: string): Route | 'ignore' | 'unknown' => {
+    let r = routeCache.get(column);
+    if (r === undefined) {
+      r = resolveRoute(column);
+      // Bounded: a JSON drop could bring a new key on every record.
+      if (routeCache.size < 1_000) routeCache.set(column, r);
+    }
+    return r;
+  };
+  const resolveRoute = (column: string): Route | 'ignore' | 'unknown' => {
     const key = column.trim().toLowerCase();
     if (ignored.has(key)) return 'ignore';
     const explicit = routes.get(key);
@@ -233,7 +244,8 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
       errors.push({ row: rowNumber, column, field: target, reason: `${target} is a constant in the mapping; remove the column or the constant` });
       return;
     }
-    const out = applyTransforms(raw, [...transforms, ...(columnTransforms.get(target) ?? [])]);
+    const own = columnTransforms.get(target);
+    const out = applyTransforms(raw, own === undefined ? transforms : [...transforms, ...own]);
     if ('reason' in out) {
       errors.push({ row: rowNumber, column, ...(column === target ? {} : { field: target }), reason: out.reason });
       return;

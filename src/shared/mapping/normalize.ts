@@ -27,6 +27,15 @@ import {
 const SPEND_USER_FIELDS = ['country', 'reimbursementCurrency', 'locale', 'ledgerCode', 'stateProvince', 'cashAdvanceAccountCode'] as const;
 const LIST_SEPARATOR = /[;,|]/;
 
+const NOT_ASCII = /[^\x00-\x7f]/;
+/** Anything but whitespace and list separators: a cell `list()` would not find empty. */
+const NOT_BLANK_ITEM = /[^\s;,|]/;
+
+/** NFC form; ASCII (most cells) is already in it, and the check is far cheaper than ICU. */
+function nfc(s: string): string {
+  return NOT_ASCII.test(s) ? s.normalize('NFC') : s;
+}
+
 class RowReader {
   readonly errors: FieldError[] = [];
   constructor(
@@ -46,7 +55,7 @@ class RowReader {
     const cell = this.cells[field];
     if (cell === undefined || cell.value === null) return undefined;
     if (Array.isArray(cell.value)) return this.fail(field, 'expected a single value, got a list');
-    const s = (typeof cell.value === 'boolean' ? String(cell.value) : cell.value).trim().normalize('NFC');
+    const s = nfc((typeof cell.value === 'boolean' ? String(cell.value) : cell.value).trim());
     return s === '' ? undefined : s;
   }
 
@@ -55,8 +64,16 @@ class RowReader {
     const cell = this.cells[field];
     if (cell === undefined || cell.value === null) return undefined;
     const items = Array.isArray(cell.value) ? cell.value : String(cell.value).split(LIST_SEPARATOR);
-    const out = items.map((s) => s.trim().normalize('NFC')).filter((s) => s !== '');
+    const out = items.map((s) => nfc(s.trim())).filter((s) => s !== '');
     return out.length === 0 ? undefined : out;
+  }
+
+  /** Whether `list(field)` would find an item, without building the list (checked for many fields per row). */
+  present(field: string): boolean {
+    const cell = this.cells[field];
+    if (cell === undefined || cell.value === null) return false;
+    if (Array.isArray(cell.value)) return cell.value.some((s) => s.trim() !== '');
+    return NOT_BLANK_ITEM.test(String(cell.value));
   }
 
   required(field: string): string | undefined {
@@ -194,11 +211,13 @@ function readTravel(r: RowReader, notSelf: (v: string) => string | undefined): T
 
 /** True when the row has a non-empty cell for `field` (valid or not). */
 function has(r: RowReader, field: string): boolean {
-  return r.list(field) !== undefined;
+  return r.present(field);
 }
 
 function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const out: Partial<T> = {};
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out;
 }
 
 /**

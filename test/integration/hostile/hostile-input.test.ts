@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -121,6 +122,17 @@ describe('hostile input generated at test time (too big to commit)', () => {
     const [dropId] = await ledger.listDrops(1);
     expect((await ledger.getDrop(dropId!))?.meta.status).toBe('rejected');
     expect(await queues.identity.getJobCounts('waiting', 'delayed')).toEqual(before);
+  }, 60_000);
+
+  it('a file broken after 1,000 good rows is rejected with nothing of it left in the ledger (batches in flight included)', async () => {
+    const path = join(tmp, 'broken-late.csv');
+    const good = Array.from({ length: 1000 }, (_, i) => `late${i}@example.com,Late,N${i},late${i}@example.com,L${i}`).join('\n');
+    await writeFile(path, `userName,givenName,familyName,email,employeeNumber\n${good}\nbig@example.com,${'x'.repeat(1024 * 1024 + 10)},Big,big@example.com,B1\n`);
+    await expect(ingestDrop(deps, { path })).rejects.toThrow(/broken-late\.csv: has a record longer than/);
+    const [dropId] = await ledger.listDrops(1);
+    expect((await ledger.getDrop(dropId!))?.meta.status).toBe('rejected');
+    const k = ledger.keys(dropId!);
+    expect([await redis.hlen(k.rows), await redis.hlen(k.data), await redis.hlen(k.out), await redis.exists(k.emp)]).toEqual([0, 0, 0, 0]);
   }, 60_000);
 
   it('a 50 MB string in an NDJSON line is an invalid row; the other lines go on', async () => {
