@@ -319,10 +319,7 @@ export class Ledger {
     if (rows.length === 0) return [];
     const k = this.keys(dropId);
     const ids = rows.map(String);
-    const res = await this.redis.multi().hmget(k.rows, ...ids).hmget(k.out, ...ids).hmget(k.data, ...ids).exec();
-    if (!res) throw new ProvError('PROV_ERR_REDIS', 'the ledger read was aborted');
-    for (const [err] of res) if (err) throw err;
-    const [states, outs, data] = res.map(([, v]) => v as (string | null)[]) as [(string | null)[], (string | null)[], (string | null)[]];
+    const [states, outs, data] = await this.readRowHashes(k, ids);
     const result: (RawRow | undefined)[] = rows.map((_, i) => (states[i] ? { state: states[i]!, out: outs[i] ?? null, data: data[i] ?? null } : undefined));
     const missingPages = new Set(rows.filter((_, i) => result[i] === undefined).map(pageOf));
     if (missingPages.size === 0) return result;
@@ -332,6 +329,14 @@ export class Ledger {
       if (buf) pages.set(page, decodePage(buf));
     }
     return result.map((r, i) => r ?? pages.get(pageOf(rows[i]!))?.get(rows[i]!));
+  }
+
+  /** States, outcomes and records of rows from the hashes, in one MULTI (a consistent snapshot). */
+  private async readRowHashes(k: DropKeys, ids: readonly string[]): Promise<[(string | null)[], (string | null)[], (string | null)[]]> {
+    const res = await this.redis.multi().hmget(k.rows, ...ids).hmget(k.out, ...ids).hmget(k.data, ...ids).exec();
+    if (!res) throw new ProvError('PROV_ERR_REDIS', 'the ledger read was aborted');
+    for (const [err] of res) if (err) throw err;
+    return res.map(([, v]) => v as (string | null)[]) as [(string | null)[], (string | null)[], (string | null)[]];
   }
 
   /**
@@ -350,10 +355,7 @@ export class Ledger {
     for (let page = 0; page * PAGE_ROWS < total; page += 1) {
       const rows = rowsOfPage(page, total);
       const ids = rows.map(String);
-      const res = await this.redis.multi().hmget(k.rows, ...ids).hmget(k.out, ...ids).hmget(k.data, ...ids).exec();
-      if (!res) throw new ProvError('PROV_ERR_REDIS', 'the ledger read was aborted');
-      for (const [err] of res) if (err) throw err;
-      const [states, outs, data] = res.map(([, v]) => v as (string | null)[]) as [(string | null)[], (string | null)[], (string | null)[]];
+      const [states, outs, data] = await this.readRowHashes(k, ids);
       const present = rows.filter((_, i) => states[i]);
       if (present.length === 0) continue;
       const pageKey = `${k.pagePrefix}${page}`;

@@ -328,9 +328,13 @@ for i = 2, #ARGV do
     redis.call('HINCRBY', KEYS[2], cur, -1)
     redis.call('HINCRBY', KEYS[2], 'cancelled', 1)
     redis.call('HINCRBY', KEYS[2], '_terminal', 1)
-    forget_data(KEYS[3], KEYS[4], row)
     local outRaw = redis.call('HGET', KEYS[4], row)
     local out = outRaw and cjson.decode(outRaw) or {}
+    local dataRaw = redis.call('HGET', KEYS[3], row)
+    if dataRaw then
+      identity_into(out, dataRaw)
+      redis.call('HDEL', KEYS[3], row)
+    end
     for k, v in pairs(patch) do out[k] = v end
     redis.call('HSET', KEYS[4], row, cjson.encode(out))
     n = n + 1

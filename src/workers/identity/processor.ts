@@ -144,7 +144,9 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     let action = r.outcome.action;
     const warnings = Array.isArray(r.outcome.warnings) ? [...r.outcome.warnings] : [];
     /** Set once this run wrote the identity (with the manager when it could). */
-    let written = false;
+    let wroteNow = false;
+    /** The outcome of a written identity (the look-up's `absent` mark has served). */
+    const written = (): RowOutcome => ({ uuid, action, warnings, absent: null });
 
     if (notWrittenYet(r)) {
       // A manager further down the drop: wait for it and write once, with the manager.
@@ -161,16 +163,16 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       action = write.action;
       if (manager.kind === 'waiting') {
         // Written without the manager; the link follows once the manager exists.
-        const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: [state], patch: { uuid, action, warnings, absent: null } });
+        const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: [state], patch: written() });
         released.push(...t.releasedWaiters);
         if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
         // The manager may have finished between our look-up and the wait registration.
         return { released: [...released, ...(await recheckWait(dropId, r.row, row.managerEmployeeNumber!))], ready: false };
       }
-      written = true;
+      wroteNow = true;
     }
 
-    if (state === 'manager_wait' && !written) {
+    if (state === 'manager_wait' && !wroteNow) {
       const manager = await resolveReference(dropId, r.row, row.managerEmployeeNumber!, people);
       if (manager.kind === 'waiting') return { released, ready: false };
       if (manager.kind === 'found' && uuid) {
@@ -184,10 +186,10 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (state === 'pending' || state === 'manager_wait') {
       if (!hasExtensionData(row)) {
         const to = action === 'unchanged' ? 'unchanged' : 'done';
-        const t = await deps.ledger.transition(dropId, r.row, to, { from: [state], patch: { uuid, action, warnings, absent: null } });
+        const t = await deps.ledger.transition(dropId, r.row, to, { from: [state], patch: written() });
         return { released: [...released, ...t.releasedWaiters], ready: false };
       }
-      const t = await deps.ledger.transition(dropId, r.row, 'identity_done', { from: [state], patch: { uuid, action, warnings, absent: null } });
+      const t = await deps.ledger.transition(dropId, r.row, 'identity_done', { from: [state], patch: written() });
       released.push(...t.releasedWaiters);
       if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
     }

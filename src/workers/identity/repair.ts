@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { enqueueOpenRows } from '../../shared/guards/release.ts';
+import { startPeriodic, withRedisLock } from '../periodic.ts';
 import type { Ledger } from '../../shared/ledger/ledger.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { RedisConnection } from '../../shared/redis.ts';
@@ -49,55 +50,30 @@ export function createStrandedRowsRepair(deps: StrandedRowsRepairDeps) {
   }
 
   async function runOnce(): Promise<number> {
-    if ((await deps.redis.set(lockKey, String(process.pid), 'PX', deps.quietMs * 2, 'NX')) !== 'OK') return 0;
-    try {
-      if (!(await queueIdle())) return 0;
-      const before = await openDrops();
-      if (before.size === 0) return 0;
-      await sleep(deps.quietMs, undefined, deps.signal ? { signal: deps.signal } : {});
-      if (!(await queueIdle())) return 0;
-      const after = await openDrops();
-      let requeued = 0;
-      for (const [dropId, counts] of after) {
-        if (before.get(dropId) !== counts) continue;
-        const { rows, jobs } = await enqueueOpenRows({ ledger: deps.ledger, identityQueue: deps.identityQueue }, dropId);
-        deps.log.warn({ dropId, rows, jobs, counts: JSON.parse(counts) as unknown }, 'identity queue idle with open rows: re-enqueued the stranded rows');
-        requeued += rows;
-      }
-      return requeued;
-    } finally {
-      await deps.redis.del(lockKey);
+    return withRedisLock(deps.redis, lockKey, deps.quietMs * 2, repairIfStranded, 0);
+  }
+
+  async function repairIfStranded(): Promise<number> {
+    if (!(await queueIdle())) return 0;
+    const before = await openDrops();
+    if (before.size === 0) return 0;
+    await sleep(deps.quietMs, undefined, deps.signal ? { signal: deps.signal } : {});
+    if (!(await queueIdle())) return 0;
+    const after = await openDrops();
+    let requeued = 0;
+    for (const [dropId, counts] of after) {
+      if (before.get(dropId) !== counts) continue;
+      const { rows, jobs } = await enqueueOpenRows({ ledger: deps.ledger, identityQueue: deps.identityQueue }, dropId);
+      deps.log.warn({ dropId, rows, jobs, counts: JSON.parse(counts) as unknown }, 'identity queue idle with open rows: re-enqueued the stranded rows');
+      requeued += rows;
     }
+    return requeued;
   }
 
   return { runOnce };
 }
 
-/**
- * Runs the repair every `intervalMs` (one check at a time) until stopped; errors are logged,
- * never thrown. `stop` aborts a check in its quiet period.
- */
+/** Runs the repair every `intervalMs` until stopped; `stop` aborts a check in its quiet period. */
 export function startStrandedRowsRepair(deps: Omit<StrandedRowsRepairDeps, 'signal'>, intervalMs: number): { stop(): Promise<void> } {
-  const abort = new AbortController();
-  const repair = createStrandedRowsRepair({ ...deps, signal: abort.signal });
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = repair
-      .runOnce()
-      .catch((err: unknown) => {
-        if (!abort.signal.aborted) deps.log.warn({ err }, 'stranded-rows check failed');
-      })
-      .finally(() => {
-        running = undefined;
-      });
-  }, intervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      abort.abort();
-      await running;
-    },
-  };
+  return startPeriodic('stranded-rows check', intervalMs, deps.log, (signal) => createStrandedRowsRepair({ ...deps, signal }).runOnce());
 }
