@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'bullmq';
+import { afterEach, beforeEach } from 'vitest';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/shared/config.ts';
 import { createConcurClient } from '../../src/shared/concur/index.ts';
@@ -12,6 +13,7 @@ import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
 import { createExtensionHandoff } from '../../src/workers/extension/handoff.ts';
 import { createIdentityProcessor } from '../../src/workers/identity/processor.ts';
 import { TEST_REDIS_URL, deletePrefix, uniquePrefix } from './redis.ts';
+import { startSimulator, type StartedSimulator } from './simulator.ts';
 import { WORKER_SETTINGS } from '../../src/shared/queues/common.ts';
 
 export interface PipelineHarness {
@@ -86,4 +88,21 @@ export async function waitForComplete(ledger: Ledger, dropId: string, timeoutMs 
 
 export function nonce(): string {
   return randomBytes(3).toString('hex');
+}
+
+/**
+ * A fresh simulator and pipeline harness for every test of the file, closed after it. Read them
+ * as `t.sim` and `t.h` inside tests (they change from one test to the next).
+ */
+export function simulatorPipeline(env: Record<string, string> = {}): { readonly sim: StartedSimulator; readonly h: PipelineHarness } {
+  const ctx = {} as { sim: StartedSimulator; h: PipelineHarness };
+  beforeEach(async () => {
+    ctx.sim = await startSimulator();
+    ctx.h = pipelineHarness(ctx.sim.baseUrl, env);
+  });
+  afterEach(async () => {
+    await ctx.h.close();
+    await ctx.sim.close();
+  });
+  return ctx;
 }

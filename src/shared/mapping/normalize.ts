@@ -27,7 +27,7 @@ import {
 const SPEND_USER_FIELDS = ['country', 'reimbursementCurrency', 'locale', 'ledgerCode', 'stateProvince', 'cashAdvanceAccountCode'] as const;
 const LIST_SEPARATOR = /[;,|]/;
 
-const NOT_ASCII = /[^\x00-\x7f]/;
+const NOT_ASCII = /[\u0080-\uffff]/;
 /** Anything but whitespace and list separators: a cell `list()` would not find empty. */
 const NOT_BLANK_ITEM = /[^\s;,|]/;
 

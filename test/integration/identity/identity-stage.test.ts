@@ -1,31 +1,19 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { releasedRowsRequeue } from '../../../src/shared/queues/index.ts';
 import { settleFailedIdentityJob } from '../../../src/workers/identity/processor.ts';
 import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
-import { pipelineHarness, waitForComplete, type PipelineHarness } from '../../helpers/pipeline.ts';
-import { startSimulator, type StartedSimulator } from '../../helpers/simulator.ts';
+import { simulatorPipeline, waitForComplete } from '../../helpers/pipeline.ts';
 import { ENT, identityCalls, identityWrites, seedPeople, simStats as stats, simUsers as users } from '../../helpers/sim-data.ts';
 
 const log = createLogger({ level: 'silent' });
 
-let sim: StartedSimulator;
-let h: PipelineHarness;
+const t = simulatorPipeline();
 
-beforeEach(async () => {
-  sim = await startSimulator();
-  h = pipelineHarness(sim.baseUrl);
-});
-
-afterEach(async () => {
-  await h.close();
-  await sim.close();
-});
-
-const simUsers = () => users(sim);
-const simStats = () => stats(sim);
-const seed = (records: DropRecord[]) => seedPeople(sim, records);
+const simUsers = () => users(t.sim);
+const simStats = () => stats(t.sim);
+const seed = (records: DropRecord[]) => seedPeople(t.sim, records);
 
 describe('identity stage', () => {
   it('provisions a mixed drop: creates, updates, unchanged, deactivations, invalid rows, duplicates, managers listed after their reports', { timeout: 180_000 }, async () => {
@@ -50,12 +38,12 @@ describe('identity stage', () => {
     for (let n = 1001; n <= 1010; n++) rows.push(person(n + 9000, { userName: `person${n}@example.com`, email: `dup${n}@example.com` }));
     const path = writeCsvDrop(rows);
 
-    const result = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
+    const result = await ingestDrop({ ledger: t.h.ledger, identityQueue: t.h.queues.identity, log }, { path });
     expect(result).toMatchObject({ existed: false, rows: rows.length, invalid: 30 });
-    h.startIdentityWorker({ concurrency: 8 });
-    await waitForComplete(h.ledger, result.dropId, 120_000);
+    t.h.startIdentityWorker({ concurrency: 8 });
+    await waitForComplete(t.h.ledger, result.dropId, 120_000);
 
-    const view = await h.ledger.getDrop(result.dropId);
+    const view = await t.h.ledger.getDrop(result.dropId);
     expect(view?.counts).toMatchObject({ unchanged: 150 + 5, invalid: 30, done: 150 + 100 + 1200 + 1, identity_failed: 0, pending: 0, manager_wait: 0 });
     expect(view?.terminal).toBe(rows.length);
 
@@ -78,7 +66,7 @@ describe('identity stage', () => {
     for (let n = 5001; n <= 5005; n++) expect(byEmp.has(`E${n}`)).toBe(false);
 
     // The ledger names the action and the error of each row.
-    const [first, dupe, bad] = await h.ledger.getRows(result.dropId, [1, rows.length, rows.length - 10]);
+    const [first, dupe, bad] = await t.h.ledger.getRows(result.dropId, [1, rows.length, rows.length - 10]);
     expect(first?.outcome).toMatchObject({ action: 'unchanged', uuid: byEmp.get('E1')?.id });
     expect(dupe?.state).toBe('invalid');
     expect(dupe?.outcome.error).toMatch(/userName: duplicate userName: row \d+ has the same userName/);
@@ -86,7 +74,7 @@ describe('identity stage', () => {
 
     // The same file again is the same drop: nothing new is sent.
     const before = identityCalls(await simStats());
-    const again = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
+    const again = await ingestDrop({ ledger: t.h.ledger, identityQueue: t.h.queues.identity, log }, { path });
     expect(again).toMatchObject({ dropId: result.dropId, existed: true, jobs: 0 });
     await new Promise((r) => setTimeout(r, 300));
     expect(identityCalls(await simStats())).toBe(before);
@@ -98,13 +86,13 @@ describe('identity stage', () => {
     const fresh = Array.from({ length: 300 }, (_, i) => person(i + 1001));
     const path = writeCsvDrop([...existing, ...fresh]);
     const before = identityCalls(await simStats());
-    const result = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
-    h.startIdentityWorker();
-    await waitForComplete(h.ledger, result.dropId);
+    const result = await ingestDrop({ ledger: t.h.ledger, identityQueue: t.h.queues.identity, log }, { path });
+    t.h.startIdentityWorker();
+    await waitForComplete(t.h.ledger, result.dropId);
     const calls = identityCalls(await simStats()) - before;
     // 300 creates plus one batched look-up per 50 rows (10 chunks).
     expect(calls).toBe(300 + 10);
-    expect((await h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: 300, unchanged: 200 });
+    expect((await t.h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: 300, unchanged: 200 });
   });
 
   it('writes each person once even when the manager comes later in the file (no create-then-patch)', async () => {
@@ -117,10 +105,10 @@ describe('identity stage', () => {
       person(302, { managerEmployeeNumber: 'E301' }),
     ];
     const path = writeCsvDrop(rows);
-    const result = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
-    h.startIdentityWorker({ concurrency: 4 });
-    await waitForComplete(h.ledger, result.dropId);
-    expect((await h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: rows.length, manager_wait: 0 });
+    const result = await ingestDrop({ ledger: t.h.ledger, identityQueue: t.h.queues.identity, log }, { path });
+    t.h.startIdentityWorker({ concurrency: 4 });
+    await waitForComplete(t.h.ledger, result.dropId);
+    expect((await t.h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: rows.length, manager_wait: 0 });
     const stats = await simStats();
     // One create per person; only the cycle needs one manager PATCH.
     expect(identityWrites(stats)).toBe(rows.length + 1);
@@ -139,15 +127,15 @@ describe('identity stage', () => {
   it('a manager whose job failed every attempt releases the rows deferred to it: they are written without the manager', async () => {
     // E1 reports to E2, listed later; nobody is processed yet.
     const path = writeCsvDrop([person(1, { managerEmployeeNumber: 'E2' }), person(2)]);
-    const { dropId } = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
-    await h.queues.identity.drain();
-    expect(await h.ledger.deferFor(dropId, 2, 1)).toBe(true);
+    const { dropId } = await ingestDrop({ ledger: t.h.ledger, identityQueue: t.h.queues.identity, log }, { path });
+    await t.h.queues.identity.drain();
+    expect(await t.h.ledger.deferFor(dropId, 2, 1)).toBe(true);
     // Row 2's job gives up for good (say Redis was gone through every attempt).
-    await settleFailedIdentityJob(h.ledger, { data: { dropId, rows: [2] } }, new Error('gone'), releasedRowsRequeue(h.queues.identity));
-    expect(await h.ledger.releasedWaiters(dropId, [2])).toEqual([]);
-    h.startIdentityWorker();
-    await waitForComplete(h.ledger, dropId);
-    const [one, two] = await h.ledger.getRows(dropId, [1, 2]);
+    await settleFailedIdentityJob(t.h.ledger, { data: { dropId, rows: [2] } }, new Error('gone'), releasedRowsRequeue(t.h.queues.identity));
+    expect(await t.h.ledger.releasedWaiters(dropId, [2])).toEqual([]);
+    t.h.startIdentityWorker();
+    await waitForComplete(t.h.ledger, dropId);
+    const [one, two] = await t.h.ledger.getRows(dropId, [1, 2]);
     expect(two?.state).toBe('identity_failed');
     expect(one?.state).toBe('done');
     expect(String(one?.outcome.warnings)).toContain('E2');
@@ -157,21 +145,21 @@ describe('identity stage', () => {
   });
 
   it('slows down under 429 bursts and 5xx but loses nothing', { timeout: 180_000 }, async () => {
-    await fetch(`${sim.baseUrl}/_sim/config`, {
+    await fetch(`${t.sim.baseUrl}/_sim/config`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ identityRps: 40, errorRate: 0.15, seed: 7 }),
     });
     const rows = Array.from({ length: 400 }, (_, i) => person(i + 1, i % 2 === 0 ? { managerEmployeeNumber: `E${i + 2}` } : {}));
     const path = writeCsvDrop(rows);
-    const result = await ingestDrop({ ledger: h.ledger, identityQueue: h.queues.identity, log }, { path });
-    h.startIdentityWorker({ concurrency: 6 });
-    h.startIdentityWorker({ concurrency: 6 });
-    await waitForComplete(h.ledger, result.dropId, 120_000);
+    const result = await ingestDrop({ ledger: t.h.ledger, identityQueue: t.h.queues.identity, log }, { path });
+    t.h.startIdentityWorker({ concurrency: 6 });
+    t.h.startIdentityWorker({ concurrency: 6 });
+    await waitForComplete(t.h.ledger, result.dropId, 120_000);
     const stats = await simStats();
     expect(identityCalls(stats, '429')).toBeGreaterThan(0);
     expect(identityCalls(stats, '503')).toBeGreaterThan(0);
-    expect((await h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: 400, identity_failed: 0 });
+    expect((await t.h.ledger.getDrop(result.dropId))?.counts).toMatchObject({ done: 400, identity_failed: 0 });
     const users = await simUsers();
     expect(users).toHaveLength(400);
     const byEmp = new Map(users.map((u) => [u[ENT].employeeNumber, u]));
