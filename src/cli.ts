@@ -13,6 +13,7 @@ import { register as registerWatch } from './commands/watch.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerApprove } from './commands/approve.ts';
 import { register as registerCancel } from './commands/cancel.ts';
+import { register as registerPrune } from './commands/prune.ts';
 
 /**
  * The one entry point. Each command module registers itself; heavy modules are imported only
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
     .description('Batch provisioning pipeline for SAP Concur (Identity v4.1 + UPS v4) on BullMQ and Redis.')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of [registerIngest, registerStatus, registerReport, registerReplay, registerWorker, registerSubscribeWebhook, registerSimulator, registerServe, registerWatch, registerDemo, registerApprove, registerCancel]) register(program);
+  for (const register of [registerIngest, registerStatus, registerReport, registerReplay, registerWorker, registerSubscribeWebhook, registerSimulator, registerServe, registerWatch, registerDemo, registerApprove, registerCancel, registerPrune]) register(program);
   return program;
 }
 

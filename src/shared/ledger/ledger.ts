@@ -115,6 +115,9 @@ function withIdentity(outcome: RowOutcome, data: unknown): RowOutcome {
 
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
+/** Drops whose rows will not change again. */
+const FINISHED_STATUSES: ReadonlySet<DropStatus> = new Set<DropStatus>(['complete', 'cancelled', 'rejected']);
+
 const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 'compactedAt', 'heldAt', 'approvedAt', 'plannedAt', 'pausedAt', 'cancelledAt', 'deactivations']);
 
 /**
@@ -392,6 +395,33 @@ export class Ledger {
     const k = this.keys(dropId);
     await this.redis.unlink(k.rows, k.data, k.out, k.emp, k.counts, k.plan);
     await this.redis.hset(k.meta, { status: 'rejected', reason, completedAt: now });
+  }
+
+  /**
+   * Deletes a finished (complete, cancelled or rejected) drop: every key it has (its rows, pages,
+   * waiter sets, plan) and its place in the drop list. A drop still in progress is refused.
+   * Returns the row count it had.
+   */
+  async deleteDrop(dropId: string): Promise<{ rows: number }> {
+    const view = await this.getDrop(dropId);
+    if (!view) throw new ProvError('PROV_ERR_LEDGER', `unknown drop ${dropId}`);
+    if (!FINISHED_STATUSES.has(view.meta.status)) {
+      throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${view.meta.status}: only a complete, cancelled or rejected drop can be deleted (cancel it first)`);
+    }
+    const k = this.keys(dropId);
+    const rows = view.meta.rows ?? (await this.redis.hlen(k.rows));
+    // Every key name is known, so no SCAN: per-row waiter sets and pages by number, in batches.
+    const names = [k.counts, k.rows, k.data, k.out, k.emp, k.plan];
+    for (let page = 0; page * PAGE_ROWS < rows; page += 1) names.push(`${k.pagePrefix}${page}`);
+    for (let row = 1; row <= rows; row += 1) {
+      names.push(`${k.waitersPrefix}${row}`);
+      if (names.length >= 1000) await this.redis.unlink(...names.splice(0));
+    }
+    if (names.length > 0) await this.redis.unlink(...names);
+    // The meta last: a delete cut short leaves the drop listed, so running it again finishes it.
+    await this.redis.unlink(k.meta);
+    await this.redis.zrem(dropIndexKey(this.prefix), dropId);
+    return { rows };
   }
 
   /** Whether every row of the drop is terminal (true once the drop is complete). */
