@@ -87,6 +87,8 @@ describe('replay', () => {
     const [failed] = await h.ledger.getRows('dropfix', [2]);
     expect(failed?.state).toBe('extension_failed');
 
+    // The finished drop is compacted (as an identity worker does): replay reads its pages.
+    expect((await h.ledger.compactDrop('dropfix')).rows).toBe(2);
     // The operator fixes the cause in Concur: the approver now exists.
     await h.createUsers([{ userName: 'approver777@example.com', employeeNumber: 'E777' }]);
     const replay = await replayDrop({ ledger: h.ledger, queues: h.queues, dropId: 'dropfix', states: ['extension_failed'] });
