@@ -1,21 +1,13 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../../src/shared/ledger/ledger.ts';
+import { ledgerPerTest } from '../../helpers/ledger.ts';
 import { PAGE_ROWS } from '../../../src/shared/ledger/pages.ts';
-import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 
-const redis = testRedis();
 let prefix: string;
 let ledger: Ledger;
-
-beforeEach(async () => {
-  if (prefix) await deletePrefix(redis, prefix);
-  prefix = uniquePrefix('compact');
-  ledger = new Ledger(redis, prefix);
-});
-
-afterAll(async () => {
-  await deletePrefix(redis, prefix);
-  await redis.quit();
+const redis = ledgerPerTest('compact', (p, l) => {
+  prefix = p;
+  ledger = l;
 });
 
 /** A finished drop of `rows` rows over two and a half pages: most done, every 7th failed (its record kept), row 3 invalid. */

@@ -1,20 +1,10 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { Ledger } from '../../../src/shared/ledger/ledger.ts';
-import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
+import { describe, expect, it } from 'vitest';
+import type { Ledger } from '../../../src/shared/ledger/ledger.ts';
+import { ledgerPerTest } from '../../helpers/ledger.ts';
 
-const redis = testRedis();
-let prefix: string;
 let ledger: Ledger;
-
-beforeEach(async () => {
-  if (prefix) await deletePrefix(redis, prefix);
-  prefix = uniquePrefix('ledger');
-  ledger = new Ledger(redis, prefix);
-});
-
-afterAll(async () => {
-  await deletePrefix(redis, prefix);
-  await redis.quit();
+const redis = ledgerPerTest('ledger', (_prefix, l) => {
+  ledger = l;
 });
 
 async function dropWith(rows: number, id = 'd1'): Promise<void> {

@@ -1,21 +1,14 @@
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/demo/processes.ts';
-import { Ledger } from '../../../src/shared/ledger/ledger.ts';
-import { TEST_REDIS_URL, deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
+import type { Ledger } from '../../../src/shared/ledger/ledger.ts';
+import { ledgerPerTest } from '../../helpers/ledger.ts';
+import { TEST_REDIS_URL } from '../../helpers/redis.ts';
 
-const redis = testRedis();
 let prefix: string;
 let ledger: Ledger;
-
-beforeEach(async () => {
-  if (prefix) await deletePrefix(redis, prefix);
-  prefix = uniquePrefix('prune');
-  ledger = new Ledger(redis, prefix);
-});
-
-afterAll(async () => {
-  await deletePrefix(redis, prefix);
-  await redis.quit();
+const redis = ledgerPerTest('prune', (p, l) => {
+  prefix = p;
+  ledger = l;
 });
 
 /** A drop of `rows` rows created at `createdAt`: finished (all done at `finishedAt`) or left running. */
