@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onPath, runCli } from '../../src/demo/processes.ts';
+import { onPath, runCli, waitUntil } from '../../src/demo/processes.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { ACTIVE_STATES } from '../../src/shared/ledger/states.ts';
 import { PIPELINE_QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/queues/keys.ts';
@@ -75,7 +75,7 @@ describe.skipIf(!onPath('redis-server') || !onPath('redis-cli'))('a drop on a 3-
     const seed = new Redis(cluster!.ports[0]!, '127.0.0.1');
     const { prefix, masterOf } = await spreadPrefix(seed).finally(() => seed.disconnect());
 
-    stack = await startStack({ server: true, prefix, env: { REDIS_URL: cluster!.url } });
+    stack = await startStack({ server: true, prefix, env: { REDIS_URL: cluster!.url, LEDGER_COMPACT_INTERVAL_MS: '500' } });
     const rows = [];
     // Rows 1..30 name rows 31..60 (later in the file) as manager and travel manager: rows wait on
     // other rows (ledger waiter sets) across the identity and extension queues.
@@ -141,5 +141,16 @@ describe.skipIf(!onPath('redis-server') || !onPath('redis-cli'))('a drop on a 3-
     expect(metrics).toContain(`provision_rows{state="done"} ${PEOPLE}`);
     for (const queue of PIPELINE_QUEUE_NAMES) expect(metrics).toContain(`provision_queue_jobs{queue="${queue}",state="active"} 0`);
     expect(metrics).toMatch(/provision_concur_calls_total\{endpoint="\/profile\/v4\/Bulk",method="POST",status="2\d\d"\} [1-9]/);
+
+    // The identity worker compacts the finished drop through the cluster (MULTI on the drop's slot);
+    // the report reads the pages; prune then deletes every key of it.
+    const ledger = new Ledger(redis, prefix);
+    await waitUntil('the drop compacted', async () => (await ledger.getDrop(summary.dropId))?.meta.compactedAt !== undefined, 20_000);
+    const report = await runCli(['report', summary.dropId, '--format', 'jsonl'], stack.env);
+    const lines = report.stdout.trim().split('\n').map((l) => JSON.parse(l) as { state: string; uuid: string });
+    expect(lines.filter((l) => l.state === 'done' && l.uuid !== '')).toHaveLength(PEOPLE);
+    const pruned = await runCli(['prune', summary.dropId], stack.env);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(await holders(`${prefix}:ledger:drop:`), 'drop keys after prune').toEqual([]);
   });
 });
