@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { ProvError } from '../shared/errors.ts';
+import { refuseUnfinished } from '../shared/ledger/ledger.ts';
+import { FINISHED_STATUSES } from '../shared/ledger/states.ts';
 import type { CommandContext } from './context.ts';
 import { withCommandContext } from './context.ts';
 
-const FINISHED: readonly string[] = ['complete', 'cancelled', 'rejected'];
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** `30d`, `12h`, `90m`, `45s` as milliseconds; PROV_ERR_INPUT otherwise. */
@@ -25,8 +26,9 @@ async function finishedBefore(ctx: CommandContext, cutoff: number): Promise<Prun
   const found: PrunedDrop[] = [];
   for (const dropId of await ctx.ledger.listDrops(Number.MAX_SAFE_INTEGER)) {
     const view = await ctx.ledger.getDrop(dropId);
-    if (!view || !FINISHED.includes(view.meta.status)) continue;
-    const finishedAt = view.meta.completedAt ?? view.meta.cancelledAt;
+    // Cancelling and rejecting set completedAt too.
+    if (!view || !FINISHED_STATUSES.has(view.meta.status)) continue;
+    const finishedAt = view.meta.completedAt;
     if (finishedAt === undefined || finishedAt >= cutoff) continue;
     found.push({ dropId, status: view.meta.status, rows: view.meta.rows ?? 0, completedAt: finishedAt });
   }
@@ -49,7 +51,7 @@ export function register(program: Command): void {
           const view = await ctx.ledger.getDrop(dropId);
           if (!view) throw new ProvError('PROV_ERR_LEDGER', `unknown drop ${dropId}`);
           // Checked for every named drop before any is deleted: all or nothing.
-          if (!FINISHED.includes(view.meta.status)) throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${view.meta.status}: only a complete, cancelled or rejected drop can be deleted (cancel it first)`);
+          refuseUnfinished(dropId, view.meta.status);
           targets.push({ dropId, status: view.meta.status, rows: view.meta.rows ?? 0, completedAt: view.meta.completedAt });
         }
         if (opts.olderThan !== undefined) targets.push(...(await finishedBefore(ctx, Date.now() - parseAge(opts.olderThan))));

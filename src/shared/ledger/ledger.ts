@@ -3,7 +3,7 @@ import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, type DropKeys } from './keys.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
 import { ADD_ROWS, BRAKE, CANCEL_ROWS, DEFER, FINISH_INGEST, RELEASE_DROP, RELEASED_WAITERS, SET_STATUS_IF, TRANSITION, WAIT_FOR } from './scripts.ts';
-import { ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
+import { FINISHED_STATUSES, ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
 
 /** What the ledger keeps about a row's outcome (the report's columns come from here). */
 export interface RowOutcome {
@@ -113,10 +113,14 @@ function withIdentity(outcome: RowOutcome, data: unknown): RowOutcome {
   return named;
 }
 
-type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
+/** PROV_ERR_LEDGER unless the drop is finished (a drop in progress is never deleted). */
+export function refuseUnfinished(dropId: string, status: DropStatus): void {
+  if (!FINISHED_STATUSES.has(status)) {
+    throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${status}: only a complete, cancelled or rejected drop can be deleted (cancel it first)`);
+  }
+}
 
-/** Drops whose rows will not change again. */
-const FINISHED_STATUSES: ReadonlySet<DropStatus> = new Set<DropStatus>(['complete', 'cancelled', 'rejected']);
+type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 'compactedAt', 'heldAt', 'approvedAt', 'plannedAt', 'pausedAt', 'cancelledAt', 'deactivations']);
 
@@ -405,9 +409,7 @@ export class Ledger {
   async deleteDrop(dropId: string): Promise<{ rows: number }> {
     const view = await this.getDrop(dropId);
     if (!view) throw new ProvError('PROV_ERR_LEDGER', `unknown drop ${dropId}`);
-    if (!FINISHED_STATUSES.has(view.meta.status)) {
-      throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${view.meta.status}: only a complete, cancelled or rejected drop can be deleted (cancel it first)`);
-    }
+    refuseUnfinished(dropId, view.meta.status);
     const k = this.keys(dropId);
     const rows = view.meta.rows ?? (await this.redis.hlen(k.rows));
     // Every key name is known, so no SCAN: per-row waiter sets and pages by number, in batches.

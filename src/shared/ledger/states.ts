@@ -42,3 +42,6 @@ export function isTerminal(state: string): state is TerminalState {
  */
 export const DROP_STATUSES = ['ingesting', 'running', 'held', 'paused', 'complete', 'cancelled', 'rejected', 'planned'] as const;
 export type DropStatus = (typeof DROP_STATUSES)[number];
+
+/** Drops whose rows will not change again: the only ones `provision prune` may delete. */
+export const FINISHED_STATUSES: ReadonlySet<DropStatus> = new Set<DropStatus>(['complete', 'cancelled', 'rejected']);
