@@ -86,7 +86,7 @@ return owned
 
 /**
  * KEYS: provisions, batches, then per drop: rows, counts, out
- * ARGV: batchId, provisionId, submittedAt, provisionJson, then per drop: n, rows...
+ * ARGV: batchId, provisionId, provisionJson (with the submission time), then per drop: n, rows...
  * The Bulk was accepted: its rows (still batched by this batch) become extension_submitted with the
  * provision id, the provision record is written and the batch lists it, all in one step.
  * Returns the number of rows moved.
@@ -95,7 +95,7 @@ const RECORD_PROVISION = `
 ${MERGE_OUT}
 local batchId, pid = ARGV[1], ARGV[2]
 local moved = 0
-local a = 5
+local a = 4
 local g = 0
 while a <= #ARGV do
   g = g + 1
@@ -115,7 +115,7 @@ while a <= #ARGV do
   end
   a = a + n + 1
 end
-redis.call('HSET', KEYS[1], pid, ARGV[4])
+redis.call('HSET', KEYS[1], pid, ARGV[3])
 local raw = redis.call('HGET', KEYS[2], batchId)
 if raw then
   local b = cjson.decode(raw)
@@ -234,7 +234,7 @@ export class ExtensionStore {
     const { keys, args } = this.dropTriples(groups);
     const k = this.keys;
     return Number(
-      await this.run.record([k.provisions, k.batches, ...keys], [record.batchId, record.provisionId, record.submittedAt, JSON.stringify(record), ...args]),
+      await this.run.record([k.provisions, k.batches, ...keys], [record.batchId, record.provisionId, JSON.stringify(record), ...args]),
     );
   }
 
