@@ -24,7 +24,12 @@ const people = args.rows ?? (args.quick ? 300 : 2_000);
 // delays halved, same number of checks).
 const k = args.quick ? 0.5 : 1;
 const ms = (n: number): string => String(n * k);
-const common = { IDENTITY_MAX_RPS: '0', UPS_MAX_RPS: '0', SIM_EXTENSION_DELAY_MS: ms(2000), EXTENSION_LINGER_MS: '200' };
+const common = {
+  IDENTITY_MAX_RPS: '0',
+  UPS_MAX_RPS: '0',
+  SIM_EXTENSION_DELAY_MS: ms(2000),
+  EXTENSION_LINGER_MS: '200',
+};
 const pollingEnv = { ...common, STATUS_FIRST_DELAY_MS: ms(500), STATUS_MAX_DELAY_MS: ms(2000) };
 // With webhooks, polling is only the fallback: the first check is a minute out unless an event promotes it.
 const webhookEnv = { ...common, STATUS_FIRST_DELAY_MS: '60000', STATUS_MAX_DELAY_MS: '60000' };
@@ -82,7 +87,10 @@ try {
     unchanged = breakdown(await timeDrop(polling, file, undefined, true), people);
     note('calls: everyone with a new title (one field changed)');
     const changedFile = join(dir, 'changed.csv');
-    await writeDrop(changedFile, flat.records.map((r) => withTitle(r, `Senior ${r.title}`)));
+    await writeDrop(
+      changedFile,
+      flat.records.map((r) => withTitle(r, `Senior ${r.title}`)),
+    );
     changed = breakdown(await timeDrop(polling, changedFile), people);
     note(`calls: ${people} people of an org tree (managers often later in the file)`);
     const tree = await runDrop(polling, people, 'demo', { seed: 2, tag: 2 });
@@ -95,7 +103,12 @@ try {
   const hooked = await startBenchStack({ redisUrl: redis.url, env: webhookEnv });
   let webhook: CallBreakdown;
   const http = new ConcurHttp();
-  const app = await buildWebhookApp({ store: new ExtensionStore(hooked.redis, hooked.prefix), statusQueue: hooked.queues.status, publicKeyPem: await hooked.sim.publicKey(), log });
+  const app = await buildWebhookApp({
+    store: new ExtensionStore(hooked.redis, hooked.prefix),
+    statusQueue: hooked.queues.status,
+    publicKeyPem: await hooked.sim.publicKey(),
+    log,
+  });
   try {
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     await subscribeWebhook(
@@ -136,10 +149,16 @@ try {
         newUsers.bulkPerRow <= 0.011 &&
         webhook.statusPerProvision <= 1.5,
     },
-    settings: { pollingEnv, webhookEnv, webhook: 'in-process buildWebhookApp (src/server/webhook.ts), subscribed through ESS' },
+    settings: {
+      pollingEnv,
+      webhookEnv,
+      webhook: 'in-process buildWebhookApp (src/server/webhook.ts), subscribed through ESS',
+    },
     redis: redis.version,
   };
-  note(`calls: new ${result.identityPerNewUser}, changed ${result.identityPerChangedUser}, unchanged writes ${result.identityWritesForUnchanged}, bulk/row ${result.bulkPerRow}, status/provision ${result.statusPerProvisionPolling} polling, ${result.statusPerProvisionWebhook} webhook`);
+  note(
+    `calls: new ${result.identityPerNewUser}, changed ${result.identityPerChangedUser}, unchanged writes ${result.identityWritesForUnchanged}, bulk/row ${result.bulkPerRow}, status/provision ${result.statusPerProvisionPolling} polling, ${result.statusPerProvisionWebhook} webhook`,
+  );
   emit(result);
 } finally {
   await rm(dir, { recursive: true, force: true });

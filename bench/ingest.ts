@@ -30,7 +30,10 @@ try {
   const file = join(dir, `people-${rows}.csv`);
   note(`ingest: writing a ${rows}-row CSV`);
   const bytes = await writeLargeCsv(file, rows);
-  const run = async (mode: string, extra: string[]): Promise<ChildResult & { sampledPeakRssBytes: number | undefined; usedMemoryBytes: number }> => {
+  const run = async (
+    mode: string,
+    extra: string[],
+  ): Promise<ChildResult & { sampledPeakRssBytes: number | undefined; usedMemoryBytes: number }> => {
     await redis.client.flushall();
     const base = await redis.usedMemory();
     note(`ingest: ${mode}`);
@@ -47,16 +50,36 @@ try {
     bench: 'ingest',
     rows,
     fileMb: round(bytes / MB, 1),
-    ingest: { rowsPerSecond: ingest.rowsPerSecond, seconds: ingest.seconds, peakRssMb: peakMb, sampledPeakRssMb: ingest.sampledPeakRssBytes === undefined ? null : round(ingest.sampledPeakRssBytes / MB, 1), redisMb: round(ingest.usedMemoryBytes / MB, 1) },
+    ingest: {
+      rowsPerSecond: ingest.rowsPerSecond,
+      seconds: ingest.seconds,
+      peakRssMb: peakMb,
+      sampledPeakRssMb: ingest.sampledPeakRssBytes === undefined ? null : round(ingest.sampledPeakRssBytes / MB, 1),
+      redisMb: round(ingest.usedMemoryBytes / MB, 1),
+    },
     csvParse: { rowsPerSecond: csv.rowsPerSecond, seconds: csv.seconds, peakRssMb: round(csv.maxRssBytes / MB, 1) },
-    addBulk: { rowsPerSecond: addBulk.rowsPerSecond, seconds: addBulk.seconds, peakRssMb: round(addBulk.maxRssBytes / MB, 1), redisMb: round(addBulk.usedMemoryBytes / MB, 1) },
+    addBulk: {
+      rowsPerSecond: addBulk.rowsPerSecond,
+      seconds: addBulk.seconds,
+      peakRssMb: round(addBulk.maxRssBytes / MB, 1),
+      redisMb: round(addBulk.usedMemoryBytes / MB, 1),
+    },
     ofCsvParse: round(ingest.rowsPerSecond / csv.rowsPerSecond, 3),
     ofAddBulk: round(ingest.rowsPerSecond / addBulk.rowsPerSecond, 3),
-    target: { peakRssMbAtMost: 256, ofAddBulkAtLeast: 1, met: peakMb <= 256 && ingest.rowsPerSecond >= addBulk.rowsPerSecond },
-    settings: { drop: 'demo generator in blocks of 10,000 (2.5% bad rows)', note: 'RSS includes the tsx loader, as bin/provision.js runs' },
+    target: {
+      peakRssMbAtMost: 256,
+      ofAddBulkAtLeast: 1,
+      met: peakMb <= 256 && ingest.rowsPerSecond >= addBulk.rowsPerSecond,
+    },
+    settings: {
+      drop: 'demo generator in blocks of 10,000 (2.5% bad rows)',
+      note: 'RSS includes the tsx loader, as bin/provision.js runs',
+    },
     redis: redis.version,
   };
-  note(`ingest: ${result.ingest.rowsPerSecond} rows/s, peak RSS ${peakMb} MB; csv-parse ${csv.rowsPerSecond} rows/s; addBulk ${addBulk.rowsPerSecond} rows/s`);
+  note(
+    `ingest: ${result.ingest.rowsPerSecond} rows/s, peak RSS ${peakMb} MB; csv-parse ${csv.rowsPerSecond} rows/s; addBulk ${addBulk.rowsPerSecond} rows/s`,
+  );
   emit(result);
 } finally {
   await rm(dir, { recursive: true, force: true });

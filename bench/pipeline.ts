@@ -55,7 +55,12 @@ try {
     baseline: { before, after, jobsPerSecond: baselineJobsPerSecond },
     ratio,
     target: { ratioAtLeast: 0.5, met: ratio >= 0.5 },
-    settings: { workers: { identity: 1, extension: 1, status: 1 }, env, baselineConcurrency, drop: 'demo generator (org tree, 2.5% bad rows, 1 in 12 existing)' },
+    settings: {
+      workers: { identity: 1, extension: 1, status: 1 },
+      env,
+      baselineConcurrency,
+      drop: 'demo generator (org tree, 2.5% bad rows, 1 in 12 existing)',
+    },
     redis: redis.version,
   });
 } finally {

@@ -59,7 +59,11 @@ try {
       callsPerSecond: round(achieved, 1),
       ofR: round(achieved / R, 3),
     },
-    ups: { calls: countCalls(run.calls, (r) => r === ROUTES.bulk || r === ROUTES.status), throttled429: countCalls(run.calls, isRoute(ROUTES.bulk), 429) + countCalls(run.calls, isRoute(ROUTES.status), 429) },
+    ups: {
+      calls: countCalls(run.calls, (r) => r === ROUTES.bulk || r === ROUTES.status),
+      throttled429:
+        countCalls(run.calls, isRoute(ROUTES.bulk), 429) + countCalls(run.calls, isRoute(ROUTES.status), 429),
+    },
     seconds: run.seconds,
     identitySeconds: run.identitySeconds,
     idealSeconds: round(idealSeconds, 2),
@@ -71,10 +75,17 @@ try {
       wallOfIdealAtMost: 1.1,
       met: achieved / R >= 0.95 && throttled / Math.max(identityCalls, 1) <= 0.01 && run.seconds / idealSeconds <= 1.1,
     },
-    settings: { env, knobs, latency: '50 ± 20 ms (30 fixed + uniform 0..40)', workers: { identity: 1, extension: 1, status: 1 } },
+    settings: {
+      env,
+      knobs,
+      latency: '50 ± 20 ms (30 fixed + uniform 0..40)',
+      workers: { identity: 1, extension: 1, status: 1 },
+    },
     redis: redis.version,
   };
-  note(`rate-limit: ${result.identity.callsPerSecond} identity calls/s (${result.identity.ofR} of R), 429 share ${result.identity.share429}, wall/ideal ${result.dropWallOfIdeal}`);
+  note(
+    `rate-limit: ${result.identity.callsPerSecond} identity calls/s (${result.identity.ofR} of R), 429 share ${result.identity.share429}, wall/ideal ${result.dropWallOfIdeal}`,
+  );
   emit(result);
 } finally {
   await redis.stop();

@@ -14,7 +14,15 @@ import { startBenchStack } from './lib/stack.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const rows = args.rows ?? (args.quick ? 1_000 : 20_000);
-const env = { LEDGER_COMPACT_INTERVAL_MS: '0', IDENTITY_MAX_RPS: '0', UPS_MAX_RPS: '0', SIM_EXTENSION_DELAY_MS: '0', EXTENSION_LINGER_MS: '200', STATUS_FIRST_DELAY_MS: '500', STATUS_MAX_DELAY_MS: '2000' };
+const env = {
+  LEDGER_COMPACT_INTERVAL_MS: '0',
+  IDENTITY_MAX_RPS: '0',
+  UPS_MAX_RPS: '0',
+  SIM_EXTENSION_DELAY_MS: '0',
+  EXTENSION_LINGER_MS: '200',
+  STATUS_FIRST_DELAY_MS: '500',
+  STATUS_MAX_DELAY_MS: '2000',
+};
 
 const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
 
@@ -69,11 +77,21 @@ try {
       afterKeyBytesPerRow: perRow(sum(afterKeys)),
       bytes: { base, inFlight, peak, completed, after },
       keys: { inFlight: inFlightKeys, completed: completedKeys, after: afterKeys },
-      target: { inFlightBytesPerRowAtMost: 1024, afterBytesPerRowAtMost: 300, met: inFlight / ingest.rows <= 1024 && after / ingest.rows <= 300 },
-      settings: { drop: 'demo generator', env, note: 'after = completed and compacted drop (rows in compressed pages); includes BullMQ event streams (1,000 entries per queue)' },
+      target: {
+        inFlightBytesPerRowAtMost: 1024,
+        afterBytesPerRowAtMost: 300,
+        met: inFlight / ingest.rows <= 1024 && after / ingest.rows <= 300,
+      },
+      settings: {
+        drop: 'demo generator',
+        env,
+        note: 'after = completed and compacted drop (rows in compressed pages); includes BullMQ event streams (1,000 entries per queue)',
+      },
       redis: redis.version,
     };
-    note(`redis-memory: ${result.inFlightBytesPerRow} B/row in flight, ${result.peakBytesPerRow} peak, ${result.completedBytesPerRow} completed, ${result.afterBytesPerRow} compacted`);
+    note(
+      `redis-memory: ${result.inFlightBytesPerRow} B/row in flight, ${result.peakBytesPerRow} peak, ${result.completedBytesPerRow} completed, ${result.afterBytesPerRow} compacted`,
+    );
     emit(result);
   } finally {
     await stack.stop();

@@ -9,7 +9,14 @@ import { availableParallelism, cpus, release, type } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchScript, runJsonChild } from './lib/child.ts';
-import { BENCH_ORDER, renderSection, renderTable, replaceSection, type BenchRecord, type Machine } from './lib/table.ts';
+import {
+  BENCH_ORDER,
+  renderSection,
+  renderTable,
+  replaceSection,
+  type BenchRecord,
+  type Machine,
+} from './lib/table.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -31,9 +38,19 @@ function argsFor(name: string): string[] {
 
 function machine(): Machine {
   const sh = (cmd: string, args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout?.trim() ?? '';
-  const free = sh('free', ['-h']).split('\n').find((l) => l.startsWith('Mem:'))?.split(/\s+/)[1];
+  const free = sh('free', ['-h'])
+    .split('\n')
+    .find((l) => l.startsWith('Mem:'))
+    ?.split(/\s+/)[1];
   const redis = /v=([\d.]+)/.exec(sh('redis-server', ['--version']))?.[1] ?? 'unknown';
-  return { nproc: availableParallelism(), cpu: cpus()[0]?.model.trim() ?? 'unknown', memory: free ?? 'unknown', node: process.version, redis, os: `${type()} ${release()}` };
+  return {
+    nproc: availableParallelism(),
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    memory: free ?? 'unknown',
+    node: process.version,
+    redis,
+    os: `${type()} ${release()}`,
+  };
 }
 
 const names = BENCH_ORDER.filter((n) => only.length === 0 || only.includes(n));
@@ -47,7 +64,14 @@ for (const name of names) {
   const t = performance.now();
   try {
     const { result } = await runJsonChild<Record<string, unknown>>(benchScript(`${name}.ts`), argsFor(name));
-    const record: BenchRecord & { machine: Machine } = { name, quick, startedAt, seconds: Math.round((performance.now() - t) / 100) / 10, machine: m, result };
+    const record: BenchRecord & { machine: Machine } = {
+      name,
+      quick,
+      startedAt,
+      seconds: Math.round((performance.now() - t) / 100) / 10,
+      machine: m,
+      result,
+    };
     await writeFile(join(RESULTS, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
     process.stderr.write(`bench ${name}: done in ${record.seconds} s\n`);
   } catch (err) {
@@ -58,7 +82,8 @@ for (const name of names) {
 
 // The table covers every result on disk, so `--only` refreshes one row group and keeps the rest.
 const records: BenchRecord[] = [];
-for (const f of (await readdir(RESULTS)).filter((f) => f.endsWith('.json'))) records.push(JSON.parse(await readFile(join(RESULTS, f), 'utf8')) as BenchRecord);
+for (const f of (await readdir(RESULTS)).filter((f) => f.endsWith('.json')))
+  records.push(JSON.parse(await readFile(join(RESULTS, f), 'utf8')) as BenchRecord);
 if (quick) {
   process.stdout.write(`${renderTable(records)}\n`);
 } else {
@@ -66,5 +91,7 @@ if (quick) {
   await writeFile(readmePath, replaceSection(await readFile(readmePath, 'utf8'), renderSection(records, m)));
   process.stdout.write(`${renderTable(records)}\n\nREADME.md updated.\n`);
 }
-process.stderr.write(`benchmarks: ${names.length - failed}/${names.length} ran in ${Math.round((performance.now() - t0) / 1000)} s\n`);
+process.stderr.write(
+  `benchmarks: ${names.length - failed}/${names.length} ran in ${Math.round((performance.now() - t0) / 1000)} s\n`,
+);
 process.exitCode = failed > 0 ? 1 : 0;

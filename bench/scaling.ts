@@ -19,7 +19,15 @@ const env = { IDENTITY_MAX_RPS: '0', IDENTITY_CONCURRENCY: String(concurrency), 
 const redis = await startBenchRedis();
 try {
   const stack = await startBenchStack({ redisUrl: redis.url, env, workers: { identity: 0, extension: 1, status: 1 } });
-  const runs: { processes: number; rows: number; seconds: number; rowsPerSecond: number; identityCalls: number; speedup: number; efficiency: number }[] = [];
+  const runs: {
+    processes: number;
+    rows: number;
+    seconds: number;
+    rowsPerSecond: number;
+    identityCalls: number;
+    speedup: number;
+    efficiency: number;
+  }[] = [];
   try {
     let processes = 0;
     for (const [i, target] of [1, 2, 4].entries()) {
@@ -49,7 +57,12 @@ try {
     runs,
     speedup4: four.speedup,
     target: { speedup4AtLeast: 3.5, met: four.speedup >= 3.5 },
-    settings: { env, cores: availableParallelism(), rowsPerJob: 50, note: 'identity-only rows; each process runs IDENTITY_CONCURRENCY jobs, each job its rows one call at a time' },
+    settings: {
+      env,
+      cores: availableParallelism(),
+      rowsPerJob: 50,
+      note: 'identity-only rows; each process runs IDENTITY_CONCURRENCY jobs, each job its rows one call at a time',
+    },
     redis: redis.version,
   };
   note(`scaling: ${runs.map((r) => `${r.processes}p ${r.rowsPerSecond} rows/s`).join(', ')}`);

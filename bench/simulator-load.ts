@@ -19,7 +19,12 @@ interface AutocannonResult {
   non2xx: number;
   errors: number;
 }
-type Autocannon = (opts: { url: string; connections: number; duration: number; requests: AutocannonRequest[] }) => Promise<AutocannonResult>;
+type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: AutocannonRequest[];
+}) => Promise<AutocannonResult>;
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -73,7 +78,11 @@ try {
         headers,
         setupRequest: (req) => {
           k = (k % Math.max(users, 1)) + 1;
-          const body = { schemas: ['urn:ietf:params:scim:api:messages:concur:2.0:SearchRequest'], filter: `${ENT}:employeeNumber eq "B${k}"`, count: 10 };
+          const body = {
+            schemas: ['urn:ietf:params:scim:api:messages:concur:2.0:SearchRequest'],
+            filter: `${ENT}:employeeNumber eq "B${k}"`,
+            count: 10,
+          };
           return { ...req, body: JSON.stringify(body) };
         },
       },

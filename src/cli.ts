@@ -24,7 +24,22 @@ export function buildProgram(): Command {
     .description('Batch provisioning pipeline for SAP Concur (Identity v4.1 + UPS v4) on BullMQ and Redis.')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of [registerIngest, registerStatus, registerReport, registerReplay, registerWorker, registerSubscribeWebhook, registerSimulator, registerServe, registerWatch, registerDemo, registerApprove, registerCancel, registerPrune]) register(program);
+  for (const register of [
+    registerIngest,
+    registerStatus,
+    registerReport,
+    registerReplay,
+    registerWorker,
+    registerSubscribeWebhook,
+    registerSimulator,
+    registerServe,
+    registerWatch,
+    registerDemo,
+    registerApprove,
+    registerCancel,
+    registerPrune,
+  ])
+    register(program);
   return program;
 }
 

@@ -29,7 +29,9 @@ if (mode === 'csv-parse' && target) {
   const n = Number(target);
   for (let i = 0; i < n; i += 1000) {
     const k = Math.min(1000, n - i);
-    await queue.addBulk(Array.from({ length: k }, (_, j) => ({ name: 'row', data: { dropId: 'baseline', row: i + j + 1 } })));
+    await queue.addBulk(
+      Array.from({ length: k }, (_, j) => ({ name: 'row', data: { dropId: 'baseline', row: i + j + 1 } })),
+    );
   }
   rows = n;
   await queue.close();
@@ -38,7 +40,10 @@ if (mode === 'csv-parse' && target) {
   const log = createLogger({ level: 'silent' });
   const redis = createRedis(url, 'producer', log);
   const queues = createQueues(redis, prefix, log);
-  const result = await ingestDrop({ ledger: new Ledger(redis, prefix), identityQueue: queues.identity, log }, { path: target });
+  const result = await ingestDrop(
+    { ledger: new Ledger(redis, prefix), identityQueue: queues.identity, log },
+    { path: target },
+  );
   rows = result.rows;
   await queues.close();
   await redis.quit();
@@ -48,4 +53,6 @@ if (mode === 'csv-parse' && target) {
 
 const seconds = (performance.now() - t0) / 1000;
 // maxRSS is in kilobytes.
-process.stdout.write(`${JSON.stringify({ mode, rows, seconds: Math.round(seconds * 100) / 100, rowsPerSecond: Math.round(rows / seconds), maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ mode, rows, seconds: Math.round(seconds * 100) / 100, rowsPerSecond: Math.round(rows / seconds), maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+);

@@ -10,5 +10,8 @@ connection.on('error', () => undefined);
 const worker = new Worker(queue, async () => undefined, { connection, prefix, concurrency: Number(concurrency ?? 8) });
 worker.on('error', (err) => process.stderr.write(`noop worker: ${err.message}\n`));
 process.once('SIGTERM', () => {
-  void worker.close().then(() => connection.quit()).finally(() => process.exit(0));
+  void worker
+    .close()
+    .then(() => connection.quit())
+    .finally(() => process.exit(0));
 });

@@ -30,7 +30,11 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
 export async function rawQueueThroughput(redisUrl: string, jobs: number, concurrency: number): Promise<QueueBaseline> {
   const prefix = `{bench-raw-${randomBytes(4).toString('hex')}}`;
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = new Queue('noop', { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
+  const queue = new Queue('noop', {
+    connection,
+    prefix,
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
+  });
   queue.on('error', () => undefined);
   const child = spawnTsx(benchScript('children/noop-worker.ts'), [redisUrl, prefix, 'noop', String(concurrency)]);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -39,7 +43,9 @@ export async function rawQueueThroughput(redisUrl: string, jobs: number, concurr
     const t0 = performance.now();
     for (let i = 0; i < jobs; i += 1000) {
       const n = Math.min(1000, jobs - i);
-      await queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'noop', data: { dropId: 'baseline', row: i + k + 1 } })));
+      await queue.addBulk(
+        Array.from({ length: n }, (_, k) => ({ name: 'noop', data: { dropId: 'baseline', row: i + k + 1 } })),
+      );
     }
     for (;;) {
       const c = await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed');

@@ -42,14 +42,19 @@ export async function runJsonChild<T>(script: string, args: string[], env?: Node
       if (v !== undefined) peak = Math.max(peak ?? 0, v);
     });
   }, 100);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c, s) => resolve(c ?? (s ? 128 : null))));
+  const code = await new Promise<number | null>((resolve) =>
+    child.once('exit', (c, s) => resolve(c ?? (s ? 128 : null))),
+  );
   clearInterval(timer);
   if (code !== 0) throw new Error(`${script} exited ${String(code)}`);
   return { result: lastJsonLine<T>(out, script), sampledPeakRssBytes: peak };
 }
 
 export function lastJsonLine<T>(text: string, what: string): T {
-  const lines = text.trim().split('\n').filter((l) => l.trim().startsWith('{'));
+  const lines = text
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'));
   const last = lines.at(-1);
   if (!last) throw new Error(`${what} printed no JSON`);
   return JSON.parse(last) as T;

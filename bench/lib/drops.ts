@@ -21,7 +21,10 @@ const EXTENSION_COLUMNS = DEMO_COLUMNS.filter((c) => c.startsWith('spend.') || c
  * several drops can run against one simulator without meeting each other's users.
  */
 export function benchDrop(people: number, shape: DropShape, seed = 1, tag?: number): DemoDrop {
-  const drop = shape === 'demo' ? generateDrop({ people, seed }) : generateDrop({ people, seed, badEvery: NEVER, existingEvery: NEVER });
+  const drop =
+    shape === 'demo'
+      ? generateDrop({ people, seed })
+      : generateDrop({ people, seed, badEvery: NEVER, existingEvery: NEVER });
   if (tag !== undefined) {
     for (const r of drop.records) retag(r, tag);
     for (const r of drop.existing) retag(r, tag);

@@ -23,16 +23,34 @@ export async function startBenchRedis(): Promise<BenchRedis> {
   if (!onPath('redis-server')) throw new Error('redis-server is not on the PATH: the benchmarks start a private one');
   const dir = await mkdtemp(join(tmpdir(), 'provision-bench-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--maxmemory-policy',
+    'noeviction',
+    '--dir',
+    dir,
+  ];
   const child = startChild('redis', 'redis-server', args, process.env, dir);
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
   client.on('error', () => undefined);
   try {
-    await waitUntil('bench redis', async () => {
-      if (client.status === 'wait') await client.connect();
-      return (await client.ping()) === 'PONG';
-    }, 10_000, child);
+    await waitUntil(
+      'bench redis',
+      async () => {
+        if (client.status === 'wait') await client.connect();
+        return (await client.ping()) === 'PONG';
+      },
+      10_000,
+      child,
+    );
   } catch (err) {
     client.disconnect();
     await stopAll([child], 5_000);

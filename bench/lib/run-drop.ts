@@ -27,11 +27,22 @@ export interface DropRun {
  * Generates a drop, creates in Concur the people it says already exist, then ingests it and
  * waits for completion, timing the ingest, the identity stage and the whole drop.
  */
-export async function runDrop(stack: BenchStack, people: number, shape: DropShape, options: { seed?: number; tag?: number; afterSeed?: () => Promise<void>; onTick?: (view: DropView) => void | Promise<void> } = {}): Promise<DropRun> {
+export async function runDrop(
+  stack: BenchStack,
+  people: number,
+  shape: DropShape,
+  options: {
+    seed?: number;
+    tag?: number;
+    afterSeed?: () => Promise<void>;
+    onTick?: (view: DropView) => void | Promise<void>;
+  } = {},
+): Promise<DropRun> {
   const dir = await mkdtemp(join(tmpdir(), 'provision-bench-drop-'));
   try {
     const drop = benchDrop(people, shape, options.seed, options.tag);
-    if (drop.existing.length > 0) await stack.sim.createUsers(drop.existing.map((r) => existingUserBody(r, SIM_DEFAULTS.companyId)));
+    if (drop.existing.length > 0)
+      await stack.sim.createUsers(drop.existing.map((r) => existingUserBody(r, SIM_DEFAULTS.companyId)));
     // E.g. rate limits and latency, which must not slow the seeding down.
     await options.afterSeed?.();
     const file = join(dir, `bench-${shape}-${people}.csv`);
@@ -42,7 +53,12 @@ export async function runDrop(stack: BenchStack, people: number, shape: DropShap
   }
 }
 
-export async function timeDrop(stack: BenchStack, file: string, onTick?: (view: DropView) => void | Promise<void>, force = false): Promise<DropRun> {
+export async function timeDrop(
+  stack: BenchStack,
+  file: string,
+  onTick?: (view: DropView) => void | Promise<void>,
+  force = false,
+): Promise<DropRun> {
   const before = await stack.sim.stats();
   const t0 = performance.now();
   const ingest = await stack.ingest(file, force);
@@ -50,13 +66,20 @@ export async function timeDrop(stack: BenchStack, file: string, onTick?: (view: 
   let tIdentity: number | undefined;
   const final = await stack.waitComplete(ingest.dropId, {
     onTick: async (view) => {
-      if (tIdentity === undefined && view.meta.status !== 'ingesting' && (view.counts.pending ?? 0) + (view.counts.manager_wait ?? 0) === 0) tIdentity = performance.now();
+      if (
+        tIdentity === undefined &&
+        view.meta.status !== 'ingesting' &&
+        (view.counts.pending ?? 0) + (view.counts.manager_wait ?? 0) === 0
+      )
+        tIdentity = performance.now();
       await onTick?.(view);
     },
   });
   const tDone = performance.now();
   const calls = diffStats(before, await stack.sim.stats());
-  const states = Object.fromEntries(Object.entries(final.counts).filter(([s, n]) => n > 0 && !(ACTIVE_STATES as readonly string[]).includes(s)));
+  const states = Object.fromEntries(
+    Object.entries(final.counts).filter(([s, n]) => n > 0 && !(ACTIVE_STATES as readonly string[]).includes(s)),
+  );
   return {
     dropId: ingest.dropId,
     rows: ingest.rows,

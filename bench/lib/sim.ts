@@ -38,7 +38,10 @@ export function countCalls(stats: SimStatsSnapshot, match: (route: string) => bo
 }
 
 export const isIdentityRoute = (route: string): boolean => route.includes('/profile/identity/');
-export const isRoute = (name: string) => (route: string): boolean => route === name;
+export const isRoute =
+  (name: string) =>
+  (route: string): boolean =>
+    route === name;
 
 export class SimClient {
   readonly url: string;
@@ -53,8 +56,13 @@ export class SimClient {
   }
 
   async configure(patch: KnobsPatch): Promise<void> {
-    const res = await fetch(`${this.url}/_sim/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
-    if (!res.ok) throw new Error(`simulator refused the knobs ${JSON.stringify(patch)}: ${res.status} ${await res.text()}`);
+    const res = await fetch(`${this.url}/_sim/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(patch),
+    });
+    if (!res.ok)
+      throw new Error(`simulator refused the knobs ${JSON.stringify(patch)}: ${res.status} ${await res.text()}`);
     await res.arrayBuffer().catch(() => undefined);
   }
 
@@ -80,7 +88,8 @@ export class SimClient {
           body: JSON.stringify(body),
         });
         const text = await res.text();
-        if (res.status !== 201 && res.status !== 200) throw new Error(`simulator refused a seed user (${res.status}): ${text.slice(0, 200)}`);
+        if (res.status !== 201 && res.status !== 200)
+          throw new Error(`simulator refused a seed user (${res.status}): ${text.slice(0, 200)}`);
       }
     };
     await Promise.all(Array.from({ length: parallel }, one));
@@ -90,5 +99,4 @@ export class SimClient {
     this.token ??= await simulatorToken(this.url);
     return this.token;
   }
-
 }

@@ -33,7 +33,10 @@ export interface BenchStack {
   stopWorkers(): Promise<void>;
   ingest(path: string, force?: boolean): Promise<IngestResult>;
   /** Polls the ledger until the drop is complete; `onTick` sees every view (for sampling). */
-  waitComplete(dropId: string, options?: { timeoutMs?: number; intervalMs?: number; onTick?: (view: DropView) => void | Promise<void> }): Promise<DropView>;
+  waitComplete(
+    dropId: string,
+    options?: { timeoutMs?: number; intervalMs?: number; onTick?: (view: DropView) => void | Promise<void> },
+  ): Promise<DropView>;
   logs(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -70,7 +73,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   const all = (): Child[] => [...simChildren, ...workers];
   const assertAlive = (): void => {
     const dead = all().find((c) => c.process.exitCode !== null || c.process.signalCode !== null);
-    if (dead) throw new Error(`${dead.name} exited (${String(dead.process.exitCode ?? dead.process.signalCode)}); log: ${dead.logFile}`);
+    if (dead)
+      throw new Error(
+        `${dead.name} exited (${String(dead.process.exitCode ?? dead.process.signalCode)}); log: ${dead.logFile}`,
+      );
   };
 
   const spawnWorkers = (role: Role, n: number): void => {
@@ -80,10 +86,14 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     }
   };
   const workersReady = (role: Role): Promise<void> =>
-    waitUntil(`${role} workers`, async () => {
-      assertAlive();
-      return (await queues[role].getWorkersCount()) >= started[role];
-    }, 60_000);
+    waitUntil(
+      `${role} workers`,
+      async () => {
+        assertAlive();
+        return (await queues[role].getWorkersCount()) >= started[role];
+      },
+      60_000,
+    );
   const addWorkers = async (role: Role, n: number): Promise<void> => {
     spawnWorkers(role, n);
     await workersReady(role);
@@ -95,7 +105,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   };
 
   const logs = async (): Promise<string> => {
-    const parts = await Promise.all(all().map(async (c) => `--- ${c.name} ---\n${(await readFile(c.logFile, 'utf8').catch(() => '')).slice(-3000)}`));
+    const parts = await Promise.all(
+      all().map(async (c) => `--- ${c.name} ---\n${(await readFile(c.logFile, 'utf8').catch(() => '')).slice(-3000)}`),
+    );
     return parts.join('\n');
   };
 

@@ -88,13 +88,55 @@ const BUILDERS: Record<string, RowBuilder> = {
     },
   ],
   calls: (r) => [
-    { measure: 'Identity calls per new user', result: fmt(r.identityPerNewUser, 3), baseline: '—', target: '≤ 1.05', met: num(r, 'identityPerNewUser') <= 1.05 },
-    { measure: 'Identity calls per changed user', result: fmt(r.identityPerChangedUser, 3), baseline: '—', target: '≤ 1.1', met: num(r, 'identityPerChangedUser') <= 1.1 },
-    { measure: 'Identity writes for unchanged users', result: fmt(r.identityWritesForUnchanged), baseline: '—', target: '0', met: num(r, 'identityWritesForUnchanged') === 0 },
-    { measure: 'Identity calls per user, org tree (managers later in the file)', result: fmt(r.identityPerOrgTreeUser, 3), baseline: '—', target: '—', met: undefined },
-    { measure: 'UPS Bulk calls per row', result: fmt(r.bulkPerRow, 4), baseline: '—', target: '≤ 0.011', met: num(r, 'bulkPerRow') <= 0.011 },
-    { measure: 'Status calls per provision, polling', result: fmt(r.statusPerProvisionPolling, 2), baseline: '—', target: '—', met: undefined },
-    { measure: 'Status calls per provision, webhooks', result: fmt(r.statusPerProvisionWebhook, 2), baseline: 'polling (above)', target: '≤ 1.5', met: num(r, 'statusPerProvisionWebhook') <= 1.5 },
+    {
+      measure: 'Identity calls per new user',
+      result: fmt(r.identityPerNewUser, 3),
+      baseline: '—',
+      target: '≤ 1.05',
+      met: num(r, 'identityPerNewUser') <= 1.05,
+    },
+    {
+      measure: 'Identity calls per changed user',
+      result: fmt(r.identityPerChangedUser, 3),
+      baseline: '—',
+      target: '≤ 1.1',
+      met: num(r, 'identityPerChangedUser') <= 1.1,
+    },
+    {
+      measure: 'Identity writes for unchanged users',
+      result: fmt(r.identityWritesForUnchanged),
+      baseline: '—',
+      target: '0',
+      met: num(r, 'identityWritesForUnchanged') === 0,
+    },
+    {
+      measure: 'Identity calls per user, org tree (managers later in the file)',
+      result: fmt(r.identityPerOrgTreeUser, 3),
+      baseline: '—',
+      target: '—',
+      met: undefined,
+    },
+    {
+      measure: 'UPS Bulk calls per row',
+      result: fmt(r.bulkPerRow, 4),
+      baseline: '—',
+      target: '≤ 0.011',
+      met: num(r, 'bulkPerRow') <= 0.011,
+    },
+    {
+      measure: 'Status calls per provision, polling',
+      result: fmt(r.statusPerProvisionPolling, 2),
+      baseline: '—',
+      target: '—',
+      met: undefined,
+    },
+    {
+      measure: 'Status calls per provision, webhooks',
+      result: fmt(r.statusPerProvisionWebhook, 2),
+      baseline: 'polling (above)',
+      target: '≤ 1.5',
+      met: num(r, 'statusPerProvisionWebhook') <= 1.5,
+    },
   ],
   ingest: (r) => [
     {
@@ -151,7 +193,15 @@ const BUILDERS: Record<string, RowBuilder> = {
   ],
 };
 
-export const BENCH_ORDER = ['pipeline', 'rate-limit', 'calls', 'ingest', 'redis-memory', 'scaling', 'simulator-load'] as const;
+export const BENCH_ORDER = [
+  'pipeline',
+  'rate-limit',
+  'calls',
+  'ingest',
+  'redis-memory',
+  'scaling',
+  'simulator-load',
+] as const;
 
 export function rowsFor(record: BenchRecord): TableRow[] {
   const build = BUILDERS[record.name];
@@ -162,9 +212,13 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|');
 const mark = (met: boolean | undefined): string => (met === undefined ? '' : met ? 'yes' : '**no**');
 
 export function renderTable(records: readonly BenchRecord[]): string {
-  const sorted = [...records].sort((a, b) => BENCH_ORDER.indexOf(a.name as never) - BENCH_ORDER.indexOf(b.name as never));
+  const sorted = [...records].sort(
+    (a, b) => BENCH_ORDER.indexOf(a.name as never) - BENCH_ORDER.indexOf(b.name as never),
+  );
   const lines = ['| measure | result | baseline (same run) | target | met |', '| --- | --- | --- | --- | --- |'];
-  for (const rec of sorted) for (const row of rowsFor(rec)) lines.push(`| ${[row.measure, row.result, row.baseline, row.target, mark(row.met)].map(cell).join(' | ')} |`);
+  for (const rec of sorted)
+    for (const row of rowsFor(rec))
+      lines.push(`| ${[row.measure, row.result, row.baseline, row.target, mark(row.met)].map(cell).join(' | ')} |`);
   return lines.join('\n');
 }
 
@@ -173,7 +227,11 @@ export function renderMachine(m: Machine): string {
 }
 
 export function renderSection(records: readonly BenchRecord[], machine: Machine): string {
-  const when = records.map((r) => r.startedAt).sort().at(-1) ?? '';
+  const when =
+    records
+      .map((r) => r.startedAt)
+      .sort()
+      .at(-1) ?? '';
   return [
     SECTION_BEGIN,
     `${renderMachine(machine)} Run ${when.slice(0, 10)} with \`npm run bench\`; raw figures in \`bench/results/*.json\`.`,

@@ -5,14 +5,20 @@ import { withCommandContext } from './context.ts';
 export function register(program: Command): void {
   program
     .command('cancel')
-    .description('End a planned, held, paused or running drop: nothing more is sent and every unsettled row ends cancelled.')
+    .description(
+      'End a planned, held, paused or running drop: nothing more is sent and every unsettled row ends cancelled.',
+    )
     .argument('<drop>', 'drop id')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dropId: string, opts: { json?: boolean }) => {
       await withCommandContext('cancel', async (ctx) => {
-        const result = await cancelDrop({ ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log }, dropId);
+        const result = await cancelDrop(
+          { ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log },
+          dropId,
+        );
         if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else process.stdout.write(`drop ${dropId}: ${result.previous} → cancelled, ${result.cancelled} rows cancelled\n`);
+        else
+          process.stdout.write(`drop ${dropId}: ${result.previous} → cancelled, ${result.cancelled} rows cancelled\n`);
       });
     });
 }

@@ -19,7 +19,10 @@ export interface CommandContext {
 /** Logs go to stderr so stdout stays clean for `--json` and reports. */
 export function openCommandContext(role: string): CommandContext {
   const config = loadConfig();
-  const log = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, base: { role } }, process.stderr);
+  const log = createLogger(
+    { level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, base: { role } },
+    process.stderr,
+  );
   const redis = createRedis(config.REDIS_URL, 'producer', log);
   const ledger = new Ledger(redis, config.QUEUE_PREFIX);
   const queues = createQueues(redis, config.QUEUE_PREFIX, log);

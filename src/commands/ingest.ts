@@ -11,12 +11,21 @@ import { runPlan } from './plan-output.ts';
 import { waitForDrop } from './progress.ts';
 import { summaryOf } from './summary.ts';
 
-const DELIMITERS: Record<string, ',' | ';' | '\t' | '|'> = { ',': ',', ';': ';', '\t': '\t', tab: '\t', '\\t': '\t', '|': '|' };
+const DELIMITERS: Record<string, ',' | ';' | '\t' | '|'> = {
+  ',': ',',
+  ';': ';',
+  '\t': '\t',
+  tab: '\t',
+  '\\t': '\t',
+  '|': '|',
+};
 
 export function register(program: Command): void {
   program
     .command('ingest')
-    .description('Ingest a drop file (CSV, JSON array or NDJSON): validate, record in the ledger, enqueue identity jobs.')
+    .description(
+      'Ingest a drop file (CSV, JSON array or NDJSON): validate, record in the ledger, enqueue identity jobs.',
+    )
     .argument('<file>', 'the drop file')
     .option('--mapping <file>', 'mapping file (JSON) from HR columns to template columns')
     .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices([...DROP_FORMATS]))
@@ -24,7 +33,10 @@ export function register(program: Command): void {
     .option('--force', 'make a new drop even if this file was ingested before')
     .option('--wait', 'wait until every row is settled, showing progress, then print a summary')
     .option('--json', 'print one JSON object on stdout')
-    .option('--plan', 'dry run: read Concur (no writes) and print what a real run would do per row; the drop is recorded as planned')
+    .option(
+      '--plan',
+      'dry run: read Concur (no writes) and print what a real run would do per row; the drop is recorded as planned',
+    )
     .option('--out <file>', 'with --plan: also write the plan report (.csv, or .jsonl) with the report columns')
     .option('--expect-rows <n>', 'completeness: the file must hold exactly N data rows (overrides FILE.manifest.json)')
     .option('--sha256 <hex>', "completeness: the file's sha256 (overrides FILE.manifest.json)")
@@ -62,23 +74,39 @@ export function register(program: Command): void {
           ...(expect ? { expect } : {}),
           force: opts.force === true,
         };
-        const deps = { ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log, guards: guardsFromConfig(ctx.config) };
+        const deps = {
+          ledger: ctx.ledger,
+          identityQueue: ctx.queues.identity,
+          log: ctx.log,
+          guards: guardsFromConfig(ctx.config),
+        };
         if (opts.plan) {
           await runPlan(ctx, deps, options, { json: opts.json === true, ...(opts.out ? { out: opts.out } : {}) });
           return;
         }
         const result = await ingestDrop(deps, options);
         if (result.status === 'held') {
-          if (opts.json) process.stdout.write(`${JSON.stringify({ dropId: result.dropId, existed: result.existed, status: result.status, rows: result.rows, invalid: result.invalid, reason: result.reason })}\n`);
+          if (opts.json)
+            process.stdout.write(
+              `${JSON.stringify({ dropId: result.dropId, existed: result.existed, status: result.status, rows: result.rows, invalid: result.invalid, reason: result.reason })}\n`,
+            );
           else process.stdout.write(`${result.dropId}\n`);
-          process.stderr.write(`drop ${result.dropId} is held: ${result.reason ?? 'waiting for approval'}\n  provision approve ${result.dropId}   # run it\n  provision cancel ${result.dropId}    # end it, sending nothing\n`);
+          process.stderr.write(
+            `drop ${result.dropId} is held: ${result.reason ?? 'waiting for approval'}\n  provision approve ${result.dropId}   # run it\n  provision cancel ${result.dropId}    # end it, sending nothing\n`,
+          );
           process.exitCode = EXIT.HELD;
           return;
         }
         if (!opts.wait) {
-          if (opts.json) process.stdout.write(`${JSON.stringify({ dropId: result.dropId, existed: result.existed, status: result.status, rows: result.rows, invalid: result.invalid })}\n`);
+          if (opts.json)
+            process.stdout.write(
+              `${JSON.stringify({ dropId: result.dropId, existed: result.existed, status: result.status, rows: result.rows, invalid: result.invalid })}\n`,
+            );
           else process.stdout.write(`${result.dropId}\n`);
-          if (result.existed) process.stderr.write(`drop ${result.dropId} was ingested before (status ${result.status}); nothing new to do (use --force for a new drop)\n`);
+          if (result.existed)
+            process.stderr.write(
+              `drop ${result.dropId} was ingested before (status ${result.status}); nothing new to do (use --force for a new drop)\n`,
+            );
           return;
         }
         if (!opts.json) process.stderr.write(`drop ${result.dropId}: ${result.rows} rows, ${result.invalid} invalid\n`);
@@ -86,7 +114,9 @@ export function register(program: Command): void {
         const summary = summaryOf(progress);
         process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${renderSummary(summary)}\n`);
         if (progress.status === 'held' || progress.status === 'paused') {
-          process.stderr.write(`drop ${result.dropId} is ${progress.status}: ${progress.reason ?? 'waiting for an operator'}\n  provision approve ${result.dropId}   # go on\n  provision cancel ${result.dropId}    # end it\n`);
+          process.stderr.write(
+            `drop ${result.dropId} is ${progress.status}: ${progress.reason ?? 'waiting for an operator'}\n  provision approve ${result.dropId}   # go on\n  provision cancel ${result.dropId}    # end it\n`,
+          );
           process.exitCode = EXIT.HELD;
         } else {
           process.exitCode = summary.failed > 0 ? EXIT.ROWS_FAILED : EXIT.OK;
@@ -120,8 +150,12 @@ interface IngestFlags {
 /** `--expect-rows` / `--sha256` as a manifest (they override FILE.manifest.json). */
 function manifestFromFlags(opts: IngestFlags): Manifest | undefined {
   if (opts.expectRows === undefined && opts.sha256 === undefined) return undefined;
-  const rows = opts.expectRows === undefined ? undefined : /^\d+$/.test(opts.expectRows) ? Number(opts.expectRows) : Number.NaN;
-  return parseManifest({ ...(rows === undefined ? {} : { rows }), ...(opts.sha256 === undefined ? {} : { sha256: opts.sha256 }) }, '--expect-rows/--sha256');
+  const rows =
+    opts.expectRows === undefined ? undefined : /^\d+$/.test(opts.expectRows) ? Number(opts.expectRows) : Number.NaN;
+  return parseManifest(
+    { ...(rows === undefined ? {} : { rows }), ...(opts.sha256 === undefined ? {} : { sha256: opts.sha256 }) },
+    '--expect-rows/--sha256',
+  );
 }
 
 function renderSummary(s: ReturnType<typeof summaryOf>): string {

@@ -18,7 +18,12 @@ const MAX_TEXT_ROWS = 1000;
  * `{"dropId", "rows", "plan": {counts}, "status", "hold"?, "rowsDetail": [...]}`, streamed from the
  * ledger so a large drop never sits in memory.
  */
-export async function runPlan(ctx: CommandContext, deps: IngestDeps, options: IngestOptions, flags: { json: boolean; out?: string }): Promise<void> {
+export async function runPlan(
+  ctx: CommandContext,
+  deps: IngestDeps,
+  options: IngestOptions,
+  flags: { json: boolean; out?: string },
+): Promise<void> {
   const lookup = createPlanLookup(ctx.config, ctx.redis, ctx.log);
   try {
     const result = await planDrop({ ...deps, identity: lookup.identity, call: lookup.call }, options);
@@ -40,7 +45,13 @@ async function write(text: string): Promise<void> {
 }
 
 async function writeJson(ctx: CommandContext, result: PlanResult): Promise<void> {
-  const head = { dropId: result.dropId, rows: result.rows, plan: result.plan, status: result.status, ...(result.hold ? { hold: result.hold } : {}) };
+  const head = {
+    dropId: result.dropId,
+    rows: result.rows,
+    plan: result.plan,
+    status: result.status,
+    ...(result.hold ? { hold: result.hold } : {}),
+  };
   await write(`${JSON.stringify(head).slice(0, -1)},"rowsDetail":[`);
   let first = true;
   for await (const p of ctx.ledger.iteratePlanRows<PlannedRow>(result.dropId)) {
@@ -62,18 +73,31 @@ async function writeText(ctx: CommandContext, result: PlanResult, path: string):
       continue;
     }
     shown += 1;
-    const detail = [p.error, ...(p.changes ?? []).map(describeChange), p.extensions ? `extensions: ${p.extensions.join(', ')}` : undefined, ...(p.warnings ?? [])].filter(Boolean).join('; ');
-    await write(`  row ${String(p.row).padEnd(7)} ${p.action.padEnd(10)} ${p.userName ?? ''}${detail ? `  ${detail}` : ''}\n`);
+    const detail = [
+      p.error,
+      ...(p.changes ?? []).map(describeChange),
+      p.extensions ? `extensions: ${p.extensions.join(', ')}` : undefined,
+      ...(p.warnings ?? []),
+    ]
+      .filter(Boolean)
+      .join('; ');
+    await write(
+      `  row ${String(p.row).padEnd(7)} ${p.action.padEnd(10)} ${p.userName ?? ''}${detail ? `  ${detail}` : ''}\n`,
+    );
   }
   if (hidden > 0) await write(`  … ${hidden} more rows (use --json or --out FILE for all of them)\n`);
   if (result.hold) await write(`running it would hold the drop: ${result.hold}\n`);
-  if (result.status === 'planned') await write(`nothing was sent. Run it with: provision approve ${result.dropId}   (or: provision ingest ${path})\n`);
+  if (result.status === 'planned')
+    await write(`nothing was sent. Run it with: provision approve ${result.dropId}   (or: provision ingest ${path})\n`);
 }
 
 /** The plan report with the run report's columns: CSV, or JSON lines for a `.jsonl` file. */
 async function writePlanReport(ctx: CommandContext, dropId: string, out: string): Promise<void> {
   const stream = createWriteStream(out);
-  for await (const chunk of renderReport(planReportRecords(ctx.ledger, dropId), out.endsWith('.jsonl') ? 'jsonl' : 'csv')) {
+  for await (const chunk of renderReport(
+    planReportRecords(ctx.ledger, dropId),
+    out.endsWith('.jsonl') ? 'jsonl' : 'csv',
+  )) {
     if (!stream.write(chunk)) await once(stream, 'drain');
   }
   stream.end();

@@ -8,7 +8,9 @@ import { requireDrop, withCommandContext } from './context.ts';
 export function register(program: Command): void {
   program
     .command('report')
-    .description('Write the per-row report of a drop (row, userName, employeeNumber, state, uuid, provisionId, error code, message, schemaPath).')
+    .description(
+      'Write the per-row report of a drop (row, userName, employeeNumber, state, uuid, provisionId, error code, message, schemaPath).',
+    )
     .argument('<drop>', 'drop id')
     .addOption(new Option('--format <format>', 'report format').choices(['csv', 'jsonl']).default('csv'))
     .option('--out <file>', 'write to a file instead of stdout')

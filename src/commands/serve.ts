@@ -14,6 +14,10 @@ export function register(program: Command): void {
         const { ProvError } = await import('../shared/errors.ts');
         throw new ProvError('PROV_ERR_CONFIG', `Invalid configuration:\n  --port: not a port: ${opts.port}`);
       }
-      await runServer({ ...(port === undefined ? {} : { port }), ...(opts.host ? { host: opts.host } : {}), ...(opts.insecure ? { insecure: true } : {}) });
+      await runServer({
+        ...(port === undefined ? {} : { port }),
+        ...(opts.host ? { host: opts.host } : {}),
+        ...(opts.insecure ? { insecure: true } : {}),
+      });
     });
 }

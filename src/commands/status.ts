@@ -20,7 +20,11 @@ export function register(program: Command): void {
             if (view) drops.push(dropProgress(view));
           }
           if (opts.json) process.stdout.write(`${JSON.stringify({ drops })}\n`);
-          else for (const d of drops) process.stdout.write(`${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`);
+          else
+            for (const d of drops)
+              process.stdout.write(
+                `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
+              );
           return;
         }
         const p = dropProgress(await requireDrop(ctx, dropId));

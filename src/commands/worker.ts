@@ -2,9 +2,12 @@ import { Argument, type Command } from 'commander';
 
 /** Worker roles and the module that runs each (imported only when run). */
 const WORKERS = {
-  identity: async (concurrency?: number) => (await import('../workers/identity/main.ts')).runIdentityWorker(concurrency === undefined ? {} : { concurrency }),
-  extension: async (concurrency?: number) => (await import('../workers/extension/main.ts')).runExtensionWorker(concurrency === undefined ? {} : { concurrency }),
-  status: async (concurrency?: number) => (await import('../workers/status/main.ts')).runStatusWorker(concurrency === undefined ? {} : { concurrency }),
+  identity: async (concurrency?: number) =>
+    (await import('../workers/identity/main.ts')).runIdentityWorker(concurrency === undefined ? {} : { concurrency }),
+  extension: async (concurrency?: number) =>
+    (await import('../workers/extension/main.ts')).runExtensionWorker(concurrency === undefined ? {} : { concurrency }),
+  status: async (concurrency?: number) =>
+    (await import('../workers/status/main.ts')).runStatusWorker(concurrency === undefined ? {} : { concurrency }),
 } as const;
 
 export type WorkerRole = keyof typeof WORKERS;

@@ -58,8 +58,50 @@ export interface DemoDrop {
   deactivated: string[];
 }
 
-const GIVEN = ['Ada', 'Alan', 'Grace', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Ken', 'Radia', 'Tim', 'Hedy', 'Claude', 'Sophie', 'Linus', 'Katherine', 'Dennis', 'Shafi', 'Niklaus'];
-const FAMILY = ['Lovelace', 'Turing', 'Hopper', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Backus', 'Hamilton', 'Thompson', 'Perlman', 'Lee', 'Lamarr', 'Shannon', 'Wilson', 'Torvalds', 'Johnson', 'Ritchie', 'Goldwasser', 'Wirth'];
+const GIVEN = [
+  'Ada',
+  'Alan',
+  'Grace',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Frances',
+  'John',
+  'Margaret',
+  'Ken',
+  'Radia',
+  'Tim',
+  'Hedy',
+  'Claude',
+  'Sophie',
+  'Linus',
+  'Katherine',
+  'Dennis',
+  'Shafi',
+  'Niklaus',
+];
+const FAMILY = [
+  'Lovelace',
+  'Turing',
+  'Hopper',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Allen',
+  'Backus',
+  'Hamilton',
+  'Thompson',
+  'Perlman',
+  'Lee',
+  'Lamarr',
+  'Shannon',
+  'Wilson',
+  'Torvalds',
+  'Johnson',
+  'Ritchie',
+  'Goldwasser',
+  'Wirth',
+];
 const SITES = [
   { country: 'US', currency: 'USD', locale: 'en-US', tz: 'America/New_York', lang: 'en-US' },
   { country: 'US', currency: 'USD', locale: 'en-US', tz: 'America/Los_Angeles', lang: 'en-US' },
@@ -179,7 +221,10 @@ export function toCsv(records: readonly DemoRecord[]): string {
 /** An Identity v4.1 create body for a person who already exists before the drop. */
 export function existingUserBody(r: DemoRecord, companyId: string): Record<string, unknown> {
   return {
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+    schemas: [
+      'urn:ietf:params:scim:schemas:core:2.0:User',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+    ],
     userName: r.userName,
     active: true,
     title: r.title,

@@ -43,7 +43,10 @@ async function redisAnswers(url: string): Promise<boolean> {
   const log = createLogger({ level: 'silent' });
   const redis = createRedis(url, 'producer', log);
   try {
-    const pong = await Promise.race([redis.ping(), new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 1500).unref())]);
+    const pong = await Promise.race([
+      redis.ping(),
+      new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 1500).unref()),
+    ]);
     return pong === 'PONG';
   } catch {
     return false;
@@ -86,7 +89,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
   const shutdown = async (): Promise<void> => {
     // Ctrl-C in a terminal reaches the whole process group: give the children a moment to stop
     // on that signal, since a second one would force them.
-    if (signalled === 'SIGINT') await Promise.race([Promise.all(children.map((c) => c.exited)), new Promise((r) => setTimeout(r, 3_000).unref())]);
+    if (signalled === 'SIGINT')
+      await Promise.race([
+        Promise.all(children.map((c) => c.exited)),
+        new Promise((r) => setTimeout(r, 3_000).unref()),
+      ]);
     // Processes first (they drain into Redis), then our keys, then a private Redis last.
     await stopAll(children, config.SHUTDOWN_DEADLINE_MS);
     await closeProducer?.().catch(() => undefined);
@@ -100,7 +107,24 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
       if (!onPath('redis-server')) throw new ProvError('PROV_ERR_REDIS', HOW_TO_START_REDIS);
       const port = await freePort();
       out(`Redis does not answer at ${redisUrl}; starting a private redis-server on port ${port}`);
-      privateRedis = startChild('redis', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], process.env, work);
+      privateRedis = startChild(
+        'redis',
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--maxmemory-policy',
+          'noeviction',
+        ],
+        process.env,
+        work,
+      );
       redisUrl = `redis://127.0.0.1:${port}`;
       await waitUntil('private redis', () => redisAnswers(redisUrl), 10_000, privateRedis);
     }
@@ -135,7 +159,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
 
     const roles = WANTED_ROLES.filter((r) => options.roles.includes(r));
     const missing = WANTED_ROLES.filter((r) => !roles.includes(r));
-    if (missing.length > 0) out(`Note: worker roles not available in this build: ${missing.join(', ')}; rows needing them will wait.`);
+    if (missing.length > 0)
+      out(`Note: worker roles not available in this build: ${missing.join(', ')}; rows needing them will wait.`);
     for (const role of roles) children.push(startCli(`worker-${role}`, ['worker', role], env, work));
     const server = startCli('server', ['serve'], env, work);
     children.push(server);
@@ -151,7 +176,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
     });
     const file = join(work, `demo-people-${options.people}.csv`);
     await writeFile(file, toCsv(drop.records));
-    out(`Generated ${drop.records.length} people (${drop.managers.length} managers, ${drop.bad.length} bad rows, ${drop.existing.length} already in Concur, ${drop.deactivated.length} to deactivate) in ${file}`);
+    out(
+      `Generated ${drop.records.length} people (${drop.managers.length} managers, ${drop.bad.length} bad rows, ${drop.existing.length} already in Concur, ${drop.deactivated.length} to deactivate) in ${file}`,
+    );
 
     const log = createLogger({ level: 'warn' }, process.stderr);
     const redis = createRedis(redisUrl, 'producer', log);
@@ -161,8 +188,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
       await queues.close();
       await redis.quit();
     };
-    const result = await ingestDrop({ ledger, identityQueue: queues.identity, log, guards: guardsFromConfig(config) }, { path: file });
-    out(`Drop ${result.dropId}: ${result.rows} rows, ${result.invalid} invalid. Follow it at ${base}/#drop=${result.dropId} (user demo, password ${password})`);
+    const result = await ingestDrop(
+      { ledger, identityQueue: queues.identity, log, guards: guardsFromConfig(config) },
+      { path: file },
+    );
+    out(
+      `Drop ${result.dropId}: ${result.rows} rows, ${result.invalid} invalid. Follow it at ${base}/#drop=${result.dropId} (user demo, password ${password})`,
+    );
     const final = await waitForDrop(ledger, result.dropId, { intervalMs: 500 });
 
     const summary: DemoSummary = {
@@ -170,9 +202,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
       rows: final.rows ?? result.rows,
       states: Object.fromEntries(Object.entries(final.states).filter(([, n]) => n > 0)),
       status: final.status,
-      urls: { page: `${base}/`, drop: `${base}/#drop=${result.dropId}`, board: `${base}/admin/queues`, metrics: `${base}/metrics`, simulator: simUrl },
+      urls: {
+        page: `${base}/`,
+        drop: `${base}/#drop=${result.dropId}`,
+        board: `${base}/admin/queues`,
+        metrics: `${base}/metrics`,
+        simulator: simUrl,
+      },
       credentials: { user: 'demo', password },
-      generated: { people: drop.records.length, bad: drop.bad.length, existing: drop.existing.length, deactivated: drop.deactivated.length },
+      generated: {
+        people: drop.records.length,
+        bad: drop.bad.length,
+        existing: drop.existing.length,
+        deactivated: drop.deactivated.length,
+      },
     };
     printSummary(summary, options.json);
 

@@ -36,18 +36,29 @@ export interface Child {
  * Children stay in the demo's process group (not detached), so Ctrl-C in the terminal reaches
  * all of them at once; `stopAll` also signals each by pid when the demo ends on its own.
  */
-export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): Child {
+export function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+): Child {
   const logFile = join(logDir, `${name}.log`);
   const out = createWriteStream(logFile);
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))),
+  );
   return { name, process: child, logFile, exited };
 }
 
 /** Runs one CLI command to its end and hands back its exit code and output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_PATH, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -75,12 +86,19 @@ export async function stopAll(children: readonly Child[], deadlineMs: number): P
 }
 
 /** Polls `check` until it returns true (or throws after `timeoutMs`, naming `what`). */
-export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: Child): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  child?: Child,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;
-    if (child && (child.process.exitCode !== null || child.process.signalCode !== null)) throw new Error(`${what}: ${child.name} exited (see ${child.logFile})`);
-    if (Date.now() > end) throw new Error(`${what}: not ready after ${timeoutMs} ms${child ? ` (see ${child.logFile})` : ''}`);
+    if (child && (child.process.exitCode !== null || child.process.signalCode !== null))
+      throw new Error(`${what}: ${child.name} exited (see ${child.logFile})`);
+    if (Date.now() > end)
+      throw new Error(`${what}: not ready after ${timeoutMs} ms${child ? ` (see ${child.logFile})` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -33,7 +33,11 @@ export async function simulatorToken(simUrl: string, creds: SimCredentials = SIM
  * People who exist in Concur before the drop (so the drop updates and deactivates some), created
  * through Identity v4.1. A 409 (already there, e.g. a re-run) is fine.
  */
-export async function seedExistingPeople(simUrl: string, people: readonly DemoRecord[], creds: SimCredentials = SIM_DEFAULTS): Promise<void> {
+export async function seedExistingPeople(
+  simUrl: string,
+  people: readonly DemoRecord[],
+  creds: SimCredentials = SIM_DEFAULTS,
+): Promise<void> {
   if (people.length === 0) return;
   const token = await simulatorToken(simUrl, creds);
   for (const p of people) {
@@ -43,6 +47,7 @@ export async function seedExistingPeople(simUrl: string, people: readonly DemoRe
       body: JSON.stringify(existingUserBody(p, creds.companyId)),
     });
     await res.arrayBuffer();
-    if (res.status !== 201 && res.status !== 200 && res.status !== 409) throw new ProvError('PROV_ERR_INTERNAL', `simulator refused a seed user (${res.status})`);
+    if (res.status !== 201 && res.status !== 200 && res.status !== 409)
+      throw new ProvError('PROV_ERR_INTERNAL', `simulator refused a seed user (${res.status})`);
   }
 }

@@ -74,7 +74,11 @@ export function dropIdFor(fileSha256: string, mappingSha256: string, salt = ''):
 export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Promise<IngestResult> {
   const now = deps.now ?? Date.now;
   const format = options.format ?? formatFromPath(options.path);
-  if (!format) throw new ProvError('PROV_ERR_INPUT', `${options.path}: cannot tell the format from the file name; pass --format csv|json|ndjson`);
+  if (!format)
+    throw new ProvError(
+      'PROV_ERR_INPUT',
+      `${options.path}: cannot tell the format from the file name; pass --format csv|json|ndjson`,
+    );
   const mapping = options.mappingPath ? await loadMappingFile(options.mappingPath) : undefined;
   const mapper = compileMapping(mapping);
   const mappingSha256 = mappingFingerprint(mapping);
@@ -85,7 +89,14 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   const file = basename(options.path);
   const log = deps.log.child({ dropId });
 
-  const created = await deps.ledger.createDrop({ id: dropId, file, sha256: fileSha256, format, createdAt: now(), mappingSha256 });
+  const created = await deps.ledger.createDrop({
+    id: dropId,
+    file,
+    sha256: fileSha256,
+    format,
+    createdAt: now(),
+    mappingSha256,
+  });
   if (!created) {
     const view = await deps.ledger.getDrop(dropId);
     if (view?.meta.status === 'rejected' && (await deps.ledger.reopenRejected(dropId, now()))) {
@@ -93,12 +104,31 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
       log.info('ingesting a drop that was rejected before');
     } else if (view?.meta.status === 'planned') {
       checkManifest(file, expected, { sha256: fileSha256, rows: view.meta.rows });
-      const result = { dropId, existed: true, status: view.meta.status, rows: view.meta.rows ?? 0, invalid: view.counts.invalid ?? 0, jobs: 0 };
+      const result = {
+        dropId,
+        existed: true,
+        status: view.meta.status,
+        rows: view.meta.rows ?? 0,
+        invalid: view.counts.invalid ?? 0,
+        jobs: 0,
+      };
       // The plan recorded every row: running it needs no second read of the file.
-      return options.plan ? result : { ...(await runPlanned(deps, dropId, view.meta.rows ?? 0, Number(view.meta.deactivations ?? 0), guards, now)), invalid: result.invalid };
+      return options.plan
+        ? result
+        : {
+            ...(await runPlanned(deps, dropId, view.meta.rows ?? 0, Number(view.meta.deactivations ?? 0), guards, now)),
+            invalid: result.invalid,
+          };
     } else if (view && view.meta.status !== 'ingesting') {
       log.info({ status: view.meta.status }, 'drop already ingested; nothing new to do');
-      return { dropId, existed: true, status: view.meta.status, rows: view.meta.rows ?? 0, invalid: view.counts.invalid ?? 0, jobs: 0 };
+      return {
+        dropId,
+        existed: true,
+        status: view.meta.status,
+        rows: view.meta.rows ?? 0,
+        invalid: view.counts.invalid ?? 0,
+        jobs: 0,
+      };
     } else {
       log.warn('resuming an ingest that did not finish');
     }
@@ -155,12 +185,20 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
       rows = Math.max(rows, item.rowNumber);
       if (item.kind === 'error') {
         invalid += 1;
-        pending.push({ row: item.rowNumber, state: 'invalid', outcome: { error: item.message, code: 'PROV_ERR_INPUT' } });
+        pending.push({
+          row: item.rowNumber,
+          state: 'invalid',
+          outcome: { error: item.message, code: 'PROV_ERR_INPUT' },
+        });
       } else {
         const prepared = prepareRow(item.rowNumber, item.record, mapper);
         if (!prepared.ok) {
           invalid += 1;
-          pending.push({ row: item.rowNumber, state: 'invalid', outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record) });
+          pending.push({
+            row: item.rowNumber,
+            state: 'invalid',
+            outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record),
+          });
         } else {
           pending.push(validRow(prepared.row));
           if (prepared.row.active === false) deactivations += 1;
@@ -182,7 +220,10 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
     await inFlight?.catch(() => undefined);
     if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
     await deps.ledger.rejectDrop(dropId, err.message, now());
-    log.info({ reason: err.message }, 'drop rejected: the file could not be read to its end or does not match its manifest; nothing was sent');
+    log.info(
+      { reason: err.message },
+      'drop rejected: the file could not be read to its end or does not match its manifest; nothing was sent',
+    );
     throw err;
   }
 
@@ -206,7 +247,9 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   const jobs = await enqueueChunks(
     deps.identityQueue,
     dropId,
-    duplicateRows.size === 0 ? chunks : chunks.map((c) => c.filter((r) => !duplicateRows.has(r))).filter((c) => c.length > 0),
+    duplicateRows.size === 0
+      ? chunks
+      : chunks.map((c) => c.filter((r) => !duplicateRows.has(r))).filter((c) => c.length > 0),
   );
   await deps.ledger.finishIngest(dropId, rows, 'running', now());
   const view = await deps.ledger.getDrop(dropId);
@@ -218,7 +261,14 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
  * Runs a planned drop from its ledger rows (the file is not read again): held when it trips the
  * deactivation threshold, else running with its rows enqueued.
  */
-async function runPlanned(deps: IngestDeps, dropId: string, rows: number, deactivations: number, guards: GuardLimits, now: () => number): Promise<IngestResult> {
+async function runPlanned(
+  deps: IngestDeps,
+  dropId: string,
+  rows: number,
+  deactivations: number,
+  guards: GuardLimits,
+  now: () => number,
+): Promise<IngestResult> {
   const base = { dropId, existed: false, rows, invalid: 0 };
   const reason = deactivationHoldReason(rows, deactivations, guards);
   if (reason) {
@@ -268,7 +318,11 @@ async function enqueueChunks(queue: Queue, dropId: string, chunks: number[][]): 
   for (let i = 0; i < chunks.length; i += GROUP) {
     const group = chunks.slice(i, i + GROUP);
     await queue.addBulk(
-      group.map((rows) => ({ name: IDENTITY_QUEUE, data: { dropId, rows } satisfies IdentityJob, opts: { jobId: identityJobId(dropId, rows[0]!) } })),
+      group.map((rows) => ({
+        name: IDENTITY_QUEUE,
+        data: { dropId, rows } satisfies IdentityJob,
+        opts: { jobId: identityJobId(dropId, rows[0]!) },
+      })),
     );
   }
   return chunks.length;

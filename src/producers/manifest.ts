@@ -50,13 +50,17 @@ export async function readManifestBeside(dropPath: string): Promise<Manifest | u
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ProvError('PROV_ERR_INPUT', `${basename(path)}: cannot read the manifest: ${(err as Error).message}`, { cause: err });
+    throw new ProvError('PROV_ERR_INPUT', `${basename(path)}: cannot read the manifest: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ProvError('PROV_ERR_INPUT', `${basename(path)}: the manifest is not JSON: ${(err as Error).message}`, { cause: err });
+    throw new ProvError('PROV_ERR_INPUT', `${basename(path)}: the manifest is not JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return parseManifest(json, basename(path));
 }
@@ -65,17 +69,29 @@ export async function readManifestBeside(dropPath: string): Promise<Manifest | u
  * The completeness rule: throws PROV_ERR_INPUT naming the expected and actual values when the file
  * does not match its manifest. Pass `rows` only once the file has been read to its end.
  */
-export function checkManifest(file: string, manifest: Manifest | undefined, actual: { sha256?: string; rows?: number }): void {
+export function checkManifest(
+  file: string,
+  manifest: Manifest | undefined,
+  actual: { sha256?: string; rows?: number },
+): void {
   if (!manifest) return;
   if (manifest.sha256 !== undefined && actual.sha256 !== undefined && manifest.sha256 !== actual.sha256.toLowerCase()) {
-    throw new ProvError('PROV_ERR_INPUT', `${file}: checksum mismatch: the manifest expects sha256 ${manifest.sha256}, the file has ${actual.sha256}; nothing was sent`, {
-      details: { expected: { sha256: manifest.sha256 }, actual: { sha256: actual.sha256 } },
-    });
+    throw new ProvError(
+      'PROV_ERR_INPUT',
+      `${file}: checksum mismatch: the manifest expects sha256 ${manifest.sha256}, the file has ${actual.sha256}; nothing was sent`,
+      {
+        details: { expected: { sha256: manifest.sha256 }, actual: { sha256: actual.sha256 } },
+      },
+    );
   }
   if (manifest.rows !== undefined && actual.rows !== undefined && manifest.rows !== actual.rows) {
     const hint = actual.rows < manifest.rows ? ' (truncated?)' : '';
-    throw new ProvError('PROV_ERR_INPUT', `${file}: row count mismatch: the manifest expects ${manifest.rows} rows, the file has ${actual.rows}${hint}; nothing was sent`, {
-      details: { expected: { rows: manifest.rows }, actual: { rows: actual.rows } },
-    });
+    throw new ProvError(
+      'PROV_ERR_INPUT',
+      `${file}: row count mismatch: the manifest expects ${manifest.rows} rows, the file has ${actual.rows}${hint}; nothing was sent`,
+      {
+        details: { expected: { rows: manifest.rows }, actual: { rows: actual.rows } },
+      },
+    );
   }
 }

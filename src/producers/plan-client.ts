@@ -16,7 +16,9 @@ export interface PlanLookup {
  * one bucket in Redis) and the same retry rules, so a plan never pushes Concur past the limit.
  */
 export function createPlanLookup(config: Config, redis: RedisConnection, log: Logger): PlanLookup {
-  const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, { rps: config.IDENTITY_MAX_RPS });
+  const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, {
+    rps: config.IDENTITY_MAX_RPS,
+  });
   const concur = createConcurClient({ config, redis, log, gates: { identity: limiter } });
   const policy = { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS };
   return {

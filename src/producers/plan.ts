@@ -66,26 +66,46 @@ export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<
   const now = deps.now ?? Date.now;
   const ingest = await ingestDrop(deps, { ...options, plan: true });
   if (ingest.existed && ingest.status !== 'planned') {
-    throw new ProvError('PROV_ERR_INPUT', `drop ${ingest.dropId} was already ingested (status ${ingest.status}); use --force to plan it again as a new drop`, {
-      details: { dropId: ingest.dropId, status: ingest.status },
-    });
+    throw new ProvError(
+      'PROV_ERR_INPUT',
+      `drop ${ingest.dropId} was already ingested (status ${ingest.status}); use --force to plan it again as a new drop`,
+      {
+        details: { dropId: ingest.dropId, status: ingest.status },
+      },
+    );
   }
   const plan = await computePlan(deps, ingest.dropId);
   await deps.ledger.setDropFields(ingest.dropId, { plan: JSON.stringify(plan), plannedAt: now() });
   const view = await deps.ledger.getDrop(ingest.dropId);
-  const hold = deactivationHoldReason(ingest.rows, Number(view?.meta.deactivations ?? 0), deps.guards ?? DEFAULT_GUARDS);
-  return { dropId: ingest.dropId, rows: ingest.rows, plan, status: view?.meta.status ?? ingest.status, ...(hold ? { hold } : {}) };
+  const hold = deactivationHoldReason(
+    ingest.rows,
+    Number(view?.meta.deactivations ?? 0),
+    deps.guards ?? DEFAULT_GUARDS,
+  );
+  return {
+    dropId: ingest.dropId,
+    rows: ingest.rows,
+    plan,
+    status: view?.meta.status ?? ingest.status,
+    ...(hold ? { hold } : {}),
+  };
 }
 
 /** Decides every row of a recorded drop against Concur and stores the planned rows. */
-export async function computePlan(deps: Pick<PlanDeps, 'ledger' | 'identity' | 'call'>, dropId: string): Promise<PlanCounts> {
+export async function computePlan(
+  deps: Pick<PlanDeps, 'ledger' | 'identity' | 'call'>,
+  dropId: string,
+): Promise<PlanCounts> {
   const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as PlanCounts;
   let valid: NormalizedRow[] = [];
   let planned: PlannedRow[] = [];
 
   const save = async (): Promise<void> => {
     for (const p of planned) counts[p.action] += 1;
-    await deps.ledger.savePlanRows(dropId, planned.map((p) => ({ row: p.row, plan: p })));
+    await deps.ledger.savePlanRows(
+      dropId,
+      planned.map((p) => ({ row: p.row, plan: p })),
+    );
     planned = [];
   };
   const decideBatch = async (): Promise<void> => {
@@ -127,7 +147,12 @@ function invalidRow(row: number, outcome: RowOutcome): PlannedRow {
  * this drop is linked after the manager is created: a present person then counts as an update.
  */
 async function planRow(ledger: Ledger, dropId: string, row: NormalizedRow, people: LookupResult): Promise<PlannedRow> {
-  const base: PlannedRow = { row: row.rowNumber, action: 'unchanged', userName: row.userName, employeeNumber: row.employeeNumber };
+  const base: PlannedRow = {
+    row: row.rowNumber,
+    action: 'unchanged',
+    userName: row.userName,
+    employeeNumber: row.employeeNumber,
+  };
   let existing: ConcurUser | undefined;
   try {
     existing = findExisting(row, people);
@@ -151,11 +176,18 @@ async function planRow(ledger: Ledger, dropId: string, row: NormalizedRow, peopl
   const decision: IdentityDecision = decideIdentity(row, existing, managerUuid);
   const out: PlannedRow = { ...base, ...(existing ? { uuid: existing.id } : {}) };
   if (decision.kind === 'skip') return { ...out, action: 'unchanged', warnings: [decision.reason] };
-  const changes: PlanChange[] = decision.kind === 'patch' ? decision.changes.map((c) => ({ field: shortPath(c.path), old: c.old, new: c.new })) : [];
-  let action: PlanAction = decision.kind === 'create' ? 'create' : decision.kind === 'patch' ? decision.action : 'unchanged';
+  const changes: PlanChange[] =
+    decision.kind === 'patch'
+      ? decision.changes.map((c) => ({ field: shortPath(c.path), old: c.old, new: c.new }))
+      : [];
+  let action: PlanAction =
+    decision.kind === 'create' ? 'create' : decision.kind === 'patch' ? decision.action : 'unchanged';
   if (managerLater) {
-    const current = existing ? (existing[ENTERPRISE_URN] as { manager?: { value?: unknown } } | undefined)?.manager?.value : undefined;
-    if (existing) changes.push({ field: 'manager.value', old: current, new: `(employee ${managerNumber}, created by this drop)` });
+    const current = existing
+      ? (existing[ENTERPRISE_URN] as { manager?: { value?: unknown } } | undefined)?.manager?.value
+      : undefined;
+    if (existing)
+      changes.push({ field: 'manager.value', old: current, new: `(employee ${managerNumber}, created by this drop)` });
     if (action === 'unchanged') action = 'update';
   }
   return {
@@ -174,11 +206,15 @@ function shortPath(path: string): string {
 /** The extension fields a row sends, e.g. `spend.country`, `travel.ruleClass`. */
 function extensionFields(row: NormalizedRow): string[] {
   const fields: string[] = [];
-  for (const [name, data] of [['spend', row.spend], ['travel', row.travel]] as const) {
+  for (const [name, data] of [
+    ['spend', row.spend],
+    ['travel', row.travel],
+  ] as const) {
     if (!data) continue;
     for (const [key, value] of Object.entries(data)) {
       if (value === undefined) continue;
-      if (key === 'customData' && value && typeof value === 'object') fields.push(...Object.keys(value).map((id) => `${name}.customData.${id}`));
+      if (key === 'customData' && value && typeof value === 'object')
+        fields.push(...Object.keys(value).map((id) => `${name}.customData.${id}`));
       else fields.push(`${name}.${key}`);
     }
   }

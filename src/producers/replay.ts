@@ -76,7 +76,12 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
       row: n,
       state: 'pending',
       data: record,
-      outcome: { userName: record.userName, employeeNumber: record.employeeNumber, parentRow: r.row, parentState: r.state },
+      outcome: {
+        userName: record.userName,
+        employeeNumber: record.employeeNumber,
+        parentRow: r.row,
+        parentState: r.state,
+      },
       employeeNumber: record.employeeNumber,
     });
     chunk.push(n);
@@ -92,7 +97,11 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
 
   for (let i = 0; i < chunks.length; i += 500) {
     await options.queues.identity.addBulk(
-      chunks.slice(i, i + 500).map((rows) => ({ name: IDENTITY_QUEUE, data: { dropId, rows } satisfies IdentityJob, opts: { jobId: identityJobId(dropId, rows[0]!) } })),
+      chunks.slice(i, i + 500).map((rows) => ({
+        name: IDENTITY_QUEUE,
+        data: { dropId, rows } satisfies IdentityJob,
+        opts: { jobId: identityJobId(dropId, rows[0]!) },
+      })),
     );
   }
   await ledger.finishIngest(dropId, n, 'running', now());

@@ -27,7 +27,11 @@ export async function runWatch(options: WatchCommandOptions): Promise<DropWatche
         ...(options.delimiter ? { delimiter: options.delimiter } : {}),
       },
     },
-    { ingest: (o) => ingestDrop({ ledger, identityQueue: queues.identity, log, guards: guardsFromConfig(config) }, o), ledger, log },
+    {
+      ingest: (o) => ingestDrop({ ledger, identityQueue: queues.identity, log, guards: guardsFromConfig(config) }, o),
+      ledger,
+      log,
+    },
   );
   rt.shutdown.register('log flush', () => log.flush());
   rt.shutdown.register('watcher', () => watcher.stop());

@@ -21,8 +21,12 @@ export function unsafeNameReason(name: string): string | undefined {
 
 /** A printable stand-in for a refused name (for the rejected/ folder and the logs). */
 export function safeName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_').replace(/\.\.+/g, '_').replace(/^\.+/, '_').slice(0, 120);
+  const cleaned = name
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f/\\]/g, '_')
+    .replace(/\.\.+/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 120);
   return cleaned === '' ? 'unnamed' : cleaned;
 }
 

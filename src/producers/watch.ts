@@ -207,7 +207,10 @@ export class DropWatcher {
     await writeJson(this.path('archive', `${archivedAs}${SIDECAR_SUFFIX}`), sidecar);
     await moveIfPresent(this.path('processing', manifestName(name)), this.path('archive', manifestName(archivedAs)));
     await rename(path, this.path('archive', archivedAs));
-    log.info({ dropId: result.dropId, rows: result.rows, invalid: result.invalid, existed: result.existed }, 'drop archived');
+    log.info(
+      { dropId: result.dropId, rows: result.rows, invalid: result.invalid, existed: result.existed },
+      'drop archived',
+    );
   }
 
   private async reject(from: 'inbox' | 'processing', name: string, reason: string): Promise<void> {
@@ -242,7 +245,8 @@ export class DropWatcher {
       const tmp = this.path('archive', `.${reportFile}.tmp`);
       const handle = await open(tmp, 'w');
       try {
-        for await (const chunk of renderReport(reportRecords(this.deps.ledger, sidecar.dropId), 'csv')) await handle.write(chunk);
+        for await (const chunk of renderReport(reportRecords(this.deps.ledger, sidecar.dropId), 'csv'))
+          await handle.write(chunk);
       } finally {
         await handle.close();
       }

@@ -43,11 +43,20 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   assertAuthConfigured(deps.auth);
   const log = deps.log.child({ component: 'server' });
   // Request logging off: the page polls every second. Errors are still logged below.
-  const app = Fastify({ loggerInstance: log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+  });
   app.setErrorHandler((err: { statusCode?: number; message?: string }, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) log.error({ err, method: request.method, route: request.routeOptions.url }, 'request failed');
-    return reply.code(status).send({ error: { code: status === 500 ? 'INTERNAL' : 'BAD_REQUEST', message: status === 500 ? 'internal error' : (err.message ?? 'bad request') } });
+    return reply.code(status).send({
+      error: {
+        code: status === 500 ? 'INTERNAL' : 'BAD_REQUEST',
+        message: status === 500 ? 'internal error' : (err.message ?? 'bad request'),
+      },
+    });
   });
 
   installAuth(app, deps.auth);
@@ -69,7 +78,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   registerPage(app);
   registerDropRoutes(app, {
     ledger: deps.ledger,
-    ingest: deps.ingest ?? ((options) => ingestDrop({ ledger: deps.ledger, identityQueue: deps.queues.identity, log, ...(deps.guards ? { guards: deps.guards } : {}) }, options)),
+    ingest:
+      deps.ingest ??
+      ((options) =>
+        ingestDrop(
+          {
+            ledger: deps.ledger,
+            identityQueue: deps.queues.identity,
+            log,
+            ...(deps.guards ? { guards: deps.guards } : {}),
+          },
+          options,
+        )),
     uploadMaxBytes: deps.uploadMaxBytes ?? 100 * 1024 * 1024,
     log,
   });

@@ -33,7 +33,10 @@ export function hasCredentials(s: AuthSettings): boolean {
 export function assertAuthConfigured(s: AuthSettings): void {
   if (s.insecure || hasCredentials(s)) return;
   if ((s.user === undefined) !== (s.password === undefined)) {
-    throw new ProvError('PROV_ERR_CONFIG', 'Invalid configuration:\n  DASHBOARD_USER and DASHBOARD_PASSWORD must be set together');
+    throw new ProvError(
+      'PROV_ERR_CONFIG',
+      'Invalid configuration:\n  DASHBOARD_USER and DASHBOARD_PASSWORD must be set together',
+    );
   }
   throw new ProvError(
     'PROV_ERR_CONFIG',

@@ -7,11 +7,17 @@ import type { FastifyInstance } from 'fastify';
 export const BOARD_PATH = '/admin/queues';
 
 /** Bull Board over every pipeline queue at /admin/queues (behind the server's auth hook). */
-export async function registerBoard(app: FastifyInstance, queues: readonly Queue[], options: { readOnly: boolean }): Promise<void> {
+export async function registerBoard(
+  app: FastifyInstance,
+  queues: readonly Queue[],
+  options: { readOnly: boolean },
+): Promise<void> {
   const adapter = new FastifyAdapter();
   adapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly })),
+    queues: queues.map(
+      (q) => new BullMQAdapter(q, { readOnlyMode: options.readOnly, allowRetries: !options.readOnly }),
+    ),
     serverAdapter: adapter,
     options: { uiConfig: { boardTitle: 'Concur provisioning' } },
   });

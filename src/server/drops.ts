@@ -63,12 +63,20 @@ export function dropDetail(view: DropView, now = Date.now()): DropDetail {
 const DROP_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const FORMATS = new Set(['csv', 'json', 'ndjson']);
 const DELIMITERS: Record<string, IngestOptions['delimiter']> = { ',': ',', ';': ';', tab: '\t', '\t': '\t', '|': '|' };
-const CONTENT_TYPE_EXT: Record<string, string> = { 'text/csv': '.csv', 'application/json': '.json', 'application/x-ndjson': '.ndjson', 'application/ndjson': '.ndjson' };
+const CONTENT_TYPE_EXT: Record<string, string> = {
+  'text/csv': '.csv',
+  'application/json': '.json',
+  'application/x-ndjson': '.ndjson',
+  'application/ndjson': '.ndjson',
+};
 
 /** A safe file name for the temp copy: the basename's plain characters only. */
 export function uploadName(requested: string | undefined, contentType: string | undefined): string {
   const base = (requested ?? '').split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 120);
+  const clean = base
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '')
+    .slice(0, 120);
   if (clean !== '' && extname(clean) !== '') return clean;
   const ext = CONTENT_TYPE_EXT[(contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''] ?? '';
   return `${clean || 'upload'}${ext}`;
@@ -99,30 +107,40 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
   });
 
   // Rows in the given states (the page's failed-rows table), first `limit` in row order.
-  app.get<{ Params: { id: string }; Querystring: { states?: string; limit?: string } }>('/drops/:id/rows', async (request, reply) => {
-    const { id } = request.params;
-    const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
-    if (!view) return notFound(reply, id);
-    const wanted = (request.query.states ?? FAILED_STATES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-    const unknown = wanted.filter((s) => !(ROW_STATES as readonly string[]).includes(s));
-    if (unknown.length > 0) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: `unknown states: ${unknown.join(', ')}` } });
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 1000);
-    const expected = wanted.reduce((n, s) => n + (view.counts[s] ?? 0), 0);
-    const rows: ReportRecord[] = [];
-    // Nothing to find: skip the scan (the page asks often while a drop runs).
-    if (expected > 0) {
-      for await (const record of reportRecords(ledger, id, new Set(wanted))) {
-        rows.push(record);
-        if (rows.length >= limit) break;
+  app.get<{ Params: { id: string }; Querystring: { states?: string; limit?: string } }>(
+    '/drops/:id/rows',
+    async (request, reply) => {
+      const { id } = request.params;
+      const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
+      if (!view) return notFound(reply, id);
+      const wanted = (request.query.states ?? FAILED_STATES.join(','))
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const unknown = wanted.filter((s) => !(ROW_STATES as readonly string[]).includes(s));
+      if (unknown.length > 0)
+        return reply
+          .code(400)
+          .send({ error: { code: 'BAD_REQUEST', message: `unknown states: ${unknown.join(', ')}` } });
+      const limit = Math.min(Math.max(Number(request.query.limit ?? 100) || 100, 1), 1000);
+      const expected = wanted.reduce((n, s) => n + (view.counts[s] ?? 0), 0);
+      const rows: ReportRecord[] = [];
+      // Nothing to find: skip the scan (the page asks often while a drop runs).
+      if (expected > 0) {
+        for await (const record of reportRecords(ledger, id, new Set(wanted))) {
+          rows.push(record);
+          if (rows.length >= limit) break;
+        }
       }
-    }
-    return { rows, total: expected, truncated: expected > rows.length };
-  });
+      return { rows, total: expected, truncated: expected > rows.length };
+    },
+  );
 
   app.get<{ Params: { id: string }; Querystring: { format?: string } }>('/drops/:id/report', async (request, reply) => {
     const { id } = request.params;
     const format = request.query.format ?? 'csv';
-    if (format !== 'csv' && format !== 'jsonl') return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'format must be csv or jsonl' } });
+    if (format !== 'csv' && format !== 'jsonl')
+      return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'format must be csv or jsonl' } });
     const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
     if (!view) return notFound(reply, id);
     void reply
@@ -136,53 +154,73 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    scope.post<{ Querystring: { filename?: string; format?: string; delimiter?: string; force?: string } }>('/drops', async (request, reply) => {
-      const declared = Number(request.headers['content-length'] ?? NaN);
-      if (Number.isFinite(declared) && declared > deps.uploadMaxBytes) {
-        void reply.header('connection', 'close');
-        return reply.code(413).send({ error: { code: 'TOO_LARGE', message: `upload is larger than UPLOAD_MAX_BYTES (${deps.uploadMaxBytes})` } });
-      }
-      const q = request.query;
-      if (q.format !== undefined && !FORMATS.has(q.format)) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'format must be csv, json or ndjson' } });
-      const delimiter = q.delimiter === undefined ? undefined : DELIMITERS[q.delimiter];
-      if (q.delimiter !== undefined && delimiter === undefined) return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'delimiter must be one of , ; tab |' } });
-      const headerName = request.headers['x-filename'];
-      const name = uploadName(q.filename ?? (Array.isArray(headerName) ? headerName[0] : headerName), request.headers['content-type']);
-      const dir = await mkdtemp(join(tmpdir(), 'provision-upload-'));
-      try {
-        const path = join(dir, name);
-        let bytes = 0;
-        const limiter = new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            bytes += chunk.length;
-            if (bytes > deps.uploadMaxBytes) cb(new TooLarge());
-            else cb(null, chunk);
-          },
-        });
-        try {
-          await pipeline(request.raw, limiter, createWriteStream(path));
-        } catch (err) {
-          if (err instanceof TooLarge) {
-            void reply.header('connection', 'close');
-            return reply.code(413).send({ error: { code: 'TOO_LARGE', message: `upload is larger than UPLOAD_MAX_BYTES (${deps.uploadMaxBytes})` } });
-          }
-          throw err;
-        }
-        try {
-          const result = await deps.ingest({
-            path,
-            ...(q.format ? { format: q.format as NonNullable<IngestOptions['format']> } : {}),
-            ...(delimiter ? { delimiter } : {}),
-            ...(q.force === 'true' || q.force === '1' ? { force: true } : {}),
+    scope.post<{ Querystring: { filename?: string; format?: string; delimiter?: string; force?: string } }>(
+      '/drops',
+      async (request, reply) => {
+        const declared = Number(request.headers['content-length'] ?? NaN);
+        if (Number.isFinite(declared) && declared > deps.uploadMaxBytes) {
+          void reply.header('connection', 'close');
+          return reply.code(413).send({
+            error: { code: 'TOO_LARGE', message: `upload is larger than UPLOAD_MAX_BYTES (${deps.uploadMaxBytes})` },
           });
-          return reply.code(result.existed ? 200 : 201).send(result);
-        } catch (err) {
-          if (isProvError(err, 'PROV_ERR_INPUT')) return reply.code(400).send({ error: { code: err.code, message: err.message } });
-          throw err;
         }
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    });
+        const q = request.query;
+        if (q.format !== undefined && !FORMATS.has(q.format))
+          return reply
+            .code(400)
+            .send({ error: { code: 'BAD_REQUEST', message: 'format must be csv, json or ndjson' } });
+        const delimiter = q.delimiter === undefined ? undefined : DELIMITERS[q.delimiter];
+        if (q.delimiter !== undefined && delimiter === undefined)
+          return reply
+            .code(400)
+            .send({ error: { code: 'BAD_REQUEST', message: 'delimiter must be one of , ; tab |' } });
+        const headerName = request.headers['x-filename'];
+        const name = uploadName(
+          q.filename ?? (Array.isArray(headerName) ? headerName[0] : headerName),
+          request.headers['content-type'],
+        );
+        const dir = await mkdtemp(join(tmpdir(), 'provision-upload-'));
+        try {
+          const path = join(dir, name);
+          let bytes = 0;
+          const limiter = new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              bytes += chunk.length;
+              if (bytes > deps.uploadMaxBytes) cb(new TooLarge());
+              else cb(null, chunk);
+            },
+          });
+          try {
+            await pipeline(request.raw, limiter, createWriteStream(path));
+          } catch (err) {
+            if (err instanceof TooLarge) {
+              void reply.header('connection', 'close');
+              return reply.code(413).send({
+                error: {
+                  code: 'TOO_LARGE',
+                  message: `upload is larger than UPLOAD_MAX_BYTES (${deps.uploadMaxBytes})`,
+                },
+              });
+            }
+            throw err;
+          }
+          try {
+            const result = await deps.ingest({
+              path,
+              ...(q.format ? { format: q.format as NonNullable<IngestOptions['format']> } : {}),
+              ...(delimiter ? { delimiter } : {}),
+              ...(q.force === 'true' || q.force === '1' ? { force: true } : {}),
+            });
+            return reply.code(result.existed ? 200 : 201).send(result);
+          } catch (err) {
+            if (isProvError(err, 'PROV_ERR_INPUT'))
+              return reply.code(400).send({ error: { code: err.code, message: err.message } });
+            throw err;
+          }
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    );
   });
 }

@@ -41,7 +41,15 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
       guards: guardsFromConfig(config),
       ...(publicKeyPem
-        ? { webhook: { store: new ExtensionStore(rt.redis, config.QUEUE_PREFIX), statusQueue: rt.queues.status, publicKeyPem, eventTtlMs: config.WEBHOOK_EVENT_TTL_MS, log } }
+        ? {
+            webhook: {
+              store: new ExtensionStore(rt.redis, config.QUEUE_PREFIX),
+              statusQueue: rt.queues.status,
+              publicKeyPem,
+              eventTtlMs: config.WEBHOOK_EVENT_TTL_MS,
+              log,
+            },
+          }
         : {}),
     });
   } catch (err) {
@@ -53,7 +61,9 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
   rt.shutdown.installSignalHandlers();
 
   if (insecure && !(auth.token || (auth.user && auth.password))) {
-    log.warn('INSECURE MODE: Bull Board, the drops API, the page and /metrics answer anyone who can reach this port. Use only on a local machine.');
+    log.warn(
+      'INSECURE MODE: Bull Board, the drops API, the page and /metrics answer anyone who can reach this port. Use only on a local machine.',
+    );
     process.stderr.write('WARNING: serving WITHOUT credentials (insecure local mode)\n');
   }
   if (!publicKeyPem) log.info(`no WEBHOOK_PUBLIC_KEY: ${WEBHOOK_PATH} is off; status workers poll`);

@@ -31,7 +31,9 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; render()
   const recentViews = async (): Promise<DropView[]> => {
     if (cache && Date.now() - cache.at < 500) return cache.views;
     const ids = await deps.ledger.listDrops(recent);
-    const views = (await Promise.all(ids.map((id) => deps.ledger.getDrop(id)))).filter((v): v is DropView => v !== undefined);
+    const views = (await Promise.all(ids.map((id) => deps.ledger.getDrop(id)))).filter(
+      (v): v is DropView => v !== undefined,
+    );
     cache = { at: Date.now(), views };
     return views;
   };
@@ -44,7 +46,11 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; render()
     async collect() {
       const views = await recentViews();
       this.reset();
-      for (const state of ROW_STATES) this.set({ state }, views.reduce((n, v) => n + (v.counts[state] ?? 0), 0));
+      for (const state of ROW_STATES)
+        this.set(
+          { state },
+          views.reduce((n, v) => n + (v.counts[state] ?? 0), 0),
+        );
     },
   });
   new Gauge({
@@ -66,9 +72,12 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; render()
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
-      const counts = await Promise.all(deps.queues.map(async (q) => ({ queue: q.name, counts: await q.getJobCounts(...JOB_STATES) })));
+      const counts = await Promise.all(
+        deps.queues.map(async (q) => ({ queue: q.name, counts: await q.getJobCounts(...JOB_STATES) })),
+      );
       this.reset();
-      for (const { queue, counts: c } of counts) for (const state of JOB_STATES) this.set({ queue, state }, c[state] ?? 0);
+      for (const { queue, counts: c } of counts)
+        for (const state of JOB_STATES) this.set({ queue, state }, c[state] ?? 0);
     },
   });
 
@@ -91,17 +100,26 @@ function label(value: string): string {
  */
 export function renderCallMetrics(s: CallMetricsSnapshot): string {
   const out: string[] = [];
-  out.push('# HELP provision_concur_calls_total Concur API calls by endpoint, method and status (network failures use the error code).');
+  out.push(
+    '# HELP provision_concur_calls_total Concur API calls by endpoint, method and status (network failures use the error code).',
+  );
   out.push('# TYPE provision_concur_calls_total counter');
-  for (const c of s.calls) out.push(`provision_concur_calls_total{endpoint="${label(c.endpoint)}",method="${label(c.method)}",status="${label(c.status)}"} ${c.value}`);
+  for (const c of s.calls)
+    out.push(
+      `provision_concur_calls_total{endpoint="${label(c.endpoint)}",method="${label(c.method)}",status="${label(c.status)}"} ${c.value}`,
+    );
   out.push('# HELP provision_concur_rate_limited_total Concur answers 429 by endpoint.');
   out.push('# TYPE provision_concur_rate_limited_total counter');
   const limited = new Map<string, number>();
   for (const c of s.calls) if (c.status === '429') limited.set(c.endpoint, (limited.get(c.endpoint) ?? 0) + c.value);
-  for (const [endpoint, n] of limited) out.push(`provision_concur_rate_limited_total{endpoint="${label(endpoint)}"} ${n}`);
-  out.push('# HELP provision_concur_retries_total Concur calls that ended in a retryable outcome (429, 408, 5xx, network error) and were retried.');
+  for (const [endpoint, n] of limited)
+    out.push(`provision_concur_rate_limited_total{endpoint="${label(endpoint)}"} ${n}`);
+  out.push(
+    '# HELP provision_concur_retries_total Concur calls that ended in a retryable outcome (429, 408, 5xx, network error) and were retried.',
+  );
   out.push('# TYPE provision_concur_retries_total counter');
-  for (const r of s.retries) out.push(`provision_concur_retries_total{endpoint="${label(r.endpoint)}",reason="${label(r.reason)}"} ${r.value}`);
+  for (const r of s.retries)
+    out.push(`provision_concur_retries_total{endpoint="${label(r.endpoint)}",reason="${label(r.reason)}"} ${r.value}`);
   out.push('# HELP provision_concur_call_duration_seconds Concur API call latency by endpoint.');
   out.push('# TYPE provision_concur_call_duration_seconds histogram');
   for (const l of s.latency) {

@@ -13,9 +13,18 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 export function registerPage(app: FastifyInstance): void {
   const dir = new URL('./public/', import.meta.url);
   const html = readFileSync(new URL('index.html', dir), 'utf8');
-  const assets = new Map(Object.entries(ASSETS).map(([name, a]) => [name, { body: readFileSync(new URL(a.file, dir), 'utf8'), type: a.type }]));
+  const assets = new Map(
+    Object.entries(ASSETS).map(([name, a]) => [
+      name,
+      { body: readFileSync(new URL(a.file, dir), 'utf8'), type: a.type },
+    ]),
+  );
   app.get('/', async (_request, reply) =>
-    reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', CSP).header('cache-control', 'no-cache').send(html),
+    reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', CSP)
+      .header('cache-control', 'no-cache')
+      .send(html),
   );
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const asset = assets.get(request.params.name);

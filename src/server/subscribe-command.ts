@@ -8,7 +8,12 @@ export async function runSubscribeWebhook(opts: { url: string; id?: string }): P
   const http = new ConcurHttp({ headersTimeoutMs: config.CONCUR_TIMEOUT_MS, bodyTimeoutMs: config.CONCUR_TIMEOUT_MS });
   try {
     const message = await subscribeWebhook(
-      { http, baseUrl: config.CONCUR_BASE_URL, clientId: config.CONCUR_CLIENT_ID, clientSecret: config.CONCUR_CLIENT_SECRET },
+      {
+        http,
+        baseUrl: config.CONCUR_BASE_URL,
+        clientId: config.CONCUR_CLIENT_ID,
+        clientSecret: config.CONCUR_CLIENT_SECRET,
+      },
       { id: opts.id ?? 'provisioning.pipeline.webhook', endpoint: opts.url },
     );
     process.stdout.write(`${message}\n`);

@@ -24,13 +24,17 @@ export interface WebhookDeps {
 export type WebhookOutcome = 'promoted' | 'queued' | 'early' | 'duplicate' | 'ignored';
 
 /** The PEM from WEBHOOK_PUBLIC_KEY (literal `\n` allowed) or WEBHOOK_PUBLIC_KEY_FILE; undefined when neither is set. */
-export function loadWebhookPublicKey(config: Pick<Config, 'WEBHOOK_PUBLIC_KEY' | 'WEBHOOK_PUBLIC_KEY_FILE'>): string | undefined {
+export function loadWebhookPublicKey(
+  config: Pick<Config, 'WEBHOOK_PUBLIC_KEY' | 'WEBHOOK_PUBLIC_KEY_FILE'>,
+): string | undefined {
   if (config.WEBHOOK_PUBLIC_KEY) return config.WEBHOOK_PUBLIC_KEY.replace(/\\n/g, '\n');
   if (config.WEBHOOK_PUBLIC_KEY_FILE) {
     try {
       return readFileSync(config.WEBHOOK_PUBLIC_KEY_FILE, 'utf8');
     } catch (err) {
-      throw new ProvError('PROV_ERR_CONFIG', `WEBHOOK_PUBLIC_KEY_FILE cannot be read: ${(err as Error).message}`, { cause: err });
+      throw new ProvError('PROV_ERR_CONFIG', `WEBHOOK_PUBLIC_KEY_FILE cannot be read: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   return undefined;
@@ -69,7 +73,11 @@ function readEvent(body: unknown): ProvisionEvent | undefined {
  * job is running or missing) queues a one-off check. A provision not recorded yet is remembered
  * so its first check runs without delay.
  */
-export async function promoteStatusCheck(deps: Pick<WebhookDeps, 'store' | 'statusQueue'>, provisionId: string, earlyTtlMs = 3_600_000): Promise<WebhookOutcome> {
+export async function promoteStatusCheck(
+  deps: Pick<WebhookDeps, 'store' | 'statusQueue'>,
+  provisionId: string,
+  earlyTtlMs = 3_600_000,
+): Promise<WebhookOutcome> {
   const p = await deps.store.getProvision(provisionId);
   if (!p) {
     await deps.store.noteEarlyEvent(provisionId, earlyTtlMs);
@@ -118,7 +126,8 @@ export function registerConcurWebhook(app: FastifyInstance, deps: WebhookDeps): 
       }
       // Other 4xx are not retried by Concur: right for a body that will never make sense.
       if (!event) return reply.code(400).send({ error: 'not an event' });
-      if (!(await deps.store.firstSighting(event.id, ttl))) return reply.code(200).send({ outcome: 'duplicate' satisfies WebhookOutcome });
+      if (!(await deps.store.firstSighting(event.id, ttl)))
+        return reply.code(200).send({ outcome: 'duplicate' satisfies WebhookOutcome });
       if (event.eventType !== 'provisionCompleted' || event.provisionId === undefined) {
         return reply.code(200).send({ outcome: 'ignored' satisfies WebhookOutcome });
       }

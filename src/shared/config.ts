@@ -21,91 +21,97 @@ const optionalString = z
  * The one environment schema. Each key is documented in README.md's configuration table
  * (a unit test checks the table against this schema's keys).
  */
-export const envSchema = z.object({
-  // --- pipeline ---
-  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z.string().min(1).default('{prov}'),
-  CONCUR_BASE_URL: z.url().default(`http://127.0.0.1:${SIM_DEFAULTS.port}`),
-  CONCUR_CLIENT_ID: z.string().min(1).default(SIM_DEFAULTS.clientId),
-  CONCUR_CLIENT_SECRET: z.string().min(1).default(SIM_DEFAULTS.clientSecret),
-  CONCUR_COMPANY_ID: z.string().min(1).default(SIM_DEFAULTS.companyId),
-  CONCUR_REQUEST_TOKEN: optionalString.default(SIM_DEFAULTS.requestToken),
-  CONCUR_REFRESH_TOKEN: optionalString,
-  CONCUR_TIMEOUT_MS: intFrom(30_000, 1),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SHUTDOWN_DEADLINE_MS: intFrom(30_000, 1),
+export const envSchema = z
+  .object({
+    // --- pipeline ---
+    REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+    QUEUE_PREFIX: z.string().min(1).default('{prov}'),
+    CONCUR_BASE_URL: z.url().default(`http://127.0.0.1:${SIM_DEFAULTS.port}`),
+    CONCUR_CLIENT_ID: z.string().min(1).default(SIM_DEFAULTS.clientId),
+    CONCUR_CLIENT_SECRET: z.string().min(1).default(SIM_DEFAULTS.clientSecret),
+    CONCUR_COMPANY_ID: z.string().min(1).default(SIM_DEFAULTS.companyId),
+    CONCUR_REQUEST_TOKEN: optionalString.default(SIM_DEFAULTS.requestToken),
+    CONCUR_REFRESH_TOKEN: optionalString,
+    CONCUR_TIMEOUT_MS: intFrom(30_000, 1),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SHUTDOWN_DEADLINE_MS: intFrom(30_000, 1),
 
-  // --- identity stage ---
-  IDENTITY_MAX_RPS: numFrom(25),
-  IDENTITY_CONCURRENCY: intFrom(8, 1),
-  IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
-  /** How often an identity worker looks for open rows no job will ever move (0 = never). */
-  IDENTITY_REPAIR_INTERVAL_MS: intFrom(30_000),
-  /** How often an identity worker compacts finished drops in the ledger (0 = never). */
-  LEDGER_COMPACT_INTERVAL_MS: intFrom(10_000),
+    // --- identity stage ---
+    IDENTITY_MAX_RPS: numFrom(25),
+    IDENTITY_CONCURRENCY: intFrom(8, 1),
+    IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
+    /** How often an identity worker looks for open rows no job will ever move (0 = never). */
+    IDENTITY_REPAIR_INTERVAL_MS: intFrom(30_000),
+    /** How often an identity worker compacts finished drops in the ledger (0 = never). */
+    LEDGER_COMPACT_INTERVAL_MS: intFrom(10_000),
 
-  // --- simulator ---
-  SIM_PORT: intFrom(SIM_DEFAULTS.port, 0),
-  SIM_HOST: z.string().default('127.0.0.1'),
-  SIM_CLIENT_ID: z.string().min(1).default(SIM_DEFAULTS.clientId),
-  SIM_CLIENT_SECRET: z.string().min(1).default(SIM_DEFAULTS.clientSecret),
-  SIM_COMPANY_ID: z.string().min(1).default(SIM_DEFAULTS.companyId),
-  SIM_REQUEST_TOKEN: z.string().min(1).default(SIM_DEFAULTS.requestToken),
-  SIM_LATENCY_MS: intFrom(0),
-  SIM_JITTER_MS: intFrom(0),
-  SIM_IDENTITY_RPS: numFrom(0),
-  SIM_UPS_RPS: numFrom(0),
-  SIM_ERROR_RATE: numFrom(0).pipe(z.number().max(1)),
-  SIM_HANG_RATE: numFrom(0).pipe(z.number().max(1)),
-  SIM_RESET_RATE: numFrom(0).pipe(z.number().max(1)),
-  SIM_EXTENSION_DELAY_MS: intFrom(200),
-  SIM_TOKEN_LIFETIME_S: intFrom(3600, 1),
-  SIM_SEED: intFrom(1),
+    // --- simulator ---
+    SIM_PORT: intFrom(SIM_DEFAULTS.port, 0),
+    SIM_HOST: z.string().default('127.0.0.1'),
+    SIM_CLIENT_ID: z.string().min(1).default(SIM_DEFAULTS.clientId),
+    SIM_CLIENT_SECRET: z.string().min(1).default(SIM_DEFAULTS.clientSecret),
+    SIM_COMPANY_ID: z.string().min(1).default(SIM_DEFAULTS.companyId),
+    SIM_REQUEST_TOKEN: z.string().min(1).default(SIM_DEFAULTS.requestToken),
+    SIM_LATENCY_MS: intFrom(0),
+    SIM_JITTER_MS: intFrom(0),
+    SIM_IDENTITY_RPS: numFrom(0),
+    SIM_UPS_RPS: numFrom(0),
+    SIM_ERROR_RATE: numFrom(0).pipe(z.number().max(1)),
+    SIM_HANG_RATE: numFrom(0).pipe(z.number().max(1)),
+    SIM_RESET_RATE: numFrom(0).pipe(z.number().max(1)),
+    SIM_EXTENSION_DELAY_MS: intFrom(200),
+    SIM_TOKEN_LIFETIME_S: intFrom(3600, 1),
+    SIM_SEED: intFrom(1),
 
-  // --- extension and status stages ---
-  EXTENSION_LINGER_MS: intFrom(2_000),
-  EXTENSION_BATCH_MAX_OPS: intFrom(100, 1).pipe(z.number().max(100)),
-  EXTENSION_BATCH_MAX_BYTES: intFrom(400 * 1024, 1024).pipe(z.number().max(400 * 1024)),
-  EXTENSION_CONCURRENCY: intFrom(4, 1),
-  EXTENSION_MAX_RETRIES: intFrom(5),
-  EXTENSION_SWEEP_AFTER_MS: intFrom(120_000, 1),
-  UPS_MAX_RPS: numFrom(10),
-  STATUS_FIRST_DELAY_MS: intFrom(5_000),
-  STATUS_MAX_DELAY_MS: intFrom(300_000, 1),
-  STATUS_DEADLINE_MS: intFrom(3 * 3600 * 1000, 1),
-  STATUS_CONCURRENCY: intFrom(8, 1),
-  WEBHOOK_PUBLIC_KEY: optionalString,
-  WEBHOOK_PUBLIC_KEY_FILE: optionalString,
-  WEBHOOK_EVENT_TTL_MS: intFrom(4 * 24 * 3600 * 1000, 1),
+    // --- extension and status stages ---
+    EXTENSION_LINGER_MS: intFrom(2_000),
+    EXTENSION_BATCH_MAX_OPS: intFrom(100, 1).pipe(z.number().max(100)),
+    EXTENSION_BATCH_MAX_BYTES: intFrom(400 * 1024, 1024).pipe(z.number().max(400 * 1024)),
+    EXTENSION_CONCURRENCY: intFrom(4, 1),
+    EXTENSION_MAX_RETRIES: intFrom(5),
+    EXTENSION_SWEEP_AFTER_MS: intFrom(120_000, 1),
+    UPS_MAX_RPS: numFrom(10),
+    STATUS_FIRST_DELAY_MS: intFrom(5_000),
+    STATUS_MAX_DELAY_MS: intFrom(300_000, 1),
+    STATUS_DEADLINE_MS: intFrom(3 * 3600 * 1000, 1),
+    STATUS_CONCURRENCY: intFrom(8, 1),
+    WEBHOOK_PUBLIC_KEY: optionalString,
+    WEBHOOK_PUBLIC_KEY_FILE: optionalString,
+    WEBHOOK_EVENT_TTL_MS: intFrom(4 * 24 * 3600 * 1000, 1),
 
-  // --- server, metrics, watch folder ---
-  PORT: intFrom(3000, 0),
-  SERVER_HOST: z.string().default('127.0.0.1'),
-  DASHBOARD_USER: optionalString,
-  DASHBOARD_PASSWORD: optionalString,
-  DASHBOARD_TOKEN: optionalString,
-  DASHBOARD_INSECURE: z.stringbool().default(false),
-  DASHBOARD_READ_ONLY: z.stringbool().default(false),
-  METRICS_TOKEN: optionalString,
-  METRICS_FLUSH_MS: intFrom(5_000, 100),
-  UPLOAD_MAX_BYTES: intFrom(100 * 1024 * 1024, 1),
-  WATCH_POLL_MS: intFrom(1_000, 50),
+    // --- server, metrics, watch folder ---
+    PORT: intFrom(3000, 0),
+    SERVER_HOST: z.string().default('127.0.0.1'),
+    DASHBOARD_USER: optionalString,
+    DASHBOARD_PASSWORD: optionalString,
+    DASHBOARD_TOKEN: optionalString,
+    DASHBOARD_INSECURE: z.stringbool().default(false),
+    DASHBOARD_READ_ONLY: z.stringbool().default(false),
+    METRICS_TOKEN: optionalString,
+    METRICS_FLUSH_MS: intFrom(5_000, 100),
+    UPLOAD_MAX_BYTES: intFrom(100 * 1024 * 1024, 1),
+    WATCH_POLL_MS: intFrom(1_000, 50),
 
-  // --- safety guards (README "Safety: plan, guards, completeness") ---
-  MAX_DEACTIVATIONS: intFrom(500),
-  MAX_DEACTIVATION_PERCENT: numFrom(20).pipe(z.number().max(100)),
-  MAX_FAILURE_PERCENT: numFrom(50).pipe(z.number().max(100)),
-  GUARD_MIN_ROWS: intFrom(50, 1),
+    // --- safety guards (README "Safety: plan, guards, completeness") ---
+    MAX_DEACTIVATIONS: intFrom(500),
+    MAX_DEACTIVATION_PERCENT: numFrom(20).pipe(z.number().max(100)),
+    MAX_FAILURE_PERCENT: numFrom(50).pipe(z.number().max(100)),
+    GUARD_MIN_ROWS: intFrom(50, 1),
 
-  // --- worker crash recovery ---
-  WORKER_LOCK_MS: intFrom(60_000, 1_000),
-}).superRefine((env, ctx) => {
-  // On a cluster every multi-key script needs its keys in one slot: the prefix must hold a hash tag
-  // (Redis hashes only what is between the first `{` and the next `}` when that is not empty).
-  if (isClusterUrl(env.REDIS_URL) && !/^[^{]*\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
-    ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: `must contain a hash tag such as {prov} when REDIS_URL is a cluster (got "${env.QUEUE_PREFIX}")` });
-  }
-});
+    // --- worker crash recovery ---
+    WORKER_LOCK_MS: intFrom(60_000, 1_000),
+  })
+  .superRefine((env, ctx) => {
+    // On a cluster every multi-key script needs its keys in one slot: the prefix must hold a hash tag
+    // (Redis hashes only what is between the first `{` and the next `}` when that is not empty).
+    if (isClusterUrl(env.REDIS_URL) && !/^[^{]*\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['QUEUE_PREFIX'],
+        message: `must contain a hash tag such as {prov} when REDIS_URL is a cluster (got "${env.QUEUE_PREFIX}")`,
+      });
+    }
+  });
 
 /** `redis+cluster://`, `rediss+cluster://`, or several comma-separated hosts (see redis.ts). */
 function isClusterUrl(url: string): boolean {

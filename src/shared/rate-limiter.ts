@@ -59,7 +59,8 @@ export class SharedRateLimiter {
     this.rps = options.rps;
     this.burst = options.burst ?? Math.max(1, options.rps);
     const r = redis as unknown as Record<string, unknown>;
-    if (typeof r.provRateAcquire !== 'function') redis.defineCommand('provRateAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+    if (typeof r.provRateAcquire !== 'function')
+      redis.defineCommand('provRateAcquire', { numberOfKeys: 1, lua: ACQUIRE });
     if (typeof r.provRateBlock !== 'function') redis.defineCommand('provRateBlock', { numberOfKeys: 1, lua: BLOCK });
   }
 
@@ -67,7 +68,11 @@ export class SharedRateLimiter {
   async acquire(signal?: AbortSignal): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();
-      const wait = Number(await (this.redis as unknown as { provRateAcquire(k: string, rps: number, burst: number): Promise<number> }).provRateAcquire(this.key, this.rps, this.burst));
+      const wait = Number(
+        await (
+          this.redis as unknown as { provRateAcquire(k: string, rps: number, burst: number): Promise<number> }
+        ).provRateAcquire(this.key, this.rps, this.burst),
+      );
       if (wait <= 0) return;
       await sleep(wait, signal);
     }
@@ -75,7 +80,12 @@ export class SharedRateLimiter {
 
   /** Blocks every process's calls for `ms` (Concur's Retry-After). Returns the ms in force. */
   async block(ms: number): Promise<number> {
-    return Number(await (this.redis as unknown as { provRateBlock(k: string, ms: number): Promise<number> }).provRateBlock(this.key, Math.max(0, Math.ceil(ms))));
+    return Number(
+      await (this.redis as unknown as { provRateBlock(k: string, ms: number): Promise<number> }).provRateBlock(
+        this.key,
+        Math.max(0, Math.ceil(ms)),
+      ),
+    );
   }
 }
 

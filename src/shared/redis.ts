@@ -25,7 +25,10 @@ interface ParsedRedisUrl {
  */
 export function parseRedisUrl(url: string): ParsedRedisUrl {
   const match = /^(rediss?)(\+cluster)?:\/\/(.*)$/.exec(url);
-  if (!match) throw new Error(`REDIS_URL must start with redis://, rediss://, redis+cluster:// or rediss+cluster:// (got "${url.split('://')[0]}://...")`);
+  if (!match)
+    throw new Error(
+      `REDIS_URL must start with redis://, rediss://, redis+cluster:// or rediss+cluster:// (got "${url.split('://')[0]}://...")`,
+    );
   const [, scheme, clusterSuffix, rest = ''] = match;
   const tls = scheme === 'rediss';
   const at = rest.lastIndexOf('@');
@@ -42,12 +45,15 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   }
   if (dbRaw && dbRaw !== '') options.db = Number(dbRaw);
   if (tls) options.tls = {};
-  const nodes = hostsRaw.split(',').filter(Boolean).map((hp) => {
-    const idx = hp.lastIndexOf(':');
-    const host = idx > 0 ? hp.slice(0, idx).replace(/^\[|\]$/g, '') : hp;
-    const port = idx > 0 ? Number(hp.slice(idx + 1)) : 6379;
-    return { host, port };
-  });
+  const nodes = hostsRaw
+    .split(',')
+    .filter(Boolean)
+    .map((hp) => {
+      const idx = hp.lastIndexOf(':');
+      const host = idx > 0 ? hp.slice(0, idx).replace(/^\[|\]$/g, '') : hp;
+      const port = idx > 0 ? Number(hp.slice(idx + 1)) : 6379;
+      return { host, port };
+    });
   if (nodes.length === 0) nodes.push({ host: '127.0.0.1', port: 6379 });
   return { cluster: clusterSuffix !== undefined || nodes.length > 1, nodes, options };
 }
@@ -72,14 +78,18 @@ export function createRedis(url: string, role: RedisRole, log?: Logger): RedisCo
       clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
       // With TLS, connect to the names as given (not their resolved IPs) so the certificate's
       // host name matches: what managed clusters such as ElastiCache need (ioredis README).
-      ...(options.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+      ...(options.tls
+        ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) }
+        : {}),
     });
   } else {
     const node = parsed.nodes[0] ?? { host: '127.0.0.1', port: 6379 };
     conn = new Redis({ host: node.host, port: node.port, ...options });
   }
   // An unhandled 'error' event would crash the process; log it instead (ioredis reconnects).
-  conn.on('error', (err: Error) => log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'redis connection error'));
+  conn.on('error', (err: Error) =>
+    log?.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'redis connection error'),
+  );
   return conn;
 }
 

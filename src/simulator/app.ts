@@ -63,19 +63,23 @@ export interface Simulator {
 
 function installBodyParsers(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'buffer' }, (request, body, done) => {
-    const buf = body as Buffer;
-    request.rawBodyLength = buf.length;
-    if (buf.length === 0) {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(buf.toString('utf8')));
-    } catch {
-      done(SimHttpError.scim(400, 'Request body is not valid JSON', { scimType: 'invalidSyntax' }), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    ['application/json', 'application/scim+json'],
+    { parseAs: 'buffer' },
+    (request, body, done) => {
+      const buf = body as Buffer;
+      request.rawBodyLength = buf.length;
+      if (buf.length === 0) {
+        done(null, undefined);
+        return;
+      }
+      try {
+        done(null, JSON.parse(buf.toString('utf8')));
+      } catch {
+        done(SimHttpError.scim(400, 'Request body is not valid JSON', { scimType: 'invalidSyntax' }), undefined);
+      }
+    },
+  );
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
     const buf = body as Buffer;
     request.rawBodyLength = buf.length;

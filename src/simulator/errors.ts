@@ -28,7 +28,9 @@ export function scimError(
     detail,
   };
   if (options.scimType) body.scimType = options.scimType;
-  body[CONCUR_ERROR_URN] = { messages: options.messages ?? [{ code: defaultCode(status), message: detail, type: 'error' }] };
+  body[CONCUR_ERROR_URN] = {
+    messages: options.messages ?? [{ code: defaultCode(status), message: detail, type: 'error' }],
+  };
   return body;
 }
 
@@ -47,13 +49,21 @@ export class SimHttpError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(statusCode: number, body: unknown, headers: Record<string, string> = {}) {
-    super(typeof body === 'object' && body !== null && 'detail' in body ? String((body as { detail: unknown }).detail) : `HTTP ${statusCode}`);
+    super(
+      typeof body === 'object' && body !== null && 'detail' in body
+        ? String((body as { detail: unknown }).detail)
+        : `HTTP ${statusCode}`,
+    );
     this.statusCode = statusCode;
     this.body = body;
     this.headers = headers;
   }
 
-  static scim(status: number, detail: string, options: { scimType?: string; messages?: ConcurMessage[] } = {}): SimHttpError {
+  static scim(
+    status: number,
+    detail: string,
+    options: { scimType?: string; messages?: ConcurMessage[] } = {},
+  ): SimHttpError {
     return new SimHttpError(status, scimError(status, detail, options));
   }
 }

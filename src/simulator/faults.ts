@@ -74,7 +74,11 @@ export class FaultInjector {
     });
   }
 
-  private async applyFaults(family: ApiFamily, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  private async applyFaults(
+    family: ApiFamily,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<FastifyReply | undefined> {
     const { knobs, random, stats } = this.ctx;
     if (random.chance(knobs.resetRate)) {
       stats.recordFault('reset');
@@ -99,7 +103,11 @@ export class FaultInjector {
           return reply
             .code(429)
             .header('retry-after', String(taken.retryAfterS))
-            .send(scimError(429, 'Too many requests', { messages: [{ code: 'TOO_MANY_REQUESTS', message: 'Too many requests', type: 'error' }] }));
+            .send(
+              scimError(429, 'Too many requests', {
+                messages: [{ code: 'TOO_MANY_REQUESTS', message: 'Too many requests', type: 'error' }],
+              }),
+            );
         }
       }
     }

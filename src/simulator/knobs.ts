@@ -26,11 +26,23 @@ export const knobsSchema = z.object({
   /** Lifetime of issued access tokens. */
   tokenLifetimeS: z.number().int().min(1).default(3600),
   /** Lifetime of refresh tokens. */
-  refreshTokenLifetimeS: z.number().int().min(1).default(180 * 24 * 3600),
+  refreshTokenLifetimeS: z
+    .number()
+    .int()
+    .min(1)
+    .default(180 * 24 * 3600),
   /** Provision requests still pending after this long (simulated clock) are failed. */
-  provisionTimeoutMs: z.number().int().min(1).default(120 * 60 * 1000),
+  provisionTimeoutMs: z
+    .number()
+    .int()
+    .min(1)
+    .default(120 * 60 * 1000),
   /** Provision statuses older than this (simulated clock) answer 404. */
-  statusRetentionMs: z.number().int().min(1).default(7 * 24 * 3600 * 1000),
+  statusRetentionMs: z
+    .number()
+    .int()
+    .min(1)
+    .default(7 * 24 * 3600 * 1000),
   /** Share of event deliveries sent twice on purpose (at-least-once). */
   duplicateEventRate: z.number().min(0).max(1).default(0),
   /** When false, provisions never complete on their own (stay pending until the timeout). */
@@ -54,23 +66,46 @@ export const knobsSchema = z.object({
    * Spend role codes UPS accepts in `spend:2.0:Role` `roles[].roleName`; any other code is an
    * extension error. Default: the common Expense/Invoice/Request/Budget/Travel roles.
    */
-  spendRoleCodes: z.array(z.string()).default([
-    'EXP_USER', 'EXP_APPROVER', 'EXP_PROCESSOR', 'EXP_AUDITOR', 'EXP_ADMIN', 'EXP_PROXY',
-    'INV_USER', 'INV_APPROVER', 'INV_PROCESSOR', 'REQ_USER', 'REQ_APPROVER', 'REQ_PROCESSOR',
-    'CA_ADMIN', 'SHD_BUDGET_APPROVER', 'SHD_BUDGET_MANAGER', 'SHD_ROLE_ADMIN', 'TRV_USER', 'TRV_APPROVER',
-  ]),
+  spendRoleCodes: z
+    .array(z.string())
+    .default([
+      'EXP_USER',
+      'EXP_APPROVER',
+      'EXP_PROCESSOR',
+      'EXP_AUDITOR',
+      'EXP_ADMIN',
+      'EXP_PROXY',
+      'INV_USER',
+      'INV_APPROVER',
+      'INV_PROCESSOR',
+      'REQ_USER',
+      'REQ_APPROVER',
+      'REQ_PROCESSOR',
+      'CA_ADMIN',
+      'SHD_BUDGET_APPROVER',
+      'SHD_BUDGET_MANAGER',
+      'SHD_ROLE_ADMIN',
+      'TRV_USER',
+      'TRV_APPROVER',
+    ]),
   /**
    * Spend `customData` fields backed by a list, by field id (`custom1`..`custom22`, `orgUnit1`..`orgUnit6`):
    * a value outside the field's list fails with "Invalid List Item". Fields not named here are free text.
    * Default: `custom3` is a cost-center list `CC100`..`CC500`.
    */
-  spendListItems: z.record(z.string(), z.array(z.string())).default({ custom3: ['CC100', 'CC200', 'CC300', 'CC400', 'CC500'] }),
+  spendListItems: z
+    .record(z.string(), z.array(z.string()))
+    .default({ custom3: ['CC100', 'CC200', 'CC300', 'CC400', 'CC500'] }),
   /** First retry delay of an ESS event delivery; doubles per attempt (compressed from Concur's real pacing). */
   eventRetryBaseMs: z.number().int().min(1).default(100),
   /** Longest delay between two delivery attempts of one event. */
   eventRetryMaxMs: z.number().int().min(1).default(5000),
   /** An undelivered event is dropped once this old (simulated clock); Concur keeps events 72 h. */
-  eventRetentionMs: z.number().int().min(1).default(72 * 3600 * 1000),
+  eventRetentionMs: z
+    .number()
+    .int()
+    .min(1)
+    .default(72 * 3600 * 1000),
   /** One delivery attempt fails (and is retried) when the receiver has not answered within this. */
   eventTimeoutMs: z.number().int().min(1).default(5000),
 });

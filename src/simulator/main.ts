@@ -13,7 +13,10 @@ function num(flags: SimulatorFlags, key: string, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n)) {
-    throw new ProvError('PROV_ERR_CONFIG', `Invalid configuration:\n  --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: not a number: ${raw}`);
+    throw new ProvError(
+      'PROV_ERR_CONFIG',
+      `Invalid configuration:\n  --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: not a number: ${raw}`,
+    );
   }
   return n;
 }
@@ -48,7 +51,8 @@ export async function runSimulatorCommand(flags: SimulatorFlags): Promise<void> 
     });
   } catch (err) {
     // zod issues from the knobs (e.g. --error-rate 2) are configuration errors.
-    if (err instanceof Error && err.name === 'ZodError') throw new ProvError('PROV_ERR_CONFIG', `Invalid configuration:\n  ${err.message}`);
+    if (err instanceof Error && err.name === 'ZodError')
+      throw new ProvError('PROV_ERR_CONFIG', `Invalid configuration:\n  ${err.message}`);
     throw err;
   }
   const shutdown = new Shutdown({ deadlineMs: config.SHUTDOWN_DEADLINE_MS, log });
@@ -57,6 +61,9 @@ export async function runSimulatorCommand(flags: SimulatorFlags): Promise<void> 
   shutdown.installSignalHandlers();
 
   const url = await sim.listen({ port: num(flags, 'port', config.SIM_PORT), host: flags.host ?? config.SIM_HOST });
-  log.info({ url, companyId: sim.ctx.tenant.companyId, clientId: sim.ctx.tenant.clientId }, 'Concur simulator listening');
+  log.info(
+    { url, companyId: sim.ctx.tenant.companyId, clientId: sim.ctx.tenant.clientId },
+    'Concur simulator listening',
+  );
   process.stderr.write(`Concur simulator listening on ${url}\n`);
 }

@@ -42,7 +42,12 @@ export function createRuntime(role: string, redisRole: RedisRole, env?: Record<s
  */
 export function connectConcur(rt: Runtime, gates: ConcurClientOptions['gates'] = {}): ConcurClient {
   const { config, redis, log } = rt;
-  const callMetrics = startCallMetricsPublisher({ redis, prefix: config.QUEUE_PREFIX, flushMs: config.METRICS_FLUSH_MS, log });
+  const callMetrics = startCallMetricsPublisher({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    flushMs: config.METRICS_FLUSH_MS,
+    log,
+  });
   rt.shutdown.register('call metrics', () => callMetrics.stop());
   const concur = createConcurClient({ config, redis, log, http: { observer: callMetrics.observer }, gates });
   rt.shutdown.register('concur client', () => concur.close());

@@ -34,9 +34,18 @@ export function startWorker(rt: Runtime, queueName: string, processor: Processor
   const log = rt.log.child({ queue: queueName });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   worker.on('failed', (job, err) => {
-    log.warn({ jobId: job?.id, attempt: job?.attemptsMade, err: { message: err.message, code: (err as { code?: string }).code } }, 'job failed');
+    log.warn(
+      {
+        jobId: job?.id,
+        attempt: job?.attemptsMade,
+        err: { message: err.message, code: (err as { code?: string }).code },
+      },
+      'job failed',
+    );
     if (job && options.onFailedForGood && failedForGood(job, err)) {
-      options.onFailedForGood(job, err).catch((e: unknown) => log.error({ err: e, jobId: job.id }, 'could not settle the rows of a failed job'));
+      options
+        .onFailedForGood(job, err)
+        .catch((e: unknown) => log.error({ err: e, jobId: job.id }, 'could not settle the rows of a failed job'));
     }
   });
   rt.shutdown.register(`${queueName} worker`, () => worker.close());

@@ -17,17 +17,29 @@ function expectUser(u: SimStateUser, r: DemoRecord): void {
   expect(u.name?.familyName, ctx).toBe(r.familyName);
   expect(u.title, ctx).toBe(r.title);
   expect((u.emails as { value: string }[] | undefined)?.[0]?.value, ctx).toBe(r.email);
-  const ent = u[ENT] as { employeeNumber?: string; department?: string; costCenter?: string; manager?: { employeeNumber?: string } };
+  const ent = u[ENT] as {
+    employeeNumber?: string;
+    department?: string;
+    costCenter?: string;
+    manager?: { employeeNumber?: string };
+  };
   expect(ent.employeeNumber, ctx).toBe(r.employeeNumber);
   if (r.active !== 'true') return; // deactivation sends no profile update beyond active=false
   expect(ent.department, ctx).toBe(r.department);
   expect(ent.costCenter, ctx).toBe(r.costCenter);
   expect(ent.manager?.employeeNumber, ctx).toBe(r.managerEmployeeNumber || undefined);
   const spend = u[SPEND] as { country?: string; reimbursementCurrency?: string; locale?: string } | undefined;
-  expect(spend, ctx).toMatchObject({ country: r['spend.country'], reimbursementCurrency: r['spend.reimbursementCurrency'], locale: r['spend.locale'] });
-  const roles = ((u[ROLE] as { roles?: { roleName: string }[] } | undefined)?.roles ?? []).map((x) => x.roleName).sort();
+  expect(spend, ctx).toMatchObject({
+    country: r['spend.country'],
+    reimbursementCurrency: r['spend.reimbursementCurrency'],
+    locale: r['spend.locale'],
+  });
+  const roles = ((u[ROLE] as { roles?: { roleName: string }[] } | undefined)?.roles ?? [])
+    .map((x) => x.roleName)
+    .sort();
   expect(roles, ctx).toEqual(r['spend.roles'].split(';').sort());
-  const approver = (u[APPROVER] as { report?: { approver: { employeeNumber: string } }[] } | undefined)?.report?.[0]?.approver.employeeNumber;
+  const approver = (u[APPROVER] as { report?: { approver: { employeeNumber: string } }[] } | undefined)?.report?.[0]
+    ?.approver.employeeNumber;
   expect(approver, ctx).toBe(r['spend.reportApproverEmployeeNumber'] || undefined);
   const travel = u[TRAVEL] as { ruleClass?: { name?: string }; manager?: { employeeNumber?: string } } | undefined;
   if (r['travel.ruleClass']) {
@@ -54,7 +66,8 @@ export function expectChaosOutcome(result: ChaosResult): void {
   expect(result.unsettledFailedRows).toEqual([]);
 
   const byName = new Map<string, SimStateUser[]>();
-  for (const u of result.simUsers) byName.set(u.userName.toLowerCase(), [...(byName.get(u.userName.toLowerCase()) ?? []), u]);
+  for (const u of result.simUsers)
+    byName.set(u.userName.toLowerCase(), [...(byName.get(u.userName.toLowerCase()) ?? []), u]);
   const dups = [...byName.entries()].filter(([, us]) => us.length > 1).map(([n]) => n);
   expect(dups).toEqual([]);
   const badRows = new Set(drop.bad.map((b) => b.row));

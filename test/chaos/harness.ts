@@ -53,13 +53,22 @@ export interface ChaosResult {
   faults: Record<string, number>;
 }
 
-export type SimStateUser = Record<string, unknown> & { userName: string; active: boolean; title?: string; name?: { givenName?: string; familyName?: string } };
+export type SimStateUser = Record<string, unknown> & {
+  userName: string;
+  active: boolean;
+  title?: string;
+  name?: { givenName?: string; familyName?: string };
+};
 
 const ROLES = ['identity', 'extension', 'status'] as const;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function patchSim(simUrl: string, knobs: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${simUrl}/_sim/config`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(knobs) });
+  const res = await fetch(`${simUrl}/_sim/config`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(knobs),
+  });
   if (!res.ok) throw new Error(`PATCH /_sim/config: ${res.status} ${await res.text()}`);
 }
 
@@ -87,7 +96,10 @@ export function chaosEnv(redisUrl: string, extra: Record<string, string> = {}): 
   };
 }
 
-export async function runChaos(params: ChaosParams, onLog: (line: string) => void = () => undefined): Promise<ChaosResult> {
+export async function runChaos(
+  params: ChaosParams,
+  onLog: (line: string) => void = () => undefined,
+): Promise<ChaosResult> {
   const random = prng(params.seed);
   const between = ([lo, hi]: [number, number]): number => Math.round(lo + random() * (hi - lo));
   const redisServer: PrivateRedis = await startPrivateRedis();
@@ -113,8 +125,14 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
 
     // Slots: one child per (role, index); the stack started index 0 of each role.
     const slots = new Map<string, Child>();
-    for (const role of ROLES) slots.set(`${role}-0`, s.children.find((c) => c.name === `worker-${role}`)!);
-    for (const role of ROLES) for (let i = 1; i < params.workersPerRole; i += 1) slots.set(`${role}-${i}`, s.start(`worker-${role}-${i}`, ['worker', role]));
+    for (const role of ROLES)
+      slots.set(
+        `${role}-0`,
+        s.children.find((c) => c.name === `worker-${role}`)!,
+      );
+    for (const role of ROLES)
+      for (let i = 1; i < params.workersPerRole; i += 1)
+        slots.set(`${role}-${i}`, s.start(`worker-${role}-${i}`, ['worker', role]));
 
     const file = join(s.logDir, 'chaos.csv');
     await writeFile(file, toCsv(drop.records));
@@ -167,7 +185,9 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
         const view = await ledger.getDrop(dropId);
         if (view && Date.now() - lastLog > 5000) {
           lastLog = Date.now();
-          onLog(`${Date.now() - started} ms: ${JSON.stringify(Object.fromEntries(Object.entries(view.counts).filter(([, n]) => n > 0)))}`);
+          onLog(
+            `${Date.now() - started} ms: ${JSON.stringify(Object.fromEntries(Object.entries(view.counts).filter(([, n]) => n > 0)))}`,
+          );
         }
         return view !== undefined && view.terminal === rows;
       },
@@ -202,11 +222,16 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
     }
     const failedRows = [...new Set(failedJobs.flatMap((j) => j.rows))];
     const states = await ledger.getRows(dropId, failedRows);
-    const unsettledFailedRows = states.filter((r) => !TERMINAL_STATES.includes(r.state as (typeof TERMINAL_STATES)[number])).map((r) => r.row);
+    const unsettledFailedRows = states
+      .filter((r) => !TERMINAL_STATES.includes(r.state as (typeof TERMINAL_STATES)[number]))
+      .map((r) => r.row);
 
-    const statsRes = (await (await fetch(`${s.simUrl}/_sim/stats`)).json()) as { routes: Record<string, Record<string, number>> };
+    const statsRes = (await (await fetch(`${s.simUrl}/_sim/stats`)).json()) as {
+      routes: Record<string, Record<string, number>>;
+    };
     const faults: Record<string, number> = {};
-    for (const statuses of Object.values(statsRes.routes)) for (const [status, n] of Object.entries(statuses)) faults[status] = (faults[status] ?? 0) + n;
+    for (const statuses of Object.values(statsRes.routes))
+      for (const [status, n] of Object.entries(statuses)) faults[status] = (faults[status] ?? 0) + n;
 
     return {
       drop,
@@ -225,7 +250,12 @@ export async function runChaos(params: ChaosParams, onLog: (line: string) => voi
     };
   } catch (err) {
     if (stack) onLog(await stack.logs());
-    if (stack && dropIdSeen) onLog(await describeStuckRows(redis, stack.prefix, dropIdSeen).catch((e: unknown) => `could not describe the stuck rows: ${String(e)}`));
+    if (stack && dropIdSeen)
+      onLog(
+        await describeStuckRows(redis, stack.prefix, dropIdSeen).catch(
+          (e: unknown) => `could not describe the stuck rows: ${String(e)}`,
+        ),
+      );
     throw err;
   } finally {
     redis.disconnect();
@@ -244,7 +274,9 @@ export const ACTIVE = ACTIVE_STATES;
 async function describeStuckRows(redis: Redis, prefix: string, dropId: string): Promise<string> {
   const k = dropKeys(prefix, dropId);
   const states = await redis.hgetall(k.rows);
-  const stuck = Object.entries(states).filter(([, st]) => (ACTIVE_STATES as readonly string[]).includes(st)).slice(0, 20);
+  const stuck = Object.entries(states)
+    .filter(([, st]) => (ACTIVE_STATES as readonly string[]).includes(st))
+    .slice(0, 20);
   const lines: string[] = [`${stuck.length} active rows (first 20):`];
   for (const [row, state] of stuck) {
     const data = JSON.parse((await redis.hget(k.data, row)) ?? '{}') as { managerEmployeeNumber?: string };
@@ -254,7 +286,20 @@ async function describeStuckRows(redis: Redis, prefix: string, dropId: string): 
     const targetState = target ? await redis.hget(k.rows, target) : null;
     const targetOut = target ? await redis.hget(k.out, target) : null;
     const inWaiters = target ? await redis.sismember(`${k.waitersPrefix}${target}`, row) : 0;
-    lines.push(JSON.stringify({ row, state, out: await redis.hget(k.out, row), manager: data.managerEmployeeNumber, deferredTo, managerRow, targetState, targetOut, inWaiters, targetWaiters: target ? await redis.smembers(`${k.waitersPrefix}${target}`) : [] }));
+    lines.push(
+      JSON.stringify({
+        row,
+        state,
+        out: await redis.hget(k.out, row),
+        manager: data.managerEmployeeNumber,
+        deferredTo,
+        managerRow,
+        targetState,
+        targetOut,
+        inWaiters,
+        targetWaiters: target ? await redis.smembers(`${k.waitersPrefix}${target}`) : [],
+      }),
+    );
   }
   return lines.join('\n');
 }

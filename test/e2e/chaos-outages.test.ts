@@ -11,7 +11,8 @@ import { startPrivateRedis } from '../helpers/redis-server.ts';
 import { runCli } from '../../src/demo/processes.ts';
 import { chaosEnv, patchSim, simState } from '../chaos/harness.ts';
 
-const terminal = async (ledger: Ledger, dropId: string): Promise<number> => (await ledger.getDrop(dropId))?.terminal ?? 0;
+const terminal = async (ledger: Ledger, dropId: string): Promise<number> =>
+  (await ledger.getDrop(dropId))?.terminal ?? 0;
 
 describe.skipIf(!onPath('redis-server'))('outages (e2e, real processes)', () => {
   it('a worker receiving SIGTERM mid-batch drains and loses nothing', async () => {

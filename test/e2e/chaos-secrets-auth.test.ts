@@ -49,7 +49,10 @@ describe.skipIf(!onPath('redis-server'))('secrets stay out of the logs; Redis wi
       // Let the last debug lines (metrics flush, token refresh) reach the files.
       await new Promise((r) => setTimeout(r, 2500));
       await stopAll(stack.children, 15_000);
-      const logs = (await Promise.all(stack.children.map((c) => readFile(c.logFile, 'utf8')))).join('\n') + res.stderr + res.stdout.replace(/"dropId":"[^"]*"/, '');
+      const logs =
+        (await Promise.all(stack.children.map((c) => readFile(c.logFile, 'utf8')))).join('\n') +
+        res.stderr +
+        res.stdout.replace(/"dropId":"[^"]*"/, '');
       expect(logs.split('\n').length).toBeGreaterThan(20);
       expect(logs).toMatch(/"level":20/); // debug lines really were written
 
@@ -67,27 +70,30 @@ describe.skipIf(!onPath('redis-server'))('secrets stay out of the logs; Redis wi
     }
   });
 
-  it.skipIf(!onPath('openssl'))('runs a drop on Redis over TLS (rediss://, a private CA trusted through NODE_EXTRA_CA_CERTS)', async () => {
-    const redis = await startPrivateRedis({ tls: true, password: SECRETS.redisPassword });
-    const stack = await startStack({ env: { REDIS_URL: redis.url, NODE_EXTRA_CA_CERTS: redis.caFile! } });
-    try {
-      expect(redis.url).toMatch(/^rediss:\/\//);
-      const drop = generateDrop({ people: 40, seed: 4 });
-      const file = join(stack.logDir, 'tls.csv');
-      await writeFile(file, toCsv(drop.records));
-      const res = await runCli(['ingest', file, '--wait', '--json'], stack.env);
-      const summary = JSON.parse(res.stdout.trim()) as { status: string; states: Record<string, number> };
-      expect(summary.status, res.stderr).toBe('complete');
-      expect(summary.states.done).toBe(40 - drop.bad.length - drop.deactivated.length);
-      // Without the CA the same URL is refused: the connection really is TLS, and verified.
-      const untrusted = await runCli(['status', '--json'], { ...stack.env, NODE_EXTRA_CA_CERTS: '' });
-      expect(untrusted.code).toBe(3);
-      expect(untrusted.stderr).toMatch(/certificate|self[- ]signed|redis/i);
-      const trusted = await runCli(['status', '--json'], stack.env);
-      expect(trusted.code, trusted.stderr).toBe(0);
-    } finally {
-      await stack.stop();
-      await redis.stop();
-    }
-  });
+  it.skipIf(!onPath('openssl'))(
+    'runs a drop on Redis over TLS (rediss://, a private CA trusted through NODE_EXTRA_CA_CERTS)',
+    async () => {
+      const redis = await startPrivateRedis({ tls: true, password: SECRETS.redisPassword });
+      const stack = await startStack({ env: { REDIS_URL: redis.url, NODE_EXTRA_CA_CERTS: redis.caFile! } });
+      try {
+        expect(redis.url).toMatch(/^rediss:\/\//);
+        const drop = generateDrop({ people: 40, seed: 4 });
+        const file = join(stack.logDir, 'tls.csv');
+        await writeFile(file, toCsv(drop.records));
+        const res = await runCli(['ingest', file, '--wait', '--json'], stack.env);
+        const summary = JSON.parse(res.stdout.trim()) as { status: string; states: Record<string, number> };
+        expect(summary.status, res.stderr).toBe('complete');
+        expect(summary.states.done).toBe(40 - drop.bad.length - drop.deactivated.length);
+        // Without the CA the same URL is refused: the connection really is TLS, and verified.
+        const untrusted = await runCli(['status', '--json'], { ...stack.env, NODE_EXTRA_CA_CERTS: '' });
+        expect(untrusted.code).toBe(3);
+        expect(untrusted.stderr).toMatch(/certificate|self[- ]signed|redis/i);
+        const trusted = await runCli(['status', '--json'], stack.env);
+        expect(trusted.code, trusted.stderr).toBe(0);
+      } finally {
+        await stack.stop();
+        await redis.stop();
+      }
+    },
+  );
 });

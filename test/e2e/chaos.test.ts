@@ -11,7 +11,17 @@ import { expectChaosOutcome } from '../chaos/expect.ts';
 describe.skipIf(!onPath('redis-server'))('chaos (e2e, real processes)', () => {
   it('loses nothing and duplicates nothing through kill -9s, a Redis restart and simulator faults', async () => {
     const result = await runChaos(
-      { rows: 1500, kills: 10, seed: 20261128, workersPerRole: 2, killGapMs: [800, 1800], downMs: [300, 1500], identityRps: 300, upsRps: 8, settleTimeoutMs: 150_000 },
+      {
+        rows: 1500,
+        kills: 10,
+        seed: 20261128,
+        workersPerRole: 2,
+        killGapMs: [800, 1800],
+        downMs: [300, 1500],
+        identityRps: 300,
+        upsRps: 8,
+        settleTimeoutMs: 150_000,
+      },
       (line) => process.stderr.write(`${line.slice(0, 4000)}\n`),
     );
     expect(result.kills.length).toBe(10);

@@ -21,7 +21,10 @@ describe('provision demo (e2e)', () => {
 
   it('starts a private redis-server when REDIS_URL does not answer', async () => {
     const port = await freePort();
-    const res = await runDemo(['--people', '60', '--exit', '--json'], { ...process.env, REDIS_URL: `redis://127.0.0.1:${port}` });
+    const res = await runDemo(['--people', '60', '--exit', '--json'], {
+      ...process.env,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toContain('starting a private redis-server');
     expect((JSON.parse(res.stdout.trim()) as DemoSummary).status).toBe('complete');
@@ -29,7 +32,11 @@ describe('provision demo (e2e)', () => {
 
   it('says how to start Redis, and fails, when none answers and redis-server is not on the PATH', async () => {
     const port = await freePort();
-    const res = await runDemo(['--people', '10', '--exit'], { ...process.env, PATH: '/nonexistent', REDIS_URL: `redis://127.0.0.1:${port}` });
+    const res = await runDemo(['--people', '10', '--exit'], {
+      ...process.env,
+      PATH: '/nonexistent',
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+    });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('redis-server --daemonize yes');
     expect(res.stderr).toContain('docker run');

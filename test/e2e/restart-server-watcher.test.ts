@@ -35,7 +35,9 @@ describe('server and watcher restarted mid-drop (e2e)', () => {
   });
 
   const dropView = async (dropId: string): Promise<DropView | undefined> => {
-    const res = await fetch(`${stack.serverUrl}/drops/${dropId}`, { headers: { authorization: auth } }).catch(() => undefined);
+    const res = await fetch(`${stack.serverUrl}/drops/${dropId}`, { headers: { authorization: auth } }).catch(
+      () => undefined,
+    );
     return res?.ok ? ((await res.json()) as DropView) : undefined;
   };
   const kill = async (child: Child): Promise<void> => {
@@ -53,15 +55,24 @@ describe('server and watcher restarted mid-drop (e2e)', () => {
     await rename(join(dir, 'people.csv.partial'), join(dir, 'inbox', 'people.csv'));
 
     let sidecarName = '';
-    await waitUntil('archived', async () => {
-      sidecarName = (await readdir(join(dir, 'archive'))).find((n) => n.endsWith('__people.csv.drop.json')) ?? '';
-      return sidecarName !== '';
-    }, 30_000, watcher);
+    await waitUntil(
+      'archived',
+      async () => {
+        sidecarName = (await readdir(join(dir, 'archive'))).find((n) => n.endsWith('__people.csv.drop.json')) ?? '';
+        return sidecarName !== '';
+      },
+      30_000,
+      watcher,
+    );
     const { dropId } = JSON.parse(await readFile(join(dir, 'archive', sidecarName), 'utf8')) as ArchiveSidecar;
-    await waitUntil('server sees progress', async () => {
-      const v = await dropView(dropId);
-      return v !== undefined && v.fraction > 0.05;
-    }, 60_000);
+    await waitUntil(
+      'server sees progress',
+      async () => {
+        const v = await dropView(dropId);
+        return v !== undefined && v.fraction > 0.05;
+      },
+      60_000,
+    );
     const before = (await dropView(dropId))!;
     expect(before.fraction, 'the kills must land mid-drop').toBeLessThan(1);
 
@@ -71,7 +82,12 @@ describe('server and watcher restarted mid-drop (e2e)', () => {
     await new Promise((r) => setTimeout(r, 1_500));
 
     const serverAgain = stack.start('server-again', ['serve']);
-    await waitUntil('server again', async () => (await fetch(`${stack.serverUrl}/healthz`).catch(() => undefined))?.ok === true, 30_000, serverAgain);
+    await waitUntil(
+      'server again',
+      async () => (await fetch(`${stack.serverUrl}/healthz`).catch(() => undefined))?.ok === true,
+      30_000,
+      serverAgain,
+    );
     const watcherAgain = stack.start('watcher-again', ['watch', dir]);
 
     let sidecar: ArchiveSidecar | undefined;

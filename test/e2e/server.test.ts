@@ -9,7 +9,10 @@ import { STACK_AUTH, startStack, type Stack } from '../helpers/stack.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`SKIPPING the drop-page browser test: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`);
+if (!hasChromium)
+  console.warn(
+    `SKIPPING the drop-page browser test: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`,
+  );
 
 const auth = basic(STACK_AUTH.user, STACK_AUTH.password);
 const drop = generateDrop({ people: 300, seed: 7 });
@@ -29,13 +32,18 @@ describe('server with real workers (e2e)', () => {
   beforeAll(async () => {
     stack = await startStack({ server: true });
     url = stack.serverUrl!;
-    const res = await fetch(`${url}/drops?filename=people.csv`, { method: 'POST', body: toCsv(drop.records), headers: { authorization: auth, 'content-type': 'text/csv' } });
+    const res = await fetch(`${url}/drops?filename=people.csv`, {
+      method: 'POST',
+      body: toCsv(drop.records),
+      headers: { authorization: auth, 'content-type': 'text/csv' },
+    });
     expect(res.status, await stack.logs()).toBe(201);
     dropId = ((await res.json()) as { dropId: string }).dropId;
   });
   afterAll(async () => stack?.stop());
 
-  const detail = async (): Promise<DropDetail> => (await (await fetch(`${url}/drops/${dropId}`, { headers: { authorization: auth } })).json()) as DropDetail;
+  const detail = async (): Promise<DropDetail> =>
+    (await (await fetch(`${url}/drops/${dropId}`, { headers: { authorization: auth } })).json()) as DropDetail;
 
   it('Bull Board answers 401 without credentials and lists our queues with them', async () => {
     expect((await fetch(`${url}/admin/queues`)).status).toBe(401);
@@ -52,7 +60,16 @@ describe('server with real workers (e2e)', () => {
     // A persistent context on a fresh profile directory is playwright's form of --user-data-dir.
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       httpCredentials: { username: STACK_AUTH.user, password: STACK_AUTH.password },
     });
     try {
@@ -60,11 +77,17 @@ describe('server with real workers (e2e)', () => {
       await page.goto(`${url}/#drop=${dropId}`);
       // Locators, not page.waitForFunction: the page's CSP (script-src 'self') rightly forbids the
       // eval a string predicate needs, while locators run in playwright's isolated world.
-      await page.locator('#settled-percent').filter({ hasText: /^100%$/ }).waitFor({ timeout: 50_000 });
+      await page
+        .locator('#settled-percent')
+        .filter({ hasText: /^100%$/ })
+        .waitFor({ timeout: 50_000 });
       expect(await page.textContent('#drop-status')).toBe('complete');
       expect(await page.getAttribute('#bar-settled', 'data-percent')).toBe('100');
       // The invalid rows are listed with their reasons.
-      await page.locator('#failed tbody tr').nth(drop.bad.length - 1).waitFor({ timeout: 10_000 });
+      await page
+        .locator('#failed tbody tr')
+        .nth(drop.bad.length - 1)
+        .waitFor({ timeout: 10_000 });
       expect(await page.locator('#failed tbody tr').count()).toBe(drop.bad.length);
       expect(await page.textContent('#failed tbody')).toContain('invalid');
       // The list links to it too.
@@ -75,7 +98,7 @@ describe('server with real workers (e2e)', () => {
     }
   });
 
-  it('completes the drop, and /metrics shows its rows, queue depths and the workers\' Concur calls', async () => {
+  it("completes the drop, and /metrics shows its rows, queue depths and the workers' Concur calls", async () => {
     const end = Date.now() + 50_000;
     let d = await detail();
     while (d.status !== 'complete' && Date.now() < end) {
@@ -85,7 +108,10 @@ describe('server with real workers (e2e)', () => {
     expect(d.status, await stack.logs()).toBe('complete');
     expect(d.counts.invalid).toBe(drop.bad.length);
     // Nobody exists in Concur before this drop: rows to deactivate find no one and change nothing.
-    expect({ done: d.counts.done, unchanged: d.counts.unchanged, settled: d.settled }, JSON.stringify(d.counts)).toEqual({
+    expect(
+      { done: d.counts.done, unchanged: d.counts.unchanged, settled: d.settled },
+      JSON.stringify(d.counts),
+    ).toEqual({
       done: 300 - drop.bad.length - drop.deactivated.length,
       unchanged: drop.deactivated.length,
       settled: 300,
@@ -102,9 +128,15 @@ describe('server with real workers (e2e)', () => {
     expect(text).toContain(`provision_rows{state="done"} ${d.counts.done}`);
     expect(text).toContain(`provision_rows{state="invalid"} ${drop.bad.length}`);
     expect(text).toMatch(/provision_queue_jobs\{queue="identity",state="waiting"\} 0/);
-    expect(text).toMatch(/provision_concur_calls_total\{endpoint="\/profile\/identity\/v4\.1\/Users",method="POST",status="2\d\d"\} [1-9]/);
-    expect(text).toMatch(/provision_concur_calls_total\{endpoint="\/profile\/v4\/Bulk",method="POST",status="\d+"\} [1-9]/);
-    expect(text).toMatch(/provision_concur_call_duration_seconds_count\{endpoint="\/profile\/identity\/v4\.1\/Users\/\.search"\} [1-9]/);
+    expect(text).toMatch(
+      /provision_concur_calls_total\{endpoint="\/profile\/identity\/v4\.1\/Users",method="POST",status="2\d\d"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /provision_concur_calls_total\{endpoint="\/profile\/v4\/Bulk",method="POST",status="\d+"\} [1-9]/,
+    );
+    expect(text).toMatch(
+      /provision_concur_call_duration_seconds_count\{endpoint="\/profile\/identity\/v4\.1\/Users\/\.search"\} [1-9]/,
+    );
   });
 
   it('keeps the dashboard password out of every log line', async () => {

@@ -29,10 +29,14 @@ function waitForUrl(proc: ChildProcess): Promise<string> {
 
 describe('provision simulator', () => {
   it('serves OAuth and Identity with flags over SIM_* env, and exits 0 on SIGTERM', async () => {
-    child = spawn(process.execPath, [BIN, 'simulator', '--port', '0', '--request-token', 'flag-token', '--token-lifetime-s', '120'], {
-      env: { ...process.env, SIM_CLIENT_ID: 'env-client', SIM_CLIENT_SECRET: 'env-secret', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [BIN, 'simulator', '--port', '0', '--request-token', 'flag-token', '--token-lifetime-s', '120'],
+      {
+        env: { ...process.env, SIM_CLIENT_ID: 'env-client', SIM_CLIENT_SECRET: 'env-secret', LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const baseUrl = await waitForUrl(child);
     const res = await fetch(`${baseUrl}/oauth2/v0/token`, {
       method: 'POST',
@@ -50,7 +54,9 @@ describe('provision simulator', () => {
     expect(res.status).toBe(200);
     expect(body.expires_in).toBe('120');
     expect(body.geolocation).toBe(baseUrl);
-    const users = await fetch(`${baseUrl}/profile/identity/v4.1/Users`, { headers: { authorization: `Bearer ${body.access_token}` } });
+    const users = await fetch(`${baseUrl}/profile/identity/v4.1/Users`, {
+      headers: { authorization: `Bearer ${body.access_token}` },
+    });
     expect(users.status).toBe(200);
 
     child.kill('SIGTERM');
@@ -59,7 +65,9 @@ describe('provision simulator', () => {
   });
 
   it('exits 2 with a message on a bad knob', async () => {
-    child = spawn(process.execPath, [BIN, 'simulator', '--port', '0', '--error-rate', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [BIN, 'simulator', '--port', '0', '--error-rate', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
     const [code] = (await once(child, 'exit')) as [number | null];

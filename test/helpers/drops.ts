@@ -5,7 +5,11 @@ import { join } from 'node:path';
 export type DropRecord = Record<string, string>;
 
 /** Writes rows as a CSV drop (header from the union of keys, quoted where needed). */
-export function writeCsvDrop(rows: readonly DropRecord[], name = 'drop.csv', dir = mkdtempSync(join(tmpdir(), 'prov-drop-'))): string {
+export function writeCsvDrop(
+  rows: readonly DropRecord[],
+  name = 'drop.csv',
+  dir = mkdtempSync(join(tmpdir(), 'prov-drop-')),
+): string {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
   const lines = [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c] ?? '')).join(','))];

@@ -5,7 +5,13 @@ import { createConcurClient, type ConcurClient } from '../../src/shared/concur/i
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import type { NormalizedRow } from '../../src/shared/mapping/types.ts';
-import { createQueues, EXTENSION_QUEUE, queueKeyPrefix, STATUS_QUEUE, type PipelineQueues } from '../../src/shared/queues/index.ts';
+import {
+  createQueues,
+  EXTENSION_QUEUE,
+  queueKeyPrefix,
+  STATUS_QUEUE,
+  type PipelineQueues,
+} from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { createExtensionHandoff, type ExtensionHandoff } from '../../src/workers/extension/handoff.ts';
 import { createExtensionProcessor } from '../../src/workers/extension/processor.ts';
@@ -68,7 +74,14 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
   const store = new ExtensionStore(redis, prefix);
   const client = createConcurClient({ config, redis, log });
   const limiter = new SharedRateLimiter(redis, `${prefix}:rate:ups`, { rps: config.UPS_MAX_RPS });
-  const handoff = createExtensionHandoff({ redis, queues, prefix, lingerMs: config.EXTENSION_LINGER_MS, maxOps: config.EXTENSION_BATCH_MAX_OPS, log });
+  const handoff = createExtensionHandoff({
+    redis,
+    queues,
+    prefix,
+    lingerMs: config.EXTENSION_LINGER_MS,
+    maxOps: config.EXTENSION_BATCH_MAX_OPS,
+    log,
+  });
   const workers: Worker[] = [];
 
   const harness: StageHarness = {
@@ -106,10 +119,28 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
         limiter,
         statusQueue: queues.status,
         log,
-        options: { firstDelayMs: config.STATUS_FIRST_DELAY_MS, maxDelayMs: config.STATUS_MAX_DELAY_MS, deadlineMs: config.STATUS_DEADLINE_MS },
+        options: {
+          firstDelayMs: config.STATUS_FIRST_DELAY_MS,
+          maxDelayMs: config.STATUS_MAX_DELAY_MS,
+          deadlineMs: config.STATUS_DEADLINE_MS,
+        },
       });
-      workers.push(new Worker(EXTENSION_QUEUE, extension, { connection, prefix: queueKeyPrefix(prefix, EXTENSION_QUEUE), concurrency: config.EXTENSION_CONCURRENCY, settings: WORKER_SETTINGS }));
-      workers.push(new Worker(STATUS_QUEUE, status, { connection, prefix: queueKeyPrefix(prefix, STATUS_QUEUE), concurrency: config.STATUS_CONCURRENCY, settings: WORKER_SETTINGS }));
+      workers.push(
+        new Worker(EXTENSION_QUEUE, extension, {
+          connection,
+          prefix: queueKeyPrefix(prefix, EXTENSION_QUEUE),
+          concurrency: config.EXTENSION_CONCURRENCY,
+          settings: WORKER_SETTINGS,
+        }),
+      );
+      workers.push(
+        new Worker(STATUS_QUEUE, status, {
+          connection,
+          prefix: queueKeyPrefix(prefix, STATUS_QUEUE),
+          concurrency: config.STATUS_CONCURRENCY,
+          settings: WORKER_SETTINGS,
+        }),
+      );
       for (const w of workers) w.on('error', (err) => log.warn({ err }, 'worker error'));
     },
     async createUsers(users) {
@@ -122,12 +153,18 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
             const i = next++;
             const u = users[i]!;
             const created = await client.identity.create({
-              schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User'],
+              schemas: [
+                'urn:ietf:params:scim:schemas:core:2.0:User',
+                'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User',
+              ],
               userName: u.userName,
               active: true,
               name: { givenName: 'Test', familyName: `User${i}` },
               emails: [{ value: u.userName, type: 'work' }],
-              'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { employeeNumber: u.employeeNumber, companyId: sim.sim.ctx.tenant.companyId },
+              'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': {
+                employeeNumber: u.employeeNumber,
+                companyId: sim.sim.ctx.tenant.companyId,
+              },
             });
             uuids[i] = created.id;
           }
@@ -136,7 +173,13 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
       return uuids;
     },
     async seedDrop(dropId, rows, uuids) {
-      await ledger.createDrop({ id: dropId, file: `${dropId}.csv`, sha256: dropId, format: 'csv', createdAt: Date.now() });
+      await ledger.createDrop({
+        id: dropId,
+        file: `${dropId}.csv`,
+        sha256: dropId,
+        format: 'csv',
+        createdAt: Date.now(),
+      });
       for (let i = 0; i < rows.length; i += 1000) {
         await ledger.addRows(
           dropId,
@@ -161,7 +204,10 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
       throw new Error(`drop ${dropId} did not complete: ${JSON.stringify(view?.counts)}`);
     },
     async simJson(path, init) {
-      const res = await fetch(`${sim.baseUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+      const res = await fetch(`${sim.baseUrl}${path}`, {
+        ...init,
+        headers: { 'content-type': 'application/json', ...init?.headers },
+      });
       return (await res.json()) as never;
     },
     async close() {

@@ -7,7 +7,13 @@ import { createConcurClient } from '../../src/shared/concur/index.ts';
 import { guardsFromConfig } from '../../src/shared/guards/limits.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
-import { IDENTITY_QUEUE, createQueues, queueKeyPrefix, releasedRowsRequeue, type PipelineQueues } from '../../src/shared/queues/index.ts';
+import {
+  IDENTITY_QUEUE,
+  createQueues,
+  queueKeyPrefix,
+  releasedRowsRequeue,
+  type PipelineQueues,
+} from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
 import { createExtensionHandoff } from '../../src/workers/extension/handoff.ts';
@@ -30,7 +36,14 @@ export interface PipelineHarness {
 /** Config, Redis, ledger and queues on a fresh prefix, pointed at a simulator. */
 export function pipelineHarness(baseUrl: string, env: Record<string, string> = {}): PipelineHarness {
   const prefix = uniquePrefix('pipe');
-  const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, CONCUR_BASE_URL: baseUrl, LOG_LEVEL: 'silent', IDENTITY_MAX_RPS: '0', ...env });
+  const config = loadConfig({
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    CONCUR_BASE_URL: baseUrl,
+    LOG_LEVEL: 'silent',
+    IDENTITY_MAX_RPS: '0',
+    ...env,
+  });
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const log = createLogger({ level: config.LOG_LEVEL });
   const ledger = new Ledger(redis, prefix);
@@ -59,7 +72,12 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
         log,
         brake: guardsFromConfig(config),
       });
-      const worker = new Worker(IDENTITY_QUEUE, processor, { connection: redis, prefix: queueKeyPrefix(prefix, IDENTITY_QUEUE), concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY, settings: WORKER_SETTINGS });
+      const worker = new Worker(IDENTITY_QUEUE, processor, {
+        connection: redis,
+        prefix: queueKeyPrefix(prefix, IDENTITY_QUEUE),
+        concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY,
+        settings: WORKER_SETTINGS,
+      });
       worker.on('error', () => undefined);
       workers.push(worker);
       return worker;
@@ -81,7 +99,10 @@ export async function waitForComplete(ledger: Ledger, dropId: string, timeoutMs 
     const view = await ledger.getDrop(dropId);
     if (view?.meta.status === 'complete') return;
     if (process.env.DEBUG_WAIT) console.log(JSON.stringify(view?.counts));
-    if (Date.now() > deadline) throw new Error(`drop ${dropId} not complete after ${timeoutMs} ms: ${JSON.stringify(view?.counts)} status ${view?.meta.status}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `drop ${dropId} not complete after ${timeoutMs} ms: ${JSON.stringify(view?.counts)} status ${view?.meta.status}`,
+      );
     await new Promise((r) => setTimeout(r, process.env.DEBUG_WAIT ? 2000 : 100));
   }
 }
@@ -94,7 +115,10 @@ export function nonce(): string {
  * A fresh simulator and pipeline harness for every test of the file, closed after it. Read them
  * as `t.sim` and `t.h` inside tests (they change from one test to the next).
  */
-export function simulatorPipeline(env: Record<string, string> = {}): { readonly sim: StartedSimulator; readonly h: PipelineHarness } {
+export function simulatorPipeline(env: Record<string, string> = {}): {
+  readonly sim: StartedSimulator;
+  readonly h: PipelineHarness;
+} {
   const ctx = {} as { sim: StartedSimulator; h: PipelineHarness };
   beforeEach(async () => {
     ctx.sim = await startSimulator();

@@ -15,7 +15,13 @@ interface RedisProcess {
  * Starts `redis-server args` (output appended to `logFile`) and waits until it answers PING;
  * a server that never does is killed.
  */
-async function spawnRedisServer(port: number, args: string[], logFile: string, password?: string, tls?: { ca: Buffer }): Promise<RedisProcess> {
+async function spawnRedisServer(
+  port: number,
+  args: string[],
+  logFile: string,
+  password?: string,
+  tls?: { ca: Buffer },
+): Promise<RedisProcess> {
   const out = createWriteStream(logFile, { flags: 'a' });
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
@@ -23,17 +29,28 @@ async function spawnRedisServer(port: number, args: string[], logFile: string, p
   const exitCode = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const server: RedisProcess = { child, exited: exitCode.then(() => undefined) };
   try {
-    await waitUntil(`redis-server :${port}`, async () => {
-      const r = new Redis(port, '127.0.0.1', { password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(tls ? { tls } : {}) });
-      r.on('error', () => undefined);
-      try {
-        await r.connect();
-        // Loading the AOF answers LOADING until done.
-        return (await r.ping()) === 'PONG';
-      } finally {
-        r.disconnect();
-      }
-    }, 20_000, { name: `redis-server :${port}`, process: child, logFile, exited: exitCode });
+    await waitUntil(
+      `redis-server :${port}`,
+      async () => {
+        const r = new Redis(port, '127.0.0.1', {
+          password,
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+          ...(tls ? { tls } : {}),
+        });
+        r.on('error', () => undefined);
+        try {
+          await r.connect();
+          // Loading the AOF answers LOADING until done.
+          return (await r.ping()) === 'PONG';
+        } finally {
+          r.disconnect();
+        }
+      },
+      20_000,
+      { name: `redis-server :${port}`, process: child, logFile, exited: exitCode },
+    );
   } catch (err) {
     await killRedisServer(server);
     throw err;
@@ -65,7 +82,9 @@ export interface PrivateRedis {
  * A redis-server of the test's own, on a free port with its own dir and AOF on
  * (`appendfsync always`), so a kill -9 keeps every acknowledged write.
  */
-export async function startPrivateRedis(options: { password?: string; extraArgs?: string[]; tls?: boolean } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(
+  options: { password?: string; extraArgs?: string[]; tls?: boolean } = {},
+): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'provision-redis-'));
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
@@ -75,12 +94,45 @@ export async function startPrivateRedis(options: { password?: string; extraArgs?
   const launch = async (): Promise<void> => {
     // With TLS the plain port is off: only TLS clients get in.
     const listen = tls
-      ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.certFile, '--tls-auth-clients', 'no']
+      ? [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          tls.certFile,
+          '--tls-key-file',
+          tls.keyFile,
+          '--tls-ca-cert-file',
+          tls.certFile,
+          '--tls-auth-clients',
+          'no',
+        ]
       : ['--port', String(port)];
-    const args = [...listen, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--protected-mode', 'no'];
+    const args = [
+      ...listen,
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--protected-mode',
+      'no',
+    ];
     if (options.password) args.push('--requirepass', options.password);
     args.push(...(options.extraArgs ?? []));
-    server = await spawnRedisServer(port, args, join(dir, 'redis.log'), options.password, tls ? { ca: await readFile(tls.certFile) } : undefined);
+    server = await spawnRedisServer(
+      port,
+      args,
+      join(dir, 'redis.log'),
+      options.password,
+      tls ? { ca: await readFile(tls.certFile) } : undefined,
+    );
   };
   const kill = async (): Promise<void> => {
     if (server) await killRedisServer(server);
@@ -104,7 +156,23 @@ export async function startPrivateRedis(options: { password?: string; extraArgs?
 async function selfSignedCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  const made = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  const made = await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
   if (made.code !== 0) throw new Error(`openssl failed: ${made.output}`);
   return { certFile, keyFile };
 }
@@ -152,33 +220,75 @@ export async function startPrivateRedisCluster(options: { masters?: number } = {
     const started = await Promise.all(
       clientPorts.map((port, i) => {
         const args = [
-          '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--protected-mode', 'no',
-          '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-port', String(busPorts[i]),
-          '--cluster-node-timeout', '5000', '--appendonly', 'no', '--save', '',
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--protected-mode',
+          'no',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--cluster-port',
+          String(busPorts[i]),
+          '--cluster-node-timeout',
+          '5000',
+          '--appendonly',
+          'no',
+          '--save',
+          '',
         ];
         return spawnRedisServer(port, args, join(dir, `redis-${port}.log`));
       }),
     );
     servers.push(...started);
-    const create = await run('redis-cli', ['--cluster', 'create', ...clientPorts.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
-    if (create.code !== 0) throw new Error(`redis-cli --cluster create failed (${String(create.code)}):\n${create.output}`);
+    const create = await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...clientPorts.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    if (create.code !== 0)
+      throw new Error(`redis-cli --cluster create failed (${String(create.code)}):\n${create.output}`);
     // `create` returns once the slots are assigned; every node must also have heard of the others.
-    await waitUntil('cluster_state:ok on every node', async () => {
-      const infos = await Promise.all(clientPorts.map(async (port) => {
-        const r = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        r.on('error', () => undefined);
-        try {
-          await r.connect();
-          return String(await r.call('CLUSTER', 'INFO'));
-        } finally {
-          r.disconnect();
-        }
-      }));
-      return infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${masters}`));
-    }, 30_000);
+    await waitUntil(
+      'cluster_state:ok on every node',
+      async () => {
+        const infos = await Promise.all(
+          clientPorts.map(async (port) => {
+            const r = new Redis(port, '127.0.0.1', {
+              lazyConnect: true,
+              maxRetriesPerRequest: 0,
+              retryStrategy: () => null,
+            });
+            r.on('error', () => undefined);
+            try {
+              await r.connect();
+              return String(await r.call('CLUSTER', 'INFO'));
+            } finally {
+              r.disconnect();
+            }
+          }),
+        );
+        return infos.every(
+          (info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${masters}`),
+        );
+      },
+      30_000,
+    );
   } catch (err) {
     await stop();
     throw err;
   }
-  return { ports: clientPorts, dir, url: `redis+cluster://${clientPorts.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
+  return {
+    ports: clientPorts,
+    dir,
+    url: `redis+cluster://${clientPorts.map((p) => `127.0.0.1:${p}`).join(',')}`,
+    stop,
+  };
 }

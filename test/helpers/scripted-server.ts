@@ -88,7 +88,9 @@ export async function startScriptedServer(options: ScriptedServerOptions = {}): 
       };
       const index = requests.push(recorded) - 1;
       const route = options.routes?.[`${recorded.method} ${recorded.path}`];
-      const step = (typeof route === 'function' ? route(recorded, index) : route) ?? queue.shift() ?? options.fallback?.(recorded, index) ?? { status: 599, body: { detail: 'script exhausted' } };
+      const step = (typeof route === 'function' ? route(recorded, index) : route) ??
+        queue.shift() ??
+        options.fallback?.(recorded, index) ?? { status: 599, body: { detail: 'script exhausted' } };
       if (step.destroy) {
         req.socket.destroy();
         return;

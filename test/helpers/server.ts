@@ -7,7 +7,12 @@ import { buildServer, type ServerDeps } from '../../src/server/app.ts';
 import type { AuthSettings } from '../../src/server/auth.ts';
 import { deletePrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from './redis.ts';
 
-export const TEST_AUTH = { user: 'ops', password: 'pa:ss word', token: 'dash-token', metricsToken: 'metrics-token' } as const;
+export const TEST_AUTH = {
+  user: 'ops',
+  password: 'pa:ss word',
+  token: 'dash-token',
+  metricsToken: 'metrics-token',
+} as const;
 
 export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
@@ -26,7 +31,9 @@ export interface ServerHarness {
 }
 
 /** The server in-process on port 0 over real Redis, with its own key prefix (deleted on close). */
-export async function startServer(options: { auth?: AuthSettings; prefix?: string } & Partial<Pick<ServerDeps, 'uploadMaxBytes' | 'readOnly'>> = {}): Promise<ServerHarness> {
+export async function startServer(
+  options: { auth?: AuthSettings; prefix?: string } & Partial<Pick<ServerDeps, 'uploadMaxBytes' | 'readOnly'>> = {},
+): Promise<ServerHarness> {
   const prefix = options.prefix ?? uniquePrefix('srv');
   const log = createLogger({ level: 'silent' });
   const redis = createRedis(TEST_REDIS_URL, 'server', log);
@@ -51,7 +58,11 @@ export async function startServer(options: { auth?: AuthSettings; prefix?: strin
     redis,
     ledger,
     queues,
-    get: (path, init = {}) => fetch(`${url}${path}`, { ...init, headers: { authorization: auth, ...(init.headers as Record<string, string> | undefined) } }),
+    get: (path, init = {}) =>
+      fetch(`${url}${path}`, {
+        ...init,
+        headers: { authorization: auth, ...(init.headers as Record<string, string> | undefined) },
+      }),
     close: async () => {
       await app.close();
       await queues.close();

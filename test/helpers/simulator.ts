@@ -22,13 +22,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
       body: new URLSearchParams({ client_id: tenant.clientId, client_secret: tenant.clientSecret, ...form }),
     });
     const body = (await res.json()) as { access_token?: string };
-    if (res.status !== 200 || !body.access_token) throw new Error(`simulator token request failed: ${res.status} ${JSON.stringify(body)}`);
+    if (res.status !== 200 || !body.access_token)
+      throw new Error(`simulator token request failed: ${res.status} ${JSON.stringify(body)}`);
     return body.access_token;
   };
   return {
     baseUrl,
     sim,
-    companyToken: () => token({ grant_type: 'password', username: tenant.companyId, password: tenant.requestToken, credtype: 'authtoken' }),
+    companyToken: () =>
+      token({
+        grant_type: 'password',
+        username: tenant.companyId,
+        password: tenant.requestToken,
+        credtype: 'authtoken',
+      }),
     appToken: () => token({ grant_type: 'client_credentials' }),
     close: () => sim.close(),
   };

@@ -26,7 +26,9 @@ export interface Stack {
  * server, on free ports with a private key prefix (or `prefix`); tuned so a small drop finishes in
  * seconds. `env.REDIS_URL` points it at another Redis (a private server, a cluster).
  */
-export async function startStack(options: { server?: boolean; env?: Record<string, string>; prefix?: string } = {}): Promise<Stack> {
+export async function startStack(
+  options: { server?: boolean; env?: Record<string, string>; prefix?: string } = {},
+): Promise<Stack> {
   const prefix = options.prefix ?? uniquePrefix('e2e');
   const logDir = await mkdtemp(join(tmpdir(), 'provision-e2e-'));
   const [simPort, serverPort] = [await freePort(), await freePort()];
@@ -59,7 +61,11 @@ export async function startStack(options: { server?: boolean; env?: Record<strin
     return c;
   };
   const logs = async (): Promise<string> => {
-    const parts = await Promise.all(children.map(async (c) => `--- ${c.name} ---\n${(await readFile(c.logFile, 'utf8').catch(() => '')).slice(-4000)}`));
+    const parts = await Promise.all(
+      children.map(
+        async (c) => `--- ${c.name} ---\n${(await readFile(c.logFile, 'utf8').catch(() => '')).slice(-4000)}`,
+      ),
+    );
     return parts.join('\n');
   };
   const stop = async (): Promise<void> => {
@@ -67,7 +73,10 @@ export async function startStack(options: { server?: boolean; env?: Record<strin
     // The keys go from the Redis the stack ran on; best effort, bounded (it may be down by now).
     const redis = createRedis(env.REDIS_URL ?? TEST_REDIS_URL, 'producer');
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([deletePrefix(redis, prefix), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]).catch(() => undefined);
+    await Promise.race([
+      deletePrefix(redis, prefix),
+      new Promise((resolve) => (timer = setTimeout(resolve, 10_000))),
+    ]).catch(() => undefined);
     clearTimeout(timer);
     redis.disconnect();
     await rm(logDir, { recursive: true, force: true });

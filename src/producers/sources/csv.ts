@@ -128,7 +128,11 @@ export async function* readCsv(text: AsyncIterable<string>, ctx: ReaderContext):
   } catch (err) {
     const e = err as { code?: string; message: string; lines?: number };
     if (isProvError(err) || !e.code?.startsWith('CSV_')) throw err;
-    throw inputError(file, friendly(e, limits.maxRecordChars), e.lines === undefined ? { cause: err } : { line: e.lines, cause: err });
+    throw inputError(
+      file,
+      friendly(e, limits.maxRecordChars),
+      e.lines === undefined ? { cause: err } : { line: e.lines, cause: err },
+    );
   } finally {
     parser.destroy();
   }
@@ -145,7 +149,11 @@ function checkHeader(record: string[], line: number, ctx: ReaderContext): string
     if (name === '') return;
     const prior = seen.get(name);
     if (prior !== undefined) {
-      throw inputError(ctx.file, `has the column name '${clip(name)}' twice in its header (columns ${prior + 1} and ${i + 1})`, { line });
+      throw inputError(
+        ctx.file,
+        `has the column name '${clip(name)}' twice in its header (columns ${prior + 1} and ${i + 1})`,
+        { line },
+      );
     }
     seen.set(name, i);
   });
@@ -156,12 +164,14 @@ function checkHeader(record: string[], line: number, ctx: ReaderContext): string
 }
 
 function rowProblem(record: string[], header: string[], ctx: ReaderContext): string | undefined {
-  if (record.length !== header.length) return `has ${record.length} fields; the header has ${header.length} (a ragged row)`;
+  if (record.length !== header.length)
+    return `has ${record.length} fields; the header has ${header.length} (a ragged row)`;
   const max = ctx.limits.maxFieldBytes;
   for (let i = 0; i < record.length; i++) {
     const f = record[i]!;
     // A string can take up to 3 UTF-8 bytes per UTF-16 unit; only measure when it could be over.
-    if (f.length * 3 > max && Buffer.byteLength(f) > max) return `the value in column ${columnName(header, i)} is longer than ${max} bytes`;
+    if (f.length * 3 > max && Buffer.byteLength(f) > max)
+      return `the value in column ${columnName(header, i)} is longer than ${max} bytes`;
     if (header[i] === '' && f.trim() !== '') return `has a value in column ${i + 1}, which has no name in the header`;
   }
   return undefined;

@@ -78,7 +78,10 @@ class TextDecoderAdapter implements ChunkDecoder {
     try {
       return this.decoder.decode();
     } catch (err) {
-      throw inputError(this.file, `ends in the middle of a ${this.label.toUpperCase()} character (truncated file?)`, { line, cause: err });
+      throw inputError(this.file, `ends in the middle of a ${this.label.toUpperCase()} character (truncated file?)`, {
+        line,
+        cause: err,
+      });
     }
   }
 }
@@ -135,7 +138,12 @@ function looksLikeBomlessUtf16(head: Buffer): boolean {
   return high > pairs / 4 && low * 8 < high;
 }
 
-function pickDecoder(file: string, head: Buffer, wanted: SourceEncoding, stats: ByteStats): { decoder: ChunkDecoder; skip: number } {
+function pickDecoder(
+  file: string,
+  head: Buffer,
+  wanted: SourceEncoding,
+  stats: ByteStats,
+): { decoder: ChunkDecoder; skip: number } {
   const bom8 = head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
   const bomLE = head.length >= 2 && head[0] === 0xff && head[1] === 0xfe;
   const bomBE = head.length >= 2 && head[0] === 0xfe && head[1] === 0xff;
@@ -144,7 +152,9 @@ function pickDecoder(file: string, head: Buffer, wanted: SourceEncoding, stats: 
     if (bomLE) encoding = 'utf-16le';
     else if (bomBE) encoding = 'utf-16be';
     else if (looksLikeBomlessUtf16(head)) {
-      throw inputError(file, 'looks like UTF-16 without a byte order mark; save it as UTF-8, or UTF-16 with a BOM', { line: 1 });
+      throw inputError(file, 'looks like UTF-16 without a byte order mark; save it as UTF-8, or UTF-16 with a BOM', {
+        line: 1,
+      });
     } else encoding = 'utf-8';
   } else encoding = wanted;
   stats.encoding = encoding;
@@ -176,7 +186,10 @@ export async function* decodeFile(path: string, options: DecodeOptions, stats: B
 
   const emit = (text: string): string => {
     const nul = text.indexOf('\u0000');
-    if (nul !== -1) throw inputError(path, 'contains a NUL character (a binary file, or the wrong encoding?)', { line: line + countNewlines(text.slice(0, nul)) });
+    if (nul !== -1)
+      throw inputError(path, 'contains a NUL character (a binary file, or the wrong encoding?)', {
+        line: line + countNewlines(text.slice(0, nul)),
+      });
     line += countNewlines(text);
     return text;
   };

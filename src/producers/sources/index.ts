@@ -39,15 +39,27 @@ export const openDropOptionsSchema = z.object({
   /** Default `auto`: UTF-8 (BOM optional) or UTF-16 LE/BE with a BOM. */
   encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252']).default('auto'),
   /** A cell over this many UTF-8 bytes is a row error. Default 64 KiB. */
-  maxFieldBytes: z.number().int().positive().default(64 * 1024),
+  maxFieldBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** A record/element over this many characters: CSV file error, JSON row error. Default 1 MiB. */
-  maxRecordChars: z.number().int().positive().default(1024 * 1024),
+  maxRecordChars: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /** A CSV header with more columns is a file error. Default 1000. */
   maxColumns: z.number().int().positive().default(1000),
   /** JSON nesting deeper than this within an element is a row error. Default 32. */
   maxDepth: z.number().int().positive().default(32),
   /** Read size. Default 64 KiB. */
-  highWaterMark: z.number().int().positive().default(64 * 1024),
+  highWaterMark: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** Called once with the CSV header's column names; throw to reject the file. */
   onHeader: z.custom<(columns: string[]) => void>((v) => typeof v === 'function').optional(),
 });
@@ -92,9 +104,13 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
   const opts = openDropOptionsSchema.parse(options);
   const format = opts.format ?? formatFromPath(path);
   if (format === undefined) {
-    throw new ProvError('PROV_ERR_INPUT', `${path}: cannot tell the format from the extension '${extname(path)}'; pass a format (csv, json, ndjson)`, {
-      details: { file: path },
-    });
+    throw new ProvError(
+      'PROV_ERR_INPUT',
+      `${path}: cannot tell the format from the extension '${extname(path)}'; pass a format (csv, json, ndjson)`,
+      {
+        details: { file: path },
+      },
+    );
   }
   const limits: SourceLimits = {
     maxFieldBytes: opts.maxFieldBytes,
@@ -136,7 +152,8 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
       return rows();
     },
     summary(): DropSummary {
-      if (!finished) throw new ProvError('PROV_ERR_INTERNAL', `${path}: the summary is known only after every row was read`);
+      if (!finished)
+        throw new ProvError('PROV_ERR_INTERNAL', `${path}: the summary is known only after every row was read`);
       const s: DropSummary = {
         file: path,
         format,
@@ -160,12 +177,17 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) hash.update(chunk);
+    for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>)
+      hash.update(chunk);
   } catch (err) {
-    throw new ProvError('PROV_ERR_INPUT', `${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
-      cause: err,
-      details: { file: path },
-    });
+    throw new ProvError(
+      'PROV_ERR_INPUT',
+      `${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        cause: err,
+        details: { file: path },
+      },
+    );
   }
   return hash.digest('hex');
 }

@@ -198,7 +198,8 @@ export class ValueScanner {
           break;
         default:
           if (isNumberStart(c)) {
-            if (this.expectKey && this.stack.at(-1) === RBRACE && this.extra === 0) this.spoil('has a number where an object key belongs');
+            if (this.expectKey && this.stack.at(-1) === RBRACE && this.extra === 0)
+              this.spoil('has a number where an object key belongs');
             this.append(text, seg, i);
             this.append('"', 0, 1);
             seg = i;

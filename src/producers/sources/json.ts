@@ -33,7 +33,10 @@ function parseMessage(err: unknown): string {
 }
 
 /** A parsed element → flat record, or the reason it cannot be one. */
-export function flattenRecord(value: Record<string, unknown>, maxFieldBytes: number): { record: RawRecord } | { problem: string } {
+export function flattenRecord(
+  value: Record<string, unknown>,
+  maxFieldBytes: number,
+): { record: RawRecord } | { problem: string } {
   const out: RawRecord = Object.create(null) as RawRecord;
   const tooBig = (s: string) => s.length * 3 > maxFieldBytes && Buffer.byteLength(s) > maxFieldBytes;
   const walk = (obj: Record<string, unknown>, prefix: string): string | undefined => {
@@ -44,12 +47,14 @@ export function flattenRecord(value: Record<string, unknown>, maxFieldBytes: num
         if (p !== undefined) return p;
         continue;
       }
-      if (Object.prototype.hasOwnProperty.call(out, key)) return `gives '${key}' twice (once nested, once as a dotted key)`;
+      if (Object.prototype.hasOwnProperty.call(out, key))
+        return `gives '${key}' twice (once nested, once as a dotted key)`;
       let cell: RawValue;
       if (Array.isArray(v)) {
         const items: string[] = [];
         for (const item of v) {
-          if (item !== null && typeof item === 'object') return `has a list under '${key}' that holds objects or lists; only plain values are supported`;
+          if (item !== null && typeof item === 'object')
+            return `has a list under '${key}' that holds objects or lists; only plain values are supported`;
           items.push(item === null ? '' : String(item));
         }
         cell = items;
@@ -66,7 +71,12 @@ export function flattenRecord(value: Record<string, unknown>, maxFieldBytes: num
   return problem === undefined ? { record: out } : { problem };
 }
 
-function elementToItem(ctx: ReaderContext, rowNumber: number, line: number, scanned: { text: string } | { problem: string }): DropItem {
+function elementToItem(
+  ctx: ReaderContext,
+  rowNumber: number,
+  line: number,
+  scanned: { text: string } | { problem: string },
+): DropItem {
   if ('problem' in scanned) return rowError(ctx, rowNumber, line, scanned.problem);
   let value: unknown;
   try {
@@ -130,7 +140,10 @@ export class JsonArraySplitter {
         case 'before':
           if (ch !== '[') {
             const what = ch === '{' ? 'an object' : 'not an array';
-            throw this.fileError(`must hold a JSON array of objects, but its top level is ${what} (for one object per line use the ndjson format)`, lineAt(i));
+            throw this.fileError(
+              `must hold a JSON array of objects, but its top level is ${what} (for one object per line use the ndjson format)`,
+              lineAt(i),
+            );
           }
           this.state = 'first';
           i++;
@@ -138,7 +151,8 @@ export class JsonArraySplitter {
         case 'afterValue':
           if (ch === ',') this.state = 'expectValue';
           else if (ch === ']') this.state = 'done';
-          else throw this.fileError(`is not valid JSON: expected ',' or ']' after an element, found '${ch}'`, lineAt(i));
+          else
+            throw this.fileError(`is not valid JSON: expected ',' or ']' after an element, found '${ch}'`, lineAt(i));
           i++;
           continue;
         case 'done':
@@ -151,7 +165,8 @@ export class JsonArraySplitter {
           }
           break;
         case 'expectValue':
-          if (ch === ']' || ch === ',') throw this.fileError(`is not valid JSON: '${ch}' after a comma (an empty element)`, lineAt(i));
+          if (ch === ']' || ch === ',')
+            throw this.fileError(`is not valid JSON: '${ch}' after a comma (an empty element)`, lineAt(i));
           break;
       }
       this.elementLine = lineAt(i);
@@ -175,7 +190,10 @@ export class JsonArraySplitter {
     }
     if (this.state === 'before') throw inputError(this.ctx.file, 'is empty: expected a JSON array');
     if (this.state === 'inValue') {
-      throw this.fileError(`ends inside an element that starts at line ${this.elementLine} (an unclosed string, object or array?)`, this.line);
+      throw this.fileError(
+        `ends inside an element that starts at line ${this.elementLine} (an unclosed string, object or array?)`,
+        this.line,
+      );
     }
     if (this.state !== 'done') throw this.fileError('ends before the array is closed with ]', this.line);
     return out;
@@ -241,12 +259,20 @@ export class NdjsonSplitter {
     if (!oversize && first === s.length) return undefined;
     this.sawContent = true;
     const rowNumber = ++this.ctx.rows;
-    if (oversize) return rowError(this.ctx, rowNumber, line, `is longer than ${this.ctx.limits.maxRecordChars} characters`);
+    if (oversize)
+      return rowError(this.ctx, rowNumber, line, `is longer than ${this.ctx.limits.maxRecordChars} characters`);
     this.scanner.reset();
     let stop = this.scanner.feed(s, first);
-    if (this.scanner.fatal !== undefined) return rowError(this.ctx, rowNumber, line, `is not valid JSON (${this.scanner.fatal})`);
+    if (this.scanner.fatal !== undefined)
+      return rowError(this.ctx, rowNumber, line, `is not valid JSON (${this.scanner.fatal})`);
     if (stop === -1) {
-      if (!this.scanner.end()) return rowError(this.ctx, rowNumber, line, 'is not valid JSON (the value is cut off: an unclosed string, object or array)');
+      if (!this.scanner.end())
+        return rowError(
+          this.ctx,
+          rowNumber,
+          line,
+          'is not valid JSON (the value is cut off: an unclosed string, object or array)',
+        );
       stop = s.length;
     }
     if (s.slice(stop).trim() !== '') {
@@ -257,7 +283,11 @@ export class NdjsonSplitter {
   }
 }
 
-export async function* readJson(text: AsyncIterable<string>, ctx: ReaderContext, ndjson: boolean): AsyncGenerator<DropItem> {
+export async function* readJson(
+  text: AsyncIterable<string>,
+  ctx: ReaderContext,
+  ndjson: boolean,
+): AsyncGenerator<DropItem> {
   const splitter = ndjson ? new NdjsonSplitter(ctx) : new JsonArraySplitter(ctx);
   for await (const chunk of text) yield* splitter.push(chunk);
   yield* splitter.end();

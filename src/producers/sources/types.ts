@@ -48,5 +48,11 @@ export interface ReaderContext {
 
 export function rowError(ctx: ReaderContext, rowNumber: number, line: number, problem: string): DropRowError {
   ctx.rowErrors++;
-  return { kind: 'error', rowNumber, line, problem, message: `${ctx.file} row ${rowNumber} (line ${line}): ${problem}` };
+  return {
+    kind: 'error',
+    rowNumber,
+    line,
+    problem,
+    message: `${ctx.file} row ${rowNumber} (line ${line}): ${problem}`,
+  };
 }

@@ -4,22 +4,50 @@
 'use strict';
 (function () {
   var FINAL = { complete: true, cancelled: true, rejected: true };
-  var STATES = ['pending', 'manager_wait', 'identity_done', 'extension_batched', 'extension_submitted', 'done', 'unchanged', 'invalid', 'identity_failed', 'extension_failed', 'timed_out', 'cancelled'];
+  var STATES = [
+    'pending',
+    'manager_wait',
+    'identity_done',
+    'extension_batched',
+    'extension_submitted',
+    'done',
+    'unchanged',
+    'invalid',
+    'identity_failed',
+    'extension_failed',
+    'timed_out',
+    'cancelled',
+  ];
   var current = null;
   var timer = null;
   var lastFailed = -1;
 
-  function $(id) { return document.getElementById(id); }
+  function $(id) {
+    return document.getElementById(id);
+  }
   function getJson(url) {
     return fetch(url, { headers: { accept: 'application/json' } }).then(function (r) {
       if (!r.ok) throw new Error(url + ': ' + r.status);
       return r.json();
     });
   }
-  function cell(tr, text) { var td = document.createElement('td'); td.textContent = text == null ? '' : String(text); tr.appendChild(td); return td; }
-  function pct(done, total) { return total > 0 ? Math.floor((done / total) * 100) : (done >= 0 && total === 0 ? 100 : 0); }
-  function when(ms) { return ms ? new Date(ms).toLocaleString() : ''; }
-  function eta(s) { if (s == null) return '?'; if (s < 60) return Math.ceil(s) + ' s'; return Math.floor(s / 60) + ' min ' + Math.ceil(s % 60) + ' s'; }
+  function cell(tr, text) {
+    var td = document.createElement('td');
+    td.textContent = text == null ? '' : String(text);
+    tr.appendChild(td);
+    return td;
+  }
+  function pct(done, total) {
+    return total > 0 ? Math.floor((done / total) * 100) : done >= 0 && total === 0 ? 100 : 0;
+  }
+  function when(ms) {
+    return ms ? new Date(ms).toLocaleString() : '';
+  }
+  function eta(s) {
+    if (s == null) return '?';
+    if (s < 60) return Math.ceil(s) + ' s';
+    return Math.floor(s / 60) + ' min ' + Math.ceil(s % 60) + ' s';
+  }
 
   function renderList(drops) {
     var body = $('drops').tBodies[0];
@@ -35,11 +63,19 @@
       cell(tr, d.rows == null ? '' : d.rows);
       cell(tr, d.failed);
       cell(tr, when(d.createdAt));
-      tr.addEventListener('click', function () { location.hash = 'drop=' + encodeURIComponent(d.dropId); });
+      tr.addEventListener('click', function () {
+        location.hash = 'drop=' + encodeURIComponent(d.dropId);
+      });
       body.appendChild(tr);
     });
   }
-  function loadList() { getJson('/drops?limit=50').then(function (b) { renderList(b.drops); }).catch(function () {}); }
+  function loadList() {
+    getJson('/drops?limit=50')
+      .then(function (b) {
+        renderList(b.drops);
+      })
+      .catch(function () {});
+  }
 
   function bar(name, stage) {
     var p = pct(stage.done, stage.total);
@@ -72,7 +108,9 @@
       body.appendChild(tr);
     });
     var t = [];
-    Object.keys(d.timings).forEach(function (k) { t.push(k.replace(/At$/, '') + ': ' + when(d.timings[k])); });
+    Object.keys(d.timings).forEach(function (k) {
+      t.push(k.replace(/At$/, '') + ': ' + when(d.timings[k]));
+    });
     $('timings').textContent = t.join(' · ');
     if (d.failed !== lastFailed) {
       lastFailed = d.failed;
@@ -81,27 +119,36 @@
   }
 
   function loadFailed(id) {
-    getJson('/drops/' + encodeURIComponent(id) + '/rows?limit=200').then(function (b) {
-      if (id !== current) return;
-      $('failed-count').textContent = '(' + b.total + (b.truncated ? ', first ' + b.rows.length + ' shown' : '') + ')';
-      var body = $('failed').tBodies[0];
-      body.textContent = '';
-      b.rows.forEach(function (r) {
-        var tr = document.createElement('tr');
-        [r.row, r.userName, r.employeeNumber, r.state, r.errorCode, r.message, r.schemaPath].forEach(function (v) { cell(tr, v); });
-        body.appendChild(tr);
-      });
-    }).catch(function () {});
+    getJson('/drops/' + encodeURIComponent(id) + '/rows?limit=200')
+      .then(function (b) {
+        if (id !== current) return;
+        $('failed-count').textContent =
+          '(' + b.total + (b.truncated ? ', first ' + b.rows.length + ' shown' : '') + ')';
+        var body = $('failed').tBodies[0];
+        body.textContent = '';
+        b.rows.forEach(function (r) {
+          var tr = document.createElement('tr');
+          [r.row, r.userName, r.employeeNumber, r.state, r.errorCode, r.message, r.schemaPath].forEach(function (v) {
+            cell(tr, v);
+          });
+          body.appendChild(tr);
+        });
+      })
+      .catch(function () {});
   }
 
   function poll() {
     if (!current) return;
     var id = current;
-    getJson('/drops/' + encodeURIComponent(id)).then(function (d) {
-      if (id !== current) return;
-      renderDetail(d);
-      timer = setTimeout(poll, FINAL[d.status] ? 5000 : 1000);
-    }).catch(function () { timer = setTimeout(poll, 2000); });
+    getJson('/drops/' + encodeURIComponent(id))
+      .then(function (d) {
+        if (id !== current) return;
+        renderDetail(d);
+        timer = setTimeout(poll, FINAL[d.status] ? 5000 : 1000);
+      })
+      .catch(function () {
+        timer = setTimeout(poll, 2000);
+      });
   }
 
   function route() {
@@ -122,8 +169,16 @@
     var file = $('upload-file').files[0];
     if (!file) return;
     $('upload-result').textContent = 'uploading…';
-    fetch('/drops?filename=' + encodeURIComponent(file.name), { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } })
-      .then(function (r) { return r.json().then(function (b) { return { status: r.status, body: b }; }); })
+    fetch('/drops?filename=' + encodeURIComponent(file.name), {
+      method: 'POST',
+      body: file,
+      headers: { 'content-type': 'application/octet-stream' },
+    })
+      .then(function (r) {
+        return r.json().then(function (b) {
+          return { status: r.status, body: b };
+        });
+      })
       .then(function (res) {
         if (res.status === 200 || res.status === 201) {
           $('upload-result').textContent = (res.status === 200 ? 'already ingested: ' : 'ingested: ') + res.body.dropId;
@@ -133,7 +188,9 @@
           $('upload-result').textContent = 'rejected: ' + ((res.body.error && res.body.error.message) || res.status);
         }
       })
-      .catch(function (err) { $('upload-result').textContent = 'failed: ' + err.message; });
+      .catch(function (err) {
+        $('upload-result').textContent = 'failed: ' + err.message;
+      });
   });
 
   window.addEventListener('hashchange', route);

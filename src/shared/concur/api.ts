@@ -50,7 +50,10 @@ export class ConcurApi {
     let token = await this.auth.current();
     let res = await this.send(call, token.geolocation, token.accessToken);
     if (res.status === 401) {
-      this.log.warn({ method: call.method, path: res.path, correlationId: res.correlationId }, 'concur answered 401, refreshing the token once');
+      this.log.warn(
+        { method: call.method, path: res.path, correlationId: res.correlationId },
+        'concur answered 401, refreshing the token once',
+      );
       token = await this.auth.renewAfter401(token.accessToken);
       res = await this.send(call, token.geolocation, token.accessToken);
     }
@@ -68,7 +71,11 @@ export class ConcurApi {
       throw err;
     }
     this.log.debug(logFields, 'concur request');
-    const data = parseResponse(call.schema, res.body, { what: call.what, statusCode: res.status, correlationId: res.correlationId });
+    const data = parseResponse(call.schema, res.body, {
+      what: call.what,
+      statusCode: res.status,
+      correlationId: res.correlationId,
+    });
     return { data, status: res.status, correlationId: res.correlationId };
   }
 

@@ -99,7 +99,10 @@ export class TokenProvider {
           const stored = await this.o.store.read();
           if (this.fresh(stored, stale)) return (this.local = stored);
           const record = await this.obtain(stored);
-          const wrote = await this.o.store.write(record.record, { lockToken, usedRefreshToken: record.usedRefreshToken });
+          const wrote = await this.o.store.write(record.record, {
+            lockToken,
+            usedRefreshToken: record.usedRefreshToken,
+          });
           if (!wrote) {
             // Our lock expired mid-request and someone else refreshed: theirs is the shared one.
             const latest = await this.o.store.read();
@@ -133,7 +136,9 @@ export class TokenProvider {
     return grants;
   }
 
-  private async obtain(stored: TokenRecord | undefined): Promise<{ record: TokenRecord; usedRefreshToken: string | undefined }> {
+  private async obtain(
+    stored: TokenRecord | undefined,
+  ): Promise<{ record: TokenRecord; usedRefreshToken: string | undefined }> {
     const grants = this.grants(stored);
     if (grants.length === 0) {
       throw new ProvError('PROV_ERR_CONFIG', 'No Concur credentials: set CONCUR_REQUEST_TOKEN or CONCUR_REFRESH_TOKEN');
@@ -146,7 +151,10 @@ export class TokenProvider {
       } catch (err) {
         lastError = err;
         if (!(isProvError(err) && concurErrorKind(err) === 'auth')) throw err;
-        this.o.log.warn({ grant: grant.kind, err: { code: err.code, message: err.message } }, 'concur token grant refused, trying the next credential');
+        this.o.log.warn(
+          { grant: grant.kind, err: { code: err.code, message: err.message } },
+          'concur token grant refused, trying the next credential',
+        );
       }
     }
     throw lastError;
@@ -156,7 +164,12 @@ export class TokenProvider {
     const { credentials } = this.o;
     const form: Record<string, string> =
       grant.kind === 'refresh_token'
-        ? { client_id: credentials.clientId, client_secret: credentials.clientSecret, grant_type: 'refresh_token', refresh_token: grant.refreshToken }
+        ? {
+            client_id: credentials.clientId,
+            client_secret: credentials.clientSecret,
+            grant_type: 'refresh_token',
+            refresh_token: grant.refreshToken,
+          }
         : {
             client_id: credentials.clientId,
             client_secret: credentials.clientSecret,
@@ -167,9 +180,21 @@ export class TokenProvider {
           };
     const res = await this.o.http.request({ method: 'POST', baseUrl: grant.baseUrl, path: TOKEN_PATH, form });
     if (res.status < 200 || res.status >= 300) {
-      throw classifyConcurResponse({ method: 'POST', path: res.path, statusCode: res.status, headers: res.headers, body: res.body, correlationId: res.correlationId, tokenEndpoint: true });
+      throw classifyConcurResponse({
+        method: 'POST',
+        path: res.path,
+        statusCode: res.status,
+        headers: res.headers,
+        body: res.body,
+        correlationId: res.correlationId,
+        tokenEndpoint: true,
+      });
     }
-    const body = parseResponse(tokenResponseSchema, res.body, { what: 'token', statusCode: res.status, correlationId: res.correlationId });
+    const body = parseResponse(tokenResponseSchema, res.body, {
+      what: 'token',
+      statusCode: res.status,
+      correlationId: res.correlationId,
+    });
     const now = this.o.now();
     const lifetimeMs = body.expires_in * 1000;
     const expiresAt = now + lifetimeMs;
@@ -182,7 +207,12 @@ export class TokenProvider {
       refreshToken: body.refresh_token ?? (grant.kind === 'refresh_token' ? grant.refreshToken : stored?.refreshToken),
     };
     this.o.log.info(
-      { grant: grant.kind, expiresInS: body.expires_in, geolocation: record.geolocation, correlationId: res.correlationId },
+      {
+        grant: grant.kind,
+        expiresInS: body.expires_in,
+        geolocation: record.geolocation,
+        correlationId: res.correlationId,
+      },
       'concur token obtained',
     );
     return record;

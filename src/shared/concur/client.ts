@@ -11,7 +11,14 @@ import { UpsApi } from './ups.ts';
 
 type ClientConfig = Pick<
   Config,
-  'QUEUE_PREFIX' | 'CONCUR_BASE_URL' | 'CONCUR_CLIENT_ID' | 'CONCUR_CLIENT_SECRET' | 'CONCUR_COMPANY_ID' | 'CONCUR_REQUEST_TOKEN' | 'CONCUR_REFRESH_TOKEN' | 'CONCUR_TIMEOUT_MS'
+  | 'QUEUE_PREFIX'
+  | 'CONCUR_BASE_URL'
+  | 'CONCUR_CLIENT_ID'
+  | 'CONCUR_CLIENT_SECRET'
+  | 'CONCUR_COMPANY_ID'
+  | 'CONCUR_REQUEST_TOKEN'
+  | 'CONCUR_REFRESH_TOKEN'
+  | 'CONCUR_TIMEOUT_MS'
 >;
 
 export interface ConcurClientOptions {
@@ -58,7 +65,12 @@ export function createConcurClient(options: ConcurClientOptions): ConcurClient {
   const store =
     options.tokenStore ??
     (options.redis
-      ? new RedisTokenStore({ redis: options.redis, prefix: config.QUEUE_PREFIX, clientId: config.CONCUR_CLIENT_ID, companyId: config.CONCUR_COMPANY_ID })
+      ? new RedisTokenStore({
+          redis: options.redis,
+          prefix: config.QUEUE_PREFIX,
+          clientId: config.CONCUR_CLIENT_ID,
+          companyId: config.CONCUR_COMPANY_ID,
+        })
       : new MemoryTokenStore());
   const auth = new TokenProvider({
     http,

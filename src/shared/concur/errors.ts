@@ -5,14 +5,7 @@ import { CONCUR_ERROR_URN, oauthErrorSchema, scimErrorSchema, type ConcurMessage
  * What the caller should do about a failed Concur call. Workers switch on `details.kind`
  * (or `code`); they never look at status codes themselves.
  */
-export type ConcurErrorKind =
-  | 'rate_limited'
-  | 'retryable'
-  | 'conflict'
-  | 'invalid'
-  | 'auth'
-  | 'not_found'
-  | 'response';
+export type ConcurErrorKind = 'rate_limited' | 'retryable' | 'conflict' | 'invalid' | 'auth' | 'not_found' | 'response';
 
 const CODE_BY_KIND: Record<ConcurErrorKind, ErrorCode> = {
   rate_limited: 'PROV_ERR_RATE_LIMITED',
@@ -119,16 +112,26 @@ function kindForStatus(status: number, tokenEndpoint: boolean): ConcurErrorKind 
 }
 
 function compact(obj: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+  return Object.fromEntries(
+    Object.entries(obj).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)),
+  );
 }
 
 /** Turns a non-2xx Concur answer into a ProvError whose `details.kind` says what to do. */
 export function classifyConcurResponse(facts: ResponseFacts, now: number = Date.now()): ProvError {
   const kind = kindForStatus(facts.statusCode, facts.tokenEndpoint === true);
   const body = readErrorBody(facts.body);
-  const retryAfterMs = kind === 'rate_limited' ? parseRetryAfter(headerValue(facts.headers, 'retry-after'), now) : undefined;
-  const reason = body.detail ?? body.messages.map((m) => m.message).filter(Boolean).join('; ');
-  const oauthReason = body.oauthError ? `${body.oauthError}${body.oauthDescription ? `: ${body.oauthDescription}` : ''}` : '';
+  const retryAfterMs =
+    kind === 'rate_limited' ? parseRetryAfter(headerValue(facts.headers, 'retry-after'), now) : undefined;
+  const reason =
+    body.detail ??
+    body.messages
+      .map((m) => m.message)
+      .filter(Boolean)
+      .join('; ');
+  const oauthReason = body.oauthError
+    ? `${body.oauthError}${body.oauthDescription ? `: ${body.oauthDescription}` : ''}`
+    : '';
   const why = reason || oauthReason;
   const message = `Concur ${facts.method} ${facts.path} answered ${facts.statusCode}${why ? `: ${why}` : ''}`;
   return new ProvError(CODE_BY_KIND[kind], message, {

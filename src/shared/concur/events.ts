@@ -37,9 +37,21 @@ async function appToken(o: EventsClientOptions): Promise<{ accessToken: string; 
     form: { client_id: o.clientId, client_secret: o.clientSecret, grant_type: 'client_credentials' },
   });
   if (res.status < 200 || res.status >= 300) {
-    throw classifyConcurResponse({ method: 'POST', path: res.path, statusCode: res.status, headers: res.headers, body: res.body, correlationId: res.correlationId, tokenEndpoint: true });
+    throw classifyConcurResponse({
+      method: 'POST',
+      path: res.path,
+      statusCode: res.status,
+      headers: res.headers,
+      body: res.body,
+      correlationId: res.correlationId,
+      tokenEndpoint: true,
+    });
   }
-  const body = parseResponse(tokenResponseSchema, res.body, { what: 'app token', statusCode: res.status, correlationId: res.correlationId });
+  const body = parseResponse(tokenResponseSchema, res.body, {
+    what: 'app token',
+    statusCode: res.status,
+    correlationId: res.correlationId,
+  });
   return { accessToken: body.access_token, baseUrl: (body.geolocation ?? o.baseUrl).replace(/\/+$/, '') };
 }
 
@@ -51,10 +63,25 @@ export async function subscribeWebhook(o: EventsClientOptions, sub: WebhookSubsc
     baseUrl: token.baseUrl,
     path: `${EVENTS_BASE}/subscriptions/webhook`,
     headers: { authorization: `Bearer ${token.accessToken}` },
-    json: { id: sub.id, topic: sub.topic ?? PROVISIONING_TOPIC, filter: sub.filter ?? 'provisionCompleted', webHookConfig: { endpoint: sub.endpoint } },
+    json: {
+      id: sub.id,
+      topic: sub.topic ?? PROVISIONING_TOPIC,
+      filter: sub.filter ?? 'provisionCompleted',
+      webHookConfig: { endpoint: sub.endpoint },
+    },
   });
   if (res.status < 200 || res.status >= 300) {
-    throw classifyConcurResponse({ method: 'PUT', path: res.path, statusCode: res.status, headers: res.headers, body: res.body, correlationId: res.correlationId });
+    throw classifyConcurResponse({
+      method: 'PUT',
+      path: res.path,
+      statusCode: res.status,
+      headers: res.headers,
+      body: res.body,
+      correlationId: res.correlationId,
+    });
   }
-  return parseResponse(messageSchema, res.body ?? {}, { what: 'subscription', statusCode: res.status }).message ?? `Subscription '${sub.id}' saved`;
+  return (
+    parseResponse(messageSchema, res.body ?? {}, { what: 'subscription', statusCode: res.status }).message ??
+    `Subscription '${sub.id}' saved`
+  );
 }

@@ -166,7 +166,13 @@ export class ConcurHttp implements HttpTransport {
       throw classifyNetworkError({ method: req.method, path, cause: err, correlationId });
     }
     observe({ status: res.statusCode });
-    return { status: res.statusCode, headers: res.headers, body: parseBody(text, res.statusCode, req.method, path, correlationId), correlationId, path };
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: parseBody(text, res.statusCode, req.method, path, correlationId),
+      correlationId,
+      path,
+    };
   }
 
   async close(): Promise<void> {
@@ -181,16 +187,26 @@ export class ConcurHttp implements HttpTransport {
  * JSON or nothing. An unreadable 2xx body is PROV_ERR_RESPONSE; an unreadable error body is kept
  * as undefined so the status still decides the class (a 503 from a proxy is often HTML).
  */
-function parseBody(text: string, status: number, method: string, path: string, correlationId: string | undefined): unknown {
+function parseBody(
+  text: string,
+  status: number,
+  method: string,
+  path: string,
+  correlationId: string | undefined,
+): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     if (status >= 200 && status < 300) {
-      throw new ProvError('PROV_ERR_RESPONSE', `Concur ${method} ${path} answered ${status} with a body that is not JSON`, {
-        statusCode: status,
-        details: { kind: 'response', statusCode: status, method, path, correlationId, bodyLength: text.length },
-      });
+      throw new ProvError(
+        'PROV_ERR_RESPONSE',
+        `Concur ${method} ${path} answered ${status} with a body that is not JSON`,
+        {
+          statusCode: status,
+          details: { kind: 'response', statusCode: status, method, path, correlationId, bodyLength: text.length },
+        },
+      );
     }
     return undefined;
   }

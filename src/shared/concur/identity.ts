@@ -47,7 +47,14 @@ export class IdentityApi {
   constructor(private readonly api: ConcurApi) {}
 
   async create(user: Record<string, unknown>, opts: CallOptions = {}): Promise<ConcurUser> {
-    const res = await this.api.call({ ...opts, method: 'POST', path: IDENTITY_USERS, json: user, schema: userSchema, what: 'identity create' });
+    const res = await this.api.call({
+      ...opts,
+      method: 'POST',
+      path: IDENTITY_USERS,
+      json: user,
+      schema: userSchema,
+      what: 'identity create',
+    });
     return res.data;
   }
 
@@ -65,13 +72,27 @@ export class IdentityApi {
 
   /** PUT: a full replace; anything not sent is erased or defaulted by Concur. */
   async replace(id: string, user: Record<string, unknown>, opts: CallOptions = {}): Promise<ConcurUser> {
-    const res = await this.api.call({ ...opts, method: 'PUT', path: `${IDENTITY_USERS}/${encodeURIComponent(id)}`, json: user, schema: userSchema, what: 'identity replace' });
+    const res = await this.api.call({
+      ...opts,
+      method: 'PUT',
+      path: `${IDENTITY_USERS}/${encodeURIComponent(id)}`,
+      json: user,
+      schema: userSchema,
+      what: 'identity replace',
+    });
     return res.data;
   }
 
   async patch(id: string, ops: PatchBuilder | PatchRequest, opts: CallOptions = {}): Promise<ConcurUser> {
     const body = ops instanceof PatchBuilder ? ops.build() : ops;
-    const res = await this.api.call({ ...opts, method: 'PATCH', path: `${IDENTITY_USERS}/${encodeURIComponent(id)}`, json: body, schema: userSchema, what: 'identity patch' });
+    const res = await this.api.call({
+      ...opts,
+      method: 'PATCH',
+      path: `${IDENTITY_USERS}/${encodeURIComponent(id)}`,
+      json: body,
+      schema: userSchema,
+      what: 'identity patch',
+    });
     return res.data;
   }
 
@@ -88,7 +109,14 @@ export class IdentityApi {
         ...(req.count === undefined ? {} : { count: req.count }),
         ...(cursor === undefined ? {} : { cursor }),
       };
-      const res = await this.api.call({ ...opts, method: 'POST', path: `${IDENTITY_USERS}/.search`, json: body, schema: listResponseSchema, what: 'identity search' });
+      const res = await this.api.call({
+        ...opts,
+        method: 'POST',
+        path: `${IDENTITY_USERS}/.search`,
+        json: body,
+        schema: listResponseSchema,
+        what: 'identity search',
+      });
       const page = res.data;
       yield { users: page.Resources, totalResults: page.totalResults, nextCursor: page.nextCursor };
       if (page.nextCursor === undefined || page.Resources.length === 0) return;
@@ -109,7 +137,11 @@ export class IdentityApi {
   }
 
   /** The one user whose attribute equals `value` (case-insensitive, as Concur matches), or undefined. */
-  async findBy(attribute: LookupAttribute, value: string, opts: CallOptions & { attributes?: string[] } = {}): Promise<ConcurUser | undefined> {
+  async findBy(
+    attribute: LookupAttribute,
+    value: string,
+    opts: CallOptions & { attributes?: string[] } = {},
+  ): Promise<ConcurUser | undefined> {
     const found = await this.findMany(attribute, [value], { ...opts, batchSize: 1 });
     return found.get(value);
   }
@@ -130,7 +162,11 @@ export class IdentityApi {
    * Looks many people up with few requests: `attr eq "a" or attr eq "b" ...` per batch.
    * Returns the users found, keyed by the value as given (values with no user are absent).
    */
-  async findMany(attribute: LookupAttribute, values: readonly string[], opts: FindManyOptions = {}): Promise<Map<string, ConcurUser>> {
+  async findMany(
+    attribute: LookupAttribute,
+    values: readonly string[],
+    opts: FindManyOptions = {},
+  ): Promise<Map<string, ConcurUser>> {
     const found = new Map<string, ConcurUser>();
     const batchSize = Math.max(1, Math.min(opts.batchSize ?? 100, 1000));
     const unique = [...new Set(values)];
@@ -141,7 +177,8 @@ export class IdentityApi {
       if (opts.attributes) req.attributes = opts.attributes;
       for await (const user of this.search(req, opts)) {
         const got = lookupValue(user, attribute);
-        for (const original of (got === undefined ? undefined : wanted.get(got.toLowerCase())) ?? []) found.set(original, user);
+        for (const original of (got === undefined ? undefined : wanted.get(got.toLowerCase())) ?? [])
+          found.set(original, user);
       }
     }
     return found;
@@ -154,7 +191,12 @@ export interface FilterBatch {
 }
 
 /** Splits values into `or` filters of at most `batchSize` terms and `maxLength` characters. */
-export function filterBatches(attribute: LookupAttribute, values: readonly string[], batchSize: number, maxLength: number): FilterBatch[] {
+export function filterBatches(
+  attribute: LookupAttribute,
+  values: readonly string[],
+  batchSize: number,
+  maxLength: number,
+): FilterBatch[] {
   const path = LOOKUP_FILTER_PATH[attribute];
   const batches: FilterBatch[] = [];
   let terms: string[] = [];

@@ -4,8 +4,23 @@ export type { CallOptions } from './api.ts';
 export { ConcurHttp, type ConcurHttpOptions, type HttpRequest, type HttpResponse, type HttpTransport } from './http.ts';
 export { TokenProvider, type CompanyCredentials } from './auth.ts';
 export { RedisTokenStore, MemoryTokenStore, tokenKey, type TokenRecord, type TokenStore } from './token-cache.ts';
-export { classifyConcurResponse, classifyNetworkError, concurErrorKind, parseRetryAfter, type ConcurErrorKind } from './errors.ts';
-export { IdentityApi, IDENTITY_USERS, LOOKUP_FILTER_PATH, filterBatches, lookupValue, type LookupAttribute, type SearchRequest, type SearchPage } from './identity.ts';
+export {
+  classifyConcurResponse,
+  classifyNetworkError,
+  concurErrorKind,
+  parseRetryAfter,
+  type ConcurErrorKind,
+} from './errors.ts';
+export {
+  IdentityApi,
+  IDENTITY_USERS,
+  LOOKUP_FILTER_PATH,
+  filterBatches,
+  lookupValue,
+  type LookupAttribute,
+  type SearchRequest,
+  type SearchPage,
+} from './identity.ts';
 export { PatchBuilder, patch, scimString, type PatchOperation, type PatchRequest } from './patch.ts';
 export {
   UpsApi,

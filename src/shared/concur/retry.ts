@@ -32,7 +32,12 @@ const RETRYABLE_KINDS: ReadonlySet<string> = new Set(['retryable']);
  * try again; retryable → exponential backoff with full jitter up to `attempts`; anything else (and
  * the last retryable failure) is thrown to the caller, who fails the row with Concur's message.
  */
-export async function withConcurRetries<T>(fn: () => Promise<T>, policy: RetryPolicy, deps: RetryDeps, signal?: AbortSignal): Promise<T> {
+export async function withConcurRetries<T>(
+  fn: () => Promise<T>,
+  policy: RetryPolicy,
+  deps: RetryDeps,
+  signal?: AbortSignal,
+): Promise<T> {
   const random = deps.random ?? Math.random;
   const wait = deps.wait ?? sleep;
   let failures = 0;

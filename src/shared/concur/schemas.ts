@@ -139,7 +139,10 @@ export interface ParseContext {
 export function parseResponse<S extends z.ZodType>(schema: S, body: unknown, ctx: ParseContext): z.output<S> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+  const issues = parsed.error.issues.map((i) => ({
+    path: i.path.map(String).join('.') || '(body)',
+    message: i.message,
+  }));
   const list = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
   throw new ProvError('PROV_ERR_RESPONSE', `Concur ${ctx.what} response is not what we expect (${list})`, {
     statusCode: ctx.statusCode,

@@ -19,12 +19,22 @@ export class StatusApi {
 
   /** The summary: `status.completed`, `status.success` and `operationsCount` (no operations). */
   async getStatus(provisionId: string, opts: CallOptions = {}): Promise<ProvisionStatus> {
-    const res = await this.api.call({ ...opts, method: 'GET', path: statusPath(provisionId), schema: provisionStatusSchema, what: 'provision status' });
+    const res = await this.api.call({
+      ...opts,
+      method: 'GET',
+      path: statusPath(provisionId),
+      schema: provisionStatusSchema,
+      what: 'provision status',
+    });
     return res.data;
   }
 
   /** One page of operations (`attributes=operations`); startIndex is 1-based. */
-  async getOperationsPage(provisionId: string, page: { startIndex: number; count: number; state?: OperationState | undefined }, opts: CallOptions = {}): Promise<ProvisionStatus> {
+  async getOperationsPage(
+    provisionId: string,
+    page: { startIndex: number; count: number; state?: OperationState | undefined },
+    opts: CallOptions = {},
+  ): Promise<ProvisionStatus> {
     const res = await this.api.call({
       ...opts,
       method: 'GET',
@@ -40,7 +50,10 @@ export class StatusApi {
    * Every operation (optionally of one state) across all pages. Pages by `totalResults`; stops on
    * an empty page so a total that shrinks between pages (pending operations finishing) cannot loop.
    */
-  async *iterateOperations(provisionId: string, options: IterateOperationsOptions = {}): AsyncGenerator<ProvisionOperation> {
+  async *iterateOperations(
+    provisionId: string,
+    options: IterateOperationsOptions = {},
+  ): AsyncGenerator<ProvisionOperation> {
     const count = Math.max(1, options.count ?? 100);
     const { state, ...opts } = options;
     let startIndex = 1;

@@ -82,7 +82,13 @@ export class RedisTokenStore implements TokenStore {
     const expiresAt = Number(h.expiresAt);
     const refreshAt = Number(h.refreshAt);
     if (!Number.isFinite(expiresAt) || !Number.isFinite(refreshAt)) return undefined;
-    return { accessToken: h.accessToken, expiresAt, refreshAt, geolocation: h.geolocation, refreshToken: h.refreshToken || undefined };
+    return {
+      accessToken: h.accessToken,
+      expiresAt,
+      refreshAt,
+      geolocation: h.geolocation,
+      refreshToken: h.refreshToken || undefined,
+    };
   }
 
   async tryLock(ttlMs: number): Promise<string | undefined> {

@@ -1,7 +1,13 @@
 import { ProvError } from '../errors.ts';
 import type { CallOptions, ConcurApi } from './api.ts';
 import { PatchBuilder, type PatchRequest } from './patch.ts';
-import { BULK_REQUEST_URN, provisionStatusSchema, upsUserResponseSchema, type ConcurUser, type ProvisionStatus } from './schemas.ts';
+import {
+  BULK_REQUEST_URN,
+  provisionStatusSchema,
+  upsUserResponseSchema,
+  type ConcurUser,
+  type ProvisionStatus,
+} from './schemas.ts';
 
 export const UPS_BASE = '/profile/v4';
 /** Concur's documented Bulk limits. */
@@ -24,7 +30,12 @@ export function bulkPut(id: string, user: Record<string, unknown>, bulkId?: stri
 }
 
 export function bulkPatch(id: string, ops: PatchBuilder | PatchRequest, bulkId?: string): BulkOperation {
-  return { method: 'PATCH', path: `/Users/${id}`, ...(bulkId === undefined ? {} : { bulkId }), data: ops instanceof PatchBuilder ? ops.build() : ops };
+  return {
+    method: 'PATCH',
+    path: `/Users/${id}`,
+    ...(bulkId === undefined ? {} : { bulkId }),
+    data: ops instanceof PatchBuilder ? ops.build() : ops,
+  };
 }
 
 export interface BulkRequest {
@@ -75,9 +86,13 @@ export class BulkBuilder {
   add(op: BulkOperation): BulkOperation[][] {
     const size = BulkBuilder.operationBytes(op);
     if (ENVELOPE_BYTES + size > this.maxBytes) {
-      throw new ProvError('PROV_ERR_INPUT', `Bulk operation ${op.bulkId ?? op.path} is ${size} bytes, more than one request may carry (${this.maxBytes})`, {
-        details: { bulkId: op.bulkId, bytes: size, maxBytes: this.maxBytes },
-      });
+      throw new ProvError(
+        'PROV_ERR_INPUT',
+        `Bulk operation ${op.bulkId ?? op.path} is ${size} bytes, more than one request may carry (${this.maxBytes})`,
+        {
+          details: { bulkId: op.bulkId, bytes: size, maxBytes: this.maxBytes },
+        },
+      );
     }
     const closed: BulkOperation[][] = [];
     // Joining a non-empty batch costs the operation plus one comma.
@@ -140,26 +155,57 @@ export class UpsApi {
     const body = bulkRequest(ops);
     const bytes = byteLength(body);
     if (ops.length > BULK_MAX_OPERATIONS || bytes > BULK_MAX_BYTES) {
-      throw new ProvError('PROV_ERR_INTERNAL', `Bulk request over Concur's limits (${ops.length} operations, ${bytes} bytes): split it with BulkBuilder`);
+      throw new ProvError(
+        'PROV_ERR_INTERNAL',
+        `Bulk request over Concur's limits (${ops.length} operations, ${bytes} bytes): split it with BulkBuilder`,
+      );
     }
-    const res = await this.api.call({ ...opts, method: 'POST', path: `${UPS_BASE}/Bulk`, json: body, schema: provisionStatusSchema, what: 'bulk submit' });
+    const res = await this.api.call({
+      ...opts,
+      method: 'POST',
+      path: `${UPS_BASE}/Bulk`,
+      json: body,
+      schema: provisionStatusSchema,
+      what: 'bulk submit',
+    });
     return { provisionId: res.data.id, status: res.data };
   }
 
   async postUser(user: Record<string, unknown>, opts: CallOptions = {}): Promise<UpsUserResult> {
-    const res = await this.api.call({ ...opts, method: 'POST', path: `${UPS_BASE}/Users`, json: user, schema: upsUserResponseSchema, what: 'provisioning user create' });
+    const res = await this.api.call({
+      ...opts,
+      method: 'POST',
+      path: `${UPS_BASE}/Users`,
+      json: user,
+      schema: upsUserResponseSchema,
+      what: 'provisioning user create',
+    });
     return toResult(res.data);
   }
 
   async patchUser(id: string, ops: PatchBuilder | PatchRequest, opts: CallOptions = {}): Promise<UpsUserResult> {
     const body = ops instanceof PatchBuilder ? ops.build() : ops;
-    const res = await this.api.call({ ...opts, method: 'PATCH', path: `${UPS_BASE}/Users/${encodeURIComponent(id)}`, json: body, schema: upsUserResponseSchema, what: 'provisioning user patch' });
+    const res = await this.api.call({
+      ...opts,
+      method: 'PATCH',
+      path: `${UPS_BASE}/Users/${encodeURIComponent(id)}`,
+      json: body,
+      schema: upsUserResponseSchema,
+      what: 'provisioning user patch',
+    });
     return toResult(res.data);
   }
 
   /** Full replace: everything not sent is erased (Spend resets to defaults). Prefer patchUser. */
   async putUser(id: string, user: Record<string, unknown>, opts: CallOptions = {}): Promise<UpsUserResult> {
-    const res = await this.api.call({ ...opts, method: 'PUT', path: `${UPS_BASE}/Users/${encodeURIComponent(id)}`, json: { ...user, id }, schema: upsUserResponseSchema, what: 'provisioning user replace' });
+    const res = await this.api.call({
+      ...opts,
+      method: 'PUT',
+      path: `${UPS_BASE}/Users/${encodeURIComponent(id)}`,
+      json: { ...user, id },
+      schema: upsUserResponseSchema,
+      what: 'provisioning user replace',
+    });
     return toResult(res.data);
   }
 }

@@ -17,9 +17,16 @@ export interface GuardLimits {
 }
 
 /** The env schema's defaults (MAX_DEACTIVATIONS, MAX_DEACTIVATION_PERCENT, MAX_FAILURE_PERCENT, GUARD_MIN_ROWS). */
-export const DEFAULT_GUARDS: GuardLimits = { maxDeactivations: 500, maxDeactivationPercent: 20, maxFailurePercent: 50, minRows: 50 };
+export const DEFAULT_GUARDS: GuardLimits = {
+  maxDeactivations: 500,
+  maxDeactivationPercent: 20,
+  maxFailurePercent: 50,
+  minRows: 50,
+};
 
-export function guardsFromConfig(config: Pick<Config, 'MAX_DEACTIVATIONS' | 'MAX_DEACTIVATION_PERCENT' | 'MAX_FAILURE_PERCENT' | 'GUARD_MIN_ROWS'>): GuardLimits {
+export function guardsFromConfig(
+  config: Pick<Config, 'MAX_DEACTIVATIONS' | 'MAX_DEACTIVATION_PERCENT' | 'MAX_FAILURE_PERCENT' | 'GUARD_MIN_ROWS'>,
+): GuardLimits {
   return {
     maxDeactivations: config.MAX_DEACTIVATIONS,
     maxDeactivationPercent: config.MAX_DEACTIVATION_PERCENT,
@@ -49,12 +56,22 @@ export function deactivationHoldReason(rows: number, deactivations: number, limi
  * trips when at least `minRows` rows were settled by Concur (since the last approval) and the
  * failed share passes `maxFailurePercent`.
  */
-export function brakeTrips(settled: number, failed: number, limits: Pick<GuardLimits, 'maxFailurePercent' | 'minRows'>): boolean {
+export function brakeTrips(
+  settled: number,
+  failed: number,
+  limits: Pick<GuardLimits, 'maxFailurePercent' | 'minRows'>,
+): boolean {
   return settled >= limits.minRows && settled > 0 && failed * 100 > limits.maxFailurePercent * settled;
 }
 
 /** Drop statuses in which workers send nothing: the rows wait for `approve` (or end with `cancel`). */
-export const STOPPED_STATUSES: ReadonlySet<string> = new Set<DropStatus>(['planned', 'held', 'paused', 'cancelled', 'rejected']);
+export const STOPPED_STATUSES: ReadonlySet<string> = new Set<DropStatus>([
+  'planned',
+  'held',
+  'paused',
+  'cancelled',
+  'rejected',
+]);
 
 /** Drop statuses `provision approve` releases (running: re-enqueue rows after a crash). */
 export const RELEASABLE_STATUSES: readonly DropStatus[] = ['planned', 'held', 'paused', 'running'];

@@ -32,7 +32,11 @@ export async function enqueueOpenRows(deps: ReleaseDeps, dropId: string): Promis
   let jobs = 0;
   const flushChunk = () => {
     if (chunk.length === 0) return;
-    batch.push({ name: IDENTITY_QUEUE, data: { dropId, rows: chunk }, opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) } });
+    batch.push({
+      name: IDENTITY_QUEUE,
+      data: { dropId, rows: chunk },
+      opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) },
+    });
     jobs += 1;
     chunk = [];
   };
@@ -70,9 +74,13 @@ export async function approveDrop(deps: ReleaseDeps, dropId: string): Promise<Ap
   const released = await deps.ledger.releaseDrop(dropId, RELEASABLE_STATUSES, now());
   if (released.previous === undefined) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
   if (!released.changed) {
-    throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${released.previous}: only ${RELEASABLE_STATUSES.join(', ')} drops can be approved`, {
-      details: { status: released.previous },
-    });
+    throw new ProvError(
+      'PROV_ERR_LEDGER',
+      `drop ${dropId} is ${released.previous}: only ${RELEASABLE_STATUSES.join(', ')} drops can be approved`,
+      {
+        details: { status: released.previous },
+      },
+    );
   }
   const { rows } = released.completed ? { rows: 0 } : await enqueueOpenRows(deps, dropId);
   const status = (await deps.ledger.dropStatus(dropId)) ?? 'running';
@@ -93,15 +101,27 @@ export interface CancelResult {
  * `cancelled`. The status changes first, so workers send nothing more for it; a repeat (after a
  * crash half-way) finishes the rows.
  */
-export async function cancelDrop(deps: ReleaseDeps, dropId: string, reason = 'drop cancelled by the operator'): Promise<CancelResult> {
+export async function cancelDrop(
+  deps: ReleaseDeps,
+  dropId: string,
+  reason = 'drop cancelled by the operator',
+): Promise<CancelResult> {
   const now = deps.now ?? Date.now;
   const t = now();
-  const moved = await deps.ledger.setStatusIf(dropId, [...CANCELLABLE_STATUSES, 'cancelled'], 'cancelled', { reason, cancelledAt: t, completedAt: t });
+  const moved = await deps.ledger.setStatusIf(dropId, [...CANCELLABLE_STATUSES, 'cancelled'], 'cancelled', {
+    reason,
+    cancelledAt: t,
+    completedAt: t,
+  });
   if (moved.previous === undefined) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
   if (!moved.changed) {
-    throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${moved.previous}: only ${CANCELLABLE_STATUSES.join(', ')} drops can be cancelled`, {
-      details: { status: moved.previous },
-    });
+    throw new ProvError(
+      'PROV_ERR_LEDGER',
+      `drop ${dropId} is ${moved.previous}: only ${CANCELLABLE_STATUSES.join(', ')} drops can be cancelled`,
+      {
+        details: { status: moved.previous },
+      },
+    );
   }
   const cancelled = await deps.ledger.cancelRows(dropId, reason);
   deps.log?.info({ dropId, previous: moved.previous, cancelled }, 'drop cancelled');

@@ -24,7 +24,9 @@ export function findExisting(row: NormalizedRow, people: LookupResult): ConcurUs
   const byName = people.byUserName.get(row.userName.toLowerCase());
   const byNumber = people.byEmployeeNumber.get(row.employeeNumber);
   if (byName && byNumber && byName.id !== byNumber.id) {
-    throw new IdentityClashError(`userName ${row.userName} belongs to Concur user ${byName.id} but employeeNumber ${row.employeeNumber} to user ${byNumber.id}`);
+    throw new IdentityClashError(
+      `userName ${row.userName} belongs to Concur user ${byName.id} but employeeNumber ${row.employeeNumber} to user ${byNumber.id}`,
+    );
   }
   return byName ?? byNumber;
 }
@@ -33,8 +35,13 @@ export function findExisting(row: NormalizedRow, people: LookupResult): ConcurUs
  * Create, PATCH exactly what differs (a deactivation when the row turns an active person
  * inactive), nothing, or skip. `managerUuid` is the manager's uuid when it is known now.
  */
-export function decideIdentity(row: NormalizedRow, existing: ConcurUser | undefined, managerUuid?: string): IdentityDecision {
-  if (!existing) return row.active === false ? { kind: 'skip', reason: 'not in Concur: nothing to deactivate' } : { kind: 'create' };
+export function decideIdentity(
+  row: NormalizedRow,
+  existing: ConcurUser | undefined,
+  managerUuid?: string,
+): IdentityDecision {
+  if (!existing)
+    return row.active === false ? { kind: 'skip', reason: 'not in Concur: nothing to deactivate' } : { kind: 'create' };
   const changes = identityDiff(existing as Record<string, unknown>, row, managerUuid ? { managerUuid } : {});
   if (changes.length === 0) return { kind: 'unchanged', existing };
   const deactivating = row.active === false && existing.active !== false;

@@ -27,14 +27,20 @@ export async function lookupPeople(
   const terms = new Set<string>();
   for (const row of rows) {
     terms.add(`${LOOKUP_FILTER_PATH.userName} eq ${scimString(row.userName)}`);
-    for (const emp of [row.employeeNumber, row.managerEmployeeNumber, row.spend?.reportApproverEmployeeNumber, row.travel?.managerEmployeeNumber]) {
+    for (const emp of [
+      row.employeeNumber,
+      row.managerEmployeeNumber,
+      row.spend?.reportApproverEmployeeNumber,
+      row.travel?.managerEmployeeNumber,
+    ]) {
       if (emp !== undefined) terms.add(`${LOOKUP_FILTER_PATH.employeeNumber} eq ${scimString(emp)}`);
     }
   }
   for (const filter of joinWithin([...terms], ' or ', MAX_FILTER_CHARS)) {
     const users = await call(async () => {
       const found: ConcurUser[] = [];
-      for await (const page of identity.searchPages({ filter, count: PAGE_SIZE }, signal ? { signal } : {})) found.push(...page.users);
+      for await (const page of identity.searchPages({ filter, count: PAGE_SIZE }, signal ? { signal } : {}))
+        found.push(...page.users);
       return found;
     });
     for (const user of users) {

@@ -2,7 +2,18 @@ import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, type DropKeys } from './keys.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
-import { ADD_ROWS, BRAKE, CANCEL_ROWS, DEFER, FINISH_INGEST, RELEASE_DROP, RELEASED_WAITERS, SET_STATUS_IF, TRANSITION, WAIT_FOR } from './scripts.ts';
+import {
+  ADD_ROWS,
+  BRAKE,
+  CANCEL_ROWS,
+  DEFER,
+  FINISH_INGEST,
+  RELEASE_DROP,
+  RELEASED_WAITERS,
+  SET_STATUS_IF,
+  TRANSITION,
+  WAIT_FOR,
+} from './scripts.ts';
 import { FINISHED_STATUSES, ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
 
 /** What the ledger keeps about a row's outcome (the report's columns come from here). */
@@ -109,20 +120,36 @@ function withIdentity(outcome: RowOutcome, data: unknown): RowOutcome {
   if (!d || (outcome.userName !== undefined && outcome.employeeNumber !== undefined)) return outcome;
   const named = { ...outcome };
   if (named.userName === undefined && typeof d.userName === 'string') named.userName = d.userName;
-  if (named.employeeNumber === undefined && typeof d.employeeNumber === 'string') named.employeeNumber = d.employeeNumber;
+  if (named.employeeNumber === undefined && typeof d.employeeNumber === 'string')
+    named.employeeNumber = d.employeeNumber;
   return named;
 }
 
 /** PROV_ERR_LEDGER unless the drop is finished (a drop in progress is never deleted). */
 export function refuseUnfinished(dropId: string, status: DropStatus): void {
   if (!FINISHED_STATUSES.has(status)) {
-    throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${status}: only a complete, cancelled or rejected drop can be deleted (cancel it first)`);
+    throw new ProvError(
+      'PROV_ERR_LEDGER',
+      `drop ${dropId} is ${status}: only a complete, cancelled or rejected drop can be deleted (cancel it first)`,
+    );
   }
 }
 
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 'compactedAt', 'heldAt', 'approvedAt', 'plannedAt', 'pausedAt', 'cancelledAt', 'deactivations']);
+const NUMERIC_META = new Set([
+  'createdAt',
+  'rows',
+  'ingestedAt',
+  'completedAt',
+  'compactedAt',
+  'heldAt',
+  'approvedAt',
+  'plannedAt',
+  'pausedAt',
+  'cancelledAt',
+  'deactivations',
+]);
 
 /**
  * The ledger: drops and per-row state in Redis. Transitions are atomic Lua scripts that
@@ -131,7 +158,19 @@ const NUMERIC_META = new Set(['createdAt', 'rows', 'ingestedAt', 'completedAt', 
 export class Ledger {
   private readonly redis: RedisConnection;
   private readonly prefix: string;
-  private readonly scripts: Record<'addRows' | 'transition' | 'waitFor' | 'defer' | 'finishIngest' | 'setStatusIf' | 'release' | 'brake' | 'cancelRows' | 'releasedWaiters', ScriptRunner>;
+  private readonly scripts: Record<
+    | 'addRows'
+    | 'transition'
+    | 'waitFor'
+    | 'defer'
+    | 'finishIngest'
+    | 'setStatusIf'
+    | 'release'
+    | 'brake'
+    | 'cancelRows'
+    | 'releasedWaiters',
+    ScriptRunner
+  >;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
@@ -153,7 +192,12 @@ export class Ledger {
   private script(name: string, lua: string): ScriptRunner {
     const r = this.redis as unknown as Record<string, unknown>;
     if (typeof r[name] !== 'function') this.redis.defineCommand(name, { lua });
-    return (keys, args) => (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(keys.length, ...keys, ...args);
+    return (keys, args) =>
+      (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(
+        keys.length,
+        ...keys,
+        ...args,
+      );
   }
 
   keys(dropId: string): DropKeys {
@@ -197,14 +241,25 @@ export class Ledger {
         r.userName === undefined ? '' : userNameKey(r.userName),
       );
     }
-    const [added, ...duplicates] = (await this.scripts.addRows([k.rows, k.counts, k.data, k.out, k.emp], args)) as number[];
+    const [added, ...duplicates] = (await this.scripts.addRows(
+      [k.rows, k.counts, k.data, k.out, k.emp],
+      args,
+    )) as number[];
     return { added: Number(added), duplicates: duplicates.map(Number) };
   }
 
   /** Marks ingestion over: sets the row count and the next status, completing an all-terminal drop. */
-  async finishIngest(dropId: string, rows: number, status: 'running' | 'held' | 'planned', now = Date.now()): Promise<{ changed: boolean; completed: boolean }> {
+  async finishIngest(
+    dropId: string,
+    rows: number,
+    status: 'running' | 'held' | 'planned',
+    now = Date.now(),
+  ): Promise<{ changed: boolean; completed: boolean }> {
     const k = this.keys(dropId);
-    const [changed, completed] = (await this.scripts.finishIngest([k.meta, k.counts, k.emp], [rows, status, now])) as [number, number];
+    const [changed, completed] = (await this.scripts.finishIngest([k.meta, k.counts, k.emp], [rows, status, now])) as [
+      number,
+      number,
+    ];
     return { changed: changed === 1, completed: completed === 1 };
   }
 
@@ -212,17 +267,34 @@ export class Ledger {
    * Moves a row to `to` if it is in one of `from` (any active state when omitted) and merges
    * `patch` into its outcome. Terminal rows never move again.
    */
-  async transition(dropId: string, row: number, to: RowState, options: { from?: RowState[]; patch?: RowOutcome; now?: number } = {}): Promise<TransitionResult> {
+  async transition(
+    dropId: string,
+    row: number,
+    to: RowState,
+    options: { from?: RowState[]; patch?: RowOutcome; now?: number } = {},
+  ): Promise<TransitionResult> {
     const k = this.keys(dropId);
     const raw = (await this.scripts.transition(
       [k.rows, k.counts, k.meta, k.out, k.data, k.emp, `${k.waitersPrefix}${row}`],
-      [row, to, (options.from ?? []).join(','), options.patch ? encodePatch(options.patch) : '', options.now ?? Date.now()],
+      [
+        row,
+        to,
+        (options.from ?? []).join(','),
+        options.patch ? encodePatch(options.patch) : '',
+        options.now ?? Date.now(),
+      ],
     )) as [string, string, number, ...string[]];
     const [result, previous, completed, ...waiters] = raw;
     const releasedWaiters = waiters.map(Number);
     if (result === 'missing') return { result, previous: undefined, dropCompleted: false, releasedWaiters };
-    if (result === 'ok') return { result, previous: previous as RowState, dropCompleted: completed === 1, releasedWaiters };
-    return { result: result as 'same' | 'terminal' | 'refused', previous: previous as RowState, dropCompleted: false, releasedWaiters };
+    if (result === 'ok')
+      return { result, previous: previous as RowState, dropCompleted: completed === 1, releasedWaiters };
+    return {
+      result: result as 'same' | 'terminal' | 'refused',
+      previous: previous as RowState,
+      dropCompleted: false,
+      releasedWaiters,
+    };
   }
 
   /**
@@ -232,7 +304,10 @@ export class Ledger {
   async releasedWaiters(dropId: string, rows: readonly number[]): Promise<number[]> {
     if (rows.length === 0) return [];
     const k = this.keys(dropId);
-    const res = (await this.scripts.releasedWaiters([k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)], ['list', rows.length, ...rows])) as string[];
+    const res = (await this.scripts.releasedWaiters(
+      [k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)],
+      ['list', rows.length, ...rows],
+    )) as string[];
     return [...new Set(res.map(Number))];
   }
 
@@ -243,7 +318,10 @@ export class Ledger {
   async forgetReleasedWaiters(dropId: string, rows: readonly number[], requeued: readonly number[]): Promise<void> {
     if (rows.length === 0 || requeued.length === 0) return;
     const k = this.keys(dropId);
-    await this.scripts.releasedWaiters([k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)], ['forget', rows.length, ...rows, ...requeued]);
+    await this.scripts.releasedWaiters(
+      [k.rows, k.out, ...rows.map((r) => `${k.waitersPrefix}${r}`)],
+      ['forget', rows.length, ...rows, ...requeued],
+    );
   }
 
   /**
@@ -267,9 +345,15 @@ export class Ledger {
    * `ended` if that row ended without one, or `waiting` after registering `waiterRow` to be
    * released (by `transition`) once the target has a uuid or ends.
    */
-  async waitFor(dropId: string, targetRow: number, waiterRow: number): Promise<{ uuid: string } | { ended: true } | { waiting: true }> {
+  async waitFor(
+    dropId: string,
+    targetRow: number,
+    waiterRow: number,
+  ): Promise<{ uuid: string } | { ended: true } | { waiting: true }> {
     const k = this.keys(dropId);
-    const res = String(await this.scripts.waitFor([k.out, k.rows, `${k.waitersPrefix}${targetRow}`], [targetRow, waiterRow]));
+    const res = String(
+      await this.scripts.waitFor([k.out, k.rows, `${k.waitersPrefix}${targetRow}`], [targetRow, waiterRow]),
+    );
     if (res === '') return { waiting: true };
     if (res === '!ended') return { ended: true };
     return { uuid: res };
@@ -282,7 +366,14 @@ export class Ledger {
    */
   async deferFor(dropId: string, targetRow: number, row: number, options: { absent?: boolean } = {}): Promise<boolean> {
     const k = this.keys(dropId);
-    return Number(await this.scripts.defer([k.rows, k.counts, `${k.waitersPrefix}${targetRow}`, k.out, k.emp], [targetRow, row, options.absent ? '1' : '0'])) === 1;
+    return (
+      Number(
+        await this.scripts.defer(
+          [k.rows, k.counts, `${k.waitersPrefix}${targetRow}`, k.out, k.emp],
+          [targetRow, row, options.absent ? '1' : '0'],
+        ),
+      ) === 1
+    );
   }
 
   async rowForEmployeeNumber(dropId: string, employeeNumber: string): Promise<number | undefined> {
@@ -306,14 +397,22 @@ export class Ledger {
   }
 
   /** State, record and outcome of the given rows (missing rows are omitted). */
-  async getRows<T = unknown>(dropId: string, rows: number[]): Promise<{ row: number; state: RowState; data: T | undefined; outcome: RowOutcome }[]> {
+  async getRows<T = unknown>(
+    dropId: string,
+    rows: number[],
+  ): Promise<{ row: number; state: RowState; data: T | undefined; outcome: RowOutcome }[]> {
     const raw = await this.readRawRows(dropId, rows);
     const result: { row: number; state: RowState; data: T | undefined; outcome: RowOutcome }[] = [];
     rows.forEach((row, i) => {
       const r = raw[i];
       if (r === undefined) return;
       const data = r.data ? (JSON.parse(r.data) as T) : undefined;
-      result.push({ row, state: r.state as RowState, data, outcome: withIdentity(r.out ? (JSON.parse(r.out) as RowOutcome) : {}, data) });
+      result.push({
+        row,
+        state: r.state as RowState,
+        data,
+        outcome: withIdentity(r.out ? (JSON.parse(r.out) as RowOutcome) : {}, data),
+      });
     });
     return result;
   }
@@ -327,7 +426,9 @@ export class Ledger {
     const k = this.keys(dropId);
     const ids = rows.map(String);
     const [states, outs, data] = await this.readRowHashes(k, ids);
-    const result: (RawRow | undefined)[] = rows.map((_, i) => (states[i] ? { state: states[i]!, out: outs[i] ?? null, data: data[i] ?? null } : undefined));
+    const result: (RawRow | undefined)[] = rows.map((_, i) =>
+      states[i] ? { state: states[i]!, out: outs[i] ?? null, data: data[i] ?? null } : undefined,
+    );
     const missingPages = new Set(rows.filter((_, i) => result[i] === undefined).map(pageOf));
     if (missingPages.size === 0) return result;
     const pages = new Map<number, Map<number, RawRow>>();
@@ -339,8 +440,16 @@ export class Ledger {
   }
 
   /** States, outcomes and records of rows from the hashes, in one MULTI (a consistent snapshot). */
-  private async readRowHashes(k: DropKeys, ids: readonly string[]): Promise<[(string | null)[], (string | null)[], (string | null)[]]> {
-    const res = await this.redis.multi().hmget(k.rows, ...ids).hmget(k.out, ...ids).hmget(k.data, ...ids).exec();
+  private async readRowHashes(
+    k: DropKeys,
+    ids: readonly string[],
+  ): Promise<[(string | null)[], (string | null)[], (string | null)[]]> {
+    const res = await this.redis
+      .multi()
+      .hmget(k.rows, ...ids)
+      .hmget(k.out, ...ids)
+      .hmget(k.data, ...ids)
+      .exec();
     if (!res) throw new ProvError('PROV_ERR_REDIS', 'the ledger read was aborted');
     for (const [err] of res) if (err) throw err;
     return res.map(([, v]) => v as (string | null)[]) as [(string | null)[], (string | null)[], (string | null)[]];
@@ -354,7 +463,12 @@ export class Ledger {
    */
   async compactDrop(dropId: string, now = Date.now()): Promise<{ rows: number; pages: number }> {
     const view = await this.getDrop(dropId);
-    if (!view || (view.meta.status !== 'complete' && view.meta.status !== 'cancelled') || view.meta.compactedAt !== undefined) return { rows: 0, pages: 0 };
+    if (
+      !view ||
+      (view.meta.status !== 'complete' && view.meta.status !== 'cancelled') ||
+      view.meta.compactedAt !== undefined
+    )
+      return { rows: 0, pages: 0 };
     const k = this.keys(dropId);
     const total = view.meta.rows ?? 0;
     let moved = 0;
@@ -371,7 +485,13 @@ export class Ledger {
       rows.forEach((row, i) => {
         if (states[i]) entries.set(row, { state: states[i]!, out: outs[i] ?? null, data: data[i] ?? null });
       });
-      const done = await this.redis.multi().set(pageKey, encodePage(entries)).hdel(k.rows, ...present.map(String)).hdel(k.out, ...present.map(String)).hdel(k.data, ...present.map(String)).exec();
+      const done = await this.redis
+        .multi()
+        .set(pageKey, encodePage(entries))
+        .hdel(k.rows, ...present.map(String))
+        .hdel(k.out, ...present.map(String))
+        .hdel(k.data, ...present.map(String))
+        .exec();
       for (const [err] of done ?? []) if (err) throw err;
       moved += present.length;
       pages += 1;
@@ -381,7 +501,10 @@ export class Ledger {
   }
 
   /** Every row in row order, in pages (bounded memory for any drop size). */
-  async *iterateRows(dropId: string, pageSize = 1000): AsyncGenerator<{ row: number; state: RowState; data: unknown; outcome: RowOutcome }> {
+  async *iterateRows(
+    dropId: string,
+    pageSize = 1000,
+  ): AsyncGenerator<{ row: number; state: RowState; data: unknown; outcome: RowOutcome }> {
     const view = await this.getDrop(dropId);
     if (!view) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
     const total = view.meta.rows ?? (await this.redis.hlen(this.keys(dropId).rows));
@@ -459,19 +582,36 @@ export class Ledger {
    * Sets a planned, held or paused drop running (`provision approve`): the reason is cleared and
    * the failure brake starts counting afresh. The caller then enqueues the drop's open rows.
    */
-  async releaseDrop(dropId: string, from: readonly DropStatus[], now = Date.now()): Promise<{ changed: boolean; previous: DropStatus | undefined; completed: boolean }> {
+  async releaseDrop(
+    dropId: string,
+    from: readonly DropStatus[],
+    now = Date.now(),
+  ): Promise<{ changed: boolean; previous: DropStatus | undefined; completed: boolean }> {
     const k = this.keys(dropId);
-    const [changed, previous, completed] = (await this.scripts.release([k.meta, k.counts, k.emp], [from.join(','), now])) as [number, string, number];
-    return { changed: changed === 1, previous: previous === '' ? undefined : (previous as DropStatus), completed: completed === 1 };
+    const [changed, previous, completed] = (await this.scripts.release(
+      [k.meta, k.counts, k.emp],
+      [from.join(','), now],
+    )) as [number, string, number];
+    return {
+      changed: changed === 1,
+      previous: previous === '' ? undefined : (previous as DropStatus),
+      completed: completed === 1,
+    };
   }
 
   /**
    * The failure brake (O(1), from the counters): pauses a running drop whose failures pass
    * `maxFailurePercent` of its settled rows after `minRows` of them. Returns the status after it.
    */
-  async checkBrake(dropId: string, limits: { minRows: number; maxFailurePercent: number }, now = Date.now()): Promise<DropStatus | undefined> {
+  async checkBrake(
+    dropId: string,
+    limits: { minRows: number; maxFailurePercent: number },
+    now = Date.now(),
+  ): Promise<DropStatus | undefined> {
     const k = this.keys(dropId);
-    const status = String(await this.scripts.brake([k.meta, k.counts], [limits.minRows, limits.maxFailurePercent, now]));
+    const status = String(
+      await this.scripts.brake([k.meta, k.counts], [limits.minRows, limits.maxFailurePercent, now]),
+    );
     return status === '' ? undefined : (status as DropStatus);
   }
 
@@ -495,7 +635,12 @@ export class Ledger {
    * fixed). Returns false when the drop is not rejected (someone else re-opened it).
    */
   async reopenRejected(dropId: string, now = Date.now()): Promise<boolean> {
-    const res = await this.setStatusIf(dropId, ['rejected'], 'ingesting', { reopenedAt: now }, ['reason', 'completedAt', 'rows', 'ingestedAt']);
+    const res = await this.setStatusIf(dropId, ['rejected'], 'ingesting', { reopenedAt: now }, [
+      'reason',
+      'completedAt',
+      'rows',
+      'ingestedAt',
+    ]);
     return res.changed;
   }
 

@@ -33,7 +33,14 @@ export function dropProgress(view: DropView, now: number = Date.now()): DropProg
   const seconds = Math.max((end - start) / 1000, 0.001);
   const rowsPerSecond = settled / seconds;
   const remaining = rows === undefined ? undefined : Math.max(rows - settled, 0);
-  const etaSeconds = remaining === undefined ? undefined : remaining === 0 ? 0 : rowsPerSecond > 0 ? remaining / rowsPerSecond : undefined;
+  const etaSeconds =
+    remaining === undefined
+      ? undefined
+      : remaining === 0
+        ? 0
+        : rowsPerSecond > 0
+          ? remaining / rowsPerSecond
+          : undefined;
   const states: Record<string, number> = {};
   for (const s of TERMINAL_STATES) states[s] = view.counts[s] ?? 0;
   const progress: DropProgress = {

@@ -59,7 +59,11 @@ function str(v: unknown): string {
 }
 
 /** Every row of the drop as report records, in row order, page by page. */
-export async function* reportRecords(ledger: Ledger, dropId: string, states?: ReadonlySet<string>): AsyncGenerator<ReportRecord> {
+export async function* reportRecords(
+  ledger: Ledger,
+  dropId: string,
+  states?: ReadonlySet<string>,
+): AsyncGenerator<ReportRecord> {
   for await (const r of ledger.iterateRows(dropId)) {
     if (states && !states.has(r.state)) continue;
     yield toReportRecord(r.row, r.state, r.outcome);
@@ -82,7 +86,10 @@ export function csvLine(values: readonly string[]): string {
 export type ReportFormat = 'csv' | 'jsonl';
 
 /** The report as text chunks (header first for CSV), for a file, stdout or an HTTP response. */
-export async function* renderReport(records: AsyncIterable<ReportRecord>, format: ReportFormat): AsyncGenerator<string> {
+export async function* renderReport(
+  records: AsyncIterable<ReportRecord>,
+  format: ReportFormat,
+): AsyncGenerator<string> {
   if (format === 'csv') yield csvLine(REPORT_COLUMNS);
   for await (const record of records) {
     yield format === 'csv' ? csvLine(REPORT_COLUMNS.map((c) => record[c])) : `${JSON.stringify(record)}\n`;

@@ -40,7 +40,16 @@ export function isTerminal(state: string): state is TerminalState {
  * deactivation threshold, nothing enqueued; `paused`: the failure brake stopped the workers. All
  * three wait for `provision approve` (or end with `provision cancel`).
  */
-export const DROP_STATUSES = ['ingesting', 'running', 'held', 'paused', 'complete', 'cancelled', 'rejected', 'planned'] as const;
+export const DROP_STATUSES = [
+  'ingesting',
+  'running',
+  'held',
+  'paused',
+  'complete',
+  'cancelled',
+  'rejected',
+  'planned',
+] as const;
 export type DropStatus = (typeof DROP_STATUSES)[number];
 
 /** Drops whose rows will not change again: the only ones `provision prune` may delete. */

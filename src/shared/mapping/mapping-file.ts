@@ -74,7 +74,11 @@ export const mappingFileSchema = z
       const lower = key.trim().toLowerCase();
       const prior = seen.get(lower);
       if (prior !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['columns', key], message: `maps the same column as '${prior}' (names match case-insensitively)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['columns', key],
+          message: `maps the same column as '${prior}' (names match case-insensitively)`,
+        });
       }
       seen.set(lower, key);
     }
@@ -90,10 +94,17 @@ export type MappingFile = z.output<typeof mappingFileSchema>;
 export function parseMappingFile(input: unknown, source = 'mapping file'): MappingFile {
   const parsed = mappingFileSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
-  throw new ProvError('PROV_ERR_INPUT', `${source} is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`, {
-    details: { file: source, issues },
-  });
+  const issues = parsed.error.issues.map((i) => ({
+    path: i.path.map(String).join('.') || '(root)',
+    message: i.message,
+  }));
+  throw new ProvError(
+    'PROV_ERR_INPUT',
+    `${source} is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+    {
+      details: { file: source, issues },
+    },
+  );
 }
 
 /** Reads and validates a mapping file from disk. */
@@ -102,10 +113,14 @@ export async function loadMappingFile(path: string): Promise<MappingFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ProvError('PROV_ERR_INPUT', `${path}: cannot read the mapping file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
-      cause: err,
-      details: { file: path },
-    });
+    throw new ProvError(
+      'PROV_ERR_INPUT',
+      `${path}: cannot read the mapping file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        cause: err,
+        details: { file: path },
+      },
+    );
   }
   let json: unknown;
   try {
@@ -121,7 +136,9 @@ export async function loadMappingFile(path: string): Promise<MappingFile> {
 
 /** A stable digest of a mapping's meaning (key order does not matter); part of a drop's id. */
 export function mappingFingerprint(mapping: MappingFile | undefined): string {
-  return createHash('sha256').update(stableJson(mapping ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(stableJson(mapping ?? null))
+    .digest('hex');
 }
 
 function stableJson(v: unknown): string {
@@ -208,13 +225,19 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
         const prior = fedBy.get(target);
         if (prior !== undefined) problems.push(`columns '${prior}' and '${column}' both map to ${target}`);
         else fedBy.set(target, column);
-        if (constantTargets.has(target)) problems.push(`column '${column}' maps to ${target}, which the mapping sets as a constant`);
+        if (constantTargets.has(target))
+          problems.push(`column '${column}' maps to ${target}, which the mapping sets as a constant`);
       }
     }
     if (unknown.length > 0) {
-      const list = unknown.slice(0, 20).map((c) => `'${c}'`).join(', ');
+      const list = unknown
+        .slice(0, 20)
+        .map((c) => `'${c}'`)
+        .join(', ');
       const more = unknown.length > 20 ? ` and ${unknown.length - 20} more` : '';
-      problems.push(`unknown columns ${list}${more}: not template columns (docs/template.md), not mapped and not in the mapping's ignore list`);
+      problems.push(
+        `unknown columns ${list}${more}: not template columns (docs/template.md), not mapped and not in the mapping's ignore list`,
+      );
     }
     for (const [target] of defaults) fedBy.set(target, fedBy.get(target) ?? '(default)');
     for (const [target] of constants) fedBy.set(target, '(constant)');
@@ -235,13 +258,23 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
     const prior = mapped[target];
     if (prior !== undefined) {
       if (!isEmpty(prior.value) && !isEmpty(raw)) {
-        errors.push({ row: rowNumber, column, field: target, reason: `both '${prior.source}' and '${column}' give ${target}` });
+        errors.push({
+          row: rowNumber,
+          column,
+          field: target,
+          reason: `both '${prior.source}' and '${column}' give ${target}`,
+        });
         return;
       }
       if (isEmpty(raw)) return;
     }
     if (constantTargets.has(target)) {
-      errors.push({ row: rowNumber, column, field: target, reason: `${target} is a constant in the mapping; remove the column or the constant` });
+      errors.push({
+        row: rowNumber,
+        column,
+        field: target,
+        reason: `${target} is a constant in the mapping; remove the column or the constant`,
+      });
       return;
     }
     const own = columnTransforms.get(target);
@@ -260,7 +293,11 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
       const r = route(column);
       if (r === 'ignore') continue;
       if (r === 'unknown') {
-        errors.push({ row: rowNumber, column, reason: 'unknown column: not a template column, not mapped and not ignored' });
+        errors.push({
+          row: rowNumber,
+          column,
+          reason: 'unknown column: not a template column, not mapped and not ignored',
+        });
         continue;
       }
       const raw = record[column] ?? null;
@@ -279,9 +316,13 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
     assertColumns(file, columns) {
       const problems = checkColumns(columns);
       if (problems.length > 0) {
-        throw new ProvError('PROV_ERR_INPUT', `${file}: the header does not fit the template/mapping: ${problems.join('; ')}`, {
-          details: { file, line: 1, problems },
-        });
+        throw new ProvError(
+          'PROV_ERR_INPUT',
+          `${file}: the header does not fit the template/mapping: ${problems.join('; ')}`,
+          {
+            details: { file, line: 1, problems },
+          },
+        );
       }
     },
     map,
@@ -323,14 +364,17 @@ function applyOne(value: RawValue, t: Transform): Out {
   if ('boolean' in t) {
     const yes = new Set(t.boolean.true.map((w) => w.trim().toLowerCase()));
     const no = new Set(t.boolean.false.map((w) => w.trim().toLowerCase()));
-    const parse = (s: string) => (yes.has(s.trim().toLowerCase()) ? true : no.has(s.trim().toLowerCase()) ? false : undefined);
+    const parse = (s: string) =>
+      yes.has(s.trim().toLowerCase()) ? true : no.has(s.trim().toLowerCase()) ? false : undefined;
     return booleanOf(value, parse, [...t.boolean.true, ...t.boolean.false].join(', '));
   }
   if ('date' in t) {
     if (isEmpty(value)) return { value: '' };
     if (typeof value !== 'string') return { reason: `expected a date in the form ${t.date}` };
     const iso = parseDate(value, t.date);
-    return iso === undefined ? { reason: `'${clip(value.trim())}' is not a valid date in the form ${t.date}` } : { value: iso };
+    return iso === undefined
+      ? { reason: `'${clip(value.trim())}' is not a valid date in the form ${t.date}` }
+      : { value: iso };
   }
   if ('map' in t) {
     const table = new Map(Object.entries(t.map).map(([k, v]) => [k.trim().toLowerCase(), v] as const));
@@ -342,7 +386,8 @@ function applyOne(value: RawValue, t: Transform): Out {
       miss ??= s;
       return t.otherwise === 'empty' ? '' : s;
     });
-    if (miss !== undefined && t.otherwise === 'error') return { reason: `'${clip(miss.trim())}' is not one of the mapped values` };
+    if (miss !== undefined && t.otherwise === 'error')
+      return { reason: `'${clip(miss.trim())}' is not one of the mapped values` };
     return { value: mapped };
   }
   if ('default' in t) return isEmpty(value) ? { value: t.default } : { value };

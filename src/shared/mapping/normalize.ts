@@ -1,6 +1,14 @@
 import type { RecordMapper } from './mapping-file.ts';
 import { CUSTOM_DATA_IDS, resolveTemplateColumn } from './template.ts';
-import type { FieldError, MappedRecord, NormalizeResult, NormalizedRow, RawRecord, SpendData, TravelData } from './types.ts';
+import type {
+  FieldError,
+  MappedRecord,
+  NormalizeResult,
+  NormalizedRow,
+  RawRecord,
+  SpendData,
+  TravelData,
+} from './types.ts';
 import {
   LIMITS,
   canonicalLocale,
@@ -24,7 +32,14 @@ import {
  * an empty cell is absent.
  */
 
-const SPEND_USER_FIELDS = ['country', 'reimbursementCurrency', 'locale', 'ledgerCode', 'stateProvince', 'cashAdvanceAccountCode'] as const;
+const SPEND_USER_FIELDS = [
+  'country',
+  'reimbursementCurrency',
+  'locale',
+  'ledgerCode',
+  'stateProvince',
+  'cashAdvanceAccountCode',
+] as const;
 const LIST_SEPARATOR = /[;,|]/;
 
 const NOT_ASCII = /[\u0080-\uffff]/;
@@ -83,7 +98,11 @@ class RowReader {
   }
 
   /** Applies a check; returns the value when it passes. */
-  check(field: string, value: string | undefined, ...problems: Array<(v: string) => string | undefined>): string | undefined {
+  check(
+    field: string,
+    value: string | undefined,
+    ...problems: Array<(v: string) => string | undefined>
+  ): string | undefined {
     if (value === undefined) return undefined;
     for (const p of problems) {
       const reason = p(value);
@@ -92,7 +111,11 @@ class RowReader {
     return value;
   }
 
-  canonical(field: string, value: string | undefined, f: (v: string) => { value: string } | { reason: string }): string | undefined {
+  canonical(
+    field: string,
+    value: string | undefined,
+    f: (v: string) => { value: string } | { reason: string },
+  ): string | undefined {
     if (value === undefined) return undefined;
     const r = f(value);
     return 'reason' in r ? this.fail(field, r.reason) : r.value;
@@ -120,7 +143,8 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   const activeText = r.text('active');
   if (activeText !== undefined) {
     const b = parseBooleanWord(activeText);
-    if (b === undefined) r.fail('active', `'${activeText.slice(0, 20)}' is not a boolean (true/false, yes/no, y/n, 1/0)`);
+    if (b === undefined)
+      r.fail('active', `'${activeText.slice(0, 20)}' is not a boolean (true/false, yes/no, y/n, 1/0)`);
     set('active', b);
   }
   set('middleName', r.check('middleName', r.text('middleName'), max(LIMITS.middleName), formulaProblem));
@@ -144,19 +168,44 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
   return {
     ok: true,
-    row: { ...row, userName: userName!, givenName: givenName!, familyName: familyName!, email: email!, employeeNumber: employeeNumber! } as NormalizedRow,
+    row: {
+      ...row,
+      userName: userName!,
+      givenName: givenName!,
+      familyName: familyName!,
+      email: email!,
+      employeeNumber: employeeNumber!,
+    } as NormalizedRow,
   };
 }
 
 function readSpend(r: RowReader, notSelf: (v: string) => string | undefined): SpendData | undefined {
   const spend: SpendData = {};
   const country = r.check('spend.country', r.text('spend.country')?.toUpperCase(), countryProblem);
-  const currency = r.check('spend.reimbursementCurrency', r.text('spend.reimbursementCurrency')?.toUpperCase(), currencyProblem);
+  const currency = r.check(
+    'spend.reimbursementCurrency',
+    r.text('spend.reimbursementCurrency')?.toUpperCase(),
+    currencyProblem,
+  );
   const locale = r.canonical('spend.locale', r.text('spend.locale'), canonicalLocale);
   const ledgerCode = r.check('spend.ledgerCode', r.text('spend.ledgerCode'), max(LIMITS.ledgerCode));
   const stateProvince = r.canonical('spend.stateProvince', r.text('spend.stateProvince'), canonicalStateProvince);
-  const cashAdvance = r.check('spend.cashAdvanceAccountCode', r.text('spend.cashAdvanceAccountCode'), max(LIMITS.cashAdvanceAccountCode));
-  Object.assign(spend, defined({ country, reimbursementCurrency: currency, locale, ledgerCode, stateProvince, cashAdvanceAccountCode: cashAdvance }));
+  const cashAdvance = r.check(
+    'spend.cashAdvanceAccountCode',
+    r.text('spend.cashAdvanceAccountCode'),
+    max(LIMITS.cashAdvanceAccountCode),
+  );
+  Object.assign(
+    spend,
+    defined({
+      country,
+      reimbursementCurrency: currency,
+      locale,
+      ledgerCode,
+      stateProvince,
+      cashAdvanceAccountCode: cashAdvance,
+    }),
+  );
 
   const customData: Record<string, string> = {};
   for (const id of CUSTOM_DATA_IDS) {
@@ -172,14 +221,22 @@ function readSpend(r: RowReader, notSelf: (v: string) => string | undefined): Sp
     if (bad) r.fail('spend.roles', bad);
     else spend.roles = [...new Set(roles)];
   }
-  const approver = r.check('spend.reportApproverEmployeeNumber', r.text('spend.reportApproverEmployeeNumber'), refProblem, notSelf);
+  const approver = r.check(
+    'spend.reportApproverEmployeeNumber',
+    r.text('spend.reportApproverEmployeeNumber'),
+    refProblem,
+    notSelf,
+  );
   if (approver !== undefined) spend.reportApproverEmployeeNumber = approver;
 
   // Concur requires these three on a spend user as soon as any spend user field is sent.
-  const usesSpendUser = SPEND_USER_FIELDS.some((f) => has(r, `spend.${f}`)) || CUSTOM_DATA_IDS.some((id) => has(r, `spend.customData.${id}`));
+  const usesSpendUser =
+    SPEND_USER_FIELDS.some((f) => has(r, `spend.${f}`)) ||
+    CUSTOM_DATA_IDS.some((id) => has(r, `spend.customData.${id}`));
   if (usesSpendUser) {
     for (const f of ['spend.country', 'spend.reimbursementCurrency', 'spend.locale']) {
-      if (!has(r, f)) r.fail(f, 'is required when any other spend user field (spend.country ... spend.customData.*) is set');
+      if (!has(r, f))
+        r.fail(f, 'is required when any other spend user field (spend.country ... spend.customData.*) is set');
     }
   }
   return Object.keys(spend).length > 0 ? spend : undefined;
@@ -190,7 +247,8 @@ function readTravel(r: RowReader, notSelf: (v: string) => string | undefined): T
   const ruleClass = r.text('travel.ruleClass');
   if (ruleClass !== undefined) {
     if (/^\d+$/.test(ruleClass)) {
-      if (r.check('travel.ruleClass', ruleClass, positiveIntProblem) !== undefined) travel.ruleClass = { id: Number(ruleClass) };
+      if (r.check('travel.ruleClass', ruleClass, positiveIntProblem) !== undefined)
+        travel.ruleClass = { id: Number(ruleClass) };
     } else if (r.check('travel.ruleClass', ruleClass, max(LIMITS.ruleClassName)) !== undefined) {
       travel.ruleClass = { name: ruleClass };
     }
@@ -204,7 +262,10 @@ function readTravel(r: RowReader, notSelf: (v: string) => string | undefined): T
   const manager = r.check('travel.managerEmployeeNumber', r.text('travel.managerEmployeeNumber'), refProblem, notSelf);
   if (manager !== undefined) travel.managerEmployeeNumber = manager;
   if ((has(r, 'travel.groups') || has(r, 'travel.managerEmployeeNumber')) && !has(r, 'travel.ruleClass')) {
-    r.fail('travel.ruleClass', 'is required when any other travel field is set (Concur needs exactly one rule class per travel user)');
+    r.fail(
+      'travel.ruleClass',
+      'is required when any other travel field is set (Concur needs exactly one rule class per travel user)',
+    );
   }
   return Object.keys(travel).length > 0 ? travel : undefined;
 }
@@ -230,7 +291,8 @@ export function prepareRow(rowNumber: number, record: RawRecord, mapper: RecordM
   if (errors.length === 0) return result;
   // A column that failed its transform is not in `mapped`; drop the "is required" echo of it.
   const failed = new Set(errors.map((e) => e.field ?? resolveTemplateColumn(e.column)?.name ?? e.column));
-  const rest = result.ok ? [] : result.errors.filter((e) => !(e.reason === 'is required' && failed.has(e.field ?? e.column)));
+  const rest = result.ok
+    ? []
+    : result.errors.filter((e) => !(e.reason === 'is required' && failed.has(e.field ?? e.column)));
   return { ok: false, errors: [...errors, ...rest] };
 }
-

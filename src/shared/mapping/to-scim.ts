@@ -80,7 +80,8 @@ export interface DiffOptions {
 
 type Eq = (a: unknown, b: unknown) => boolean;
 const same: Eq = (a, b) => a === b;
-const sameIgnoringCase: Eq = (a, b) => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+const sameIgnoringCase: Eq = (a, b) =>
+  typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
 const sameDay: Eq = (a, b) => typeof a === 'string' && typeof b === 'string' && a.slice(0, 10) === b.slice(0, 10);
 
 /**
@@ -88,7 +89,11 @@ const sameDay: Eq = (a, b) => typeof a === 'string' && typeof b === 'string' && 
  * user as Concur returned it (read defensively: any field may be missing). userName, email and
  * preferredLanguage compare case-insensitively, dates by day, everything else exactly.
  */
-export function identityDiff(existing: Record<string, unknown>, desired: NormalizedRow, options: DiffOptions = {}): IdentityChange[] {
+export function identityDiff(
+  existing: Record<string, unknown>,
+  desired: NormalizedRow,
+  options: DiffOptions = {},
+): IdentityChange[] {
   const changes: IdentityChange[] = [];
   const compare = (path: string, old: unknown, value: unknown, eq: Eq = same, sent: unknown = value) => {
     if (value === undefined || eq(old, value)) return;
@@ -151,14 +156,23 @@ export function toExtensionPayload(row: NormalizedRow): ExtensionPayload | undef
   const s = row.spend;
   if (s) {
     const user: Record<string, unknown> = {};
-    for (const key of ['country', 'reimbursementCurrency', 'locale', 'ledgerCode', 'stateProvince', 'cashAdvanceAccountCode'] as const) {
+    for (const key of [
+      'country',
+      'reimbursementCurrency',
+      'locale',
+      'ledgerCode',
+      'stateProvince',
+      'cashAdvanceAccountCode',
+    ] as const) {
       if (s[key] !== undefined) user[key] = s[key];
     }
     if (s.customData) user.customData = Object.entries(s.customData).map(([id, value]) => ({ id, value }));
     if (Object.keys(user).length > 0) out[SPEND_USER_URN] = user;
     if (s.roles) out[SPEND_ROLE_URN] = { roles: s.roles.map((roleName) => ({ roleName })) };
     if (s.reportApproverEmployeeNumber !== undefined) {
-      out[SPEND_APPROVER_URN] = { report: [{ approver: { employeeNumber: s.reportApproverEmployeeNumber }, primary: true }] };
+      out[SPEND_APPROVER_URN] = {
+        report: [{ approver: { employeeNumber: s.reportApproverEmployeeNumber }, primary: true }],
+      };
     }
   }
   const t = row.travel;

@@ -177,14 +177,17 @@ export function canonicalStateProvince(value: string): { value: string } | { rea
   const full = /^[A-Z]{2}-([A-Z0-9]{1,3})$/.exec(upper);
   const code = full ? full[1]! : upper;
   if (!/^[A-Z0-9]{1,2}$/.test(code)) {
-    return { reason: `'${clip(value)}' is not a subdivision code of at most ${LIMITS.stateProvince} letters or digits` };
+    return {
+      reason: `'${clip(value)}' is not a subdivision code of at most ${LIMITS.stateProvince} letters or digits`,
+    };
   }
   return { value: code };
 }
 
 /** Role codes such as EXP_USER: upper-case letters, digits and underscores. */
 export function roleProblem(value: string): string | undefined {
-  if (!/^[A-Z0-9_]+$/.test(value)) return `'${clip(value)}' is not a role code (letters, digits and _ only, e.g. EXP_APPROVER)`;
+  if (!/^[A-Z0-9_]+$/.test(value))
+    return `'${clip(value)}' is not a role code (letters, digits and _ only, e.g. EXP_APPROVER)`;
   if (value.length > LIMITS.roleName) return `role code is longer than ${LIMITS.roleName} characters`;
   return undefined;
 }

@@ -31,7 +31,8 @@ export function endpointOf(path: string): string {
   for (let i = 1; i < parts.length; i += 1) {
     const prev = parts[i - 1];
     const cur = parts[i] ?? '';
-    if ((prev === 'Users' || prev === 'provisions' || prev === 'subscriptions') && cur !== '' && !cur.startsWith('.')) parts[i] = '{id}';
+    if ((prev === 'Users' || prev === 'provisions' || prev === 'subscriptions') && cur !== '' && !cur.startsWith('.'))
+      parts[i] = '{id}';
   }
   return parts.join('/');
 }
@@ -98,7 +99,12 @@ export interface CallMetricsPublisher {
 }
 
 /** Counts calls in memory and flushes the deltas into the shared hash every `flushMs`. */
-export function startCallMetricsPublisher(options: { redis: RedisConnection; prefix: string; flushMs: number; log?: Logger }): CallMetricsPublisher {
+export function startCallMetricsPublisher(options: {
+  redis: RedisConnection;
+  prefix: string;
+  flushMs: number;
+  log?: Logger;
+}): CallMetricsPublisher {
   const metrics = new CallMetrics();
   const key = concurMetricsKey(options.prefix);
   let inFlight: Promise<void> = Promise.resolve();

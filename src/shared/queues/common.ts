@@ -21,7 +21,13 @@ export const BACKOFF_CAP_MS = 15_000;
  * could sleep for minutes once things work again, and every row that waits on it (a flush job
  * holds its whole ready list) waits too. Capped, with jitter so retries do not arrive together.
  */
-export function cappedBackoff(attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob, random: () => number = Math.random): number {
+export function cappedBackoff(
+  attemptsMade: number,
+  _type?: string,
+  _err?: Error,
+  job?: MinimalJob,
+  random: () => number = Math.random,
+): number {
   const backoff = job?.opts.backoff;
   const base = typeof backoff === 'number' ? backoff : (backoff?.delay ?? 1_000);
   const full = Math.min(base * 2 ** Math.max(0, attemptsMade - 1), BACKOFF_CAP_MS);

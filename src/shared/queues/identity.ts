@@ -41,17 +41,27 @@ export function identityJobId(dropId: string, firstRow: number, releaseNonce?: s
  * IDENTITY_CHUNK_ROWS: a level of the org tree is spread over every worker slot instead of
  * running as one long serial job, and each chunk hands its rows to the extension stage as it ends.
  */
-export function releasedRowJobs(dropId: string, rows: readonly number[], nonce: string): { name: string; data: IdentityJob; opts: { jobId: string } }[] {
+export function releasedRowJobs(
+  dropId: string,
+  rows: readonly number[],
+  nonce: string,
+): { name: string; data: IdentityJob; opts: { jobId: string } }[] {
   const jobs: { name: string; data: IdentityJob; opts: { jobId: string } }[] = [];
   for (let i = 0; i < rows.length; i += IDENTITY_CHUNK_ROWS) {
     const chunk = rows.slice(i, i + IDENTITY_CHUNK_ROWS);
-    jobs.push({ name: IDENTITY_QUEUE, data: { dropId, rows: chunk, released: true }, opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) } });
+    jobs.push({
+      name: IDENTITY_QUEUE,
+      data: { dropId, rows: chunk, released: true },
+      opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) },
+    });
   }
   return jobs;
 }
 
 /** Re-enqueues released rows on the identity queue (each call its own nonce, so job ids never clash). */
-export function releasedRowsRequeue(queue: Pick<Queue, 'addBulk'>): (dropId: string, rows: readonly number[]) => Promise<void> {
+export function releasedRowsRequeue(
+  queue: Pick<Queue, 'addBulk'>,
+): (dropId: string, rows: readonly number[]) => Promise<void> {
   return async (dropId, rows) => {
     await queue.addBulk(releasedRowJobs(dropId, rows, randomBytes(4).toString('hex')));
   };

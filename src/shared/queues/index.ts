@@ -32,9 +32,24 @@ const EVENT_STREAMS = { events: { maxLen: 1_000 } };
  * derived from `prefix` (see `queueKeyPrefix`): on a cluster they can live on different masters.
  */
 export function createQueues(connection: ConnectionOptions, prefix: string, log?: Logger): PipelineQueues {
-  const identity = new Queue(IDENTITY_QUEUE, { connection, prefix: queueKeyPrefix(prefix, IDENTITY_QUEUE), defaultJobOptions: identityJobOptions, streams: EVENT_STREAMS });
-  const extension = new Queue(EXTENSION_QUEUE, { connection, prefix: queueKeyPrefix(prefix, EXTENSION_QUEUE), defaultJobOptions: extensionJobOptions, streams: EVENT_STREAMS });
-  const status = new Queue(STATUS_QUEUE, { connection, prefix: queueKeyPrefix(prefix, STATUS_QUEUE), defaultJobOptions: statusJobOptions, streams: EVENT_STREAMS });
+  const identity = new Queue(IDENTITY_QUEUE, {
+    connection,
+    prefix: queueKeyPrefix(prefix, IDENTITY_QUEUE),
+    defaultJobOptions: identityJobOptions,
+    streams: EVENT_STREAMS,
+  });
+  const extension = new Queue(EXTENSION_QUEUE, {
+    connection,
+    prefix: queueKeyPrefix(prefix, EXTENSION_QUEUE),
+    defaultJobOptions: extensionJobOptions,
+    streams: EVENT_STREAMS,
+  });
+  const status = new Queue(STATUS_QUEUE, {
+    connection,
+    prefix: queueKeyPrefix(prefix, STATUS_QUEUE),
+    defaultJobOptions: statusJobOptions,
+    streams: EVENT_STREAMS,
+  });
   const all = [identity, extension, status];
   for (const q of all) q.on('error', (err) => log?.warn({ err, queue: q.name }, 'queue error'));
   return {

@@ -40,6 +40,8 @@ export function queueKeyPrefix(prefix: string, queueName: string): string {
  * tag of its own, that queue's keys (`{prov_identity}:identity:`). What deleting a namespace scans.
  */
 export function namespaceKeyPrefixes(prefix: string): string[] {
-  const own = PIPELINE_QUEUE_NAMES.map((q) => ({ q, keyPrefix: queueKeyPrefix(prefix, q) })).filter((x) => x.keyPrefix !== prefix);
+  const own = PIPELINE_QUEUE_NAMES.map((q) => ({ q, keyPrefix: queueKeyPrefix(prefix, q) })).filter(
+    (x) => x.keyPrefix !== prefix,
+  );
   return [prefix, ...own.map(({ q, keyPrefix }) => `${keyPrefix}:${q}:`)];
 }

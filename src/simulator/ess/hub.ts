@@ -123,7 +123,13 @@ export class SimEventHub implements EventHub {
     // A deleted subscription gets nothing more.
     if (!sub) return;
     const endpoint = sub.webHookConfig.endpoint;
-    const base = { eventId: d.eventId, subscriptionId: d.subscriptionId, endpoint, attempt: d.attempt, duplicate: d.duplicate };
+    const base = {
+      eventId: d.eventId,
+      subscriptionId: d.subscriptionId,
+      endpoint,
+      attempt: d.attempt,
+      duplicate: d.duplicate,
+    };
     let statusCode: number | undefined;
     let error: string | undefined;
     try {
@@ -161,10 +167,20 @@ export class SimEventHub implements EventHub {
       return;
     }
     if (this.ctx.clock.now() - d.createdAt >= this.ctx.knobs.eventRetentionMs) {
-      this.record({ ...base, outcome: 'expired', ...(statusCode === undefined ? {} : { statusCode }), ...(error === undefined ? {} : { error }) });
+      this.record({
+        ...base,
+        outcome: 'expired',
+        ...(statusCode === undefined ? {} : { statusCode }),
+        ...(error === undefined ? {} : { error }),
+      });
       return;
     }
-    this.record({ ...base, outcome: 'retry', ...(statusCode === undefined ? {} : { statusCode }), ...(error === undefined ? {} : { error }) });
+    this.record({
+      ...base,
+      outcome: 'retry',
+      ...(statusCode === undefined ? {} : { statusCode }),
+      ...(error === undefined ? {} : { error }),
+    });
     const delay = Math.min(this.ctx.knobs.eventRetryBaseMs * 2 ** (d.attempt - 1), this.ctx.knobs.eventRetryMaxMs);
     const timer = setTimeout(() => {
       this.timers.delete(timer);

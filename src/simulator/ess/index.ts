@@ -13,6 +13,7 @@ export function createEventHub(ctx: SimContext): EventHub {
 }
 
 export function registerEssRoutes(app: FastifyInstance, ctx: SimContext): void {
-  if (!(ctx.events instanceof SimEventHub)) throw new Error('registerEssRoutes needs ctx.events from createEventHub(ctx)');
+  if (!(ctx.events instanceof SimEventHub))
+    throw new Error('registerEssRoutes needs ctx.events from createEventHub(ctx)');
   registerEssHttp(app, ctx, ctx.events);
 }

@@ -25,7 +25,12 @@ function signWith(key: KeyObject, rawBody: string): string {
 /** Checks a `Concur-Signature` against a PEM public key (what a receiver does). */
 export function verifyEventSignature(publicKeyPem: string, rawBody: string | Buffer, signature: string): boolean {
   try {
-    return verify('sha256', typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody, createPublicKey(publicKeyPem), Buffer.from(signature, 'base64'));
+    return verify(
+      'sha256',
+      typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody,
+      createPublicKey(publicKeyPem),
+      Buffer.from(signature, 'base64'),
+    );
   } catch {
     return false;
   }

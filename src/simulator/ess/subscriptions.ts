@@ -55,7 +55,8 @@ export class SubscriptionStore {
       throw bad(`Subscription 'filter' is not a valid regular expression: ${filter}`);
     }
     const endpoint = isObject(webHookConfig) ? webHookConfig.endpoint : undefined;
-    if (typeof endpoint !== 'string' || !isHttpUrl(endpoint)) throw bad("Subscription 'webHookConfig.endpoint' must be an http(s) URL");
+    if (typeof endpoint !== 'string' || !isHttpUrl(endpoint))
+      throw bad("Subscription 'webHookConfig.endpoint' must be an http(s) URL");
     const existing = this.byId.get(id);
     if (existing && existing.sub.applicationId !== applicationId) throw bad(`Subscription id '${id}' is already taken`);
     if (!existing && this.list().filter((s) => s.applicationId === applicationId).length >= MAX_SUBSCRIPTIONS_PER_APP) {
@@ -91,7 +92,12 @@ export class SubscriptionStore {
   /** Subscriptions that receive an event: same topic, filter matches the whole eventType, company listed. */
   matching(topic: string, eventType: string, companyId: string): Subscription[] {
     return [...this.byId.values()]
-      .filter(({ sub, matcher }) => sameTopic(sub.topic, topic) && matcher.test(eventType) && sub.companyIds.some((c) => c.toLowerCase() === companyId.toLowerCase()))
+      .filter(
+        ({ sub, matcher }) =>
+          sameTopic(sub.topic, topic) &&
+          matcher.test(eventType) &&
+          sub.companyIds.some((c) => c.toLowerCase() === companyId.toLowerCase()),
+      )
       .map((e) => e.sub);
   }
 

@@ -1,4 +1,12 @@
-import { formatAttrPath, isDateAttr, isFilterable, isRecord, parseAttrPath, readPath, type AttrPath } from './schema.ts';
+import {
+  formatAttrPath,
+  isDateAttr,
+  isFilterable,
+  isRecord,
+  parseAttrPath,
+  readPath,
+  type AttrPath,
+} from './schema.ts';
 
 // SCIM filter subset of Identity v4.1 `.search` (reference §2.5), a small recursive-descent parser.
 // scim2-parse-filter was not used: its matcher compares strings case-sensitively and splits
@@ -29,7 +37,8 @@ const BRACKET_OPS = new Set<string>(['eq', 'sw', 'ew', 'co', 'pr']);
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const NUMBER_RE = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 
-type Token = { type: 'punct'; text: '(' | ')' | '[' | ']' } | { type: 'string'; text: string } | { type: 'word'; text: string };
+type Token =
+  { type: 'punct'; text: '(' | ')' | '[' | ']' } | { type: 'string'; text: string } | { type: 'word'; text: string };
 
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
@@ -140,7 +149,8 @@ class Parser {
     if (t.type === 'punct' && t.text === '(') {
       const inner = this.parseOr(scope);
       this.expectPunct(')');
-      if (scope.parent && containsOr(inner)) throw new FilterError("'or' inside parentheses is not supported inside [ ]");
+      if (scope.parent && containsOr(inner))
+        throw new FilterError("'or' inside parentheses is not supported inside [ ]");
       return inner;
     }
     if (t.type !== 'word') throw new FilterError(`Expected an attribute but found '${t.text}'`);
@@ -156,7 +166,8 @@ class Parser {
     }
     const opToken = this.next();
     const op = opToken.type === 'word' ? opToken.text.toLowerCase() : '';
-    if (scope.parent && !BRACKET_OPS.has(op)) throw new FilterError(`Operator '${opToken.text}' is not supported inside [ ]`);
+    if (scope.parent && !BRACKET_OPS.has(op))
+      throw new FilterError(`Operator '${opToken.text}' is not supported inside [ ]`);
     if (op === 'pr') return { kind: 'pr', path };
     if (!COMPARE_OPS.has(op)) throw new FilterError(`Unknown operator '${opToken.text}'`);
     const value = this.parseValue();
@@ -167,7 +178,8 @@ class Parser {
   private resolvePath(text: string, scope: Scope): AttrPath {
     const full = scope.parent ? `${formatAttrPath(scope.parent)}.${text}` : text;
     const path = parseAttrPath(full);
-    if (!path || (!this.options.anyAttribute && !isFilterable(path))) throw new FilterError(`Invalid attribute path [${text}]`);
+    if (!path || (!this.options.anyAttribute && !isFilterable(path)))
+      throw new FilterError(`Invalid attribute path [${text}]`);
     return path;
   }
 

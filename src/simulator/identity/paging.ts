@@ -43,7 +43,12 @@ export function decodeCursor(cursor: unknown, companyId: string): CursorState {
   } catch {
     throw badCursor();
   }
-  if (!isRecord(parsed) || typeof parsed.seq !== 'number' || typeof parsed.startIndex !== 'number' || parsed.company !== companyId) {
+  if (
+    !isRecord(parsed) ||
+    typeof parsed.seq !== 'number' ||
+    typeof parsed.startIndex !== 'number' ||
+    parsed.company !== companyId
+  ) {
     throw badCursor();
   }
   return {

@@ -33,7 +33,8 @@ function parseTarget(text: string): Target {
   try {
     parsed = parseFilter(text.slice(0, close + 1), { anyAttribute: true });
   } catch (err) {
-    if (err instanceof FilterError) throw SimHttpError.scim(400, `Invalid filter in path [${text}]: ${err.message}`, { scimType: 'invalidPath' });
+    if (err instanceof FilterError)
+      throw SimHttpError.scim(400, `Invalid filter in path [${text}]: ${err.message}`, { scimType: 'invalidPath' });
     throw err;
   }
   if (parsed.kind !== 'complex' || !parsed.path.attr || !MULTI_VALUED.has(parsed.path.attr)) throw invalidPath(text);
@@ -74,7 +75,11 @@ function addItems(existing: unknown, added: unknown): unknown[] {
   return out;
 }
 
-function container(doc: Record<string, unknown>, urn: string | undefined, create: boolean): Record<string, unknown> | undefined {
+function container(
+  doc: Record<string, unknown>,
+  urn: string | undefined,
+  create: boolean,
+): Record<string, unknown> | undefined {
   if (!urn) return doc;
   const existing = doc[urn];
   if (isRecord(existing)) return existing;
@@ -91,8 +96,10 @@ function applyUnfiltered(doc: Record<string, unknown>, path: AttrPath, op: Op, v
       delete doc[path.urn as string];
       return;
     }
-    if (!isRecord(value)) throw SimHttpError.scim(400, `Value for [${text}] must be an object`, { scimType: 'invalidValue' });
-    for (const [k, v] of Object.entries(value)) applyTarget(doc, { path: resolveIn(path.urn, k), filter: undefined }, op, v, k);
+    if (!isRecord(value))
+      throw SimHttpError.scim(400, `Value for [${text}] must be an object`, { scimType: 'invalidValue' });
+    for (const [k, v] of Object.entries(value))
+      applyTarget(doc, { path: resolveIn(path.urn, k), filter: undefined }, op, v, k);
     return;
   }
   const c = container(doc, path.urn, op !== 'remove');
@@ -171,23 +178,31 @@ function applyTarget(doc: Record<string, unknown>, target: Target, op: Op, value
 
 /** Applies a PatchOp body to `doc` in place, or throws a SCIM 400. */
 export function applyPatch(doc: Record<string, unknown>, body: unknown): void {
-  if (!isRecord(body)) throw SimHttpError.scim(400, 'PatchOp body must be a JSON object', { scimType: 'invalidSyntax' });
+  if (!isRecord(body))
+    throw SimHttpError.scim(400, 'PatchOp body must be a JSON object', { scimType: 'invalidSyntax' });
   const schemas = body.schemas;
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_OP_URN.toLowerCase())) {
+  if (
+    !Array.isArray(schemas) ||
+    !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === PATCH_OP_URN.toLowerCase())
+  ) {
     throw SimHttpError.scim(400, `PatchOp body must list the schema ${PATCH_OP_URN}`, { scimType: 'invalidSyntax' });
   }
   const ops = body.Operations ?? body.operations;
-  if (!Array.isArray(ops) || ops.length === 0) throw SimHttpError.scim(400, 'PatchOp body needs a non-empty Operations array', { scimType: 'invalidSyntax' });
+  if (!Array.isArray(ops) || ops.length === 0)
+    throw SimHttpError.scim(400, 'PatchOp body needs a non-empty Operations array', { scimType: 'invalidSyntax' });
   for (const raw of ops) {
     if (!isRecord(raw)) throw SimHttpError.scim(400, 'Each operation must be an object', { scimType: 'invalidSyntax' });
     const op = typeof raw.op === 'string' ? raw.op.toLowerCase() : '';
     if (op !== 'add' && op !== 'replace' && op !== 'remove') {
-      throw SimHttpError.scim(400, `Invalid op '${String(raw.op)}': use add, replace or remove`, { scimType: 'invalidSyntax' });
+      throw SimHttpError.scim(400, `Invalid op '${String(raw.op)}': use add, replace or remove`, {
+        scimType: 'invalidSyntax',
+      });
     }
     const path = raw.path;
     if (path === undefined || path === null || path === '') {
       if (op === 'remove') throw SimHttpError.scim(400, "A 'remove' operation needs a path", { scimType: 'noTarget' });
-      if (!isRecord(raw.value)) throw SimHttpError.scim(400, 'An operation without a path needs an object value', { scimType: 'invalidValue' });
+      if (!isRecord(raw.value))
+        throw SimHttpError.scim(400, 'An operation without a path needs an object value', { scimType: 'invalidValue' });
       for (const [key, v] of Object.entries(raw.value)) {
         const urn = matchUrn(key);
         const target = urn && urn.length === key.length ? resolveIn(undefined, urn) : resolveIn(undefined, key);
@@ -196,7 +211,8 @@ export function applyPatch(doc: Record<string, unknown>, body: unknown): void {
       continue;
     }
     if (typeof path !== 'string') throw invalidPath(String(path));
-    if (op !== 'remove' && raw.value === undefined) throw SimHttpError.scim(400, `Operation '${op}' on [${path}] needs a value`, { scimType: 'invalidValue' });
+    if (op !== 'remove' && raw.value === undefined)
+      throw SimHttpError.scim(400, `Operation '${op}' on [${path}] needs a value`, { scimType: 'invalidValue' });
     applyTarget(doc, parseTarget(path), op, raw.value, path);
   }
 }

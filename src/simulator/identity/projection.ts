@@ -11,7 +11,10 @@ export interface Projection {
 
 /** Accepts a comma-separated string (query) or an array of strings (search body). */
 export function parseProjection(attributes: unknown, excludedAttributes: unknown): Projection {
-  return { attributes: parseList(attributes, 'attributes'), excluded: parseList(excludedAttributes, 'excludedAttributes') };
+  return {
+    attributes: parseList(attributes, 'attributes'),
+    excluded: parseList(excludedAttributes, 'excludedAttributes'),
+  };
 }
 
 function parseList(v: unknown, field: string): AttrPath[] {
@@ -25,7 +28,11 @@ function parseList(v: unknown, field: string): AttrPath[] {
     .filter((n) => n !== '')
     .map((n) => {
       const p = parseAttrPath(n);
-      if (!p) throw SimHttpError.scim(400, `Invalid attribute path [${n}]`, { scimType: 'invalidValue', messages: [{ code: 'INVALID_INPUT', message: `Invalid attribute path [${n}]`, type: 'error' }] });
+      if (!p)
+        throw SimHttpError.scim(400, `Invalid attribute path [${n}]`, {
+          scimType: 'invalidValue',
+          messages: [{ code: 'INVALID_INPUT', message: `Invalid attribute path [${n}]`, type: 'error' }],
+        });
       return p;
     });
 }
@@ -50,7 +57,9 @@ function copyPath(from: Record<string, unknown>, to: Record<string, unknown>, p:
   }
   const sub = p.sub;
   if (Array.isArray(value)) {
-    const prev: Record<string, unknown>[] = Array.isArray(dst[p.attr]) ? (dst[p.attr] as Record<string, unknown>[]) : value.map(() => ({}));
+    const prev: Record<string, unknown>[] = Array.isArray(dst[p.attr])
+      ? (dst[p.attr] as Record<string, unknown>[])
+      : value.map(() => ({}));
     value.forEach((item, i) => {
       const target = prev[i];
       if (isRecord(item) && item[sub] !== undefined && target) target[sub] = structuredClone(item[sub]);

@@ -35,7 +35,14 @@ function compileFilter(text: string | undefined): Filter | undefined {
 }
 
 const asList = (v: unknown): string[] | undefined =>
-  typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : Array.isArray(v) ? v.map(String) : undefined;
+  typeof v === 'string'
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : Array.isArray(v)
+      ? v.map(String)
+      : undefined;
 
 interface PageRequest {
   companyId: string;
@@ -56,7 +63,9 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
   const listPage = (req: PageRequest): Record<string, unknown> => {
     const filter = compileFilter(req.filterText);
     const projection = parseProjection(req.attributes, req.excludedAttributes);
-    const matching = candidates(store, req.companyId, filter).filter((e) => !filter || matchesFilter(filter, e.user.resource));
+    const matching = candidates(store, req.companyId, filter).filter(
+      (e) => !filter || matchesFilter(filter, e.user.resource),
+    );
     const afterSeq = req.cursor?.afterSeq ?? 0;
     const first = matching.findIndex((e) => e.seq > afterSeq);
     const from = first === -1 ? matching.length : first;
@@ -89,7 +98,9 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
 
   const rejectStartIndex = (v: unknown): void => {
     if (v !== undefined) {
-      throw SimHttpError.scim(400, "'startIndex' is not supported (deep pagination): use 'cursor'", { scimType: 'invalidValue' });
+      throw SimHttpError.scim(400, "'startIndex' is not supported (deep pagination): use 'cursor'", {
+        scimType: 'invalidValue',
+      });
     }
   };
 
@@ -99,7 +110,9 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
     const q = request.query;
     rejectStartIndex(q.startIndex);
     if (q.filter !== undefined) {
-      throw SimHttpError.scim(400, "'filter' is not supported on GET in v4.1: use POST /Users/.search", { scimType: 'invalidFilter' });
+      throw SimHttpError.scim(400, "'filter' is not supported on GET in v4.1: use POST /Users/.search", {
+        scimType: 'invalidFilter',
+      });
     }
     const cursor = q.cursor !== undefined ? decodeCursor(q.cursor, companyId) : undefined;
     return listPage({
@@ -115,12 +128,14 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
   app.post<{ Querystring: Query }>(`${V41}/.search`, { config }, async (request) => {
     const companyId = companyOf(request);
     const body = request.body;
-    if (!isRecord(body)) throw SimHttpError.scim(400, 'SearchRequest body must be a JSON object', { scimType: 'invalidSyntax' });
+    if (!isRecord(body))
+      throw SimHttpError.scim(400, 'SearchRequest body must be a JSON object', { scimType: 'invalidSyntax' });
     if (!Array.isArray(body.schemas) || body.schemas.length === 0) {
       throw SimHttpError.scim(400, "SearchRequest needs a non-empty 'schemas'", { scimType: 'invalidSyntax' });
     }
     rejectStartIndex(body.startIndex ?? request.query.startIndex);
-    if (body.filter !== undefined && typeof body.filter !== 'string') throw invalidFilter(new Error('filter must be a string'));
+    if (body.filter !== undefined && typeof body.filter !== 'string')
+      throw invalidFilter(new Error('filter must be a string'));
     const rawCursor = body.cursor ?? request.query.cursor;
     const cursor = rawCursor !== undefined && rawCursor !== null ? decodeCursor(rawCursor, companyId) : undefined;
     return listPage({
@@ -187,7 +202,11 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
  * top-level `and`, or in an `or` of such terms, as the pipeline's batched look-ups send) uses the
  * store's index, as lookups by key are the pipeline's hot path. Callers still apply the filter.
  */
-function candidates(store: MemoryUserStore, companyId: string, filter: Filter | undefined): { user: StoredUser; seq: number }[] {
+function candidates(
+  store: MemoryUserStore,
+  companyId: string,
+  filter: Filter | undefined,
+): { user: StoredUser; seq: number }[] {
   const all = (): { user: StoredUser; seq: number }[] => store.listWithSeq(companyId);
   // undefined: not answerable from the index (scan everyone).
   const indexed = (f: Filter): StoredUser[] | undefined => {
@@ -200,7 +219,11 @@ function candidates(store: MemoryUserStore, companyId: string, filter: Filter | 
     if (f.kind !== 'cmp' || f.op !== 'eq' || typeof f.value !== 'string' || !isV4Attr(f)) return undefined;
     const { attr } = f.path;
     const found =
-      attr === 'userName' ? store.findByUserName(f.value) : attr === 'externalId' ? store.findByExternalId(f.value, companyId) : store.findByEmployeeNumber(f.value, companyId);
+      attr === 'userName'
+        ? store.findByUserName(f.value)
+        : attr === 'externalId'
+          ? store.findByExternalId(f.value, companyId)
+          : store.findByEmployeeNumber(f.value, companyId);
     return found && found.companyId === companyId ? [found] : [];
   };
   const hits = filter ? indexed(filter) : undefined;

@@ -22,8 +22,16 @@ const CORE_ATTRS: AttrTable = {
   externalId: [],
   userName: [],
   name: [
-    'formatted', 'familyName', 'givenName', 'middleName', 'middleInitial', 'honorificPrefix',
-    'honorificSuffix', 'familyNamePrefix', 'academicTitle', 'legalName',
+    'formatted',
+    'familyName',
+    'givenName',
+    'middleName',
+    'middleInitial',
+    'honorificPrefix',
+    'honorificSuffix',
+    'familyNamePrefix',
+    'academicTitle',
+    'legalName',
   ],
   displayName: [],
   nickName: [],
@@ -35,13 +43,31 @@ const CORE_ATTRS: AttrTable = {
   emails: ['value', 'type', 'verified', 'notifications', 'display', 'primary'],
   phoneNumbers: ['value', 'type', 'display', 'primary', 'notifications', 'issuingCountry'],
   addresses: ['type', 'streetAddress', 'locality', 'region', 'postalCode', 'country'],
-  emergencyContacts: ['name', 'relationship', 'phones', 'streetAddress', 'locality', 'region', 'postalCode', 'country', 'emails'],
+  emergencyContacts: [
+    'name',
+    'relationship',
+    'phones',
+    'streetAddress',
+    'locality',
+    'region',
+    'postalCode',
+    'country',
+    'emails',
+  ],
   entitlements: [],
   localeOverrides: [
-    'preference24Hour', 'preferenceDateFormat', 'preferenceNumberFormat', 'preferenceFirstDayOfWeek',
-    'preferenceDistance', 'preferenceDefaultCalView', 'preferenceCurrencySymbolLocation',
-    'preferenceHourMinuteSeparator', 'preferenceStartDayViewHour', 'preferenceEndDayViewHour',
-    'preferenceNegativeCurrencyFormat', 'preferenceNegativeNumberFormat',
+    'preference24Hour',
+    'preferenceDateFormat',
+    'preferenceNumberFormat',
+    'preferenceFirstDayOfWeek',
+    'preferenceDistance',
+    'preferenceDefaultCalView',
+    'preferenceCurrencySymbolLocation',
+    'preferenceHourMinuteSeparator',
+    'preferenceStartDayViewHour',
+    'preferenceEndDayViewHour',
+    'preferenceNegativeCurrencyFormat',
+    'preferenceNegativeNumberFormat',
   ],
   meta: ['resourceType', 'created', 'lastModified', 'version', 'location'],
   schemas: [],
@@ -71,7 +97,14 @@ export const ATTRS_BY_URN: Record<string, AttrTable> = {
   [SETTINGS_URN]: SETTINGS_ATTRS,
 };
 
-export const MULTI_VALUED = new Set(['emails', 'phoneNumbers', 'addresses', 'emergencyContacts', 'entitlements', 'leavesOfAbsence']);
+export const MULTI_VALUED = new Set([
+  'emails',
+  'phoneNumbers',
+  'addresses',
+  'emergencyContacts',
+  'entitlements',
+  'leavesOfAbsence',
+]);
 
 /** A resolved attribute path: `urn` undefined means the core schema. `attr` undefined = the whole extension. */
 export interface AttrPath {
@@ -108,7 +141,9 @@ export function parseAttrPath(text: string): AttrPath | undefined {
   if (matched) {
     urn = matched;
     if (text.length === matched.length) {
-      return matched === CORE_URN ? undefined : { urn: matched as IdentityExtensionUrn, attr: undefined, sub: undefined };
+      return matched === CORE_URN
+        ? undefined
+        : { urn: matched as IdentityExtensionUrn, attr: undefined, sub: undefined };
     }
     rest = text.slice(matched.length + 1);
   } else if (text.toLowerCase().startsWith('urn:')) {
@@ -141,11 +176,33 @@ export function formatAttrPath(p: AttrPath): string {
 
 /** Filterable attributes (reference §2.5), as formatted canonical paths. */
 const FILTERABLE = new Set([
-  'active', 'addresses.country', 'addresses.locality', 'addresses.region', 'addresses.type',
-  'emails.value', 'emails.type', 'emails.verified', 'entitlements', 'externalId', 'id',
-  'meta.created', 'meta.lastModified', 'name.familyName', 'name.givenName', 'nickName', 'userName',
-  ...['costCenter', 'department', 'division', 'employeeNumber', 'startDate', 'terminationDate', 'manager.employeeNumber', 'manager.value']
-    .map((a) => `${ENTERPRISE_URN}:${a}`),
+  'active',
+  'addresses.country',
+  'addresses.locality',
+  'addresses.region',
+  'addresses.type',
+  'emails.value',
+  'emails.type',
+  'emails.verified',
+  'entitlements',
+  'externalId',
+  'id',
+  'meta.created',
+  'meta.lastModified',
+  'name.familyName',
+  'name.givenName',
+  'nickName',
+  'userName',
+  ...[
+    'costCenter',
+    'department',
+    'division',
+    'employeeNumber',
+    'startDate',
+    'terminationDate',
+    'manager.employeeNumber',
+    'manager.value',
+  ].map((a) => `${ENTERPRISE_URN}:${a}`),
   `${SAP_URN}:userUuid`,
 ]);
 
@@ -157,7 +214,12 @@ export function isFilterable(p: AttrPath): boolean {
   return FILTERABLE.has(f) || FILTERABLE_PARENTS.has(f);
 }
 
-const DATE_ATTRS = new Set(['meta.created', 'meta.lastModified', `${ENTERPRISE_URN}:startDate`, `${ENTERPRISE_URN}:terminationDate`]);
+const DATE_ATTRS = new Set([
+  'meta.created',
+  'meta.lastModified',
+  `${ENTERPRISE_URN}:startDate`,
+  `${ENTERPRISE_URN}:terminationDate`,
+]);
 
 export function isDateAttr(p: AttrPath): boolean {
   return DATE_ATTRS.has(formatAttrPath(p));
@@ -181,7 +243,10 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Canonicalizes keys of a body fragment against a table, dropping unknown keys. */
-export function canonicalKeys(obj: Record<string, unknown>, table: AttrTable | readonly string[]): Record<string, unknown> {
+export function canonicalKeys(
+  obj: Record<string, unknown>,
+  table: AttrTable | readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const names = Array.isArray(table) ? (table as readonly string[]) : Object.keys(table);
   for (const [k, v] of Object.entries(obj)) {

@@ -29,7 +29,13 @@ function enterpriseOf(resource: Record<string, unknown>): Record<string, unknown
 function conflict(lookup: string): SimHttpError {
   return SimHttpError.scim(409, `Principal with lookup type '${lookup}' with provided value already exists`, {
     scimType: 'uniqueness',
-    messages: [{ code: 'CONFLICT', message: `Principal with lookup type '${lookup}' with provided value already exists`, type: 'error' }],
+    messages: [
+      {
+        code: 'CONFLICT',
+        message: `Principal with lookup type '${lookup}' with provided value already exists`,
+        type: 'error',
+      },
+    ],
   });
 }
 
@@ -97,7 +103,8 @@ export class MemoryUserStore implements UserStore {
 
   list(companyId?: string): StoredUser[] {
     const out: StoredUser[] = [];
-    for (const { user } of this.byId.values()) if (companyId === undefined || user.companyId === companyId) out.push(user);
+    for (const { user } of this.byId.values())
+      if (companyId === undefined || user.companyId === companyId) out.push(user);
     return out;
   }
 
@@ -128,7 +135,9 @@ export class MemoryUserStore implements UserStore {
   private entry(id: string, companyId: string): Entry {
     const entry = this.byId.get(id);
     if (!entry || entry.user.companyId !== companyId) {
-      throw SimHttpError.scim(404, `User ${id} not found`, { messages: [{ code: 'NOT_FOUND', message: `User ${id} not found`, type: 'error' }] });
+      throw SimHttpError.scim(404, `User ${id} not found`, {
+        messages: [{ code: 'NOT_FOUND', message: `User ${id} not found`, type: 'error' }],
+      });
     }
     return entry;
   }
@@ -162,10 +171,16 @@ export class MemoryUserStore implements UserStore {
     };
     if (taken(this.byUserName, lookupKey(resource.userName))) throw conflict('userName');
     const ent = enterpriseOf(resource);
-    if (typeof ent.employeeNumber === 'string' && taken(this.byEmployeeNumber, lookupKey(companyId, ent.employeeNumber))) {
+    if (
+      typeof ent.employeeNumber === 'string' &&
+      taken(this.byEmployeeNumber, lookupKey(companyId, ent.employeeNumber))
+    ) {
       throw conflict('companyId,employeeNumber');
     }
-    if (typeof resource.externalId === 'string' && taken(this.byExternalId, lookupKey(companyId, resource.externalId))) {
+    if (
+      typeof resource.externalId === 'string' &&
+      taken(this.byExternalId, lookupKey(companyId, resource.externalId))
+    ) {
       throw conflict('companyId,externalId');
     }
   }

@@ -1,13 +1,5 @@
 import { SimHttpError, type ConcurMessage } from '../errors.ts';
-import {
-  CORE_URN,
-  ENTERPRISE_URN,
-  SAP_URN,
-  SETTINGS_URN,
-  attrTable,
-  canonicalKeys,
-  isRecord,
-} from './schema.ts';
+import { CORE_URN, ENTERPRISE_URN, SAP_URN, SETTINGS_URN, attrTable, canonicalKeys, isRecord } from './schema.ts';
 
 // Turns a POST/PUT body (or a patched resource) into the stored Identity v4.1 resource:
 // validation per reference §2.2 (every problem becomes one message of a single 400), server
@@ -62,7 +54,12 @@ class Issues {
   }
 }
 
-function str(v: unknown, path: string, issues: Issues, opts: { required?: boolean; max?: number; min?: number } = {}): string | undefined {
+function str(
+  v: unknown,
+  path: string,
+  issues: Issues,
+  opts: { required?: boolean; max?: number; min?: number } = {},
+): string | undefined {
   if (v === undefined || v === null || v === '') {
     if (opts.required) issues.add(path, `Required attribute '${path}' is missing`, 'REQUIRED');
     return undefined;
@@ -71,8 +68,10 @@ function str(v: unknown, path: string, issues: Issues, opts: { required?: boolea
     issues.add(path, `Invalid Value: '${path}' must be a string`);
     return undefined;
   }
-  if (opts.max !== undefined && v.length > opts.max) issues.add(path, `Invalid '${path}' Size: at most ${opts.max} characters`);
-  if (opts.min !== undefined && v.length < opts.min) issues.add(path, `Invalid '${path}' Size: at least ${opts.min} characters`);
+  if (opts.max !== undefined && v.length > opts.max)
+    issues.add(path, `Invalid '${path}' Size: at most ${opts.max} characters`);
+  if (opts.min !== undefined && v.length < opts.min)
+    issues.add(path, `Invalid '${path}' Size: at least ${opts.min} characters`);
   return v;
 }
 
@@ -123,7 +122,15 @@ function enterpriseDate(v: unknown, path: string, issues: Issues): string | unde
     return undefined;
   }
   const [y, mo, d, h = '0', mi = '0', se = '0', frac = '0'] = m.slice(1) as string[];
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se), Number(frac.padEnd(3, '0').slice(0, 3)));
+  const ms = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(se),
+    Number(frac.padEnd(3, '0').slice(0, 3)),
+  );
   if (!validDay(Number(y), Number(mo), Number(d)) || Number(h) > 23 || Number(mi) > 59 || Number(se) > 59) {
     issues.add(path, `Invalid Value: '${path}' is not a valid date`);
     return undefined;
@@ -172,7 +179,8 @@ function onePerType(items: { type?: unknown }[], path: string, issues: Issues): 
   const seen = new Set<string>();
   for (const item of items) {
     if (typeof item.type !== 'string') continue;
-    if (seen.has(item.type)) issues.add(`${path}.type`, `Invalid Value: '${path}' has more than one entry of type '${item.type}'`);
+    if (seen.has(item.type))
+      issues.add(`${path}.type`, `Invalid Value: '${path}' has more than one entry of type '${item.type}'`);
     seen.add(item.type);
   }
 }
@@ -202,7 +210,12 @@ function phoneNumbers(v: unknown, issues: Issues): Record<string, unknown>[] | u
     const p = canonicalKeys(raw, attrTable(undefined).phoneNumbers ?? []);
     return dropUndefined({
       value: str(p.value, 'phoneNumbers.value', issues, { required: true, max: 64 }),
-      type: oneOf(str(p.type, 'phoneNumbers.type', issues, { required: true }), PHONE_TYPES, 'phoneNumbers.type', issues),
+      type: oneOf(
+        str(p.type, 'phoneNumbers.type', issues, { required: true }),
+        PHONE_TYPES,
+        'phoneNumbers.type',
+        issues,
+      ),
       display: str(p.display, 'phoneNumbers.display', issues),
       primary: bool(p.primary, 'phoneNumbers.primary', issues),
       notifications: bool(p.notifications, 'phoneNumbers.notifications', issues),
@@ -221,7 +234,8 @@ function addresses(v: unknown, issues: Issues): Record<string, unknown>[] | unde
   const out = arrayOf(v, 'addresses', issues).map((raw) => {
     const a = canonicalKeys(raw, attrTable(undefined).addresses ?? []);
     const country = str(a.country, 'addresses.country', issues);
-    if (country !== undefined && !/^[A-Za-z]{2}$/.test(country)) issues.add('addresses.country', "Invalid Value: 'addresses.country' must be an ISO 3166 alpha-2 code");
+    if (country !== undefined && !/^[A-Za-z]{2}$/.test(country))
+      issues.add('addresses.country', "Invalid Value: 'addresses.country' must be an ISO 3166 alpha-2 code");
     return dropUndefined({
       type: oneOf(str(a.type, 'addresses.type', issues, { required: true }), ADDRESS_TYPES, 'addresses.type', issues),
       streetAddress: str(a.streetAddress, 'addresses.streetAddress', issues, { max: 255 }),
@@ -244,7 +258,12 @@ function emergencyContacts(v: unknown, issues: Issues): Record<string, unknown>[
     return dropUndefined({
       ...c,
       name: str(c.name, 'emergencyContacts.name', issues, { required: true, max: 255 }),
-      relationship: oneOf(str(c.relationship, 'emergencyContacts.relationship', issues, { required: true }), RELATIONSHIPS, 'emergencyContacts.relationship', issues),
+      relationship: oneOf(
+        str(c.relationship, 'emergencyContacts.relationship', issues, { required: true }),
+        RELATIONSHIPS,
+        'emergencyContacts.relationship',
+        issues,
+      ),
     });
   });
 }
@@ -295,12 +314,18 @@ export function generatedDisplayName(resource: Record<string, unknown>): string 
 
 function enterprise(v: unknown, issues: Issues, opts: BuildOptions): Record<string, unknown> {
   const e = isRecord(v) ? canonicalKeys(v, attrTable(ENTERPRISE_URN)) : {};
-  if (v !== undefined && !isRecord(v)) issues.add(ENTERPRISE_URN, `Invalid Value: '${ENTERPRISE_URN}' must be an object`);
+  if (v !== undefined && !isRecord(v))
+    issues.add(ENTERPRISE_URN, `Invalid Value: '${ENTERPRISE_URN}' must be an object`);
   const companyId = str(e.companyId, `${ENTERPRISE_URN}:companyId`, issues);
   if (companyId !== undefined && companyId.toLowerCase() !== opts.companyId.toLowerCase()) {
-    issues.add(`${ENTERPRISE_URN}:companyId`, "Invalid Value: 'companyId' is immutable and must be the token's company", 'MUTABILITY');
+    issues.add(
+      `${ENTERPRISE_URN}:companyId`,
+      "Invalid Value: 'companyId' is immutable and must be the token's company",
+      'MUTABILITY',
+    );
   }
-  const createdMs = opts.previous && isRecord(opts.previous.meta) ? Date.parse(String(opts.previous.meta.created)) : opts.now;
+  const createdMs =
+    opts.previous && isRecord(opts.previous.meta) ? Date.parse(String(opts.previous.meta.created)) : opts.now;
   const out: Record<string, unknown> = dropUndefined({
     companyId: opts.companyId,
     employeeNumber: str(e.employeeNumber, `${ENTERPRISE_URN}:employeeNumber`, issues, { max: 48 }),
@@ -317,10 +342,18 @@ function enterprise(v: unknown, issues: Issues, opts: BuildOptions): Record<stri
     if (value !== undefined) {
       const manager = opts.findUser(value);
       if (!manager) {
-        issues.add(`${ENTERPRISE_URN}:manager.value`, `Invalid Value: manager '${value}' does not exist`, 'INVALID_USER');
+        issues.add(
+          `${ENTERPRISE_URN}:manager.value`,
+          `Invalid Value: manager '${value}' does not exist`,
+          'INVALID_USER',
+        );
       } else {
         const ment = isRecord(manager[ENTERPRISE_URN]) ? manager[ENTERPRISE_URN] : {};
-        out.manager = dropUndefined({ value: manager.id, employeeNumber: ment.employeeNumber, displayName: manager.displayName });
+        out.manager = dropUndefined({
+          value: manager.id,
+          employeeNumber: ment.employeeNumber,
+          displayName: manager.displayName,
+        });
       }
     }
   }
@@ -340,7 +373,8 @@ function enterprise(v: unknown, issues: Issues, opts: BuildOptions): Record<stri
 
 /** Builds the stored resource or throws one 400 with every validation message. */
 export function buildUserResource(body: unknown, opts: BuildOptions): UserResource {
-  if (!isRecord(body)) throw SimHttpError.scim(400, 'Request body must be a JSON object', { scimType: 'invalidSyntax' });
+  if (!isRecord(body))
+    throw SimHttpError.scim(400, 'Request body must be a JSON object', { scimType: 'invalidSyntax' });
   const issues = new Issues();
   const core = canonicalKeys(body, attrTable(undefined));
   const ext = (urn: string): unknown => Object.entries(body).find(([k]) => k.toLowerCase() === urn.toLowerCase())?.[1];
@@ -356,7 +390,8 @@ export function buildUserResource(body: unknown, opts: BuildOptions): UserResour
   const timezone = str(core.timezone, 'timezone', issues, { max: 64 }) ?? DEFAULT_TIMEZONE;
   if (!validTimezone(timezone)) issues.add('timezone', "Invalid Value: 'timezone' is not an Olson time zone");
   const language = str(core.preferredLanguage, 'preferredLanguage', issues, { max: 10 }) ?? DEFAULT_LANGUAGE;
-  if (!/^[a-z]{2}(?:[-_][A-Za-z]{2})?$/.test(language)) issues.add('preferredLanguage', "Invalid Value: 'preferredLanguage' must look like en-US");
+  if (!/^[a-z]{2}(?:[-_][A-Za-z]{2})?$/.test(language))
+    issues.add('preferredLanguage', "Invalid Value: 'preferredLanguage' must look like en-US");
 
   const resource: Record<string, unknown> = dropUndefined({
     schemas: [CORE_URN, ENTERPRISE_URN, SAP_URN],
@@ -364,7 +399,8 @@ export function buildUserResource(body: unknown, opts: BuildOptions): UserResour
     externalId: str(core.externalId, 'externalId', issues, { max: 255 }),
     userName,
     name: nameOut,
-    displayName: str(core.displayName, 'displayName', issues, { max: 60 }) ?? generatedDisplayName({ name: nameOut, nickName }),
+    displayName:
+      str(core.displayName, 'displayName', issues, { max: 60 }) ?? generatedDisplayName({ name: nameOut, nickName }),
     nickName,
     title: str(core.title, 'title', issues, { max: 255 }),
     active,
@@ -388,7 +424,9 @@ export function buildUserResource(body: unknown, opts: BuildOptions): UserResour
   }
   const settings = ext(SETTINGS_URN);
   if (isRecord(settings)) {
-    const theme = str(canonicalKeys(settings, attrTable(SETTINGS_URN)).theme, `${SETTINGS_URN}:theme`, issues, { max: 64 });
+    const theme = str(canonicalKeys(settings, attrTable(SETTINGS_URN)).theme, `${SETTINGS_URN}:theme`, issues, {
+      max: 64,
+    });
     if (theme !== undefined) {
       resource[SETTINGS_URN] = { theme };
       (resource.schemas as string[]).push(SETTINGS_URN);

@@ -6,14 +6,29 @@ import type { IssuedToken, TokenStore } from './tokens.ts';
 // (not SCIM): 401 for an unknown client, 400 for a bad grant.
 
 const COMPANY_SCOPE = [
-  'identity.user.ids.read', 'identity.user.core.read', 'identity.user.coresensitive.read',
-  'identity.user.enterprise.read', 'identity.user.sap.read', 'identity.user.coreenterprise.writeonly',
-  'identity.user.externalID.writeonly', 'identity.user.emails.verified.writeonly', 'identity.user.delete',
-  'user.provision.write', 'user.provision.read', 'spend.user.general.read', 'travel.user.general.read',
+  'identity.user.ids.read',
+  'identity.user.core.read',
+  'identity.user.coresensitive.read',
+  'identity.user.enterprise.read',
+  'identity.user.sap.read',
+  'identity.user.coreenterprise.writeonly',
+  'identity.user.externalID.writeonly',
+  'identity.user.emails.verified.writeonly',
+  'identity.user.delete',
+  'user.provision.write',
+  'user.provision.read',
+  'spend.user.general.read',
+  'travel.user.general.read',
 ].join(' ');
 const APP_SCOPE = 'events.topic.read user.provision.read identity.user.event.read';
 
-function oauthError(reply: FastifyReply, status: 400 | 401, error: string, description: string, code: number): FastifyReply {
+function oauthError(
+  reply: FastifyReply,
+  status: 400 | 401,
+  error: string,
+  description: string,
+  code: number,
+): FastifyReply {
   return reply.code(status).send({ error, error_description: description, code });
 }
 
@@ -36,17 +51,27 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: SimContext, token
     });
 
   app.post('/oauth2/v0/token', { config: { family: 'oauth' } }, async (request, reply) => {
-    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>;
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
+      string,
+      unknown
+    >;
     const clientId = field(body, 'client_id');
     const clientSecret = field(body, 'client_secret');
     if (clientId !== ctx.tenant.clientId) return oauthError(reply, 401, 'invalid_client', 'client not found', 61);
-    if (clientSecret !== ctx.tenant.clientSecret) return oauthError(reply, 401, 'invalid_client', 'client credentials are invalid', 61);
+    if (clientSecret !== ctx.tenant.clientSecret)
+      return oauthError(reply, 401, 'invalid_client', 'client credentials are invalid', 61);
 
     const grant = field(body, 'grant_type');
     if (grant === 'password') {
       const credtype = field(body, 'credtype');
       if (credtype !== 'authtoken') {
-        return oauthError(reply, 400, 'unsupported_grant_type', 'only credtype=authtoken (company request token) is supported', 5);
+        return oauthError(
+          reply,
+          400,
+          'unsupported_grant_type',
+          'only credtype=authtoken (company request token) is supported',
+          5,
+        );
       }
       const username = field(body, 'username');
       const password = field(body, 'password');

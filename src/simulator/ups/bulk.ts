@@ -26,14 +26,19 @@ const USER_PATH = /^\/Users\/([^/?#]+)\/?$/;
  */
 export function parseBulkRequest(body: unknown, sizeBytes: number): BulkOperationInput[] {
   if (sizeBytes > MAX_BULK_BYTES) {
-    throw SimHttpError.scim(413, `Bulk request of ${sizeBytes} bytes exceeds the maximum payload size of ${MAX_BULK_BYTES} bytes (400 KB)`, {
-      scimType: 'tooLarge',
-      messages: [{ code: 'PAYLOAD_TOO_LARGE', message: 'The request exceeds 400 KB', type: 'error' }],
-    });
+    throw SimHttpError.scim(
+      413,
+      `Bulk request of ${sizeBytes} bytes exceeds the maximum payload size of ${MAX_BULK_BYTES} bytes (400 KB)`,
+      {
+        scimType: 'tooLarge',
+        messages: [{ code: 'PAYLOAD_TOO_LARGE', message: 'The request exceeds 400 KB', type: 'error' }],
+      },
+    );
   }
   if (!isObject(body)) throw bad('Bulk request body must be a JSON object', 'invalidSyntax');
   const operations = body.Operations ?? body.operations;
-  if (!Array.isArray(operations) || operations.length === 0) throw bad('Bulk request requires a non-empty Operations array', 'invalidSyntax');
+  if (!Array.isArray(operations) || operations.length === 0)
+    throw bad('Bulk request requires a non-empty Operations array', 'invalidSyntax');
   if (operations.length > MAX_BULK_OPERATIONS) {
     throw bad(`Bulk request has ${operations.length} operations; the maximum is ${MAX_BULK_OPERATIONS}`, 'tooMany');
   }
@@ -56,13 +61,16 @@ export function parseBulkRequest(body: unknown, sizeBytes: number): BulkOperatio
     }
     let bulkId: string | undefined;
     if (raw.bulkId !== undefined && raw.bulkId !== null) {
-      if (typeof raw.bulkId !== 'string' || raw.bulkId === '') throw bad(`${where}.bulkId must be a non-empty string`, 'invalidValue');
-      if (bulkIds.has(raw.bulkId)) throw bad(`${where}.bulkId '${raw.bulkId}' is not unique within the request`, 'uniqueness');
+      if (typeof raw.bulkId !== 'string' || raw.bulkId === '')
+        throw bad(`${where}.bulkId must be a non-empty string`, 'invalidValue');
+      if (bulkIds.has(raw.bulkId))
+        throw bad(`${where}.bulkId '${raw.bulkId}' is not unique within the request`, 'uniqueness');
       bulkIds.add(raw.bulkId);
       bulkId = raw.bulkId;
     }
     if (method === 'POST' && bulkId === undefined) throw bad(`${where}.bulkId is required for POST`, 'invalidValue');
-    if (method !== 'DELETE' && !isObject(raw.data)) throw bad(`${where}.data must be an object for ${method}`, 'invalidSyntax');
+    if (method !== 'DELETE' && !isObject(raw.data))
+      throw bad(`${where}.data must be an object for ${method}`, 'invalidSyntax');
     if (method === 'PUT' && isObject(raw.data) && raw.data.id !== undefined && raw.data.id !== userId) {
       throw bad(`${where}.data.id does not match the path`, 'invalidValue');
     }

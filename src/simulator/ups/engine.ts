@@ -62,7 +62,13 @@ export class UpsEngine implements ProvisionStore {
   createUser(body: unknown, companyId: string, correlationId: string): UserProvisionResult {
     const { identity, extensionOps, touchesEnterprise } = splitResource(body);
     const user = this.ctx.users.create(identity, companyId);
-    const provision = this.submitSingle(user, extensionOps, { kind: 'create', identity, touchesEnterprise }, companyId, correlationId);
+    const provision = this.submitSingle(
+      user,
+      extensionOps,
+      { kind: 'create', identity, touchesEnterprise },
+      companyId,
+      correlationId,
+    );
     return { user, provision };
   }
 
@@ -70,7 +76,13 @@ export class UpsEngine implements ProvisionStore {
   replaceUser(id: string, body: unknown, companyId: string, correlationId: string): UserProvisionResult {
     const { identity, extensionOps, touchesEnterprise } = splitResource(body);
     const user = this.ctx.users.replace(id, identity, companyId);
-    const provision = this.submitSingle(user, extensionOps, { kind: 'replace', userId: id, identity, touchesEnterprise }, companyId, correlationId);
+    const provision = this.submitSingle(
+      user,
+      extensionOps,
+      { kind: 'replace', userId: id, identity, touchesEnterprise },
+      companyId,
+      correlationId,
+    );
     return { user, provision };
   }
 
@@ -81,7 +93,12 @@ export class UpsEngine implements ProvisionStore {
       split.identityOps.length > 0
         ? this.ctx.users.patch(id, identityPatchBody(split.identityOps), companyId)
         : this.ctx.users.get(id, companyId);
-    const work: OperationWork = { kind: 'patch', userId: id, identityOps: split.identityOps, touchesEnterprise: split.touchesEnterprise };
+    const work: OperationWork = {
+      kind: 'patch',
+      userId: id,
+      identityOps: split.identityOps,
+      touchesEnterprise: split.touchesEnterprise,
+    };
     const provision = this.submitSingle(user, split.extensionOps, work, companyId, correlationId);
     return { user, provision };
   }
@@ -146,7 +163,12 @@ export class UpsEngine implements ProvisionStore {
     return provision;
   }
 
-  private newProvision(type: 'Bulk' | 'User', companyId: string, correlationId: string, operations: OperationRecord[]): ProvisionRecord {
+  private newProvision(
+    type: 'Bulk' | 'User',
+    companyId: string,
+    correlationId: string,
+    operations: OperationRecord[],
+  ): ProvisionRecord {
     const id = randomUUID();
     const now = this.ctx.clock.now();
     const p: ProvisionRecord = {
@@ -197,7 +219,8 @@ export class UpsEngine implements ProvisionStore {
           this.ctx.users.replace(work.userId, work.identity, p.companyId);
           break;
         case 'patch':
-          if (work.identityOps.length > 0) this.ctx.users.patch(work.userId, identityPatchBody(work.identityOps), p.companyId);
+          if (work.identityOps.length > 0)
+            this.ctx.users.patch(work.userId, identityPatchBody(work.identityOps), p.companyId);
           else this.ctx.users.get(work.userId, p.companyId);
           break;
         case 'delete':
@@ -226,7 +249,11 @@ export class UpsEngine implements ProvisionStore {
         continue;
       }
       if (!user || userId === undefined) {
-        op.outcomes.set(urn, { result: 'error', code: '404', messages: [{ code: 'INVALID_USER', message: 'User does not exist', schemaPath: urn, type: 'error' }] });
+        op.outcomes.set(urn, {
+          result: 'error',
+          code: '404',
+          messages: [{ code: 'INVALID_USER', message: 'User does not exist', schemaPath: urn, type: 'error' }],
+        });
         continue;
       }
       if (spendUserFailed && SPEND_DEPENDENT_URNS.includes(urn)) {
@@ -249,7 +276,11 @@ export class UpsEngine implements ProvisionStore {
       next = applyExtensionOps(urn, stored?.extensions[urn], ops);
     } catch (err) {
       if (!(err instanceof ExtensionPathError)) throw err;
-      return { result: 'error', code: '400', messages: [{ code: 'INVALID_INPUT', message: err.message, schemaPath: err.schemaPath, type: 'error' }] };
+      return {
+        result: 'error',
+        code: '400',
+        messages: [{ code: 'INVALID_INPUT', message: err.message, schemaPath: err.schemaPath, type: 'error' }],
+      };
     }
     if (next === undefined) {
       this.ctx.users.setExtension(userId, urn, undefined);
@@ -259,11 +290,19 @@ export class UpsEngine implements ProvisionStore {
       return {
         result: 'error',
         code: '400',
-        messages: [{ code: 'INVALID_VALUE', message: `Spend User extension is required: '${SPEND_USER_URN}'`, schemaPath: SPEND_USER_URN, type: 'error' }],
+        messages: [
+          {
+            code: 'INVALID_VALUE',
+            message: `Spend User extension is required: '${SPEND_USER_URN}'`,
+            schemaPath: SPEND_USER_URN,
+            type: 'error',
+          },
+        ],
       };
     }
     const messages = validateExtension(urn, next, this.validationEnv(companyId));
-    if (messages.some((m) => m.type === 'error')) return { result: 'error', code: extensionErrorCode(messages), messages };
+    if (messages.some((m) => m.type === 'error'))
+      return { result: 'error', code: extensionErrorCode(messages), messages };
     this.ctx.users.setExtension(userId, urn, next);
     return messages.length > 0 ? { result: 'success', code: '200', messages } : { result: 'success', code: '200' };
   }
@@ -308,7 +347,8 @@ export class UpsEngine implements ProvisionStore {
       if (op.state !== 'pending') continue;
       op.state = 'failed';
       op.code = TIMEOUT_CODE;
-      for (const urn of REPORTED_URNS) if (!op.outcomes.has(urn)) op.outcomes.set(urn, { result: 'not-processed', code: TIMEOUT_CODE });
+      for (const urn of REPORTED_URNS)
+        if (!op.outcomes.has(urn)) op.outcomes.set(urn, { result: 'not-processed', code: TIMEOUT_CODE });
     }
     this.complete(p);
   }
@@ -349,7 +389,12 @@ export class UpsEngine implements ProvisionStore {
   }
 }
 
-function newOperation(id: string, bulkId: string | undefined, work: OperationWork, extensionOps: Map<string, ExtensionOp[]>): OperationRecord {
+function newOperation(
+  id: string,
+  bulkId: string | undefined,
+  work: OperationWork,
+  extensionOps: Map<string, ExtensionOp[]>,
+): OperationRecord {
   return {
     id,
     bulkId,
@@ -364,11 +409,17 @@ function newOperation(id: string, bulkId: string | undefined, work: OperationWor
 }
 
 function bulkOperation(input: BulkOperationInput, id: string): OperationRecord {
-  if (input.method === 'DELETE') return newOperation(id, input.bulkId, { kind: 'delete', userId: input.userId ?? '' }, new Map());
+  if (input.method === 'DELETE')
+    return newOperation(id, input.bulkId, { kind: 'delete', userId: input.userId ?? '' }, new Map());
   if (input.method === 'PATCH') {
     try {
       const split = splitPatchOp(input.data);
-      const work: OperationWork = { kind: 'patch', userId: input.userId ?? '', identityOps: split.identityOps, touchesEnterprise: split.touchesEnterprise };
+      const work: OperationWork = {
+        kind: 'patch',
+        userId: input.userId ?? '',
+        identityOps: split.identityOps,
+        touchesEnterprise: split.touchesEnterprise,
+      };
       return newOperation(id, input.bulkId, work, split.extensionOps);
     } catch (err) {
       const { code, messages } = describeError(err);
@@ -384,14 +435,20 @@ function bulkOperation(input: BulkOperationInput, id: string): OperationRecord {
 }
 
 /** Splits a full User resource into its identity part and whole-extension writes (replace semantics). */
-export function splitResource(body: unknown): { identity: Json; extensionOps: Map<string, ExtensionOp[]>; touchesEnterprise: boolean } {
-  if (!isObject(body)) throw SimHttpError.scim(400, 'User resource must be a JSON object', { scimType: 'invalidSyntax' });
+export function splitResource(body: unknown): {
+  identity: Json;
+  extensionOps: Map<string, ExtensionOp[]>;
+  touchesEnterprise: boolean;
+} {
+  if (!isObject(body))
+    throw SimHttpError.scim(400, 'User resource must be a JSON object', { scimType: 'invalidSyntax' });
   const identity: Json = {};
   const extensionOps = new Map<string, ExtensionOp[]>();
   for (const [key, value] of Object.entries(body)) {
     const urn = asyncExtensionUrn(key);
     if (urn === undefined) identity[key] = value;
-    else extensionOps.set(urn, [value === null ? { op: 'remove', attrPath: '' } : { op: 'replace', attrPath: '', value }]);
+    else
+      extensionOps.set(urn, [value === null ? { op: 'remove', attrPath: '' } : { op: 'replace', attrPath: '', value }]);
   }
   if (Array.isArray(identity.schemas)) {
     identity.schemas = identity.schemas.filter((s) => typeof s !== 'string' || asyncExtensionUrn(s) === undefined);
@@ -406,7 +463,10 @@ function recordIdentitySuccess(op: OperationRecord): void {
   const coreSent = work.kind !== 'patch' || work.identityOps.length > 0;
   const enterpriseSent = work.kind !== 'delete' && work.kind !== 'invalid' && work.touchesEnterprise;
   op.outcomes.set(CORE_URN, coreSent ? { result: 'success', code: '200' } : { result: 'no-op', code: '200' });
-  op.outcomes.set(ENTERPRISE_URN, enterpriseSent ? { result: 'success', code: '200' } : { result: 'no-op', code: '200' });
+  op.outcomes.set(
+    ENTERPRISE_URN,
+    enterpriseSent ? { result: 'success', code: '200' } : { result: 'no-op', code: '200' },
+  );
 }
 
 /** Identity failed: the operation fails with Identity's status; nothing else is processed. */
@@ -415,7 +475,8 @@ function failIdentity(op: OperationRecord, code: string, messages: ConcurMessage
   op.state = 'failed';
   op.code = code;
   op.outcomes.set(CORE_URN, { result: 'error', code, messages });
-  for (const urn of REPORTED_URNS) if (!op.outcomes.has(urn)) op.outcomes.set(urn, { result: 'not-processed', code: NOT_PROCESSED_CODE });
+  for (const urn of REPORTED_URNS)
+    if (!op.outcomes.has(urn)) op.outcomes.set(urn, { result: 'not-processed', code: NOT_PROCESSED_CODE });
 }
 
 function describeError(err: unknown): { code: string; messages: ConcurMessage[] } {
@@ -424,7 +485,13 @@ function describeError(err: unknown): { code: string; messages: ConcurMessage[] 
     const concur = isObject(body) ? body[CONCUR_ERROR_URN] : undefined;
     const listed = isObject(concur) && Array.isArray(concur.messages) ? (concur.messages as ConcurMessage[]) : [];
     const detail = isObject(body) && typeof body.detail === 'string' ? body.detail : err.message;
-    return { code: String(err.statusCode), messages: listed.length > 0 ? listed : [{ code: 'INVALID_INPUT', message: detail, type: 'error' }] };
+    return {
+      code: String(err.statusCode),
+      messages: listed.length > 0 ? listed : [{ code: 'INVALID_INPUT', message: detail, type: 'error' }],
+    };
   }
-  return { code: '500', messages: [{ code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err), type: 'error' }] };
+  return {
+    code: '500',
+    messages: [{ code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err), type: 'error' }],
+  };
 }

@@ -45,7 +45,8 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  * Throws a 400 SCIM error when the PatchOp itself is malformed.
  */
 export function splitPatchOp(body: unknown): SplitPatch {
-  if (!isObject(body)) throw SimHttpError.scim(400, 'PatchOp body must be a JSON object', { scimType: 'invalidSyntax' });
+  if (!isObject(body))
+    throw SimHttpError.scim(400, 'PatchOp body must be a JSON object', { scimType: 'invalidSyntax' });
   const rawOps = body.Operations ?? body.operations;
   if (!Array.isArray(rawOps) || rawOps.length === 0) {
     throw SimHttpError.scim(400, 'PatchOp requires a non-empty Operations array', { scimType: 'invalidSyntax' });
@@ -67,7 +68,8 @@ export function splitPatchOp(body: unknown): SplitPatch {
         else identityValue[key] = value;
       }
       if (Object.keys(identityValue).length > 0) {
-        if (Object.keys(identityValue).some((k) => k.toLowerCase() === ENTERPRISE_URN.toLowerCase())) result.touchesEnterprise = true;
+        if (Object.keys(identityValue).some((k) => k.toLowerCase() === ENTERPRISE_URN.toLowerCase()))
+          result.touchesEnterprise = true;
         result.identityOps.push({ op: op.op, value: identityValue });
       }
       return;
@@ -91,7 +93,8 @@ export function identityPatchBody(ops: PatchOperation[]): Json {
 function normaliseOp(raw: unknown, index: number): PatchOperation {
   if (!isObject(raw)) throw badOp(index, 'must be an object');
   const name = typeof raw.op === 'string' ? raw.op.toLowerCase() : '';
-  if (name !== 'add' && name !== 'replace' && name !== 'remove') throw badOp(index, `has an unknown op '${String(raw.op)}'`);
+  if (name !== 'add' && name !== 'replace' && name !== 'remove')
+    throw badOp(index, `has an unknown op '${String(raw.op)}'`);
   const path = raw.path;
   if (path !== undefined && typeof path !== 'string') throw badOp(index, 'path must be a string');
   if (name === 'remove' && (path === undefined || path === '')) {
@@ -157,12 +160,14 @@ function applyOne(urn: string, current: Json | undefined, op: ExtensionOp): Json
     return target;
   }
   if (matches.length === 0) {
-    if (op.op === 'replace' || subPath !== undefined) throw new ExtensionPathError(`No target for [${op.attrPath}]`, schemaPath);
+    if (op.op === 'replace' || subPath !== undefined)
+      throw new ExtensionPathError(`No target for [${op.attrPath}]`, schemaPath);
     target[attr] = [...list, structuredClone(op.value)];
     return target;
   }
   for (const item of matches as Json[]) {
-    if (subPath !== undefined) setPath(item, subPath.split('.'), { op: 'replace', attrPath: subPath, value: op.value }, schemaPath);
+    if (subPath !== undefined)
+      setPath(item, subPath.split('.'), { op: 'replace', attrPath: subPath, value: op.value }, schemaPath);
     else if (isObject(op.value)) Object.assign(item, structuredClone(op.value));
     else throw new ExtensionPathError(`Invalid Value: '${schemaPath}'`, schemaPath);
   }

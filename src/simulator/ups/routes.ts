@@ -48,8 +48,13 @@ function companyOf(ctx: SimContext, request: FastifyRequest): string {
   return token.companyId ?? ctx.tenant.companyId;
 }
 
-function withProvisionMeta(resource: Record<string, unknown>, provisionId: string, statusUrl: string): Record<string, unknown> {
-  const meta = typeof resource.meta === 'object' && resource.meta !== null ? (resource.meta as Record<string, unknown>) : {};
+function withProvisionMeta(
+  resource: Record<string, unknown>,
+  provisionId: string,
+  statusUrl: string,
+): Record<string, unknown> {
+  const meta =
+    typeof resource.meta === 'object' && resource.meta !== null ? (resource.meta as Record<string, unknown>) : {};
   return { ...resource, meta: { ...meta, statusUrl, provisionId } };
 }
 
@@ -58,7 +63,10 @@ export function registerUpsHttp(app: FastifyInstance, ctx: SimContext, engine: U
     routeBothSlashes(app, 'POST', `${prefix}/Users`, 'ups', async (request, reply) => {
       const companyId = companyOf(ctx, request);
       const { user, provision } = engine.createUser(request.body, companyId, correlationIdOf(request, reply));
-      const location = user.resource.meta && typeof user.resource.meta === 'object' ? (user.resource.meta as { location?: unknown }).location : undefined;
+      const location =
+        user.resource.meta && typeof user.resource.meta === 'object'
+          ? (user.resource.meta as { location?: unknown }).location
+          : undefined;
       if (typeof location === 'string') reply.header('location', location);
       return reply.code(201).send(withProvisionMeta(user.resource, provision.id, provision.location));
     });
@@ -88,10 +96,21 @@ export function registerUpsHttp(app: FastifyInstance, ctx: SimContext, engine: U
       async (request, reply) => {
         const companyId = companyOf(ctx, request);
         const query = request.query as { companyId?: unknown };
-        if (typeof query.companyId === 'string' && query.companyId !== '' && query.companyId.toLowerCase() !== companyId.toLowerCase()) {
-          throw SimHttpError.scim(400, 'companyId does not match the company of the access token', { scimType: 'invalidValue' });
+        if (
+          typeof query.companyId === 'string' &&
+          query.companyId !== '' &&
+          query.companyId.toLowerCase() !== companyId.toLowerCase()
+        ) {
+          throw SimHttpError.scim(400, 'companyId does not match the company of the access token', {
+            scimType: 'invalidValue',
+          });
         }
-        const provision = engine.submitBulk(request.body, bodySize(request), companyId, correlationIdOf(request, reply));
+        const provision = engine.submitBulk(
+          request.body,
+          bodySize(request),
+          companyId,
+          correlationIdOf(request, reply),
+        );
         reply.header('location', provision.location);
         return reply.code(202).send(renderSummary(provision));
       },
@@ -103,7 +122,8 @@ export function registerUpsHttp(app: FastifyInstance, ctx: SimContext, engine: U
       const provision = engine.find(id, companyId);
       if (!provision) throw SimHttpError.scim(404, `Provision request '${id}' not found`);
       const query = request.query as Record<string, unknown>;
-      const attributes = typeof query.attributes === 'string' ? query.attributes.split(',').map((a) => a.trim().toLowerCase()) : [];
+      const attributes =
+        typeof query.attributes === 'string' ? query.attributes.split(',').map((a) => a.trim().toLowerCase()) : [];
       if (!attributes.includes('operations')) return reply.send(renderSummary(provision));
       return reply.send(renderDetail(provision, parseDetailQuery(query)));
     });
@@ -119,14 +139,20 @@ function bodySize(request: FastifyRequest): number {
   return Buffer.byteLength(JSON.stringify(request.body ?? null));
 }
 
-function parseDetailQuery(query: Record<string, unknown>): { startIndex: number; count: number; state: OperationState | undefined } {
+function parseDetailQuery(query: Record<string, unknown>): {
+  startIndex: number;
+  count: number;
+  state: OperationState | undefined;
+} {
   const startIndex = parseIntParam(query.startIndex, 'startIndex', 1);
   const count = Math.min(parseIntParam(query.count, 'count', DEFAULT_STATUS_COUNT), MAX_STATUS_COUNT);
   let state: OperationState | undefined;
   if (query.state !== undefined && query.state !== '') {
     const s = String(query.state).toLowerCase();
     if (!STATES.includes(s as OperationState)) {
-      throw SimHttpError.scim(400, `Invalid state '${String(query.state)}': expected pending, success or failed`, { scimType: 'invalidValue' });
+      throw SimHttpError.scim(400, `Invalid state '${String(query.state)}': expected pending, success or failed`, {
+        scimType: 'invalidValue',
+      });
     }
     state = s as OperationState;
   }
@@ -137,7 +163,8 @@ function parseDetailQuery(query: Record<string, unknown>): { startIndex: number;
 function parseIntParam(raw: unknown, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n)) throw SimHttpError.scim(400, `Invalid ${name} '${String(raw)}': expected an integer`, { scimType: 'invalidValue' });
+  if (!Number.isInteger(n))
+    throw SimHttpError.scim(400, `Invalid ${name} '${String(raw)}': expected an integer`, { scimType: 'invalidValue' });
   return n;
 }
 
@@ -168,4 +195,3 @@ function registerReadBack(app: FastifyInstance, ctx: SimContext): void {
     return reply.send(body);
   });
 }
-

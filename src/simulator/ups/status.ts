@@ -49,7 +49,12 @@ export function formatProvisionTime(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+0000');
 }
 
-export function countOperations(p: ProvisionRecord): { total: number; success: number; failed: number; pending: number } {
+export function countOperations(p: ProvisionRecord): {
+  total: number;
+  success: number;
+  failed: number;
+  pending: number;
+} {
   const counts = { total: p.operations.length, success: 0, failed: 0, pending: 0 };
   for (const op of p.operations) counts[op.state] += 1;
   return counts;
@@ -118,7 +123,12 @@ export function renderOperation(op: OperationRecord): Record<string, unknown> {
 function renderExtension(name: string, o: ExtensionOutcome): Record<string, unknown> {
   const ext: Record<string, unknown> = {
     name,
-    status: { completed: true, success: o.result === 'success' || o.result === 'no-op', code: o.code, result: o.result },
+    status: {
+      completed: true,
+      success: o.result === 'success' || o.result === 'no-op',
+      code: o.code,
+      result: o.result,
+    },
   };
   if (o.messages && o.messages.length > 0) ext.messages = o.messages;
   return ext;

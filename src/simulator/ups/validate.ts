@@ -130,7 +130,12 @@ function validateSpendUser(v: Json, env: ValidationEnv): ConcurMessage[] {
         }
         const list = env.listItems[item.id];
         if (list && !isBlank(item.value) && !list.includes(String(item.value))) {
-          out.push({ code: 'INVALID_VALUE', message: 'Invalid List Item', schemaPath: `${itemPath}.value`, type: 'error' });
+          out.push({
+            code: 'INVALID_VALUE',
+            message: 'Invalid List Item',
+            schemaPath: `${itemPath}.value`,
+            type: 'error',
+          });
         }
       }
     }
@@ -153,27 +158,55 @@ function validateRoles(v: Json, env: ValidationEnv): ConcurMessage[] {
     }
     const rolePath = `${path}[roleName eq "${role.roleName}"]`;
     if (!env.roleCodes.includes(role.roleName)) {
-      out.push({ code: 'INVALID_VALUE', message: `Invalid Role: '${role.roleName}'`, schemaPath: `${rolePath}.roleName`, type: 'error' });
+      out.push({
+        code: 'INVALID_VALUE',
+        message: `Invalid Role: '${role.roleName}'`,
+        schemaPath: `${rolePath}.roleName`,
+        type: 'error',
+      });
     }
-    if (role.roleGroups !== undefined && !(Array.isArray(role.roleGroups) && role.roleGroups.every((g) => typeof g === 'string'))) {
+    if (
+      role.roleGroups !== undefined &&
+      !(Array.isArray(role.roleGroups) && role.roleGroups.every((g) => typeof g === 'string'))
+    ) {
       out.push(invalidValue(`${rolePath}.roleGroups`));
     }
   }
   return out;
 }
 
-const APPROVER_KEYS = ['report', 'cashAdvance', 'request', 'invoice', 'purchaseRequest', 'statement', 'budget', 'payment'];
+const APPROVER_KEYS = [
+  'report',
+  'cashAdvance',
+  'request',
+  'invoice',
+  'purchaseRequest',
+  'statement',
+  'budget',
+  'payment',
+];
 /** Only these approver kinds may have non-primary approvers. */
 const NON_PRIMARY_KEYS = ['report', 'request'];
 const DELEGATE_KEYS = ['expense', 'payment', 'purchaseRequest'];
 
 /** Approver / Delegate: every referenced employee must exist in the company (and delegates be active). */
-function validateReferences(v: Json, env: ValidationEnv, urn: string, keys: string[], field: 'approver' | 'delegate'): ConcurMessage[] {
+function validateReferences(
+  v: Json,
+  env: ValidationEnv,
+  urn: string,
+  keys: string[],
+  field: 'approver' | 'delegate',
+): ConcurMessage[] {
   const out: ConcurMessage[] = [];
   for (const [key, entries] of Object.entries(v)) {
     if (key === 'schemas') continue;
     if (!keys.includes(key)) {
-      out.push({ code: 'INVALID_INPUT', message: `Invalid attribute path [${key}]`, schemaPath: `${urn}:${key}`, type: 'error' });
+      out.push({
+        code: 'INVALID_INPUT',
+        message: `Invalid attribute path [${key}]`,
+        schemaPath: `${urn}:${key}`,
+        type: 'error',
+      });
       continue;
     }
     if (!Array.isArray(entries)) {
@@ -210,7 +243,8 @@ function referenceFilter(field: string, ref: Json): string {
 
 function resolve(ref: Json, env: ValidationEnv): StoredUser | undefined {
   if (typeof ref.value === 'string' && ref.value !== '') return env.userById(ref.value);
-  if (typeof ref.employeeNumber === 'string' && ref.employeeNumber !== '') return env.userByEmployeeNumber(ref.employeeNumber);
+  if (typeof ref.employeeNumber === 'string' && ref.employeeNumber !== '')
+    return env.userByEmployeeNumber(ref.employeeNumber);
   return undefined;
 }
 
@@ -242,7 +276,8 @@ function validateApproverLimits(v: Json): ConcurMessage[] {
         out.push(invalidValue(path));
         continue;
       }
-      if (item.approvalLimit !== undefined && typeof item.approvalLimit !== 'number') out.push(invalidValue(`${path}.approvalLimit`));
+      if (item.approvalLimit !== undefined && typeof item.approvalLimit !== 'number')
+        out.push(invalidValue(`${path}.approvalLimit`));
       checkCode(out, item.reimbursementCurrency, `${path}.reimbursementCurrency`, 3, /^[A-Z]{3}$/);
     }
   }
@@ -261,7 +296,8 @@ function validateFlags(urn: string, v: Json, enums: Record<string, string[]>): C
   for (const [key, value] of Object.entries(v)) {
     if (key === 'schemas' || value === null) continue;
     const allowed = enums[key];
-    if (allowed ? !allowed.includes(String(value)) : typeof value !== 'boolean') out.push(invalidValue(`${urn}:${key}`));
+    if (allowed ? !allowed.includes(String(value)) : typeof value !== 'boolean')
+      out.push(invalidValue(`${urn}:${key}`));
   }
   return out;
 }
@@ -279,9 +315,14 @@ function validateTravel(v: Json, env: ValidationEnv): ConcurMessage[] {
   const out: ConcurMessage[] = [];
   const p = (attr: string): string => `${TRAVEL_USER_URN}:${attr}`;
   const rc = v.ruleClass;
-  const ruleClassOk = isObject(rc) && ((typeof rc.id === 'number' || (typeof rc.id === 'string' && rc.id !== '')) || (typeof rc.name === 'string' && rc.name !== ''));
+  const ruleClassOk =
+    isObject(rc) &&
+    (typeof rc.id === 'number' ||
+      (typeof rc.id === 'string' && rc.id !== '') ||
+      (typeof rc.name === 'string' && rc.name !== ''));
   if (!ruleClassOk) out.push(invalidValue(p('ruleClass')));
-  if (v.groups !== undefined && !(Array.isArray(v.groups) && v.groups.every((g) => Number.isInteger(g)))) out.push(invalidValue(p('groups')));
+  if (v.groups !== undefined && !(Array.isArray(v.groups) && v.groups.every((g) => Number.isInteger(g))))
+    out.push(invalidValue(p('groups')));
   if (v.manager !== undefined && v.manager !== null) out.push(...checkReference(v.manager, env, p('manager')));
   if (v.customFields !== undefined) {
     const ok = Array.isArray(v.customFields) && v.customFields.every((f) => isObject(f) && typeof f.name === 'string');

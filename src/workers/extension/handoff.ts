@@ -43,9 +43,12 @@ export function createExtensionHandoff(options: ExtensionHandoffOptions): Extens
   const maxOps = options.maxOps ?? BULK_MAX_OPERATIONS;
   const keys = extensionKeys(options.prefix);
   const r = redis as unknown as Record<string, unknown>;
-  if (typeof r.provExtPushReady !== 'function') redis.defineCommand('provExtPushReady', { numberOfKeys: 2, lua: PUSH_READY });
+  if (typeof r.provExtPushReady !== 'function')
+    redis.defineCommand('provExtPushReady', { numberOfKeys: 2, lua: PUSH_READY });
   const push = (entries: string[]) =>
-    (redis as unknown as { provExtPushReady(a: string, b: string, ...e: string[]): Promise<[number, number]> }).provExtPushReady(keys.ready, keys.flushGen, ...entries);
+    (
+      redis as unknown as { provExtPushReady(a: string, b: string, ...e: string[]): Promise<[number, number]> }
+    ).provExtPushReady(keys.ready, keys.flushGen, ...entries);
 
   return {
     async ready(dropId, rows) {
@@ -57,7 +60,10 @@ export function createExtensionHandoff(options: ExtensionHandoffOptions): Extens
       }
       const data: ExtensionJob = { kind: 'flush' };
       await queues.extension.add('flush', data, { jobId: flushJobId(generation), delay: lingerMs });
-      if (length >= maxOps) await queues.extension.add('flush', { kind: 'flush', fullOnly: true } satisfies ExtensionJob, { jobId: flushJobId(generation, true) });
+      if (length >= maxOps)
+        await queues.extension.add('flush', { kind: 'flush', fullOnly: true } satisfies ExtensionJob, {
+          jobId: flushJobId(generation, true),
+        });
       log.debug({ dropId, rows: rows.length, generation, length }, 'rows ready for extensions');
     },
   };

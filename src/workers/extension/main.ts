@@ -39,11 +39,15 @@ export async function runExtensionWorker(options: ExtensionWorkerOptions = {}): 
       statusFirstDelayMs: config.STATUS_FIRST_DELAY_MS,
     },
   };
-  startWorker(rt, EXTENSION_QUEUE, createExtensionProcessor(deps), { concurrency: options.concurrency ?? config.EXTENSION_CONCURRENCY });
+  startWorker(rt, EXTENSION_QUEUE, createExtensionProcessor(deps), {
+    concurrency: options.concurrency ?? config.EXTENSION_CONCURRENCY,
+  });
   await recoverExtensionStage(deps);
   // Another process may have died between cutting a batch and enqueuing it: sweep now and then.
   const timer = setInterval(() => {
-    recoverExtensionStage(deps, Date.now() - config.EXTENSION_SWEEP_AFTER_MS).catch((err: unknown) => log.warn({ err }, 'extension sweep failed'));
+    recoverExtensionStage(deps, Date.now() - config.EXTENSION_SWEEP_AFTER_MS).catch((err: unknown) =>
+      log.warn({ err }, 'extension sweep failed'),
+    );
   }, config.EXTENSION_SWEEP_AFTER_MS);
   timer.unref();
   rt.shutdown.register('extension sweep', () => clearInterval(timer));

@@ -11,7 +11,13 @@ import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
 import { toExtensionPayload } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
-import { batchJobId, extensionJobSchema, flushJobId, sweepFlushJobId, type ExtensionJob } from '../../shared/queues/extension.ts';
+import {
+  batchJobId,
+  extensionJobSchema,
+  flushJobId,
+  sweepFlushJobId,
+  type ExtensionJob,
+} from '../../shared/queues/extension.ts';
 import { enqueueFirstCheck } from '../status/schedule.ts';
 import { bulkIdOf, entryOf, parseEntry } from './keys.ts';
 import { groupByDrop, type ExtensionStore } from './store.ts';
@@ -67,7 +73,9 @@ function failurePatch(err: ProvError): RowOutcome {
   return {
     code: err.code,
     error: err.message,
-    ...(Array.isArray(messages) && messages.length > 0 ? { extensions: [{ name: 'request', code: String(err.statusCode ?? ''), messages }] } : {}),
+    ...(Array.isArray(messages) && messages.length > 0
+      ? { extensions: [{ name: 'request', code: String(err.statusCode ?? ''), messages }] }
+      : {}),
   };
 }
 
@@ -93,7 +101,11 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   async function enqueueBatches(batchIds: string[]): Promise<void> {
     if (batchIds.length === 0) return;
     await deps.extensionQueue.addBulk(
-      batchIds.map((batchId) => ({ name: 'batch', data: { kind: 'batch', batchId } satisfies ExtensionJob, opts: { jobId: batchJobId(batchId) } })),
+      batchIds.map((batchId) => ({
+        name: 'batch',
+        data: { kind: 'batch', batchId } satisfies ExtensionJob,
+        opts: { jobId: batchJobId(batchId) },
+      })),
     );
   }
 
@@ -110,10 +122,18 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     for (const b of cut.batches) await store.markBatched(b.batchId, b.entries);
     await enqueueBatches(cut.batches.map((b) => b.batchId));
     // Bounded cut: what is left needs a flush of the new generation, now.
-    if (cut.batches.length === maxBatchesPerFlush && cut.remaining > 0 && (!fullOnly || cut.remaining >= options.maxOps)) {
-      await deps.extensionQueue.add('flush', { kind: 'flush', ...(fullOnly ? { fullOnly } : {}) } satisfies ExtensionJob, {
-        jobId: flushJobId(cut.generation, fullOnly),
-      });
+    if (
+      cut.batches.length === maxBatchesPerFlush &&
+      cut.remaining > 0 &&
+      (!fullOnly || cut.remaining >= options.maxOps)
+    ) {
+      await deps.extensionQueue.add(
+        'flush',
+        { kind: 'flush', ...(fullOnly ? { fullOnly } : {}) } satisfies ExtensionJob,
+        {
+          jobId: flushJobId(cut.generation, fullOnly),
+        },
+      );
     }
     return { kind: 'flush', batches: cut.batches.length, remaining: cut.remaining, swept };
   }
@@ -136,7 +156,8 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
       if (!isProvError(err)) throw err;
       const kind = concurErrorKind(err);
       if (kind !== undefined && BULK_RETRYABLE.has(kind)) return { ok: false, rejected: false, error: err };
-      if (kind === 'invalid' || kind === 'not_found' || kind === 'conflict') return { ok: false, rejected: true, error: err };
+      if (kind === 'invalid' || kind === 'not_found' || kind === 'conflict')
+        return { ok: false, rejected: true, error: err };
       // auth and anything unknown: the job fails and BullMQ retries it later.
       throw err;
     }
@@ -153,7 +174,12 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   }
 
   /** Sends one chunk; a whole-request rejection splits it in halves down to single rows. */
-  async function sendChunk(batchId: string, chunk: PreparedOp[], provisions: string[], signal?: AbortSignal): Promise<number> {
+  async function sendChunk(
+    batchId: string,
+    chunk: PreparedOp[],
+    provisions: string[],
+    signal?: AbortSignal,
+  ): Promise<number> {
     const outcome = await submit(
       chunk.map((p) => p.op),
       signal,
@@ -162,16 +188,30 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     if (outcome.ok) {
       const submittedAt = now();
       await store.recordProvision({ provisionId: outcome.provisionId, batchId, entries, submittedAt });
-      await enqueueFirstCheck(deps.statusQueue, store, { provisionId: outcome.provisionId, batchId, submittedAt }, options.statusFirstDelayMs);
+      await enqueueFirstCheck(
+        deps.statusQueue,
+        store,
+        { provisionId: outcome.provisionId, batchId, submittedAt },
+        options.statusFirstDelayMs,
+      );
       provisions.push(outcome.provisionId);
       return 0;
     }
     if (outcome.rejected && chunk.length > 1) {
       const half = Math.ceil(chunk.length / 2);
-      log.warn({ batchId, ops: chunk.length, statusCode: outcome.error.statusCode }, 'bulk rejected as a whole, splitting it');
-      return (await sendChunk(batchId, chunk.slice(0, half), provisions, signal)) + (await sendChunk(batchId, chunk.slice(half), provisions, signal));
+      log.warn(
+        { batchId, ops: chunk.length, statusCode: outcome.error.statusCode },
+        'bulk rejected as a whole, splitting it',
+      );
+      return (
+        (await sendChunk(batchId, chunk.slice(0, half), provisions, signal)) +
+        (await sendChunk(batchId, chunk.slice(half), provisions, signal))
+      );
     }
-    log.warn({ batchId, rows: entries.length, code: outcome.error.code, statusCode: outcome.error.statusCode }, 'extension rows failed at submission');
+    log.warn(
+      { batchId, rows: entries.length, code: outcome.error.code, statusCode: outcome.error.statusCode },
+      'extension rows failed at submission',
+    );
     return failEntries(entries, failurePatch(outcome.error));
   }
 
@@ -199,7 +239,10 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
         const entry = entryOf(dropId, r.row);
         const uuid = r.outcome.uuid;
         if (r.data === undefined || typeof uuid !== 'string') {
-          failed += await failEntries([entry], { code: 'PROV_ERR_INTERNAL', error: 'Row has no stored record or no Concur uuid; cannot send its extensions' });
+          failed += await failEntries([entry], {
+            code: 'PROV_ERR_INTERNAL',
+            error: 'Row has no stored record or no Concur uuid; cannot send its extensions',
+          });
           continue;
         }
         const payload = toExtensionPayload(r.data);
@@ -209,9 +252,16 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
           if (t.result === 'ok') done += 1;
           continue;
         }
-        const op = bulkPatch(uuid, { schemas: [PATCH_OP_URN], Operations: [{ op: 'add', value: payload }] }, bulkIdOf(dropId, r.row));
+        const op = bulkPatch(
+          uuid,
+          { schemas: [PATCH_OP_URN], Operations: [{ op: 'add', value: payload }] },
+          bulkIdOf(dropId, r.row),
+        );
         if (BulkBuilder.operationBytes(op) + 200 > sizer.maxBytes) {
-          failed += await failEntries([entry], { code: 'PROV_ERR_INPUT', error: `The row's extensions are larger than one Bulk request may carry (${sizer.maxBytes} bytes)` });
+          failed += await failEntries([entry], {
+            code: 'PROV_ERR_INPUT',
+            error: `The row's extensions are larger than one Bulk request may carry (${sizer.maxBytes} bytes)`,
+          });
           continue;
         }
         ops.push({ entry, op });
@@ -228,7 +278,12 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     for (const pid of batch.provisions) {
       const p = await store.getProvision(pid);
       if (p && (await store.statusJobOf(pid)) === undefined) {
-        await enqueueFirstCheck(deps.statusQueue, store, { provisionId: pid, batchId, submittedAt: p.submittedAt }, options.statusFirstDelayMs);
+        await enqueueFirstCheck(
+          deps.statusQueue,
+          store,
+          { provisionId: pid, batchId, submittedAt: p.submittedAt },
+          options.statusFirstDelayMs,
+        );
       }
     }
     const provisions: string[] = [];
@@ -253,7 +308,9 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
       // On the job's last attempt the rows end with the error instead of waiting forever.
       const last = job !== undefined && job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (!last) throw err;
-      const error = isProvError(err) ? err : new ProvError('PROV_ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
+      const error = isProvError(err)
+        ? err
+        : new ProvError('PROV_ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
       const left = await store.markBatched(batchId, batch.entries);
       failed += await failEntries(left, failurePatch(error));
       log.error({ err: error.toJSON(), batchId }, 'extension batch gave up');
@@ -276,16 +333,25 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
  * that still exist) and flush whatever waits in the ready list. Recovers from a crash between
  * cutting a batch and enqueuing it, or between `ready()`'s push and its flush job.
  */
-export async function recoverExtensionStage(deps: Pick<ExtensionProcessorDeps, 'store' | 'extensionQueue'>, before = Number.POSITIVE_INFINITY): Promise<number> {
+export async function recoverExtensionStage(
+  deps: Pick<ExtensionProcessorDeps, 'store' | 'extensionQueue'>,
+  before = Number.POSITIVE_INFINITY,
+): Promise<number> {
   const unsent = await deps.store.staleBatches(before);
   if (unsent.length > 0) {
     await deps.extensionQueue.addBulk(
-      unsent.map((batchId) => ({ name: 'batch', data: { kind: 'batch', batchId } satisfies ExtensionJob, opts: { jobId: batchJobId(batchId) } })),
+      unsent.map((batchId) => ({
+        name: 'batch',
+        data: { kind: 'batch', batchId } satisfies ExtensionJob,
+        opts: { jobId: batchJobId(batchId) },
+      })),
     );
   }
   if ((await deps.store.readyLength()) > 0) {
     const generation = await deps.store.generation();
-    await deps.extensionQueue.add('flush', { kind: 'flush' } satisfies ExtensionJob, { jobId: sweepFlushJobId(generation, Date.now()) });
+    await deps.extensionQueue.add('flush', { kind: 'flush' } satisfies ExtensionJob, {
+      jobId: sweepFlushJobId(generation, Date.now()),
+    });
   }
   return unsent.length;
 }

@@ -182,7 +182,12 @@ export class ExtensionStore {
   private script(name: string, lua: string): Runner {
     const r = this.redis as unknown as Record<string, unknown>;
     if (typeof r[name] !== 'function') this.redis.defineCommand(name, { lua });
-    return (keys, args) => (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(keys.length, ...keys, ...args);
+    return (keys, args) =>
+      (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(
+        keys.length,
+        ...keys,
+        ...args,
+      );
   }
 
   private dropTriples(groups: Map<string, number[]>): { keys: string[]; args: (string | number)[] } {
@@ -207,12 +212,13 @@ export class ExtensionStore {
   /** Cuts batches off the ready list (fullOnly: only batches of maxOps). */
   async cut(options: { maxOps: number; maxBatches: number; fullOnly: boolean; now: number }): Promise<CutResult> {
     const k = this.keys;
-    const raw = (await this.run.cut([k.ready, k.flushGen, k.batchSeq, k.batches, k.unsent], [options.maxOps, options.maxBatches, options.fullOnly ? 1 : 0, options.now])) as (
-      | string
-      | number
-    )[];
+    const raw = (await this.run.cut(
+      [k.ready, k.flushGen, k.batchSeq, k.batches, k.unsent],
+      [options.maxOps, options.maxBatches, options.fullOnly ? 1 : 0, options.now],
+    )) as (string | number)[];
     const batches: CutResult['batches'] = [];
-    for (let i = 2; i < raw.length; i += 2) batches.push({ batchId: String(raw[i]), entries: String(raw[i + 1]).split(',') });
+    for (let i = 2; i < raw.length; i += 2)
+      batches.push({ batchId: String(raw[i]), entries: String(raw[i + 1]).split(',') });
     return { generation: Number(raw[0]), remaining: Number(raw[1]), batches };
   }
 
@@ -234,7 +240,10 @@ export class ExtensionStore {
     const { keys, args } = this.dropTriples(groups);
     const k = this.keys;
     return Number(
-      await this.run.record([k.provisions, k.batches, ...keys], [record.batchId, record.provisionId, JSON.stringify(record), ...args]),
+      await this.run.record(
+        [k.provisions, k.batches, ...keys],
+        [record.batchId, record.provisionId, JSON.stringify(record), ...args],
+      ),
     );
   }
 
@@ -254,7 +263,14 @@ export class ExtensionStore {
 
   /** Batches still unsent that were cut before `before` (crash recovery). */
   async staleBatches(before: number, limit = 1000): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.unsent, '-inf', Number.isFinite(before) ? before : '+inf', 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(
+      this.keys.unsent,
+      '-inf',
+      Number.isFinite(before) ? before : '+inf',
+      'LIMIT',
+      0,
+      limit,
+    );
   }
 
   async getProvision(provisionId: string): Promise<ProvisionRecord | undefined> {

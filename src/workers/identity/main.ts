@@ -18,9 +18,18 @@ export interface IdentityWorkerOptions {
 export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('identity-worker', 'worker', options.env);
   const { config, redis, queues, log } = rt;
-  const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, { rps: config.IDENTITY_MAX_RPS });
+  const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, {
+    rps: config.IDENTITY_MAX_RPS,
+  });
   const concur = connectConcur(rt, { identity: limiter });
-  const handoff = createExtensionHandoff({ redis, queues, prefix: config.QUEUE_PREFIX, lingerMs: config.EXTENSION_LINGER_MS, maxOps: config.EXTENSION_BATCH_MAX_OPS, log });
+  const handoff = createExtensionHandoff({
+    redis,
+    queues,
+    prefix: config.QUEUE_PREFIX,
+    lingerMs: config.EXTENSION_LINGER_MS,
+    maxOps: config.EXTENSION_BATCH_MAX_OPS,
+    log,
+  });
   const requeue = releasedRowsRequeue(queues.identity);
   const processor = createIdentityProcessor({
     ledger: rt.ledger,
@@ -39,11 +48,24 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
   });
   if (config.IDENTITY_REPAIR_INTERVAL_MS > 0) {
     // Quiet for a third of the interval: long beside any job's gap between two ledger writes.
-    const repair = startStrandedRowsRepair({ ledger: rt.ledger, identityQueue: queues.identity, redis, prefix: config.QUEUE_PREFIX, log, quietMs: Math.ceil(config.IDENTITY_REPAIR_INTERVAL_MS / 3) }, config.IDENTITY_REPAIR_INTERVAL_MS);
+    const repair = startStrandedRowsRepair(
+      {
+        ledger: rt.ledger,
+        identityQueue: queues.identity,
+        redis,
+        prefix: config.QUEUE_PREFIX,
+        log,
+        quietMs: Math.ceil(config.IDENTITY_REPAIR_INTERVAL_MS / 3),
+      },
+      config.IDENTITY_REPAIR_INTERVAL_MS,
+    );
     rt.shutdown.register('stranded-rows repair', () => repair.stop());
   }
   if (config.LEDGER_COMPACT_INTERVAL_MS > 0) {
-    const compaction = startLedgerCompaction({ ledger: rt.ledger, redis, prefix: config.QUEUE_PREFIX, log }, config.LEDGER_COMPACT_INTERVAL_MS);
+    const compaction = startLedgerCompaction(
+      { ledger: rt.ledger, redis, prefix: config.QUEUE_PREFIX, log },
+      config.LEDGER_COMPACT_INTERVAL_MS,
+    );
     rt.shutdown.register('ledger compaction', () => compaction.stop());
   }
   rt.shutdown.installSignalHandlers();

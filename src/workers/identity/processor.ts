@@ -45,11 +45,17 @@ type LedgerRow = { row: number; state: RowState; data: NormalizedRow | undefined
  * users it already created and rows that are already further along are left alone.
  */
 export function createIdentityProcessor(deps: IdentityProcessorDeps) {
-  return async function processIdentityJob(job: Pick<Job, 'data' | 'id' | 'attemptsMade'>, _token?: string, signal?: AbortSignal): Promise<IdentityJobResult> {
+  return async function processIdentityJob(
+    job: Pick<Job, 'data' | 'id' | 'attemptsMade'>,
+    _token?: string,
+    signal?: AbortSignal,
+  ): Promise<IdentityJobResult> {
     const { dropId, rows } = identityJobSchema.parse(job.data);
     const log = deps.log.child({ queue: 'identity', jobId: job.id, dropId, attempt: job.attemptsMade });
     const loaded = (await deps.ledger.getRows<NormalizedRow>(dropId, rows)) as LedgerRow[];
-    const work = loaded.filter((r) => r.state === 'pending' || r.state === 'manager_wait' || r.state === 'identity_done');
+    const work = loaded.filter(
+      (r) => r.state === 'pending' || r.state === 'manager_wait' || r.state === 'identity_done',
+    );
     /**
      * Re-enqueues rows released from waiting, then takes them out of the waiter sets of `targets`
      * (which kept them in case this worker died first). Done as soon as a row releases them, not
@@ -57,7 +63,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
      * rows that need a look-up (people who may exist), which go together at the end to share one.
      */
     const grouped = { rows: [] as number[], targets: [] as number[] };
-    const requeueReleased = async (released: readonly number[], targets: readonly number[], options: { group?: boolean } = {}): Promise<void> => {
+    const requeueReleased = async (
+      released: readonly number[],
+      targets: readonly number[],
+      options: { group?: boolean } = {},
+    ): Promise<void> => {
       let now = [...new Set(released)];
       if (now.length === 0) return;
       if (options.group) {
@@ -83,12 +93,23 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       return { processed: 0, skipped: loaded.length };
     }
 
-    const call = <T>(fn: () => Promise<T>): Promise<T> => withConcurRetries(fn, deps.retry, { block: deps.block, log, ...(deps.random ? { random: deps.random } : {}) }, signal);
+    const call = <T>(fn: () => Promise<T>): Promise<T> =>
+      withConcurRetries(
+        fn,
+        deps.retry,
+        { block: deps.block, log, ...(deps.random ? { random: deps.random } : {}) },
+        signal,
+      );
     // A deferred row the first look-up did not find is created without a second one.
     const needsLookup = work.filter((r) => notWrittenYet(r) && r.data && r.outcome.absent !== true);
     let people: LookupResult;
     try {
-      people = await lookupPeople(call, deps.identity, needsLookup.map((r) => r.data!), signal);
+      people = await lookupPeople(
+        call,
+        deps.identity,
+        needsLookup.map((r) => r.data!),
+        signal,
+      );
     } catch (err) {
       if (!isConcurRowFailure(err)) throw err;
       // The look-up itself failed for good (e.g. 400 on the filter): every row of the chunk fails.
@@ -103,7 +124,9 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       signal?.throwIfAborted();
       processed += 1;
       if (!r.data) {
-        await requeueReleased(await fail(dropId, r.row, new Error('the row has no stored record')), [r.row], { group: true });
+        await requeueReleased(await fail(dropId, r.row, new Error('the row has no stored record')), [r.row], {
+          group: true,
+        });
         continue;
       }
       try {
@@ -151,12 +174,20 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (notWrittenYet(r)) {
       // A manager further down the drop: wait for it and write once, with the manager.
       if (state === 'pending' && (await deferToManager(dropId, r.row, row, people))) return { released, ready: false };
-      const manager = row.managerEmployeeNumber ? await resolveReference(dropId, r.row, row.managerEmployeeNumber, people) : { kind: 'none' as const };
-      if (manager.kind === 'missing') warnings.push(`manager ${row.managerEmployeeNumber} not found in Concur or this drop; created without a manager`);
+      const manager = row.managerEmployeeNumber
+        ? await resolveReference(dropId, r.row, row.managerEmployeeNumber, people)
+        : { kind: 'none' as const };
+      if (manager.kind === 'missing')
+        warnings.push(
+          `manager ${row.managerEmployeeNumber} not found in Concur or this drop; created without a manager`,
+        );
       const managerUuid = manager.kind === 'found' ? manager.uuid : undefined;
       const write = await writeIdentity(row, people, managerUuid, call);
       if (write.kind === 'skip') {
-        const t = await deps.ledger.transition(dropId, r.row, 'unchanged', { from: [state], patch: { action: 'none', warnings: [...warnings, write.reason], absent: null } });
+        const t = await deps.ledger.transition(dropId, r.row, 'unchanged', {
+          from: [state],
+          patch: { action: 'none', warnings: [...warnings, write.reason], absent: null },
+        });
         return { released: t.releasedWaiters, ready: false };
       }
       uuid = write.uuid;
@@ -167,7 +198,10 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         released.push(...t.releasedWaiters);
         if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
         // The manager may have finished between our look-up and the wait registration.
-        return { released: [...released, ...(await recheckWait(dropId, r.row, row.managerEmployeeNumber!))], ready: false };
+        return {
+          released: [...released, ...(await recheckWait(dropId, r.row, row.managerEmployeeNumber!))],
+          ready: false,
+        };
       }
       wroteNow = true;
     }
@@ -195,7 +229,9 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     }
 
     // identity_done: the extensions go once every person they point at exists.
-    const refs = [row.spend?.reportApproverEmployeeNumber, row.travel?.managerEmployeeNumber].filter((v): v is string => v !== undefined && v !== row.employeeNumber);
+    const refs = [row.spend?.reportApproverEmployeeNumber, row.travel?.managerEmployeeNumber].filter(
+      (v): v is string => v !== undefined && v !== row.employeeNumber,
+    );
     for (const ref of new Set(refs)) {
       const res = await resolveReference(dropId, r.row, ref, people);
       if (res.kind === 'waiting') return { released, ready: false };
@@ -207,7 +243,12 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
    * Waits for an in-drop manager that has not been written yet, instead of writing this row now
    * and patching its manager later: one write instead of two for the common org tree.
    */
-  async function deferToManager(dropId: string, row: number, data: NormalizedRow, people: LookupResult): Promise<boolean> {
+  async function deferToManager(
+    dropId: string,
+    row: number,
+    data: NormalizedRow,
+    people: LookupResult,
+  ): Promise<boolean> {
     const managerNumber = data.managerEmployeeNumber;
     if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return false;
     const managerRow = await deps.ledger.rowForEmployeeNumber(dropId, managerNumber);
@@ -226,7 +267,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (decision.kind === 'skip') return { kind: 'skip', reason: decision.reason };
     if (decision.kind === 'create') {
       try {
-        const created = await call(() => deps.identity.create(toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) })));
+        const created = await call(() =>
+          deps.identity.create(
+            toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) }),
+          ),
+        );
         return { kind: 'written', uuid: created.id, action: 'create' };
       } catch (err) {
         // A uniqueness 409 means the person exists (e.g. our earlier create whose answer was lost): update it.
@@ -239,7 +284,12 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (decision.kind === 'unchanged') return { kind: 'written', uuid: decision.existing.id, action: 'unchanged' };
     if (decision.kind !== 'patch') throw new Error('a present person is patched or unchanged');
     const { existing, changes, action } = decision;
-    await call(() => deps.identity.patch(existing.id, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: toPatchOperations(changes) }));
+    await call(() =>
+      deps.identity.patch(existing.id, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: toPatchOperations(changes),
+      }),
+    );
     return { kind: 'written', uuid: existing.id, action };
   }
 
@@ -285,12 +335,19 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
  * A job that failed every attempt: its rows that are not settled yet end `identity_failed` with
  * the job's last error, so the drop can still complete and the report says why.
  */
-export async function settleFailedIdentityJob(ledger: Ledger, job: Pick<Job, 'data'>, err: Error, requeue: IdentityProcessorDeps['requeue']): Promise<void> {
+export async function settleFailedIdentityJob(
+  ledger: Ledger,
+  job: Pick<Job, 'data'>,
+  err: Error,
+  requeue: IdentityProcessorDeps['requeue'],
+): Promise<void> {
   const parsed = identityJobSchema.safeParse(job.data);
   if (!parsed.success) return;
   const { dropId, rows } = parsed.data;
   for (const row of rows) {
-    await ledger.transition(dropId, row, 'identity_failed', { patch: { error: `the identity job failed every attempt: ${err.message}`, code: 'PROV_ERR_INTERNAL' } });
+    await ledger.transition(dropId, row, 'identity_failed', {
+      patch: { error: `the identity job failed every attempt: ${err.message}`, code: 'PROV_ERR_INTERNAL' },
+    });
   }
   // Rows waiting for these ones go on without them (as "missing"), instead of waiting forever.
   const waiting = await ledger.releasedWaiters(dropId, rows);
@@ -316,6 +373,7 @@ function concurUnreachable(err: { details?: unknown }): boolean {
 
 /** Errors that fail a row (Concur said no, or gave up after retries) rather than the whole job. */
 function isConcurRowFailure(err: unknown): boolean {
-  if (isProvError(err)) return err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER' && !concurUnreachable(err);
+  if (isProvError(err))
+    return err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER' && !concurUnreachable(err);
   return err instanceof IdentityClashError;
 }

@@ -33,7 +33,13 @@ export function createStrandedRowsRepair(deps: StrandedRowsRepairDeps) {
   const lockKey = `${deps.prefix}:identity:repair-lock`;
 
   async function queueIdle(): Promise<boolean> {
-    const counts = await deps.identityQueue.getJobCounts('active', 'wait', 'delayed', 'prioritized', 'waiting-children');
+    const counts = await deps.identityQueue.getJobCounts(
+      'active',
+      'wait',
+      'delayed',
+      'prioritized',
+      'waiting-children',
+    );
     return Object.values(counts).every((n) => n === 0);
   }
 
@@ -64,7 +70,10 @@ export function createStrandedRowsRepair(deps: StrandedRowsRepairDeps) {
     for (const [dropId, counts] of after) {
       if (before.get(dropId) !== counts) continue;
       const { rows, jobs } = await enqueueOpenRows({ ledger: deps.ledger, identityQueue: deps.identityQueue }, dropId);
-      deps.log.warn({ dropId, rows, jobs, counts: JSON.parse(counts) as unknown }, 'identity queue idle with open rows: re-enqueued the stranded rows');
+      deps.log.warn(
+        { dropId, rows, jobs, counts: JSON.parse(counts) as unknown },
+        'identity queue idle with open rows: re-enqueued the stranded rows',
+      );
       requeued += rows;
     }
     return requeued;
@@ -74,6 +83,11 @@ export function createStrandedRowsRepair(deps: StrandedRowsRepairDeps) {
 }
 
 /** Runs the repair every `intervalMs` until stopped; `stop` aborts a check in its quiet period. */
-export function startStrandedRowsRepair(deps: Omit<StrandedRowsRepairDeps, 'signal'>, intervalMs: number): { stop(): Promise<void> } {
-  return startPeriodic('stranded-rows check', intervalMs, deps.log, (signal) => createStrandedRowsRepair({ ...deps, signal }).runOnce());
+export function startStrandedRowsRepair(
+  deps: Omit<StrandedRowsRepairDeps, 'signal'>,
+  intervalMs: number,
+): { stop(): Promise<void> } {
+  return startPeriodic('stranded-rows check', intervalMs, deps.log, (signal) =>
+    createStrandedRowsRepair({ ...deps, signal }).runOnce(),
+  );
 }

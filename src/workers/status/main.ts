@@ -24,7 +24,11 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
     limiter,
     statusQueue: queues.status,
     log,
-    options: { firstDelayMs: config.STATUS_FIRST_DELAY_MS, maxDelayMs: config.STATUS_MAX_DELAY_MS, deadlineMs: config.STATUS_DEADLINE_MS },
+    options: {
+      firstDelayMs: config.STATUS_FIRST_DELAY_MS,
+      maxDelayMs: config.STATUS_MAX_DELAY_MS,
+      deadlineMs: config.STATUS_DEADLINE_MS,
+    },
   });
   startWorker(rt, STATUS_QUEUE, processor, { concurrency: options.concurrency ?? config.STATUS_CONCURRENCY });
   rt.shutdown.installSignalHandlers();

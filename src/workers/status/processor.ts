@@ -52,7 +52,11 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
   const pageSize = options.pageSize ?? 100;
 
   /** Settles the provision's rows that are still waiting on it. */
-  async function settle(p: ProvisionRecord, verdicts: Map<string, RowVerdict>, fallback: RowVerdict): Promise<Partial<Record<RowState, number>>> {
+  async function settle(
+    p: ProvisionRecord,
+    verdicts: Map<string, RowVerdict>,
+    fallback: RowVerdict,
+  ): Promise<Partial<Record<RowState, number>>> {
     const counts: Partial<Record<RowState, number>> = {};
     for (const [dropId, rows] of groupByDrop(p.entries)) {
       const current = await ledger.getRows(dropId, rows);
@@ -72,7 +76,9 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
   function timedOut(p: ProvisionRecord): RowVerdict {
     return {
       state: 'timed_out',
-      patch: { error: `No final status from Concur for provision ${p.provisionId} within ${Math.round(options.deadlineMs / 60_000)} min of submission` },
+      patch: {
+        error: `No final status from Concur for provision ${p.provisionId} within ${Math.round(options.deadlineMs / 60_000)} min of submission`,
+      },
     };
   }
 
@@ -81,9 +87,17 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
     const checks = data.checks + 1;
     const untilDeadline = Math.max(0, p.submittedAt + options.deadlineMs - now());
     // Never sleep far past the deadline: the check after it times the rows out.
-    const delay = Math.min(Math.max(statusDelay(checks, options.firstDelayMs, options.maxDelayMs), minDelay), untilDeadline + 1_000);
+    const delay = Math.min(
+      Math.max(statusDelay(checks, options.firstDelayMs, options.maxDelayMs), minDelay),
+      untilDeadline + 1_000,
+    );
     const jobId = statusJobId(data.provisionId, checks);
-    const next: StatusJob = { provisionId: data.provisionId, batchId: data.batchId, submittedAt: data.submittedAt, checks };
+    const next: StatusJob = {
+      provisionId: data.provisionId,
+      batchId: data.batchId,
+      submittedAt: data.submittedAt,
+      checks,
+    };
     await deps.statusQueue.add('status', next, { jobId, delay });
     await store.setStatusJob(data.provisionId, jobId);
     return delay;
@@ -92,7 +106,10 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
   async function readOperations(provisionId: string, signal?: AbortSignal): Promise<Map<string, RowVerdict>> {
     const verdicts = new Map<string, RowVerdict>();
     await limiter.acquire(signal);
-    for await (const op of status.iterateOperations(provisionId, { count: pageSize, ...(signal ? { signal } : {}) }) as AsyncIterable<ProvisionOperation>) {
+    for await (const op of status.iterateOperations(provisionId, {
+      count: pageSize,
+      ...(signal ? { signal } : {}),
+    }) as AsyncIterable<ProvisionOperation>) {
       const ref = op.bulkId === undefined ? undefined : parseBulkId(op.bulkId);
       if (ref) verdicts.set(entryOf(ref.dropId, ref.row), verdictFor(op));
     }
@@ -119,7 +136,10 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
         jlog.warn('provision unknown to Concur');
         const states = await settle(p, new Map(), {
           state: 'extension_failed',
-          patch: { code: err.code, error: `Concur does not know provision ${p.provisionId} (status answered 404); replay the rows` },
+          patch: {
+            code: err.code,
+            error: `Concur does not know provision ${p.provisionId} (status answered 404); replay the rows`,
+          },
         });
         return { outcome: 'settled', states };
       }
@@ -148,7 +168,10 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
     const verdicts = await readOperations(p.provisionId, signal);
     const missing: RowVerdict = {
       state: 'extension_failed',
-      patch: { error: `Concur's status for provision ${p.provisionId} does not list this row's operation`, code: 'PROV_ERR_RESPONSE' },
+      patch: {
+        error: `Concur's status for provision ${p.provisionId} does not list this row's operation`,
+        code: 'PROV_ERR_RESPONSE',
+      },
     };
     const states = await settle(p, verdicts, missing);
     jlog.debug({ states }, 'provision settled');

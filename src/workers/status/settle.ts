@@ -9,7 +9,8 @@ export interface ExtensionFailure {
   messages: { code?: string; message?: string; schemaPath?: string; type?: string }[];
 }
 
-export type RowVerdict = { state: 'done'; patch: RowOutcome } | { state: 'extension_failed' | 'timed_out'; patch: RowOutcome };
+export type RowVerdict =
+  { state: 'done'; patch: RowOutcome } | { state: 'extension_failed' | 'timed_out'; patch: RowOutcome };
 
 const OK_RESULTS = new Set(['success', 'no-op']);
 /** The code Concur (and the simulator) give operations it failed at its own 120-minute timeout. */
@@ -43,21 +44,37 @@ export function verdictFor(op: ProvisionOperation): RowVerdict {
     .filter((e) => !OK_RESULTS.has(e.status.result ?? (e.status.success === false ? 'error' : 'success')))
     .map((e) => ({ name: e.name, code: e.status.code, result: e.status.result, messages: cleanMessages(e.messages) }));
   const opMessages = cleanMessages(op.messages);
-  const warnings = extensions.flatMap((e) => cleanMessages(e.messages).filter((m) => m.type === 'warning').map((m) => `${shortUrn(e.name)}: ${m.message ?? m.code ?? ''}`));
+  const warnings = extensions.flatMap((e) =>
+    cleanMessages(e.messages)
+      .filter((m) => m.type === 'warning')
+      .map((m) => `${shortUrn(e.name)}: ${m.message ?? m.code ?? ''}`),
+  );
   if (failed.length === 0 && op.status.success !== false) {
     return { state: 'done', patch: warnings.length > 0 ? { warnings } : {} };
   }
   const errors = failed.filter((f) => f.result === 'error' || f.messages.some((m) => m.type === 'error'));
   if (errors.length === 0 && opMessages.length === 0 && op.status.code === CONCUR_TIMEOUT_CODE) {
-    return { state: 'timed_out', patch: { error: 'Concur did not process the extensions before its provision timeout', code: CONCUR_TIMEOUT_CODE, extensions: failed } };
+    return {
+      state: 'timed_out',
+      patch: {
+        error: 'Concur did not process the extensions before its provision timeout',
+        code: CONCUR_TIMEOUT_CODE,
+        extensions: failed,
+      },
+    };
   }
   const parts = errors.map((f) => {
-    const msgs = f.messages.filter((m) => m.type !== 'warning').map((m) => (m.schemaPath ? `${m.message ?? m.code} [${m.schemaPath}]` : (m.message ?? m.code)));
+    const msgs = f.messages
+      .filter((m) => m.type !== 'warning')
+      .map((m) => (m.schemaPath ? `${m.message ?? m.code} [${m.schemaPath}]` : (m.message ?? m.code)));
     return `${shortUrn(f.name)}: ${msgs.length > 0 ? msgs.join('; ') : `failed with code ${f.code ?? '?'}`}`;
   });
   if (opMessages.length > 0) parts.push(opMessages.map((m) => m.message ?? m.code).join('; '));
   if (parts.length === 0) {
-    parts.push(failed.map((f) => `${shortUrn(f.name)}: ${f.result ?? 'failed'} (code ${f.code ?? '?'})`).join('; ') || `operation failed with code ${op.status.code ?? '?'}`);
+    parts.push(
+      failed.map((f) => `${shortUrn(f.name)}: ${f.result ?? 'failed'} (code ${f.code ?? '?'})`).join('; ') ||
+        `operation failed with code ${op.status.code ?? '?'}`,
+    );
   }
   const firstCode = errors.flatMap((f) => f.messages).find((m) => m.code !== undefined)?.code ?? op.status.code;
   return {
@@ -65,7 +82,10 @@ export function verdictFor(op: ProvisionOperation): RowVerdict {
     patch: {
       error: parts.join(' | '),
       ...(firstCode === undefined ? {} : { code: firstCode }),
-      extensions: opMessages.length > 0 ? [...failed, { name: 'operation', code: op.status.code, result: 'error', messages: opMessages }] : failed,
+      extensions:
+        opMessages.length > 0
+          ? [...failed, { name: 'operation', code: op.status.code, result: 'error', messages: opMessages }]
+          : failed,
       ...(warnings.length > 0 ? { warnings } : {}),
     },
   };

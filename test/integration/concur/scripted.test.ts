@@ -8,7 +8,12 @@ import { startScriptedServer, type ScriptStep, type ScriptedServer } from '../..
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 
 const USER_ID = '6a2d8e1c-9f3b-4b8e-8a52-3c1f0e7d9b21';
-const okUser = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], id: USER_ID, userName: 'u@example.com', active: true };
+const okUser = {
+  schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+  id: USER_ID,
+  userName: 'u@example.com',
+  active: true,
+};
 
 let redis: Redis;
 const prefixes: string[] = [];
@@ -42,14 +47,28 @@ async function setup(steps: ScriptStep[], opts: { timeoutMs?: number; tokens?: S
     routes: {
       'POST /oauth2/v0/token': () => {
         issued += 1;
-        return tokens.shift() ?? { body: { access_token: `at-${issued}`, expires_in: '3600', refresh_token: `rt-${issued}`, geolocation: server.url } };
+        return (
+          tokens.shift() ?? {
+            body: {
+              access_token: `at-${issued}`,
+              expires_in: '3600',
+              refresh_token: `rt-${issued}`,
+              geolocation: server.url,
+            },
+          }
+        );
       },
     },
   });
   servers.push(server);
   const prefix = uniquePrefix('concur');
   prefixes.push(prefix);
-  const config = loadConfig({ QUEUE_PREFIX: prefix, CONCUR_BASE_URL: server.url, CONCUR_REQUEST_TOKEN: 'req-token-1', CONCUR_TIMEOUT_MS: String(opts.timeoutMs ?? 5_000) });
+  const config = loadConfig({
+    QUEUE_PREFIX: prefix,
+    CONCUR_BASE_URL: server.url,
+    CONCUR_REQUEST_TOKEN: 'req-token-1',
+    CONCUR_TIMEOUT_MS: String(opts.timeoutMs ?? 5_000),
+  });
   const client = createConcurClient({ config, redis, log: createLogger({ level: 'silent' }) });
   clients.push(client);
   return { server, client, tokenRequests: () => server.requests.filter((r) => r.path === '/oauth2/v0/token').length };
@@ -85,18 +104,32 @@ describe('Concur client against a scripted server: classification', () => {
   });
 
   it('429 with Retry-After: 0 (and the non-SCIM gateway body) is rate_limited with 0', async () => {
-    const body = { httpStatus: '429 - Too Many Requests', error: { id: 'security.rate.limit.reached', message: 'Too many requests' } };
+    const body = {
+      httpStatus: '429 - Too Many Requests',
+      error: { id: 'security.rate.limit.reached', message: 'Too many requests' },
+    };
     const { client } = await setup([{ status: 429, headers: { 'retry-after': '0' }, body }]);
     const err = await failure(client.identity.get(USER_ID));
     expect(err.details).toMatchObject({ kind: 'rate_limited', retryAfterMs: 0 });
   });
 
   it('503 is retryable, and the correlation id of the answer is on the error', async () => {
-    const { client, server } = await setup([{ status: 503, headers: { 'concur-correlationid': 'corr-503' }, body: { status: '503', detail: 'Service Unavailable' } }]);
+    const { client, server } = await setup([
+      {
+        status: 503,
+        headers: { 'concur-correlationid': 'corr-503' },
+        body: { status: '503', detail: 'Service Unavailable' },
+      },
+    ]);
     const err = await failure(client.identity.get(USER_ID, { correlationId: 'ours-1' }));
     expect(err.code).toBe('PROV_ERR_RETRYABLE');
     expect(err.retryable).toBe(true);
-    expect(err.details).toMatchObject({ kind: 'retryable', statusCode: 503, correlationId: 'corr-503', detail: 'Service Unavailable' });
+    expect(err.details).toMatchObject({
+      kind: 'retryable',
+      statusCode: 503,
+      correlationId: 'corr-503',
+      detail: 'Service Unavailable',
+    });
     const apiCall = server.requests.find((r) => r.path.startsWith('/profile/'));
     expect(apiCall?.headers['concur-correlationid']).toBe('ours-1');
   });
@@ -131,14 +164,24 @@ describe('Concur client against a scripted server: classification', () => {
   });
 
   it('a 200 that is not JSON is PROV_ERR_RESPONSE', async () => {
-    const { client } = await setup([{ body: '<html>gateway says hi</html>', headers: { 'content-type': 'text/html' } }]);
+    const { client } = await setup([
+      { body: '<html>gateway says hi</html>', headers: { 'content-type': 'text/html' } },
+    ]);
     const err = await failure(client.identity.get(USER_ID));
     expect(err.code).toBe('PROV_ERR_RESPONSE');
     expect(err.details).toMatchObject({ kind: 'response', statusCode: 200 });
   });
 
   it('a 200 missing a required field is PROV_ERR_RESPONSE naming the field', async () => {
-    const { client } = await setup([{ body: { schemas: ['urn:ietf:params:scim:api:messages:concur:2.0:Provision:Status'], id: 'p-1', status: { completed: false } } }]);
+    const { client } = await setup([
+      {
+        body: {
+          schemas: ['urn:ietf:params:scim:api:messages:concur:2.0:Provision:Status'],
+          id: 'p-1',
+          status: { completed: false },
+        },
+      },
+    ]);
     const err = await failure(client.status.getStatus('p-1'));
     expect(err.code).toBe('PROV_ERR_RESPONSE');
     expect(err.message).toContain('operationsCount');
@@ -156,7 +199,12 @@ describe('Concur client against a scripted server: classification', () => {
     const err = await failure(client.identity.create({ userName: 'x@example.com' }));
     expect(err.code).toBe('PROV_ERR_CONFLICT');
     expect(err.retryable).toBe(false);
-    expect(err.details).toMatchObject({ kind: 'conflict', scimType: 'uniqueness', detail: body.detail, statusCode: 409 });
+    expect(err.details).toMatchObject({
+      kind: 'conflict',
+      scimType: 'uniqueness',
+      detail: body.detail,
+      statusCode: 409,
+    });
   });
 
   it('a 400 with Concur messages is invalid with the schemaPath', async () => {
@@ -216,7 +264,14 @@ describe('Concur client against a scripted server: auth', () => {
   });
 
   it('a refused grant is PROV_ERR_AUTH with the OAuth error, not the credentials', async () => {
-    const { client } = await setup([], { tokens: [{ status: 400, body: { error: 'invalid_grant', error_description: 'Incorrect Credentials. Please Retry', code: 5 } }] });
+    const { client } = await setup([], {
+      tokens: [
+        {
+          status: 400,
+          body: { error: 'invalid_grant', error_description: 'Incorrect Credentials. Please Retry', code: 5 },
+        },
+      ],
+    });
     const err = await failure(client.identity.get(USER_ID));
     expect(err.code).toBe('PROV_ERR_AUTH');
     expect(err.details).toMatchObject({ kind: 'auth', oauthError: 'invalid_grant', oauthCode: 5 });
@@ -226,10 +281,14 @@ describe('Concur client against a scripted server: auth', () => {
   it('API calls go to the geolocation the token names', async () => {
     const geo = await startScriptedServer({ steps: [{ body: okUser }] });
     servers.push(geo);
-    const { client, server } = await setup([], { tokens: [{ body: { access_token: 'at-geo', expires_in: '3600', refresh_token: 'rt-geo', geolocation: geo.url } }] });
+    const { client, server } = await setup([], {
+      tokens: [{ body: { access_token: 'at-geo', expires_in: '3600', refresh_token: 'rt-geo', geolocation: geo.url } }],
+    });
     const user = await client.identity.get(USER_ID);
     expect(user.id).toBe(USER_ID);
     expect(server.requests.map((r) => r.path)).toEqual(['/oauth2/v0/token']);
-    expect(geo.requests.map((r) => [r.path, r.headers.authorization])).toEqual([[`/profile/identity/v4.1/Users/${USER_ID}`, 'Bearer at-geo']]);
+    expect(geo.requests.map((r) => [r.path, r.headers.authorization])).toEqual([
+      [`/profile/identity/v4.1/Users/${USER_ID}`, 'Bearer at-geo'],
+    ]);
   });
 });

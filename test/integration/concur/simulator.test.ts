@@ -46,7 +46,11 @@ afterEach(async () => {
 
 /** A client with its own pool; all clients of a test share one Redis token key. */
 function newClient(): ConcurClient {
-  const config = loadConfig({ QUEUE_PREFIX: prefix, CONCUR_BASE_URL: sim.baseUrl, CONCUR_REQUEST_TOKEN: 'sim-request-token' });
+  const config = loadConfig({
+    QUEUE_PREFIX: prefix,
+    CONCUR_BASE_URL: sim.baseUrl,
+    CONCUR_REQUEST_TOKEN: 'sim-request-token',
+  });
   const client = createConcurClient({ config, redis, log: createLogger({ level: 'silent' }) });
   clients.push(client);
   return client;
@@ -87,7 +91,9 @@ function person(i: number, tag = randomUUID().slice(0, 8)): Record<string, unkno
   };
 }
 
-const spendUser = (currency: string): Record<string, unknown> => ({ [SPEND_USER_URN]: { reimbursementCurrency: currency, country: 'US', locale: 'en-US' } });
+const spendUser = (currency: string): Record<string, unknown> => ({
+  [SPEND_USER_URN]: { reimbursementCurrency: currency, country: 'US', locale: 'en-US' },
+});
 
 async function failure(p: Promise<unknown>): Promise<ProvError> {
   try {
@@ -119,7 +125,9 @@ describe('Identity v4.1 against the simulator', () => {
     const input = person(1);
     const created = await client.identity.create(input);
     expect(created.userName).toBe(input.userName);
-    expect(created[ENTERPRISE_URN]?.employeeNumber).toBe((input[ENTERPRISE_URN] as { employeeNumber: string }).employeeNumber);
+    expect(created[ENTERPRISE_URN]?.employeeNumber).toBe(
+      (input[ENTERPRISE_URN] as { employeeNumber: string }).employeeNumber,
+    );
 
     const got = await client.identity.get(created.id);
     expect(got.id).toBe(created.id);
@@ -127,13 +135,19 @@ describe('Identity v4.1 against the simulator', () => {
     const replaced = await client.identity.replace(created.id, { ...input, title: 'Engineer' });
     expect(replaced.title).toBe('Engineer');
 
-    const patched = await client.identity.patch(created.id, patch().replace('active', false).replace(`${ENTERPRISE_URN}:department`, 'R&D'));
+    const patched = await client.identity.patch(
+      created.id,
+      patch().replace('active', false).replace(`${ENTERPRISE_URN}:department`, 'R&D'),
+    );
     expect(patched.active).toBe(false);
     expect(patched[ENTERPRISE_URN]).toMatchObject({ department: 'R&D' });
     expect((await client.identity.get(created.id)).active).toBe(false);
 
     expect((await client.identity.findByUserName(String(input.userName).toUpperCase()))?.id).toBe(created.id);
-    expect((await client.identity.findByEmployeeNumber((input[ENTERPRISE_URN] as { employeeNumber: string }).employeeNumber))?.id).toBe(created.id);
+    expect(
+      (await client.identity.findByEmployeeNumber((input[ENTERPRISE_URN] as { employeeNumber: string }).employeeNumber))
+        ?.id,
+    ).toBe(created.id);
     expect((await client.identity.findByExternalId(String(input.externalId)))?.id).toBe(created.id);
     expect(await client.identity.findByUserName('nobody@example.com')).toBeUndefined();
   });
@@ -142,7 +156,9 @@ describe('Identity v4.1 against the simulator', () => {
     const client = newClient();
     const input = person(2);
     await client.identity.create(input);
-    const conflict = await failure(client.identity.create({ ...input, [ENTERPRISE_URN]: { employeeNumber: 'other-number' } }));
+    const conflict = await failure(
+      client.identity.create({ ...input, [ENTERPRISE_URN]: { employeeNumber: 'other-number' } }),
+    );
     expect(conflict.code).toBe('PROV_ERR_CONFLICT');
     expect(conflict.details.correlationId).toEqual(expect.any(String));
     const missing = await failure(client.identity.get(randomUUID()));
@@ -192,7 +208,8 @@ describe('the shared token against the simulator', () => {
     const a = newClient();
     const b = newClient();
     const created = await a.identity.create(person(5));
-    const burst = (): Promise<unknown[]> => Promise.all([a, b].flatMap((c) => Array.from({ length: 5 }, () => c.identity.get(created.id))));
+    const burst = (): Promise<unknown[]> =>
+      Promise.all([a, b].flatMap((c) => Array.from({ length: 5 }, () => c.identity.get(created.id))));
     await burst();
     expect(await answered(TOKEN_ROUTE)).toBe(1);
     await simCall('POST', '/_sim/tokens/expire');
@@ -247,9 +264,13 @@ describe('UPS v4 and provision status against the simulator', () => {
     const spendError = failed[0]?.extensions?.find((e) => e.name === SPEND_USER_URN);
     expect(spendError?.status.result).toBe('error');
     expect(spendError?.messages?.[0]?.schemaPath).toContain('reimbursementCurrency');
-    const succeeded = await collect(client.status.iterateOperations(submitted.provisionId, { state: 'success', count: 10 }));
+    const succeeded = await collect(
+      client.status.iterateOperations(submitted.provisionId, { state: 'success', count: 10 }),
+    );
     expect(succeeded).toHaveLength(25);
-    const pending = await collect(client.status.iterateOperations(submitted.provisionId, { state: 'pending', count: 10 }));
+    const pending = await collect(
+      client.status.iterateOperations(submitted.provisionId, { state: 'pending', count: 10 }),
+    );
     expect(pending).toHaveLength(0);
   });
 
@@ -263,8 +284,12 @@ describe('UPS v4 and provision status against the simulator', () => {
       bulkPatch(created.id, patch().add(SPEND_USER_URN + ':', spendUser('USD')[SPEND_USER_URN]), 'p-0'),
     ];
     const { provisionId } = await client.ups.submitBulk(ops);
-    const pending: ProvisionOperation[] = await collect(client.status.iterateOperations(provisionId, { state: 'pending', count: 5 }));
-    expect(pending.map((o) => o.bulkId).sort()).toEqual([...Array.from({ length: 11 }, (_, i) => `n-${i}`), 'p-0'].sort());
+    const pending: ProvisionOperation[] = await collect(
+      client.status.iterateOperations(provisionId, { state: 'pending', count: 5 }),
+    );
+    expect(pending.map((o) => o.bulkId).sort()).toEqual(
+      [...Array.from({ length: 11 }, (_, i) => `n-${i}`), 'p-0'].sort(),
+    );
     const summary = await client.status.getStatus(provisionId);
     expect(summary.status.completed).toBe(false);
     expect(summary.operations).toBeUndefined();

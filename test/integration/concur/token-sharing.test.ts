@@ -25,15 +25,28 @@ class StrictConcur {
       routes: {
         'POST /oauth2/v0/token': (req) => {
           const form = new URLSearchParams(req.body);
-          const ok = form.get('grant_type') === 'password' ? form.get('password') === 'req-token' : form.get('refresh_token') === this.refresh;
+          const ok =
+            form.get('grant_type') === 'password'
+              ? form.get('password') === 'req-token'
+              : form.get('refresh_token') === this.refresh;
           if (!ok) {
             this.refused += 1;
-            return { status: 400, body: { error: 'invalid_grant', error_description: 'bad or expired refresh token', code: 108 } };
+            return {
+              status: 400,
+              body: { error: 'invalid_grant', error_description: 'bad or expired refresh token', code: 108 },
+            };
           }
           this.issued += 1;
           this.access = `at-${this.issued}`;
           this.refresh = `rt-${this.issued}`;
-          return { body: { access_token: this.access, expires_in: '3600', refresh_token: this.refresh, geolocation: this.server.url } };
+          return {
+            body: {
+              access_token: this.access,
+              expires_in: '3600',
+              refresh_token: this.refresh,
+              geolocation: this.server.url,
+            },
+          };
         },
       },
       fallback: (req) =>
@@ -72,8 +85,15 @@ afterAll(async () => {
 async function start(n: number, env: Record<string, string> = {}): Promise<void> {
   concur = await new StrictConcur().start();
   prefix = uniquePrefix('token');
-  const config = loadConfig({ QUEUE_PREFIX: prefix, CONCUR_BASE_URL: concur.server.url, CONCUR_REQUEST_TOKEN: 'req-token', ...env });
-  clients = Array.from({ length: n }, () => createConcurClient({ config, redis, log: createLogger({ level: 'silent' }) }));
+  const config = loadConfig({
+    QUEUE_PREFIX: prefix,
+    CONCUR_BASE_URL: concur.server.url,
+    CONCUR_REQUEST_TOKEN: 'req-token',
+    ...env,
+  });
+  clients = Array.from({ length: n }, () =>
+    createConcurClient({ config, redis, log: createLogger({ level: 'silent' }) }),
+  );
 }
 
 const burst = (perClient: number): Promise<unknown[]> =>

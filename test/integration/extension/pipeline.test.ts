@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { toExtensionPayload, SPEND_APPROVER_URN, SPEND_USER_URN, TRAVEL_USER_URN } from '../../../src/shared/mapping/to-scim.ts';
+import {
+  toExtensionPayload,
+  SPEND_APPROVER_URN,
+  SPEND_USER_URN,
+  TRAVEL_USER_URN,
+} from '../../../src/shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../../src/shared/mapping/types.ts';
 import { extensionRow, startStage, type StageHarness } from '../../helpers/extension-stage.ts';
 
@@ -11,7 +16,8 @@ interface SimStats {
 }
 
 const BULK_ROUTE = 'POST /profile/v4/Bulk';
-const routeCount = (stats: SimStats, route: string): number => Object.values(stats.routes[route] ?? {}).reduce((a, b) => a + b, 0);
+const routeCount = (stats: SimStats, route: string): number =>
+  Object.values(stats.routes[route] ?? {}).reduce((a, b) => a + b, 0);
 
 let stage: StageHarness | undefined;
 afterEach(async () => {
@@ -19,7 +25,12 @@ afterEach(async () => {
   stage = undefined;
 });
 
-async function seed(h: StageHarness, dropId: string, rows: NormalizedRow[], uuidFor?: (row: NormalizedRow, uuid: string) => string): Promise<string[]> {
+async function seed(
+  h: StageHarness,
+  dropId: string,
+  rows: NormalizedRow[],
+  uuidFor?: (row: NormalizedRow, uuid: string) => string,
+): Promise<string[]> {
   const uuids = await h.createUsers(rows.map((r) => ({ userName: r.userName, employeeNumber: r.employeeNumber })));
   await h.seedDrop(dropId, rows, uuidFor ? rows.map((r, i) => uuidFor(r, uuids[i]!)) : uuids);
   return uuids;
@@ -96,7 +107,8 @@ describe('extension and status stages against the simulator', () => {
 
     const missing = got.get(5)!;
     expect(missing.state).toBe('extension_failed');
-    for (const field of ['country', 'locale', 'reimbursementCurrency']) expect(missing.outcome.error).toContain(`${SPEND_USER_URN}:${field}`);
+    for (const field of ['country', 'locale', 'reimbursementCurrency'])
+      expect(missing.outcome.error).toContain(`${SPEND_USER_URN}:${field}`);
 
     const whole = got.get(6)!;
     expect(whole.state).toBe('extension_failed');
@@ -130,7 +142,11 @@ describe('extension and status stages against the simulator', () => {
     expect((await h.ledger.setStatusIf('droppause', ['running', 'ingesting'], 'paused')).changed).toBe(true);
     h.startWorkers();
     await handOff(h, 'droppause', [1, 2, 3]);
-    await waitFor(async () => (await h.ledger.getRows('droppause', [1, 2, 3])).every((r) => r.state === 'identity_done' && r.outcome.batchId !== undefined));
+    await waitFor(async () =>
+      (await h.ledger.getRows('droppause', [1, 2, 3])).every(
+        (r) => r.state === 'identity_done' && r.outcome.batchId !== undefined,
+      ),
+    );
     expect(routeCount(await h.simJson<SimStats>('/_sim/stats'), BULK_ROUTE)).toBe(0);
 
     // `provision approve`: the drop runs and the identity stage hands the rows off again.

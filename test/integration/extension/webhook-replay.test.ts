@@ -45,7 +45,11 @@ describe('provisionCompleted webhook', () => {
     const uuids = await h.createUsers(rows.map((r) => ({ userName: r.userName, employeeNumber: r.employeeNumber })));
     await h.seedDrop('drophook', rows, uuids);
     h.startWorkers();
-    for (let i = 0; i < rows.length; i += 50) await h.handoff.ready('drophook', rows.slice(i, i + 50).map((r) => r.rowNumber));
+    for (let i = 0; i < rows.length; i += 50)
+      await h.handoff.ready(
+        'drophook',
+        rows.slice(i, i + 50).map((r) => r.rowNumber),
+      );
     await h.waitComplete('drophook', 30_000);
 
     expect((await h.ledger.getDrop('drophook'))?.counts.done).toBe(300);
@@ -65,7 +69,12 @@ describe('provisionCompleted webhook', () => {
     const forger = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const forged = sign('sha256', Buffer.from(body), forger.privateKey).toString('base64');
     const post = (headers: Record<string, string>) =>
-      app!.inject({ method: 'POST', url: WEBHOOK_PATH, payload: body, headers: { 'content-type': 'application/json', ...headers } });
+      app!.inject({
+        method: 'POST',
+        url: WEBHOOK_PATH,
+        payload: body,
+        headers: { 'content-type': 'application/json', ...headers },
+      });
 
     expect((await post({ 'concur-signature': forged })).statusCode).toBe(401);
     expect((await post({})).statusCode).toBe(401);
@@ -78,7 +87,10 @@ describe('replay', () => {
   it('re-runs a fixed failure in a new drop linked to its parent', async () => {
     stage = await startStage();
     const h = stage;
-    const rows = [extensionRow(1), extensionRow(2, { spend: { ...extensionRow(2).spend, reportApproverEmployeeNumber: 'E777' } })];
+    const rows = [
+      extensionRow(1),
+      extensionRow(2, { spend: { ...extensionRow(2).spend, reportApproverEmployeeNumber: 'E777' } }),
+    ];
     const uuids = await h.createUsers(rows.map((r) => ({ userName: r.userName, employeeNumber: r.employeeNumber })));
     await h.seedDrop('dropfix', rows, uuids);
     h.startWorkers();
@@ -91,7 +103,12 @@ describe('replay', () => {
     expect((await h.ledger.compactDrop('dropfix')).rows).toBe(2);
     // The operator fixes the cause in Concur: the approver now exists.
     await h.createUsers([{ userName: 'approver777@example.com', employeeNumber: 'E777' }]);
-    const replay = await replayDrop({ ledger: h.ledger, queues: h.queues, dropId: 'dropfix', states: ['extension_failed'] });
+    const replay = await replayDrop({
+      ledger: h.ledger,
+      queues: h.queues,
+      dropId: 'dropfix',
+      states: ['extension_failed'],
+    });
     expect(replay.rows).toBe(1);
     const child = replay.dropId!;
     const view = await h.ledger.getDrop(child);

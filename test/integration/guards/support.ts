@@ -16,7 +16,16 @@ export async function identityWrites(sim: StartedSimulator): Promise<number> {
 /** Plan deps on the harness: the same shared identity limiter and retry rules as the CLI. */
 export function planDeps(h: PipelineHarness): { deps: PlanDeps; close(): Promise<void> } {
   const lookup = createPlanLookup(h.config, h.redis, silent);
-  return { deps: { ledger: h.ledger, identityQueue: h.queues.identity, log: silent, identity: lookup.identity, call: lookup.call }, close: () => lookup.close() };
+  return {
+    deps: {
+      ledger: h.ledger,
+      identityQueue: h.queues.identity,
+      log: silent,
+      identity: lookup.identity,
+      call: lookup.call,
+    },
+    close: () => lookup.close(),
+  };
 }
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {

@@ -32,36 +32,86 @@ afterAll(async () => {
 type Expectation = { reject: RegExp } | { rows: number; invalid: Record<number, RegExp> };
 
 const CORPUS: Record<string, Expectation> = {
-  '01-unclosed-quote-last-row.csv': { reject: /01-unclosed-quote-last-row\.csv: has a quoted field that is never closed .*\(line 3\)/ },
-  '02-ragged-short.csv': { rows: 3, invalid: { 2: /row 2 \(line 3\): has 2 fields; the header has 5 \(a ragged row\)/ } },
+  '01-unclosed-quote-last-row.csv': {
+    reject: /01-unclosed-quote-last-row\.csv: has a quoted field that is never closed .*\(line 3\)/,
+  },
+  '02-ragged-short.csv': {
+    rows: 3,
+    invalid: { 2: /row 2 \(line 3\): has 2 fields; the header has 5 \(a ragged row\)/ },
+  },
   '03-ragged-long.csv': { rows: 3, invalid: { 2: /row 2 \(line 3\): has 7 fields; the header has 5/ } },
   '04-nul-byte.csv': { reject: /04-nul-byte\.csv: contains a NUL character .*\(line 3\)/ },
   '05-invalid-utf8.csv': { reject: /05-invalid-utf8\.csv: is not valid UTF-8 .*\(line 3\)/ },
   '06-utf16le-no-bom.csv': { reject: /06-utf16le-no-bom\.csv: looks like UTF-16 without a byte order mark/ },
   '07-utf16be-no-bom.csv': { reject: /07-utf16be-no-bom\.csv: looks like UTF-16 without a byte order mark/ },
-  '08-duplicate-header.csv': { reject: /08-duplicate-header\.csv: has the column name 'userName' twice in its header \(columns 1 and 5\)/ },
-  '09-duplicate-header-case.csv': { reject: /09-duplicate-header-case\.csv: .*columns 'Email' and 'email' both map to email/ },
-  '10-json-object.json': { reject: /10-json-object\.json: must hold a JSON array of objects, but its top level is an object/ },
-  '11-json-scalar.json': { reject: /11-json-scalar\.json: must hold a JSON array of objects, but its top level is not an array/ },
+  '08-duplicate-header.csv': {
+    reject: /08-duplicate-header\.csv: has the column name 'userName' twice in its header \(columns 1 and 5\)/,
+  },
+  '09-duplicate-header-case.csv': {
+    reject: /09-duplicate-header-case\.csv: .*columns 'Email' and 'email' both map to email/,
+  },
+  '10-json-object.json': {
+    reject: /10-json-object\.json: must hold a JSON array of objects, but its top level is an object/,
+  },
+  '11-json-scalar.json': {
+    reject: /11-json-scalar\.json: must hold a JSON array of objects, but its top level is not an array/,
+  },
   '12-json-deeply-nested.json': { rows: 3, invalid: { 2: /row 2 \(line 1\): nests deeper than 32 levels/ } },
   // Huge numbers are kept as their source text (no float rounding): valid employee numbers.
   '13-json-huge-numbers.json': { rows: 3, invalid: {} },
-  '14-json-array-of-scalars.json': { rows: 4, invalid: { 2: /row 2 .*is a string, not an object/, 3: /row 3 .*not an object/, 4: /row 4 .*is null, not an object/ } },
+  '14-json-array-of-scalars.json': {
+    rows: 4,
+    invalid: {
+      2: /row 2 .*is a string, not an object/,
+      3: /row 3 .*not an object/,
+      4: /row 4 .*is null, not an object/,
+    },
+  },
   '15-ndjson-broken-line.ndjson': { rows: 3, invalid: { 2: /row 2 \(line 2\): is not valid JSON/ } },
   '16-formula-injection.csv': {
     rows: 6,
-    invalid: { 2: /row 2: userName: contains '='.*givenName: starts with '='.*formula injection/, 3: /row 3: givenName: starts with '\+'/, 4: /row 4: givenName: starts with '@'/, 5: /row 5: givenName: starts with '-'/ },
+    invalid: {
+      2: /row 2: userName: contains '='.*givenName: starts with '='.*formula injection/,
+      3: /row 3: givenName: starts with '\+'/,
+      4: /row 4: givenName: starts with '@'/,
+      5: /row 5: givenName: starts with '-'/,
+    },
   },
-  '17-username-forbidden-chars.csv': { rows: 6, invalid: { 2: /row 2: userName: contains '\('/, 3: /row 3: userName: contains '\|'/, 4: /row 4: userName: contains whitespace/, 5: /row 5: userName: contains ';'/ } },
+  '17-username-forbidden-chars.csv': {
+    rows: 6,
+    invalid: {
+      2: /row 2: userName: contains '\('/,
+      3: /row 3: userName: contains '\|'/,
+      4: /row 4: userName: contains whitespace/,
+      5: /row 5: userName: contains ';'/,
+    },
+  },
   '18-email-300-chars.csv': { rows: 3, invalid: { 2: /row 2: email: is 304 characters long; the limit is 255/ } },
   '19-dates-out-of-range.csv': {
     rows: 5,
-    invalid: { 1: /row 1: startDate: '2079-06-07' is outside Concur's range/, 2: /row 2: startDate: '1899-12-31' is outside Concur's range/, 3: /row 3: startDate: '2023-02-30' is not a real calendar date/, 4: /row 4: startDate: 'yesterday' is not a date/ },
+    invalid: {
+      1: /row 1: startDate: '2079-06-07' is outside Concur's range/,
+      2: /row 2: startDate: '1899-12-31' is outside Concur's range/,
+      3: /row 3: startDate: '2023-02-30' is not a real calendar date/,
+      4: /row 4: startDate: 'yesterday' is not a date/,
+    },
   },
   // Combining marks and emoji are fine; a bidi override (spoofing) is not.
-  '20-unicode-combining-emoji.csv': { rows: 5, invalid: { 4: /row 4: givenName: contains a bidirectional override character/ } },
-  '21-missing-required.csv': { rows: 4, invalid: { 2: /row 2: familyName: is required/, 3: /row 3: userName: is required/ } },
-  '22-duplicate-people.csv': { rows: 3, invalid: { 2: /row 2: userName: duplicate userName: row 1/, 3: /row 3: employeeNumber: duplicate employeeNumber: row 1/ } },
+  '20-unicode-combining-emoji.csv': {
+    rows: 5,
+    invalid: { 4: /row 4: givenName: contains a bidirectional override character/ },
+  },
+  '21-missing-required.csv': {
+    rows: 4,
+    invalid: { 2: /row 2: familyName: is required/, 3: /row 3: userName: is required/ },
+  },
+  '22-duplicate-people.csv': {
+    rows: 3,
+    invalid: {
+      2: /row 2: userName: duplicate userName: row 1/,
+      3: /row 3: employeeNumber: duplicate employeeNumber: row 1/,
+    },
+  },
   '23-bom-and-crlf-only-header.csv': { rows: 0, invalid: {} },
   '24-binary-garbage.csv': { reject: /24-binary-garbage\.csv: is not valid UTF-8/ },
   '25-empty-lines-and-whitespace.csv': { rows: 2, invalid: {} },
@@ -112,13 +162,17 @@ describe('hostile input generated at test time (too big to commit)', () => {
   it('a 50 MB single field rejects the file with the line and the limit', async () => {
     const path = join(tmp, 'fifty-mb-field.csv');
     const out = createWriteStream(path);
-    out.write('userName,givenName,familyName,email,employeeNumber\ngood1@example.com,Good,One,good1@example.com,G1\nbig@example.com,');
+    out.write(
+      'userName,givenName,familyName,email,employeeNumber\ngood1@example.com,Good,One,good1@example.com,G1\nbig@example.com,',
+    );
     const chunk = 'x'.repeat(1024 * 1024);
     for (let i = 0; i < 50; i += 1) if (!out.write(chunk)) await once(out, 'drain');
     out.end(',Big,big@example.com,B1\ngood2@example.com,Good,Two,good2@example.com,G2\n');
     await once(out, 'finish');
     const before = await queues.identity.getJobCounts('waiting', 'delayed');
-    await expect(ingestDrop(deps, { path })).rejects.toThrow(/fifty-mb-field\.csv: has a record longer than 1048576 characters .*\(line 3\)/);
+    await expect(ingestDrop(deps, { path })).rejects.toThrow(
+      /fifty-mb-field\.csv: has a record longer than 1048576 characters .*\(line 3\)/,
+    );
     const [dropId] = await ledger.listDrops(1);
     expect((await ledger.getDrop(dropId!))?.meta.status).toBe('rejected');
     expect(await queues.identity.getJobCounts('waiting', 'delayed')).toEqual(before);
@@ -126,22 +180,37 @@ describe('hostile input generated at test time (too big to commit)', () => {
 
   it('a file broken after 1,000 good rows is rejected with nothing of it left in the ledger (batches in flight included)', async () => {
     const path = join(tmp, 'broken-late.csv');
-    const good = Array.from({ length: 1000 }, (_, i) => `late${i}@example.com,Late,N${i},late${i}@example.com,L${i}`).join('\n');
-    await writeFile(path, `userName,givenName,familyName,email,employeeNumber\n${good}\nbig@example.com,${'x'.repeat(1024 * 1024 + 10)},Big,big@example.com,B1\n`);
+    const good = Array.from(
+      { length: 1000 },
+      (_, i) => `late${i}@example.com,Late,N${i},late${i}@example.com,L${i}`,
+    ).join('\n');
+    await writeFile(
+      path,
+      `userName,givenName,familyName,email,employeeNumber\n${good}\nbig@example.com,${'x'.repeat(1024 * 1024 + 10)},Big,big@example.com,B1\n`,
+    );
     await expect(ingestDrop(deps, { path })).rejects.toThrow(/broken-late\.csv: has a record longer than/);
     const [dropId] = await ledger.listDrops(1);
     expect((await ledger.getDrop(dropId!))?.meta.status).toBe('rejected');
     const k = ledger.keys(dropId!);
-    expect([await redis.hlen(k.rows), await redis.hlen(k.data), await redis.hlen(k.out), await redis.exists(k.emp)]).toEqual([0, 0, 0, 0]);
+    expect([
+      await redis.hlen(k.rows),
+      await redis.hlen(k.data),
+      await redis.hlen(k.out),
+      await redis.exists(k.emp),
+    ]).toEqual([0, 0, 0, 0]);
   }, 60_000);
 
   it('a 50 MB string in an NDJSON line is an invalid row; the other lines go on', async () => {
     const path = join(tmp, 'fifty-mb-field.ndjson');
     const out = createWriteStream(path);
-    out.write('{"userName":"good1@example.com","givenName":"Good","familyName":"One","email":"good1@example.com","employeeNumber":"G1"}\n{"userName":"big@example.com","givenName":"');
+    out.write(
+      '{"userName":"good1@example.com","givenName":"Good","familyName":"One","email":"good1@example.com","employeeNumber":"G1"}\n{"userName":"big@example.com","givenName":"',
+    );
     const chunk = 'x'.repeat(1024 * 1024);
     for (let i = 0; i < 50; i += 1) if (!out.write(chunk)) await once(out, 'drain');
-    out.end('","familyName":"Big","email":"big@example.com","employeeNumber":"B1"}\n{"userName":"good2@example.com","givenName":"Good","familyName":"Two","email":"good2@example.com","employeeNumber":"G2"}\n');
+    out.end(
+      '","familyName":"Big","email":"big@example.com","employeeNumber":"B1"}\n{"userName":"good2@example.com","givenName":"Good","familyName":"Two","email":"good2@example.com","employeeNumber":"G2"}\n',
+    );
     await once(out, 'finish');
     const result = await ingestDrop(deps, { path });
     expect(result.rows).toBe(3);
@@ -154,8 +223,18 @@ describe('hostile input generated at test time (too big to commit)', () => {
 
   it('a header of 10,000 columns is rejected as a file-level error', async () => {
     const path = join(tmp, 'ten-thousand-columns.csv');
-    const header = ['userName', 'givenName', 'familyName', 'email', 'employeeNumber', ...Array.from({ length: 9995 }, (_, i) => `extra${i}`)];
-    writeFileSync(path, `${header.join(',')}\n${['a@example.com', 'A', 'B', 'a@example.com', '1', ...Array.from({ length: 9995 }, () => '')].join(',')}\n`);
+    const header = [
+      'userName',
+      'givenName',
+      'familyName',
+      'email',
+      'employeeNumber',
+      ...Array.from({ length: 9995 }, (_, i) => `extra${i}`),
+    ];
+    writeFileSync(
+      path,
+      `${header.join(',')}\n${['a@example.com', 'A', 'B', 'a@example.com', '1', ...Array.from({ length: 9995 }, () => '')].join(',')}\n`,
+    );
     await expect(ingestDrop(deps, { path })).rejects.toThrow(/ten-thousand-columns\.csv: .*(columns|column)/);
   });
 });

@@ -40,7 +40,9 @@ describe('ingesting malformed drops', () => {
     const rows = [];
     for await (const r of ledger.iterateRows(result.dropId)) rows.push(r);
     const invalid = rows.filter((r) => r.state === 'invalid');
-    expect(invalid.map((r) => r.outcome.error)).toEqual(invalid.map((r) => expect.stringMatching(new RegExp(`ragged\\.csv row ${r.row} \\(line \\d+\\): `))));
+    expect(invalid.map((r) => r.outcome.error)).toEqual(
+      invalid.map((r) => expect.stringMatching(new RegExp(`ragged\\.csv row ${r.row} \\(line \\d+\\): `))),
+    );
     expect(rows.filter((r) => r.state === 'pending').length).toBe(result.rows - 2);
   });
 

@@ -20,7 +20,15 @@ async function strandedDrop(): Promise<string> {
   return dropId;
 }
 
-const repair = () => createStrandedRowsRepair({ ledger: t.h.ledger, identityQueue: t.h.queues.identity, redis: t.h.redis, prefix: t.h.prefix, log, quietMs: 300 });
+const repair = () =>
+  createStrandedRowsRepair({
+    ledger: t.h.ledger,
+    identityQueue: t.h.queues.identity,
+    redis: t.h.redis,
+    prefix: t.h.prefix,
+    log,
+    quietMs: 300,
+  });
 
 describe('stranded-rows repair', () => {
   it('re-enqueues the open rows of a running drop once the identity queue stays idle; the drop then completes', async () => {
@@ -28,7 +36,12 @@ describe('stranded-rows repair', () => {
     expect(await repair().runOnce()).toBe(2);
     t.h.startIdentityWorker();
     await waitForComplete(t.h.ledger, dropId);
-    expect((await t.h.ledger.getDrop(dropId))?.counts).toMatchObject({ done: 2, unchanged: 1, manager_wait: 0, pending: 0 });
+    expect((await t.h.ledger.getDrop(dropId))?.counts).toMatchObject({
+      done: 2,
+      unchanged: 1,
+      manager_wait: 0,
+      pending: 0,
+    });
     const byEmp = new Map((await simUsers(t.sim)).map((u) => [u[ENT].employeeNumber, u]));
     expect(byEmp.get('E1')?.[ENT].manager?.value).toBe(byEmp.get('E2')?.id);
   });

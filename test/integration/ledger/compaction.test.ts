@@ -17,15 +17,29 @@ async function finishedDrop(rows: number, id = 'd1'): Promise<void> {
     id,
     Array.from({ length: rows }, (_, i) =>
       i + 1 === 3
-        ? { row: 3, state: 'invalid' as const, outcome: { error: 'hr.csv row 3: email: not an address', column: 'email' } }
-        : { row: i + 1, state: 'pending' as const, data: { userName: `u${i + 1}@x.example` }, outcome: { userName: `u${i + 1}@x.example`, employeeNumber: `E${i + 1}` }, employeeNumber: `E${i + 1}` },
+        ? {
+            row: 3,
+            state: 'invalid' as const,
+            outcome: { error: 'hr.csv row 3: email: not an address', column: 'email' },
+          }
+        : {
+            row: i + 1,
+            state: 'pending' as const,
+            data: { userName: `u${i + 1}@x.example` },
+            outcome: { userName: `u${i + 1}@x.example`, employeeNumber: `E${i + 1}` },
+            employeeNumber: `E${i + 1}`,
+          },
     ),
   );
   await ledger.finishIngest(id, rows, 'running');
   for (let row = 1; row <= rows; row += 1) {
     if (row === 3) continue;
-    if (row % 7 === 0) await ledger.transition(id, row, 'identity_failed', { patch: { error: 'Concur said no', code: '400' } });
-    else await ledger.transition(id, row, 'done', { patch: { uuid: `uuid-${row}`, action: 'create', provisionId: `p-${Math.ceil(row / 100)}` } });
+    if (row % 7 === 0)
+      await ledger.transition(id, row, 'identity_failed', { patch: { error: 'Concur said no', code: '400' } });
+    else
+      await ledger.transition(id, row, 'done', {
+        patch: { uuid: `uuid-${row}`, action: 'create', provisionId: `p-${Math.ceil(row / 100)}` },
+      });
   }
 }
 
@@ -57,10 +71,17 @@ describe('ledger compaction', () => {
     expect(await ledger.getRows('d1', [1, 3, 7, n, n + 1])).toEqual(someRows);
     // The failed row keeps its record (replay needs it), the invalid one its reason.
     const [seven] = await ledger.getRows('d1', [7]);
-    expect(seven).toMatchObject({ state: 'identity_failed', data: { userName: 'u7@x.example' }, outcome: { error: 'Concur said no' } });
+    expect(seven).toMatchObject({
+      state: 'identity_failed',
+      data: { userName: 'u7@x.example' },
+      outcome: { error: 'Concur said no' },
+    });
     expect((await ledger.getDrop('d1'))?.meta.compactedAt).toBe(42);
     // The counters are untouched, and the pages take a fraction of what the outcomes took alone.
-    expect((await ledger.getDrop('d1'))?.counts).toMatchObject({ done: before.rows.filter((r) => r.state === 'done').length, invalid: 1 });
+    expect((await ledger.getDrop('d1'))?.counts).toMatchObject({
+      done: before.rows.filter((r) => r.state === 'done').length,
+      invalid: 1,
+    });
     let pageBytes = 0;
     for (let p = 0; p < 3; p += 1) pageBytes += (await redis.memory('USAGE', `${k.pagePrefix}${p}`)) ?? 0;
     expect(pageBytes).toBeLessThan(memBefore / 2);
@@ -84,7 +105,10 @@ describe('ledger compaction', () => {
     const partial = new Ledger(redis, prefix);
     await partial.compactDrop('d1');
     // Put page 1's rows back as if that page never moved, and forget the mark.
-    const page1 = await ledger.getRows('d1', Array.from({ length: 200 }, (_, i) => 1001 + i));
+    const page1 = await ledger.getRows(
+      'd1',
+      Array.from({ length: 200 }, (_, i) => 1001 + i),
+    );
     for (const r of page1) {
       await redis.hset(k.rows, String(r.row), r.state);
       await redis.hset(k.out, String(r.row), JSON.stringify(r.outcome));

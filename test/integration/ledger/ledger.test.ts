@@ -11,7 +11,12 @@ async function dropWith(rows: number, id = 'd1'): Promise<void> {
   await ledger.createDrop({ id, file: 'hr.csv', sha256: 'abc', format: 'csv', createdAt: 1 });
   await ledger.addRows(
     id,
-    Array.from({ length: rows }, (_, i) => ({ row: i + 1, state: 'pending' as const, data: { n: i + 1 }, employeeNumber: `E${i + 1}` })),
+    Array.from({ length: rows }, (_, i) => ({
+      row: i + 1,
+      state: 'pending' as const,
+      data: { n: i + 1 },
+      employeeNumber: `E${i + 1}`,
+    })),
   );
 }
 
@@ -27,7 +32,12 @@ describe('Ledger', () => {
 
   it('adds rows idempotently and counts them once', async () => {
     await dropWith(3);
-    expect(await ledger.addRows('d1', [{ row: 3, state: 'pending' }, { row: 4, state: 'invalid', outcome: { error: 'bad email', column: 'email' } }])).toEqual({ added: 1, duplicates: [] });
+    expect(
+      await ledger.addRows('d1', [
+        { row: 3, state: 'pending' },
+        { row: 4, state: 'invalid', outcome: { error: 'bad email', column: 'email' } },
+      ]),
+    ).toEqual({ added: 1, duplicates: [] });
     const view = await ledger.getDrop('d1');
     expect(view?.counts.pending).toBe(3);
     expect(view?.counts.invalid).toBe(1);
@@ -45,14 +55,26 @@ describe('Ledger', () => {
       employeeNumber,
       outcome: { userName, employeeNumber },
     });
-    const first = await ledger.addRows('d1', [row(1, 'Ann@example.com', 'E1'), row(2, 'ann@EXAMPLE.com', 'E2'), row(3, 'bob@example.com', 'E1')], 'hr.csv');
+    const first = await ledger.addRows(
+      'd1',
+      [row(1, 'Ann@example.com', 'E1'), row(2, 'ann@EXAMPLE.com', 'E2'), row(3, 'bob@example.com', 'E1')],
+      'hr.csv',
+    );
     expect(first).toEqual({ added: 3, duplicates: [2, 3] });
     // Across batches too, and a re-sent row is not its own duplicate.
-    expect(await ledger.addRows('d1', [row(1, 'Ann@example.com', 'E1'), row(4, 'cid@example.com', 'E2')], 'hr.csv')).toEqual({ added: 1, duplicates: [] });
+    expect(
+      await ledger.addRows('d1', [row(1, 'Ann@example.com', 'E1'), row(4, 'cid@example.com', 'E2')], 'hr.csv'),
+    ).toEqual({ added: 1, duplicates: [] });
     const rows = await ledger.getRows('d1', [2, 3, 4]);
     expect(rows.map((r) => r.state)).toEqual(['invalid', 'invalid', 'pending']);
-    expect(rows[0]?.outcome).toMatchObject({ column: 'userName', code: 'PROV_ERR_INPUT', error: 'hr.csv row 2: userName: duplicate userName: row 1 has the same userName' });
-    expect(rows[1]?.outcome.error).toBe('hr.csv row 3: employeeNumber: duplicate employeeNumber: row 1 has the same employeeNumber');
+    expect(rows[0]?.outcome).toMatchObject({
+      column: 'userName',
+      code: 'PROV_ERR_INPUT',
+      error: 'hr.csv row 2: userName: duplicate userName: row 1 has the same userName',
+    });
+    expect(rows[1]?.outcome.error).toBe(
+      'hr.csv row 3: employeeNumber: duplicate employeeNumber: row 1 has the same employeeNumber',
+    );
     expect(rows[0]?.data).toBeUndefined();
     expect((await ledger.getDrop('d1'))?.counts).toMatchObject({ pending: 2, invalid: 2 });
   });
@@ -63,7 +85,9 @@ describe('Ledger', () => {
     expect(first).toMatchObject({ result: 'ok', previous: 'pending' });
     expect((await ledger.transition('d1', 1, 'done')).result).toBe('same');
     expect((await ledger.transition('d1', 1, 'identity_failed')).result).toBe('terminal');
-    expect((await ledger.transition('d1', 2, 'extension_submitted', { from: ['identity_done'] })).result).toBe('refused');
+    expect((await ledger.transition('d1', 2, 'extension_submitted', { from: ['identity_done'] })).result).toBe(
+      'refused',
+    );
     expect((await ledger.transition('d1', 9, 'done')).result).toBe('missing');
     const view = await ledger.getDrop('d1');
     expect(view?.counts).toMatchObject({ pending: 1, done: 1, identity_failed: 0 });
@@ -115,7 +139,9 @@ describe('Ledger', () => {
     await ledger.waitFor('d1', 1, 3);
     // Job A releases row 1's waiters {2, 3} and dies before re-enqueueing them. Job B, which also
     // holds row 1, saw only row 2 when it started (say) and re-enqueues just that one.
-    expect((await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1' } })).releasedWaiters.sort()).toEqual([2, 3]);
+    expect(
+      (await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1' } })).releasedWaiters.sort(),
+    ).toEqual([2, 3]);
     await ledger.forgetReleasedWaiters('d1', [1, 4], [2]);
     // A's retry still finds row 3.
     expect(await ledger.releasedWaiters('d1', [1])).toEqual([3]);
@@ -146,9 +172,20 @@ describe('Ledger', () => {
 
   it('names the person from the record while it is kept, and in the outcome once it is forgotten', async () => {
     await ledger.createDrop({ id: 'd1', file: 'hr.csv', sha256: 'abc', format: 'csv', createdAt: 1 });
-    const person = (row: number, emp: string) => ({ row, state: 'pending' as const, data: { userName: `${emp.toLowerCase()}@x.example`, employeeNumber: emp }, employeeNumber: emp, userName: `${emp.toLowerCase()}@x.example` });
+    const person = (row: number, emp: string) => ({
+      row,
+      state: 'pending' as const,
+      data: { userName: `${emp.toLowerCase()}@x.example`, employeeNumber: emp },
+      employeeNumber: emp,
+      userName: `${emp.toLowerCase()}@x.example`,
+    });
     // Row 4 repeats row 1's employee number: recorded invalid, still named.
-    const added = await ledger.addRows('d1', [person(1, 'E1'), person(2, 'E2'), person(3, 'E3'), { ...person(4, 'E1'), userName: 'other@x.example', data: { userName: 'other@x.example', employeeNumber: 'E1' } }]);
+    const added = await ledger.addRows('d1', [
+      person(1, 'E1'),
+      person(2, 'E2'),
+      person(3, 'E3'),
+      { ...person(4, 'E1'), userName: 'other@x.example', data: { userName: 'other@x.example', employeeNumber: 'E1' } },
+    ]);
     expect(added.duplicates).toEqual([4]);
     const k = ledger.keys('d1');
     // A pending row has no outcome field at all, yet reads as named.
@@ -159,8 +196,16 @@ describe('Ledger', () => {
     await ledger.transition('d1', 2, 'identity_failed', { patch: { error: 'no' } });
     await ledger.cancelRows('d1', 'stopped by hand');
     expect(await redis.hexists(k.data, '1')).toBe(0);
-    expect(JSON.parse((await redis.hget(k.out, '1'))!)).toEqual({ uuid: 'u1', userName: 'e1@x.example', employeeNumber: 'E1' });
-    expect(JSON.parse((await redis.hget(k.out, '3'))!)).toMatchObject({ error: 'stopped by hand', userName: 'e3@x.example', employeeNumber: 'E3' });
+    expect(JSON.parse((await redis.hget(k.out, '1'))!)).toEqual({
+      uuid: 'u1',
+      userName: 'e1@x.example',
+      employeeNumber: 'E1',
+    });
+    expect(JSON.parse((await redis.hget(k.out, '3'))!)).toMatchObject({
+      error: 'stopped by hand',
+      userName: 'e3@x.example',
+      employeeNumber: 'E3',
+    });
     const rows = await ledger.getRows('d1', [1, 2, 3, 4]);
     expect(rows.map((r) => [r.state, r.outcome.userName, r.outcome.employeeNumber])).toEqual([
       ['done', 'e1@x.example', 'E1'],
@@ -183,7 +228,11 @@ describe('Ledger', () => {
     await ledger.finishIngest('d1', 50, 'running');
     const attempts = [];
     for (let r = 1; r <= 50; r++) {
-      attempts.push(ledger.transition('d1', r, 'done'), ledger.transition('d1', r, 'done'), ledger.transition('d1', r, 'identity_failed'));
+      attempts.push(
+        ledger.transition('d1', r, 'done'),
+        ledger.transition('d1', r, 'done'),
+        ledger.transition('d1', r, 'identity_failed'),
+      );
     }
     const results = await Promise.all(attempts);
     expect(results.filter((r) => r.dropCompleted)).toHaveLength(1);

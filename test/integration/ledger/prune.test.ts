@@ -14,15 +14,25 @@ const redis = ledgerPerTest('prune', (p, l) => {
 /** A drop of `rows` rows created at `createdAt`: finished (all done at `finishedAt`) or left running. */
 async function drop(id: string, rows: number, finishedAt?: number): Promise<void> {
   await ledger.createDrop({ id, file: `${id}.csv`, sha256: id, format: 'csv', createdAt: 1 });
-  await ledger.addRows(id, Array.from({ length: rows }, (_, i) => ({ row: i + 1, state: 'pending' as const, data: { userName: `u${i}` }, employeeNumber: `E${i}` })));
+  await ledger.addRows(
+    id,
+    Array.from({ length: rows }, (_, i) => ({
+      row: i + 1,
+      state: 'pending' as const,
+      data: { userName: `u${i}` },
+      employeeNumber: `E${i}`,
+    })),
+  );
   await ledger.finishIngest(id, rows, 'running');
   await ledger.waitFor(id, 1, 2);
   if (finishedAt === undefined) return;
-  for (let row = 1; row <= rows; row += 1) await ledger.transition(id, row, 'done', { patch: { uuid: `u${row}` }, now: finishedAt });
+  for (let row = 1; row <= rows; row += 1)
+    await ledger.transition(id, row, 'done', { patch: { uuid: `u${row}` }, now: finishedAt });
 }
 
 const keysOf = async (): Promise<string[]> => (await redis.keys(`${prefix}:ledger:*`)).sort();
-const provision = (args: string[]) => runCli(['prune', ...args], { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' });
+const provision = (args: string[]) =>
+  runCli(['prune', ...args], { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' });
 
 describe('deleting finished drops', () => {
   it('deleteDrop removes every key of a finished drop, compacted or not, and refuses one in progress', async () => {
@@ -30,7 +40,9 @@ describe('deleting finished drops', () => {
     await drop('live', 3);
     await ledger.compactDrop('old');
     expect((await keysOf()).some((k) => k.includes(':drop:old:page:'))).toBe(true);
-    await expect(ledger.deleteDrop('live')).rejects.toThrow(/drop live is running: only a complete, cancelled or rejected drop can be deleted/);
+    await expect(ledger.deleteDrop('live')).rejects.toThrow(
+      /drop live is running: only a complete, cancelled or rejected drop can be deleted/,
+    );
     expect(await ledger.deleteDrop('old')).toEqual({ rows: 1500 });
     expect((await keysOf()).filter((k) => k.includes(':drop:old'))).toEqual([]);
     expect(await ledger.listDrops()).toEqual(['live']);
@@ -45,7 +57,10 @@ describe('deleting finished drops', () => {
 
     const dry = await provision(['--older-than', '30d', '--dry-run', '--json']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, pruned: [{ dropId: 'ancient', status: 'complete', rows: 5 }] });
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      pruned: [{ dropId: 'ancient', status: 'complete', rows: 5 }],
+    });
     expect((await ledger.listDrops()).sort()).toEqual(['ancient', 'recent', 'running']);
 
     const real = await provision(['--older-than', '30d']);

@@ -47,7 +47,10 @@ describe('docker-compose.yml', () => {
 
   const tool = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' }).status === 0;
   it.skipIf(!tool)('passes `docker-compose config`', () => {
-    const res = spawnSync('docker-compose', ['-f', file, 'config', '-q'], { encoding: 'utf8', env: { ...process.env, DASHBOARD_PASSWORD: 'x' } });
+    const res = spawnSync('docker-compose', ['-f', file, 'config', '-q'], {
+      encoding: 'utf8',
+      env: { ...process.env, DASHBOARD_PASSWORD: 'x' },
+    });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
   });

@@ -9,16 +9,44 @@ const fixture = (name: string): URL => new URL(`../../fixtures/drops/${name}`, i
 
 /** A complete drop straight in the ledger: 3 done, 1 invalid, 1 extension_failed with a hostile message. */
 async function seedCompleteDrop(h: ServerHarness, id: string): Promise<void> {
-  await h.ledger.createDrop({ id, file: 'people.csv', sha256: 'x'.repeat(64), format: 'csv', createdAt: Date.now() - 10_000 });
+  await h.ledger.createDrop({
+    id,
+    file: 'people.csv',
+    sha256: 'x'.repeat(64),
+    format: 'csv',
+    createdAt: Date.now() - 10_000,
+  });
   await h.ledger.addRows(id, [
-    { row: 1, state: 'done', outcome: { userName: 'a@example.com', employeeNumber: '1', uuid: 'u1', action: 'create' } },
-    { row: 2, state: 'done', outcome: { userName: 'b@example.com', employeeNumber: '2', uuid: 'u2', action: 'create' } },
-    { row: 3, state: 'invalid', outcome: { error: 'people.csv row 3: email: not an email', code: 'PROV_ERR_INPUT', column: 'email' } },
-    { row: 4, state: 'done', outcome: { userName: 'd@example.com', employeeNumber: '4', uuid: 'u4', action: 'update' } },
+    {
+      row: 1,
+      state: 'done',
+      outcome: { userName: 'a@example.com', employeeNumber: '1', uuid: 'u1', action: 'create' },
+    },
+    {
+      row: 2,
+      state: 'done',
+      outcome: { userName: 'b@example.com', employeeNumber: '2', uuid: 'u2', action: 'create' },
+    },
+    {
+      row: 3,
+      state: 'invalid',
+      outcome: { error: 'people.csv row 3: email: not an email', code: 'PROV_ERR_INPUT', column: 'email' },
+    },
+    {
+      row: 4,
+      state: 'done',
+      outcome: { userName: 'd@example.com', employeeNumber: '4', uuid: 'u4', action: 'update' },
+    },
     {
       row: 5,
       state: 'extension_failed',
-      outcome: { userName: '=HYPERLINK("x")', employeeNumber: '5', uuid: 'u5', error: 'unknown approver', extensions: [{ code: 'invalidValue', schemaPath: 'urn:spend:approver' }] },
+      outcome: {
+        userName: '=HYPERLINK("x")',
+        employeeNumber: '5',
+        uuid: 'u5',
+        error: 'unknown approver',
+        extensions: [{ code: 'invalidValue', schemaPath: 'urn:spend:approver' }],
+      },
     },
   ]);
   const done = await h.ledger.finishIngest(id, 5, 'running');
@@ -32,14 +60,23 @@ describe('server: auth', () => {
   });
   afterAll(async () => h.close());
 
-  it.each(['/', '/drops', '/drops/abc', '/admin/queues', '/admin/queues/api/queues', '/metrics', '/assets/page.js'])('answers 401 on %s without credentials', async (path) => {
-    const res = await fetch(`${h.url}${path}`);
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toMatch(/^Basic /);
-  });
+  it.each(['/', '/drops', '/drops/abc', '/admin/queues', '/admin/queues/api/queues', '/metrics', '/assets/page.js'])(
+    'answers 401 on %s without credentials',
+    async (path) => {
+      const res = await fetch(`${h.url}${path}`);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Basic /);
+    },
+  );
 
   it('answers 401 for a wrong password, a wrong token and a malformed header', async () => {
-    for (const authorization of [basic(TEST_AUTH.user, 'nope'), basic('other', TEST_AUTH.password), 'Bearer nope', 'Basic', 'Digest abc']) {
+    for (const authorization of [
+      basic(TEST_AUTH.user, 'nope'),
+      basic('other', TEST_AUTH.password),
+      'Bearer nope',
+      'Basic',
+      'Digest abc',
+    ]) {
       const res = await fetch(`${h.url}/drops`, { headers: { authorization } });
       expect(res.status, authorization).toBe(401);
     }
@@ -47,7 +84,9 @@ describe('server: auth', () => {
 
   it('takes basic credentials and the bearer token', async () => {
     expect((await h.get('/drops')).status).toBe(200);
-    expect((await fetch(`${h.url}/drops`, { headers: { authorization: `Bearer ${TEST_AUTH.token}` } })).status).toBe(200);
+    expect((await fetch(`${h.url}/drops`, { headers: { authorization: `Bearer ${TEST_AUTH.token}` } })).status).toBe(
+      200,
+    );
   });
 
   it('takes the metrics token on /metrics only', async () => {
@@ -78,7 +117,9 @@ describe('server: auth', () => {
     const log = createLogger({ level: 'silent' });
     const deps = { ledger: h.ledger, queues: h.queues, redis: h.redis, prefix: h.prefix, log };
     await expect(buildServer({ ...deps, auth: {} })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
-    await expect(buildServer({ ...deps, auth: { user: 'only-user' } })).rejects.toMatchObject({ code: 'PROV_ERR_CONFIG' });
+    await expect(buildServer({ ...deps, auth: { user: 'only-user' } })).rejects.toMatchObject({
+      code: 'PROV_ERR_CONFIG',
+    });
     const open = await buildServer({ ...deps, auth: { insecure: true } });
     try {
       const res = await open.inject({ method: 'GET', url: '/drops' });
@@ -98,7 +139,9 @@ describe('server: drops API, report, page, metrics', () => {
   afterAll(async () => h.close());
 
   it('lists recent drops with progress', async () => {
-    const body = (await (await h.get('/drops')).json()) as { drops: { dropId: string; status: string; rows: number; settled: number; failed: number }[] };
+    const body = (await (await h.get('/drops')).json()) as {
+      drops: { dropId: string; status: string; rows: number; settled: number; failed: number }[];
+    };
     const drop = body.drops.find((d) => d.dropId === 'seeded01');
     expect(drop).toMatchObject({ status: 'complete', rows: 5, settled: 5, failed: 2 });
   });
@@ -106,9 +149,17 @@ describe('server: drops API, report, page, metrics', () => {
   it('shows one drop: counts, stages, rate, ETA and timings', async () => {
     const res = await h.get('/drops/seeded01');
     expect(res.status).toBe(200);
-    const d = (await res.json()) as Record<string, unknown> & { counts: Record<string, number>; stages: Record<string, { done: number; total: number }>; timings: Record<string, number> };
+    const d = (await res.json()) as Record<string, unknown> & {
+      counts: Record<string, number>;
+      stages: Record<string, { done: number; total: number }>;
+      timings: Record<string, number>;
+    };
     expect(d.counts).toMatchObject({ done: 3, invalid: 1, extension_failed: 1, pending: 0 });
-    expect(d.stages).toEqual({ identity: { done: 5, total: 5 }, extensions: { done: 5, total: 5 }, settled: { done: 5, total: 5 } });
+    expect(d.stages).toEqual({
+      identity: { done: 5, total: 5 },
+      extensions: { done: 5, total: 5 },
+      settled: { done: 5, total: 5 },
+    });
     expect(d.fraction).toBe(1);
     expect(d.etaSeconds).toBe(0);
     expect(d.rowsPerSecond).toBeGreaterThan(0);
@@ -118,7 +169,10 @@ describe('server: drops API, report, page, metrics', () => {
   });
 
   it('returns the failed rows with their errors', async () => {
-    const body = (await (await h.get('/drops/seeded01/rows')).json()) as { rows: { row: string; state: string; message: string; schemaPath: string }[]; total: number };
+    const body = (await (await h.get('/drops/seeded01/rows')).json()) as {
+      rows: { row: string; state: string; message: string; schemaPath: string }[];
+      total: number;
+    };
     expect(body.total).toBe(2);
     expect(body.rows.map((r) => [r.row, r.state])).toEqual([
       ['3', 'invalid'],
@@ -138,7 +192,10 @@ describe('server: drops API, report, page, metrics', () => {
     expect(lines[0]).toBe('row,userName,employeeNumber,state,action,uuid,provisionId,errorCode,message,schemaPath');
     expect(lines[5]).toContain(`"'=HYPERLINK(""x"")"`);
     const jsonl = await h.get('/drops/seeded01/report?format=jsonl');
-    const records = (await jsonl.text()).trim().split('\n').map((l) => JSON.parse(l) as { row: string; state: string });
+    const records = (await jsonl.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { row: string; state: string });
     expect(records.map((r) => r.state)).toEqual(['done', 'done', 'invalid', 'done', 'extension_failed']);
     expect((await h.get('/drops/seeded01/report?format=xml')).status).toBe(400);
   });
@@ -155,7 +212,11 @@ describe('server: drops API, report, page, metrics', () => {
 
   it('ingests an upload: 201 new, 200 the second time, rows in the ledger and jobs in the queue', async () => {
     const body = await readFile(fixture('template-valid.csv'));
-    const first = await h.get('/drops?filename=people.csv', { method: 'POST', body, headers: { 'content-type': 'text/csv' } });
+    const first = await h.get('/drops?filename=people.csv', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(first.status).toBe(201);
     const created = (await first.json()) as { dropId: string; rows: number; existed: boolean; jobs: number };
     expect(created.existed).toBe(false);
@@ -164,9 +225,16 @@ describe('server: drops API, report, page, metrics', () => {
     expect(view?.meta.file).toBe('people.csv');
     expect(view?.meta.rows).toBe(created.rows);
     expect(await h.queues.identity.getJobCountByTypes('waiting', 'prioritized')).toBe(created.jobs);
-    const again = await h.get('/drops?filename=people.csv', { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    const again = await h.get('/drops?filename=people.csv', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(again.status).toBe(200);
-    expect(((await again.json()) as { dropId: string; existed: boolean })).toMatchObject({ dropId: created.dropId, existed: true });
+    expect((await again.json()) as { dropId: string; existed: boolean }).toMatchObject({
+      dropId: created.dropId,
+      existed: true,
+    });
   });
 
   it('answers 400 with the file error for an unreadable file, and marks the drop rejected', async () => {
@@ -192,12 +260,16 @@ describe('server: drops API, report, page, metrics', () => {
         controller.close();
       },
     });
-    const chunked = await h.get('/drops?filename=big.csv', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    const chunked = await h.get('/drops?filename=big.csv', {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
     expect(chunked.status).toBe(413);
     expect((await h.ledger.listDrops(50)).length).toBe(3);
   });
 
-  it('exposes rows by state, queue depths and the workers\' Concur call metrics', async () => {
+  it("exposes rows by state, queue depths and the workers' Concur call metrics", async () => {
     const publisher = startCallMetricsPublisher({ redis: h.redis, prefix: h.prefix, flushMs: 60_000 });
     publisher.observer({ method: 'PATCH', path: '/profile/identity/v4.1/Users/6b1c', status: 200, durationMs: 40 });
     publisher.observer({ method: 'PATCH', path: '/profile/identity/v4.1/Users/77aa', status: 200, durationMs: 3_000 });
@@ -210,12 +282,22 @@ describe('server: drops API, report, page, metrics', () => {
     expect(text).toContain('provision_rows{state="extension_failed"} 1');
     expect(text).toContain('provision_drops{status="complete"} 1');
     expect(text).toMatch(/provision_queue_jobs\{queue="identity",state="waiting"\} [1-9]/);
-    expect(text).toContain('provision_concur_calls_total{endpoint="/profile/identity/v4.1/Users/{id}",method="PATCH",status="200"} 2');
-    expect(text).toContain('provision_concur_calls_total{endpoint="/profile/v4/Bulk",method="POST",status="ECONNRESET"} 1');
+    expect(text).toContain(
+      'provision_concur_calls_total{endpoint="/profile/identity/v4.1/Users/{id}",method="PATCH",status="200"} 2',
+    );
+    expect(text).toContain(
+      'provision_concur_calls_total{endpoint="/profile/v4/Bulk",method="POST",status="ECONNRESET"} 1',
+    );
     expect(text).toContain('provision_concur_rate_limited_total{endpoint="/profile/identity/v4.1/Users/.search"} 1');
     expect(text).toContain('provision_concur_retries_total{endpoint="/profile/v4/Bulk",reason="network"} 1');
-    expect(text).toContain('provision_concur_call_duration_seconds_bucket{endpoint="/profile/identity/v4.1/Users/{id}",le="0.05"} 1');
-    expect(text).toContain('provision_concur_call_duration_seconds_bucket{endpoint="/profile/identity/v4.1/Users/{id}",le="5"} 2');
-    expect(text).toContain('provision_concur_call_duration_seconds_count{endpoint="/profile/identity/v4.1/Users/{id}"} 2');
+    expect(text).toContain(
+      'provision_concur_call_duration_seconds_bucket{endpoint="/profile/identity/v4.1/Users/{id}",le="0.05"} 1',
+    );
+    expect(text).toContain(
+      'provision_concur_call_duration_seconds_bucket{endpoint="/profile/identity/v4.1/Users/{id}",le="5"} 2',
+    );
+    expect(text).toContain(
+      'provision_concur_call_duration_seconds_count{endpoint="/profile/identity/v4.1/Users/{id}"} 2',
+    );
   });
 });

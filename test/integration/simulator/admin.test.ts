@@ -19,32 +19,55 @@ beforeEach(async () => {
 describe('/_sim admin', () => {
   it('GET /_sim/config returns every knob; PATCH changes only the keys sent', async () => {
     const before = (await call(s.baseUrl, 'GET', '/_sim/config')).body;
-    for (const k of ['latencyMs', 'jitterMs', 'identityRps', 'upsRps', 'errorRate', 'hangRate', 'resetRate', 'extensionDelayMs', 'tokenLifetimeS', 'seed']) {
+    for (const k of [
+      'latencyMs',
+      'jitterMs',
+      'identityRps',
+      'upsRps',
+      'errorRate',
+      'hangRate',
+      'resetRate',
+      'extensionDelayMs',
+      'tokenLifetimeS',
+      'seed',
+    ]) {
       expect(before).toHaveProperty(k);
     }
     const res = await call(s.baseUrl, 'PATCH', '/_sim/config', { body: { jitterMs: 7, tokenLifetimeS: 5 } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ...before, jitterMs: 7, tokenLifetimeS: 5 });
     expect((await call(s.baseUrl, 'GET', '/_sim/config')).body).toEqual(res.body);
-    await call(s.baseUrl, 'PATCH', '/_sim/config', { body: { jitterMs: before.jitterMs, tokenLifetimeS: before.tokenLifetimeS } });
+    await call(s.baseUrl, 'PATCH', '/_sim/config', {
+      body: { jitterMs: before.jitterMs, tokenLifetimeS: before.tokenLifetimeS },
+    });
   });
 
-  it.each([[{ nope: 1 }], [{ errorRate: 2 }], [{ latencyMs: 'x' }], [[1]]])('PATCH /_sim/config %j → 400', async (body) => {
-    const before = (await call(s.baseUrl, 'GET', '/_sim/config')).body;
-    const res = await call(s.baseUrl, 'PATCH', '/_sim/config', { body });
-    expect(res.status).toBe(400);
-    expect(res.body.status).toBe('400');
-    expect((await call(s.baseUrl, 'GET', '/_sim/config')).body).toEqual(before);
-  });
+  it.each([[{ nope: 1 }], [{ errorRate: 2 }], [{ latencyMs: 'x' }], [[1]]])(
+    'PATCH /_sim/config %j → 400',
+    async (body) => {
+      const before = (await call(s.baseUrl, 'GET', '/_sim/config')).body;
+      const res = await call(s.baseUrl, 'PATCH', '/_sim/config', { body });
+      expect(res.status).toBe(400);
+      expect(res.body.status).toBe('400');
+      expect((await call(s.baseUrl, 'GET', '/_sim/config')).body).toEqual(before);
+    },
+  );
 
   it('GET /_sim/state lists full users with extensions as top-level URN keys, and provisions', async () => {
     const token = await s.companyToken();
-    const created = (await call(s.baseUrl, 'POST', USERS, { token, body: userBody(1, { entitlements: ['Expense'] }) })).body;
+    const created = (await call(s.baseUrl, 'POST', USERS, { token, body: userBody(1, { entitlements: ['Expense'] }) }))
+      .body;
     s.sim.ctx.users.setExtension(created.id, SPEND, { country: 'US' });
     const state = (await call(s.baseUrl, 'GET', '/_sim/state')).body;
     expect(state.provisions).toEqual([]);
     expect(state.users).toHaveLength(1);
-    expect(state.users[0]).toMatchObject({ id: created.id, userName: 'user1@example.com', entitlements: ['Expense'], [ENT]: { employeeNumber: 'E1' }, [SPEND]: { country: 'US' } });
+    expect(state.users[0]).toMatchObject({
+      id: created.id,
+      userName: 'user1@example.com',
+      entitlements: ['Expense'],
+      [ENT]: { employeeNumber: 'E1' },
+      [SPEND]: { country: 'US' },
+    });
   });
 
   it('POST /_sim/reset clears users, tokens, stats and the clock', async () => {

@@ -17,8 +17,15 @@ describe('ESS subscriptions', () => {
     await h.close();
   });
 
-  const ess = (method: string, path: string, body?: unknown, token = appToken) => h.call(method, `/events/v4${path}`, body, { authorization: `Bearer ${token}` });
-  const sub = (id: string, extra: Json = {}): Json => ({ id, topic: TOPIC, filter: '.*', webHookConfig: { endpoint: 'https://example.com/hook' }, ...extra });
+  const ess = (method: string, path: string, body?: unknown, token = appToken) =>
+    h.call(method, `/events/v4${path}`, body, { authorization: `Bearer ${token}` });
+  const sub = (id: string, extra: Json = {}): Json => ({
+    id,
+    topic: TOPIC,
+    filter: '.*',
+    webHookConfig: { endpoint: 'https://example.com/hook' },
+    ...extra,
+  });
 
   it('creates, updates, lists, reads and deletes webhook subscriptions', async () => {
     const topics = await ess('GET', '/topics');
@@ -26,11 +33,20 @@ describe('ESS subscriptions', () => {
     expect(topics.body).toContain(TOPIC);
 
     const saved = await ess('PUT', '/subscriptions/webhook', sub('my-company.provisioning.test.v1'));
-    expect(saved).toMatchObject({ status: 200, body: { message: "Subscription 'my-company.provisioning.test.v1' saved successfully" } });
-    const updated = await ess('PUT', '/subscriptions/webhook', sub('my-company.provisioning.test.v1', { filter: 'provisionCompleted' }));
+    expect(saved).toMatchObject({
+      status: 200,
+      body: { message: "Subscription 'my-company.provisioning.test.v1' saved successfully" },
+    });
+    const updated = await ess(
+      'PUT',
+      '/subscriptions/webhook',
+      sub('my-company.provisioning.test.v1', { filter: 'provisionCompleted' }),
+    );
     expect(updated.status).toBe(200);
     // Company tokens are accepted too (lenient).
-    expect((await ess('PUT', '/subscriptions/webhook', sub('second'), await h.started.companyToken())).status).toBe(200);
+    expect((await ess('PUT', '/subscriptions/webhook', sub('second'), await h.started.companyToken())).status).toBe(
+      200,
+    );
 
     const one = await ess('GET', '/subscriptions/my-company.provisioning.test.v1');
     expect(one.body).toEqual([
@@ -45,8 +61,14 @@ describe('ESS subscriptions', () => {
         companyIds: [h.started.sim.ctx.tenant.companyId],
       },
     ]);
-    expect(((await ess('GET', '/subscriptions')).body as unknown as Json[]).map((s) => s.id)).toEqual(['my-company.provisioning.test.v1', 'second']);
-    expect(((await ess('GET', '/subscriptions/webhook')).body as unknown as Json[]).map((s) => s.id)).toEqual(['my-company.provisioning.test.v1', 'second']);
+    expect(((await ess('GET', '/subscriptions')).body as unknown as Json[]).map((s) => s.id)).toEqual([
+      'my-company.provisioning.test.v1',
+      'second',
+    ]);
+    expect(((await ess('GET', '/subscriptions/webhook')).body as unknown as Json[]).map((s) => s.id)).toEqual([
+      'my-company.provisioning.test.v1',
+      'second',
+    ]);
 
     const deleted = await ess('DELETE', '/subscriptions/second');
     expect(deleted).toMatchObject({ status: 200, body: { message: "Subscription 'second' marked for deletion" } });
@@ -89,7 +111,12 @@ describe('ESS provisionCompleted delivery', () => {
     const saved = await h.call(
       'PUT',
       '/events/v4/subscriptions/webhook',
-      { id: 'pipeline.provisioning', topic: TOPIC, filter: 'provisionCompleted', webHookConfig: { endpoint: `${receiver.url}/webhooks/concur` } },
+      {
+        id: 'pipeline.provisioning',
+        topic: TOPIC,
+        filter: 'provisionCompleted',
+        webHookConfig: { endpoint: `${receiver.url}/webhooks/concur` },
+      },
       { authorization: `Bearer ${token}` },
     );
     expect(saved.status).toBe(200);
@@ -120,7 +147,12 @@ describe('ESS provisionCompleted delivery', () => {
       eventType: 'provisionCompleted',
       topic: TOPIC,
       subtopic: created.body.meta.provisionId,
-      facts: { originator: 'com.concur.provisioning', provisionId: created.body.meta.provisionId, provisionStatusHref: created.body.meta.statusUrl, success: true },
+      facts: {
+        originator: 'com.concur.provisioning',
+        provisionId: created.body.meta.provisionId,
+        provisionStatusHref: created.body.meta.statusUrl,
+        success: true,
+      },
       groups: null,
       scopes: null,
       data: '',
@@ -180,6 +212,9 @@ describe('ESS provisionCompleted delivery', () => {
     await h.advanceClock(121 * 60 * 1000);
     expect((await h.call('GET', created.body.meta.statusUrl)).body.status).toEqual({ completed: true, success: false });
     await waitForRequests(1);
-    expect(JSON.parse(receiver.requests[0]!.body).facts).toMatchObject({ provisionId: created.body.meta.provisionId, success: false });
+    expect(JSON.parse(receiver.requests[0]!.body).facts).toMatchObject({
+      provisionId: created.body.meta.provisionId,
+      success: false,
+    });
   });
 });

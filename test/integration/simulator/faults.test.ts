@@ -76,7 +76,10 @@ describe('fault knobs', () => {
 
   it('hangRate=1 never answers (client timeout) and close() still ends the request', async () => {
     const { sim, token } = await started({ hangRate: 1 });
-    const err = await fetch(`${sim.baseUrl}${USERS}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(300) }).then(
+    const err = await fetch(`${sim.baseUrl}${USERS}`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(300),
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );

@@ -4,7 +4,9 @@ import { startSimulator, type StartedSimulator } from '../../helpers/simulator.t
 import { ENT, PATCH_OP, call, userBody } from './http.ts';
 
 const USERS = '/profile/identity/v4.1/Users';
-const example = JSON.parse(readFileSync(new URL('../../fixtures/concur/identity-create-example.json', import.meta.url), 'utf8'));
+const example = JSON.parse(
+  readFileSync(new URL('../../fixtures/concur/identity-create-example.json', import.meta.url), 'utf8'),
+);
 
 let s: StartedSimulator;
 let token: string;
@@ -20,7 +22,12 @@ beforeEach(async () => {
 });
 
 const post = (body: unknown) => call(s.baseUrl, 'POST', USERS, { token, body });
-const patch = (id: string, ...Operations: unknown[]) => call(s.baseUrl, 'PATCH', `${USERS}/${id}`, { token, body: { schemas: [PATCH_OP], Operations }, contentType: 'application/scim+json' });
+const patch = (id: string, ...Operations: unknown[]) =>
+  call(s.baseUrl, 'PATCH', `${USERS}/${id}`, {
+    token,
+    body: { schemas: [PATCH_OP], Operations },
+    contentType: 'application/scim+json',
+  });
 
 describe('Identity v4.1 create and read', () => {
   it('creates the documented example with server defaults (200, not 201)', async () => {
@@ -52,7 +59,10 @@ describe('Identity v4.1 create and read', () => {
   });
 
   it('echoes a client correlation id', async () => {
-    const res = await call(s.baseUrl, 'GET', USERS, { token, headers: { 'Concur-Correlationid': 'd16d944e9c5ba571e23e028e015dbd58' } });
+    const res = await call(s.baseUrl, 'GET', USERS, {
+      token,
+      headers: { 'Concur-Correlationid': 'd16d944e9c5ba571e23e028e015dbd58' },
+    });
     expect(res.headers.get('concur-correlationid')).toBe('d16d944e9c5ba571e23e028e015dbd58');
   });
 
@@ -68,7 +78,12 @@ describe('Identity v4.1 create and read', () => {
 
   it('404 SCIM error for unknown ids on every method', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
-    for (const [method, body] of [['GET'], ['PUT', userBody(1)], ['PATCH', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }], ['DELETE']] as const) {
+    for (const [method, body] of [
+      ['GET'],
+      ['PUT', userBody(1)],
+      ['PATCH', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: false }] }],
+      ['DELETE'],
+    ] as const) {
       const res = await call(s.baseUrl, method, `${USERS}/${id}`, { token, body });
       expect(res.status, method).toBe(404);
       expect(res.body).toMatchObject({ status: '404' });
@@ -85,18 +100,44 @@ describe('Identity v4.1 validation', () => {
     ['missing emails', { emails: [] }, 'emails'],
     ['email without type', { emails: [{ value: 'a@b.c' }] }, 'emails.type'],
     ['bad email type', { emails: [{ value: 'a@b.c', type: 'office' }] }, 'emails.type'],
-    ['two work emails', { emails: [{ value: 'a@b.c', type: 'work' }, { value: 'd@b.c', type: 'work' }] }, 'emails.type'],
+    [
+      'two work emails',
+      {
+        emails: [
+          { value: 'a@b.c', type: 'work' },
+          { value: 'd@b.c', type: 'work' },
+        ],
+      },
+      'emails.type',
+    ],
     ['forbidden userName char', { userName: 'a+b@example.com' }, 'userName'],
     ['pipe in userName', { userName: 'a|b@example.com' }, 'userName'],
     ['employeeNumber too long', { enterprise: { employeeNumber: 'x'.repeat(49) } }, `${ENT}:employeeNumber`],
     ['costCenter too long', { enterprise: { costCenter: 'x'.repeat(26) } }, `${ENT}:costCenter`],
     ['bad startDate format', { enterprise: { startDate: '17/11/2021' } }, `${ENT}:startDate`],
     ['startDate out of range', { enterprise: { startDate: '2080-01-01T00:00:00Z' } }, `${ENT}:startDate`],
-    ['impossible terminationDate', { enterprise: { terminationDate: '2021-02-30T00:00:00Z' } }, `${ENT}:terminationDate`],
-    ['unknown manager', { enterprise: { manager: { value: '00000000-0000-4000-8000-000000000000' } } }, `${ENT}:manager.value`],
+    [
+      'impossible terminationDate',
+      { enterprise: { terminationDate: '2021-02-30T00:00:00Z' } },
+      `${ENT}:terminationDate`,
+    ],
+    [
+      'unknown manager',
+      { enterprise: { manager: { value: '00000000-0000-4000-8000-000000000000' } } },
+      `${ENT}:manager.value`,
+    ],
     ['bad timezone', { timezone: 'Mars/Olympus' }, 'timezone'],
     ['bad dateOfBirth', { dateOfBirth: '1990-13-01' }, 'dateOfBirth'],
-    ['two primary mobiles', { phoneNumbers: [{ value: '1', type: 'mobile', primary: true }, { value: '2', type: 'mobile', primary: true }] }, 'phoneNumbers.primary'],
+    [
+      'two primary mobiles',
+      {
+        phoneNumbers: [
+          { value: '1', type: 'mobile', primary: true },
+          { value: '2', type: 'mobile', primary: true },
+        ],
+      },
+      'phoneNumbers.primary',
+    ],
     ['active as string', { active: 'true' }, 'active'],
   ])('%s → 400 invalidValue naming the attribute', async (_name, override, schemaPath) => {
     const body = userBody(1, override);
@@ -105,13 +146,17 @@ describe('Identity v4.1 validation', () => {
     expect(res.status).toBe(400);
     expect(res.body.status).toBe('400');
     expect(res.body.scimType).toBe('invalidValue');
-    const paths = res.body['urn:ietf:params:scim:api:messages:concur:2.0:Error'].messages.map((m: { schemaPath: string }) => m.schemaPath);
+    const paths = res.body['urn:ietf:params:scim:api:messages:concur:2.0:Error'].messages.map(
+      (m: { schemaPath: string }) => m.schemaPath,
+    );
     expect(paths).toContain(schemaPath);
     expect((await call(s.baseUrl, 'GET', USERS, { token })).body.totalResults).toBe(0);
   });
 
   it('accepts and normalizes enterprise dates in both forms', async () => {
-    const res = await post(userBody(1, { enterprise: { startDate: '2021-11-17T00:00:00Z', terminationDate: '2079-06-06' } }));
+    const res = await post(
+      userBody(1, { enterprise: { startDate: '2021-11-17T00:00:00Z', terminationDate: '2079-06-06' } }),
+    );
     expect(res.status).toBe(200);
     expect(res.body[ENT].startDate).toBe('2021-11-17T00:00:00.000');
     expect(res.body[ENT].terminationDate).toBe('2079-06-06T00:00:00.000');
@@ -129,17 +174,25 @@ describe('Identity v4.1 uniqueness', () => {
     expect((await post(userBody(1, { externalId: 'X1' }))).status).toBe(200);
     const dupUser = await post({ ...userBody(2), userName: 'USER1@EXAMPLE.COM' });
     expect(dupUser.status).toBe(409);
-    expect(dupUser.body).toMatchObject({ status: '409', scimType: 'uniqueness', detail: "Principal with lookup type 'userName' with provided value already exists" });
+    expect(dupUser.body).toMatchObject({
+      status: '409',
+      scimType: 'uniqueness',
+      detail: "Principal with lookup type 'userName' with provided value already exists",
+    });
     const dupEmp = await post(userBody(3, { enterprise: { employeeNumber: 'E1' } }));
     expect(dupEmp.status).toBe(409);
-    expect(dupEmp.body.detail).toBe("Principal with lookup type 'companyId,employeeNumber' with provided value already exists");
+    expect(dupEmp.body.detail).toBe(
+      "Principal with lookup type 'companyId,employeeNumber' with provided value already exists",
+    );
     const dupExt = await post(userBody(4, { externalId: 'X1' }));
     expect(dupExt.status).toBe(409);
-    expect(dupExt.body.detail).toBe("Principal with lookup type 'companyId,externalId' with provided value already exists");
+    expect(dupExt.body.detail).toBe(
+      "Principal with lookup type 'companyId,externalId' with provided value already exists",
+    );
     expect((await call(s.baseUrl, 'GET', USERS, { token })).body.totalResults).toBe(1);
   });
 
-  it('a user may keep its own values on PUT; taking another user\'s is 409', async () => {
+  it("a user may keep its own values on PUT; taking another user's is 409", async () => {
     const a = (await post(userBody(1))).body;
     await post(userBody(2));
     expect((await call(s.baseUrl, 'PUT', `${USERS}/${a.id}`, { token, body: userBody(1) })).status).toBe(200);
@@ -162,14 +215,22 @@ describe('Identity v4.1 PATCH, PUT, DELETE', () => {
       { op: 'add', path: 'nickName', value: 'JJ' },
     );
     expect(res.status).toBe(200);
-    expect(res.body.emails).toEqual([{ value: 'new@example.com', type: 'work', verified: false, notifications: false }]);
+    expect(res.body.emails).toEqual([
+      { value: 'new@example.com', type: 'work', verified: false, notifications: false },
+    ]);
     expect(res.body.name).toMatchObject({ givenName: 'Johnny', formatted: 'Family1, Johnny ' });
     expect(res.body.displayName).toBe('JJ Family1');
-    expect(res.body[ENT]).toMatchObject({ department: 'Sales', manager: { value: manager.id, employeeNumber: 'Em', displayName: 'Givenm Familym' } });
+    expect(res.body[ENT]).toMatchObject({
+      department: 'Sales',
+      manager: { value: manager.id, employeeNumber: 'Em', displayName: 'Givenm Familym' },
+    });
     expect(res.body.meta.version).toBe(1);
     expect(res.body.meta.created).toBe(u.meta.created);
 
-    const pathless = await patch(u.id, { op: 'replace', value: { active: false, [ENT]: { terminationDate: '2030-01-31T00:00:00Z' } } });
+    const pathless = await patch(u.id, {
+      op: 'replace',
+      value: { active: false, [ENT]: { terminationDate: '2030-01-31T00:00:00Z' } },
+    });
     expect(pathless.body.active).toBe(false);
     expect(pathless.body[ENT].terminationDate).toBe('2030-01-31T00:00:00.000');
     expect(pathless.body[ENT].department).toBe('Sales');
@@ -184,16 +245,25 @@ describe('Identity v4.1 PATCH, PUT, DELETE', () => {
 
   it('a PATCH that breaks validation changes nothing', async () => {
     const u = (await post(userBody(1))).body;
-    const res = await patch(u.id, { op: 'replace', path: 'active', value: true }, { op: 'remove', path: 'name.familyName' });
+    const res = await patch(
+      u.id,
+      { op: 'replace', path: 'active', value: true },
+      { op: 'remove', path: 'name.familyName' },
+    );
     expect(res.status).toBe(400);
-    const bad = await patch(u.id, { op: 'replace', path: `${ENT}:companyId`, value: '00000000-0000-0000-0000-000000000000' });
+    const bad = await patch(u.id, {
+      op: 'replace',
+      path: `${ENT}:companyId`,
+      value: '00000000-0000-0000-0000-000000000000',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.scimType).toBe('mutability');
     expect((await call(s.baseUrl, 'GET', `${USERS}/${u.id}`, { token })).body).toEqual(u);
   });
 
   it('PUT replaces fully: missing attributes are erased, defaults come back', async () => {
-    const u = (await post(userBody(1, { title: 'Boss', timezone: 'Europe/Berlin', enterprise: { costCenter: 'CC' } }))).body;
+    const u = (await post(userBody(1, { title: 'Boss', timezone: 'Europe/Berlin', enterprise: { costCenter: 'CC' } })))
+      .body;
     const res = await call(s.baseUrl, 'PUT', `${USERS}/${u.id}`, { token, body: userBody(1, { nickName: 'N' }) });
     expect(res.status).toBe(200);
     expect(res.body.title).toBeUndefined();
@@ -216,6 +286,8 @@ describe('Identity v4.1 PATCH, PUT, DELETE', () => {
   it('serves the same shapes under /profile/identity/v4 and ignores trailing slashes', async () => {
     const res = await call(s.baseUrl, 'POST', '/profile/identity/v4/Users/', { token, body: userBody(1) });
     expect(res.status).toBe(200);
-    expect((await call(s.baseUrl, 'GET', `/profile/identity/v4/Users/${res.body.id}`, { token })).body.userName).toBe('user1@example.com');
+    expect((await call(s.baseUrl, 'GET', `/profile/identity/v4/Users/${res.body.id}`, { token })).body.userName).toBe(
+      'user1@example.com',
+    );
   });
 });

@@ -11,8 +11,15 @@ beforeAll(async () => {
   s = await startSimulator();
   token = await s.companyToken();
   for (let i = 0; i < 25; i++) {
-    const extra: Record<string, unknown> = { active: i % 2 === 1, enterprise: { department: i % 5 === 0 ? 'Sales' : 'Ops' } };
-    if (i === 3) extra.emails = [{ value: 'user3@example.com', type: 'work' }, { value: 'three@home.org', type: 'home' }];
+    const extra: Record<string, unknown> = {
+      active: i % 2 === 1,
+      enterprise: { department: i % 5 === 0 ? 'Sales' : 'Ops' },
+    };
+    if (i === 3)
+      extra.emails = [
+        { value: 'user3@example.com', type: 'work' },
+        { value: 'three@home.org', type: 'home' },
+      ];
     if (i === 4) extra.entitlements = ['Invoice'];
     const res = await call(s.baseUrl, 'POST', USERS, { token, body: userBody(i, extra) });
     if (res.status !== 200) throw new Error(JSON.stringify(res.body));
@@ -22,8 +29,10 @@ afterAll(async () => {
   await s.close();
 });
 
-const search = (body: Record<string, unknown>) => call(s.baseUrl, 'POST', `${USERS}/.search`, { token, body: { schemas: [SEARCH], ...body } });
-const userNames = (res: { body: { Resources: { userName: string }[] } }) => res.body.Resources.map((r) => r.userName).sort();
+const search = (body: Record<string, unknown>) =>
+  call(s.baseUrl, 'POST', `${USERS}/.search`, { token, body: { schemas: [SEARCH], ...body } });
+const userNames = (res: { body: { Resources: { userName: string }[] } }) =>
+  res.body.Resources.map((r) => r.userName).sort();
 
 describe('POST /Users/.search filters', () => {
   it.each([
@@ -31,7 +40,10 @@ describe('POST /Users/.search filters', () => {
     ['userName sw "user2" and active eq true', ['user21@example.com', 'user23@example.com']],
     [`${ENT}:department eq "sales" and not (active eq false)`, ['user15@example.com', 'user5@example.com']],
     ['emails[type eq "home" and value ew "HOME.ORG"]', ['user3@example.com']],
-    [`(userName eq "user1@example.com" or userName eq "user2@example.com") and ${ENT}:employeeNumber eq "E2"`, ['user2@example.com']],
+    [
+      `(userName eq "user1@example.com" or userName eq "user2@example.com") and ${ENT}:employeeNumber eq "E2"`,
+      ['user2@example.com'],
+    ],
     ['entitlements eq "invoice"', ['user4@example.com']],
     [`${ENT}:employeeNumber eq "E24"`, ['user24@example.com']],
   ])('%s', async (filter, expected) => {
@@ -57,7 +69,9 @@ describe('POST /Users/.search filters', () => {
 
   it('rejects startIndex, a missing schemas and a bad count', async () => {
     expect((await search({ startIndex: 1 })).status).toBe(400);
-    expect((await call(s.baseUrl, 'POST', `${USERS}/.search`, { token, body: { filter: 'active eq true' } })).status).toBe(400);
+    expect(
+      (await call(s.baseUrl, 'POST', `${USERS}/.search`, { token, body: { filter: 'active eq true' } })).status,
+    ).toBe(400);
     expect((await search({ count: 1001 })).status).toBe(400);
     expect((await search({ cursor: 'bm90IGEgY3Vyc29y' })).status).toBe(400);
   });
@@ -115,7 +129,10 @@ describe('cursor paging', () => {
 
 describe('projection', () => {
   it('attributes returns only those plus id (and schemas)', async () => {
-    const res = await search({ filter: 'userName eq "user3@example.com"', attributes: ['active', 'emails.value', `${ENT}:department`] });
+    const res = await search({
+      filter: 'userName eq "user3@example.com"',
+      attributes: ['active', 'emails.value', `${ENT}:department`],
+    });
     expect(res.body.Resources[0]).toEqual({
       schemas: expect.any(Array),
       id: expect.any(String),

@@ -12,11 +12,22 @@ afterEach(async () => {
 
 function tokenRequest(form: Record<string, string>, client = true) {
   const { tenant } = s.sim.ctx;
-  const body = new URLSearchParams({ ...(client ? { client_id: tenant.clientId, client_secret: tenant.clientSecret } : {}), ...form });
-  return call(s.baseUrl, 'POST', '/oauth2/v0/token', { body: body.toString(), contentType: 'application/x-www-form-urlencoded' });
+  const body = new URLSearchParams({
+    ...(client ? { client_id: tenant.clientId, client_secret: tenant.clientSecret } : {}),
+    ...form,
+  });
+  return call(s.baseUrl, 'POST', '/oauth2/v0/token', {
+    body: body.toString(),
+    contentType: 'application/x-www-form-urlencoded',
+  });
 }
 const passwordGrant = () =>
-  tokenRequest({ grant_type: 'password', username: s.sim.ctx.tenant.companyId, password: s.sim.ctx.tenant.requestToken, credtype: 'authtoken' });
+  tokenRequest({
+    grant_type: 'password',
+    username: s.sim.ctx.tenant.companyId,
+    password: s.sim.ctx.tenant.requestToken,
+    credtype: 'authtoken',
+  });
 const listUsers = (token: string) => call(s.baseUrl, 'GET', '/profile/identity/v4.1/Users', { token });
 
 describe('POST /oauth2/v0/token', () => {
@@ -50,7 +61,11 @@ describe('POST /oauth2/v0/token', () => {
 
     const reused = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
     expect(reused.status).toBe(400);
-    expect(reused.body).toEqual({ error: 'invalid_grant', error_description: 'bad or expired refresh token', code: 108 });
+    expect(reused.body).toEqual({
+      error: 'invalid_grant',
+      error_description: 'bad or expired refresh token',
+      code: 108,
+    });
     const again = await tokenRequest({ grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token });
     expect(again.status).toBe(200);
   });
@@ -60,7 +75,9 @@ describe('POST /oauth2/v0/token', () => {
     const first = await passwordGrant();
     const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
     expect(refreshed.body.refresh_token).toBe(first.body.refresh_token);
-    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token })).status).toBe(200);
+    expect((await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token })).status).toBe(
+      200,
+    );
   });
 
   it('an expired refresh token answers code 108', async () => {
@@ -72,11 +89,55 @@ describe('POST /oauth2/v0/token', () => {
   });
 
   it.each([
-    ['unknown client', { client_id: 'nope', client_secret: 'x', grant_type: 'client_credentials' }, 401, 'invalid_client', 61],
-    ['wrong secret', { client_id: 'sim-client-id', client_secret: 'x', grant_type: 'client_credentials' }, 401, 'invalid_client', 61],
-    ['wrong request token', { client_id: 'sim-client-id', client_secret: 'sim-client-secret', grant_type: 'password', username: 'aa076ada-80a9-4f57-8e98-9300b1c3171d', password: 'bad', credtype: 'authtoken' }, 400, 'invalid_grant', 5],
-    ['wrong company', { client_id: 'sim-client-id', client_secret: 'sim-client-secret', grant_type: 'password', username: 'other', password: 'sim-request-token', credtype: 'authtoken' }, 400, 'invalid_grant', 5],
-    ['unknown grant', { client_id: 'sim-client-id', client_secret: 'sim-client-secret', grant_type: 'magic' }, 400, 'unsupported_grant_type', 5],
+    [
+      'unknown client',
+      { client_id: 'nope', client_secret: 'x', grant_type: 'client_credentials' },
+      401,
+      'invalid_client',
+      61,
+    ],
+    [
+      'wrong secret',
+      { client_id: 'sim-client-id', client_secret: 'x', grant_type: 'client_credentials' },
+      401,
+      'invalid_client',
+      61,
+    ],
+    [
+      'wrong request token',
+      {
+        client_id: 'sim-client-id',
+        client_secret: 'sim-client-secret',
+        grant_type: 'password',
+        username: 'aa076ada-80a9-4f57-8e98-9300b1c3171d',
+        password: 'bad',
+        credtype: 'authtoken',
+      },
+      400,
+      'invalid_grant',
+      5,
+    ],
+    [
+      'wrong company',
+      {
+        client_id: 'sim-client-id',
+        client_secret: 'sim-client-secret',
+        grant_type: 'password',
+        username: 'other',
+        password: 'sim-request-token',
+        credtype: 'authtoken',
+      },
+      400,
+      'invalid_grant',
+      5,
+    ],
+    [
+      'unknown grant',
+      { client_id: 'sim-client-id', client_secret: 'sim-client-secret', grant_type: 'magic' },
+      400,
+      'unsupported_grant_type',
+      5,
+    ],
   ])('%s', async (_name, form, status, error, code) => {
     const res = await tokenRequest(form as Record<string, string>, false);
     expect(res.status).toBe(status);
@@ -90,7 +151,10 @@ describe('bearer checks', () => {
     for (const token of [undefined, 'not-a-token']) {
       const res = await call(s.baseUrl, 'GET', '/profile/identity/v4.1/Users', token ? { token } : {});
       expect(res.status).toBe(401);
-      expect(res.body).toMatchObject({ status: '401', schemas: expect.arrayContaining(['urn:ietf:params:scim:api:messages:2.0:Error']) });
+      expect(res.body).toMatchObject({
+        status: '401',
+        schemas: expect.arrayContaining(['urn:ietf:params:scim:api:messages:2.0:Error']),
+      });
     }
   });
 

@@ -14,8 +14,21 @@ describe('Spend v4.1 and Travel v4 read-back', () => {
 
   it('returns the stored extensions under their URNs', async () => {
     const boss = await h.call('POST', '/profile/v4/Users', identityUser('R0'));
-    const travel = { ruleClass: { id: 624905 }, groups: [143519480], manager: { employeeNumber: 'R0' }, customFields: [{ name: 'Travel Custom Field 1', value: '484' }] };
-    const spend = validSpend({ stateProvince: 'WA', ledgerCode: 'DEFAULT', reimbursementType: 'ADP_PAYROLL', customData: [{ id: 'custom1', value: 'testing' }, { id: 'orgUnit1', value: 'testDepartment' }] });
+    const travel = {
+      ruleClass: { id: 624905 },
+      groups: [143519480],
+      manager: { employeeNumber: 'R0' },
+      customFields: [{ name: 'Travel Custom Field 1', value: '484' }],
+    };
+    const spend = validSpend({
+      stateProvince: 'WA',
+      ledgerCode: 'DEFAULT',
+      reimbursementType: 'ADP_PAYROLL',
+      customData: [
+        { id: 'custom1', value: 'testing' },
+        { id: 'orgUnit1', value: 'testDepartment' },
+      ],
+    });
     const created = await h.call(
       'POST',
       '/profile/v4/Users',

@@ -12,7 +12,10 @@ beforeAll(async () => {
   s = await startSimulator();
   token = await s.companyToken();
   for (let i = 0; i < 12; i++) {
-    const res = await call(s.baseUrl, 'POST', USERS, { token, body: userBody(i, { enterprise: { department: i % 3 === 0 ? 'Sales' : 'Ops' } }) });
+    const res = await call(s.baseUrl, 'POST', USERS, {
+      token,
+      body: userBody(i, { enterprise: { department: i % 3 === 0 ? 'Sales' : 'Ops' } }),
+    });
     if (res.status !== 200) throw new Error(JSON.stringify(res.body));
   }
 });
@@ -20,7 +23,8 @@ afterAll(async () => {
   await s.close();
 });
 
-const search = (filter: string) => call(s.baseUrl, 'POST', `${USERS}/.search`, { token, body: { schemas: [SEARCH], filter, count: 100 } });
+const search = (filter: string) =>
+  call(s.baseUrl, 'POST', `${USERS}/.search`, { token, body: { schemas: [SEARCH], filter, count: 100 } });
 const names = (res: { body: { Resources: { userName: string }[] } }) => res.body.Resources.map((r) => r.userName);
 
 describe('.search with an or of indexed terms', () => {
@@ -41,11 +45,19 @@ describe('.search with an or of indexed terms', () => {
 
   it('still applies a term the index cannot answer (falls back to a scan)', async () => {
     const res = await search(`userName eq "user1@example.com" or ${ENT}:department eq "Sales"`);
-    expect(names(res)).toEqual(['user0@example.com', 'user1@example.com', 'user3@example.com', 'user6@example.com', 'user9@example.com']);
+    expect(names(res)).toEqual([
+      'user0@example.com',
+      'user1@example.com',
+      'user3@example.com',
+      'user6@example.com',
+      'user9@example.com',
+    ]);
   });
 
   it('narrows an or by an and', async () => {
-    const res = await search(`(userName eq "user3@example.com" or userName eq "user4@example.com") and ${ENT}:department eq "Sales"`);
+    const res = await search(
+      `(userName eq "user3@example.com" or userName eq "user4@example.com") and ${ENT}:department eq "Sales"`,
+    );
     expect(names(res)).toEqual(['user3@example.com']);
   });
 });

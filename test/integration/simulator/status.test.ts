@@ -1,5 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CORE, SPEND, bulkOf, ext, identityUser, startUps, validSpend, type Json, type UpsHarness } from './ups-support.ts';
+import {
+  CORE,
+  SPEND,
+  bulkOf,
+  ext,
+  identityUser,
+  startUps,
+  validSpend,
+  type Json,
+  type UpsHarness,
+} from './ups-support.ts';
 
 const HOUR = 3600 * 1000;
 
@@ -34,7 +44,9 @@ describe('UPS provision status', () => {
 
   it('pages operations with startIndex/count and filters each state', async () => {
     // Odd operations fail (spend user without required fields), even ones succeed: 6 failed, 5 succeeded.
-    const users = Array.from({ length: 11 }, (_, i) => identityUser(`P${i}`, { [SPEND]: i % 2 === 0 ? { country: 'US' } : validSpend() }));
+    const users = Array.from({ length: 11 }, (_, i) =>
+      identityUser(`P${i}`, { [SPEND]: i % 2 === 0 ? { country: 'US' } : validSpend() }),
+    );
     const done = await h.call('POST', '/profile/v4/Bulk', bulkOf(users));
     const location = done.body.meta.location as string;
     const final = await h.waitCompleted(location);
@@ -50,7 +62,11 @@ describe('UPS provision status', () => {
     expect(all.body).toMatchObject({ totalResults: 11, startIndex: 1, itemsPerPage: 11 });
 
     await h.call('PATCH', '/_sim/config', { processExtensions: false });
-    const waiting = await h.call('POST', '/profile/v4/Bulk', bulkOf(users.slice(0, 5).map((_, i) => identityUser(`Q${i}`))));
+    const waiting = await h.call(
+      'POST',
+      '/profile/v4/Bulk',
+      bulkOf(users.slice(0, 5).map((_, i) => identityUser(`Q${i}`))),
+    );
     expect(await readPages(waiting.body.meta.location, 'pending', 2)).toEqual(['1', '2', '3', '4', '5']);
     expect((await h.detail(waiting.body.meta.location, { state: 'success' })).body.totalResults).toBe(0);
   });
@@ -67,7 +83,11 @@ describe('UPS provision status', () => {
 
   it('fails a request still pending after the timeout, then forgets it after the retention period', async () => {
     await h.call('PATCH', '/_sim/config', { processExtensions: false });
-    const res = await h.call('POST', '/profile/v4/Bulk', bulkOf([identityUser('T1', { [SPEND]: validSpend() }), identityUser('T2')]));
+    const res = await h.call(
+      'POST',
+      '/profile/v4/Bulk',
+      bulkOf([identityUser('T1', { [SPEND]: validSpend() }), identityUser('T2')]),
+    );
     const url = res.body.meta.location as string;
     await h.advanceClock(119 * 60 * 1000);
     expect((await h.call('GET', url)).body.status).toEqual({ completed: false, success: null });
@@ -84,12 +104,17 @@ describe('UPS provision status', () => {
     // The timed-out request is over: switching processing on does not apply it.
     await h.call('PATCH', '/_sim/config', { processExtensions: true });
     const state = (await h.call('GET', '/_sim/state')).body;
-    expect((state.provisions as Json[]).find((p) => p.id === res.body.id)?.status).toEqual({ completed: true, success: false });
+    expect((state.provisions as Json[]).find((p) => p.id === res.body.id)?.status).toEqual({
+      completed: true,
+      success: false,
+    });
     expect((state.users as Json[]).length).toBe(0);
 
     await h.advanceClock(7 * 24 * HOUR);
     expect((await h.call('GET', url)).status).toBe(404);
-    expect(((await h.call('GET', '/_sim/state')).body.provisions as Json[]).some((p) => p.id === res.body.id)).toBe(false);
+    expect(((await h.call('GET', '/_sim/state')).body.provisions as Json[]).some((p) => p.id === res.body.id)).toBe(
+      false,
+    );
   });
 
   it('lists every provision with its operations in /_sim/state', async () => {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPROVER, CORE, ROLE, SPEND, TRAVEL, ext, startUps, type Json, type UpsHarness } from './ups-support.ts';
 
-const fixture = (name: string): Json => JSON.parse(readFileSync(new URL(`../../fixtures/concur/${name}`, import.meta.url), 'utf8')) as Json;
+const fixture = (name: string): Json =>
+  JSON.parse(readFileSync(new URL(`../../fixtures/concur/${name}`, import.meta.url), 'utf8')) as Json;
 
 /** Every key path of a JSON value (array items merged), to compare shapes rather than values. */
 function shape(value: unknown, prefix = ''): string[] {

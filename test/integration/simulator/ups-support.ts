@@ -55,18 +55,30 @@ export interface UpsHarness {
 export async function startUps(knobs: KnobsInput = {}): Promise<UpsHarness> {
   const started = await startSimulator({ knobs: { extensionDelayMs: 0, ...knobs } });
   let token = await started.companyToken();
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Response> => {
     const url = path.startsWith('http') ? path : `${started.baseUrl}${path}`;
     const res = await fetch(url, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text === '' ? {} : (JSON.parse(text) as Json) };
   };
   const detail = (statusUrl: string, query: Record<string, string | number> = {}): Promise<Response> => {
-    const qs = new URLSearchParams({ attributes: 'operations', ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])) });
+    const qs = new URLSearchParams({
+      attributes: 'operations',
+      ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])),
+    });
     return call('GET', `${statusUrl}?${qs.toString()}`);
   };
   const waitCompleted = async (statusUrl: string): Promise<Json> => {
@@ -74,7 +86,8 @@ export async function startUps(knobs: KnobsInput = {}): Promise<UpsHarness> {
     await vi.waitFor(
       async () => {
         last = (await detail(statusUrl, { count: 1000 })).body;
-        if (last.status?.completed !== true) throw new Error(`provision still pending: ${JSON.stringify(last.operationsCount)}`);
+        if (last.status?.completed !== true)
+          throw new Error(`provision still pending: ${JSON.stringify(last.operationsCount)}`);
       },
       { timeout: 20_000, interval: 20 },
     );
@@ -105,7 +118,12 @@ export function identityUser(employeeNumber: string, extra: Json = {}): Json {
   };
 }
 
-export const validSpend = (extra: Json = {}): Json => ({ reimbursementCurrency: 'USD', country: 'US', locale: 'en-US', ...extra });
+export const validSpend = (extra: Json = {}): Json => ({
+  reimbursementCurrency: 'USD',
+  country: 'US',
+  locale: 'en-US',
+  ...extra,
+});
 
 /** The extension entry of one operation by URN. */
 export function ext(operation: Json, urn: string): Json {
@@ -116,5 +134,9 @@ export function ext(operation: Json, urn: string): Json {
 
 /** A one-operation-per-user Bulk body of POSTs. */
 export function bulkOf(users: Json[]): Json {
-  return { schemas: [BULK], failOnErrors: 1, Operations: users.map((data, i) => ({ method: 'POST', path: '/Users', bulkId: `b${i + 1}`, data })) };
+  return {
+    schemas: [BULK],
+    failOnErrors: 1,
+    Operations: users.map((data, i) => ({ method: 'POST', path: '/Users', bulkId: `b${i + 1}`, data })),
+  };
 }

@@ -1,5 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_URNS, APPROVER, CORE, ENTERPRISE, PATCH_OP, ROLE, SPEND, STATUS, TRAVEL, ext, identityUser, startUps, validSpend, type UpsHarness } from './ups-support.ts';
+import {
+  ALL_URNS,
+  APPROVER,
+  CORE,
+  ENTERPRISE,
+  PATCH_OP,
+  ROLE,
+  SPEND,
+  STATUS,
+  TRAVEL,
+  ext,
+  identityUser,
+  startUps,
+  validSpend,
+  type UpsHarness,
+} from './ups-support.ts';
 
 describe('UPS /Users', () => {
   let h: UpsHarness;
@@ -51,11 +66,20 @@ describe('UPS /Users', () => {
     expect(done.operationsCount).toEqual({ total: 1, success: 1, failed: 0, pending: 0 });
     expect(done.meta.completed).toMatch(/\+0000$/);
     const [op] = done.operations;
-    expect(op).toMatchObject({ id: '1', bulkId: 'gen-temp-bulk-id', status: { completed: true, success: true, code: '200' }, resource: { id, type: 'User' } });
+    expect(op).toMatchObject({
+      id: '1',
+      bulkId: 'gen-temp-bulk-id',
+      status: { completed: true, success: true, code: '200' },
+      resource: { id, type: 'User' },
+    });
     expect(op.extensions.map((e: { name: string }) => e.name)).toEqual(ALL_URNS);
-    const results = Object.fromEntries(op.extensions.map((e: { name: string; status: { result: string } }) => [e.name, e.status.result]));
+    const results = Object.fromEntries(
+      op.extensions.map((e: { name: string; status: { result: string } }) => [e.name, e.status.result]),
+    );
     expect(results).toEqual(
-      Object.fromEntries(ALL_URNS.map((urn) => [urn, [CORE, ENTERPRISE, SPEND, ROLE, TRAVEL].includes(urn) ? 'success' : 'no-op'])),
+      Object.fromEntries(
+        ALL_URNS.map((urn) => [urn, [CORE, ENTERPRISE, SPEND, ROLE, TRAVEL].includes(urn) ? 'success' : 'no-op']),
+      ),
     );
 
     const spend = await h.call('GET', `/profile/spend/v4.1/Users/${id}`);
@@ -65,7 +89,14 @@ describe('UPS /Users', () => {
 
   it('PATCH handles the documented extension idioms and returns provision meta', async () => {
     const approver = await h.call('POST', '/profile/v4/Users', identityUser('A200'));
-    const created = await h.call('POST', '/profile/v4/Users', identityUser('E200', { [SPEND]: validSpend({ ledgerCode: 'DEFAULT' }), [ROLE]: { roles: [{ roleName: 'EXP_USER' }, { roleName: 'SHD_BUDGET_APPROVER' }] } }));
+    const created = await h.call(
+      'POST',
+      '/profile/v4/Users',
+      identityUser('E200', {
+        [SPEND]: validSpend({ ledgerCode: 'DEFAULT' }),
+        [ROLE]: { roles: [{ roleName: 'EXP_USER' }, { roleName: 'SHD_BUDGET_APPROVER' }] },
+      }),
+    );
     await h.waitCompleted(created.body.meta.statusUrl);
     const id = created.body.id as string;
 
@@ -95,7 +126,9 @@ describe('UPS /Users', () => {
     expect(spend[APPROVER]).toEqual({ report: [{ approver: { employeeNumber: 'A200' }, primary: true }] });
 
     // Removing a whole extension with the trailing colon.
-    const removed = await h.call('PATCH', `/profile/v4/Users/${id}`, { Operations: [{ op: 'remove', path: `${APPROVER}:` }] });
+    const removed = await h.call('PATCH', `/profile/v4/Users/${id}`, {
+      Operations: [{ op: 'remove', path: `${APPROVER}:` }],
+    });
     expect(removed.status).toBe(200);
     expect((await h.waitCompleted(removed.body.meta.statusUrl)).status.success).toBe(true);
     expect((await h.call('GET', `/profile/spend/v4.1/Users/${id}`)).body[APPROVER]).toBeUndefined();
@@ -107,12 +140,19 @@ describe('UPS /Users', () => {
     const created = await h.call('POST', '/profile/v4/Users', user);
     await h.waitCompleted(created.body.meta.statusUrl);
     const id = created.body.id as string;
-    const replaced = await h.call('PUT', `/profile/v4/Users/${id}`, { ...user, id, nickName: 'Nick', [SPEND]: validSpend({ country: 'DE', reimbursementCurrency: 'EUR' }) });
+    const replaced = await h.call('PUT', `/profile/v4/Users/${id}`, {
+      ...user,
+      id,
+      nickName: 'Nick',
+      [SPEND]: validSpend({ country: 'DE', reimbursementCurrency: 'EUR' }),
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.body.nickName).toBe('Nick');
     expect(replaced.body.meta.statusUrl).toContain(replaced.body.meta.provisionId);
     await h.waitCompleted(replaced.body.meta.statusUrl);
-    expect((await h.call('GET', `/profile/spend/v4.1/Users/${id}`)).body[SPEND]).toEqual(validSpend({ country: 'DE', reimbursementCurrency: 'EUR' }));
+    expect((await h.call('GET', `/profile/spend/v4.1/Users/${id}`)).body[SPEND]).toEqual(
+      validSpend({ country: 'DE', reimbursementCurrency: 'EUR' }),
+    );
 
     const deleted = await h.call('DELETE', `/profile/v4/Users/${id}`);
     expect(deleted.status).toBe(204);
@@ -124,12 +164,18 @@ describe('UPS /Users', () => {
     expect(created.status).toBe(201);
     const provisionId = created.body.meta.provisionId as string;
     await h.waitCompleted(created.body.meta.statusUrl);
-    for (const path of [`/provisioning/v4/provisions/${provisionId}/status`, `/provisioning/v4/provisions/${provisionId}/status/`, `/profile/v4/provisions/${provisionId}/status/`]) {
+    for (const path of [
+      `/provisioning/v4/provisions/${provisionId}/status`,
+      `/provisioning/v4/provisions/${provisionId}/status/`,
+      `/profile/v4/provisions/${provisionId}/status/`,
+    ]) {
       const res = await h.call('GET', path);
       expect(res.status).toBe(200);
       expect(res.body.id).toBe(provisionId);
     }
-    const patched = await h.call('PATCH', `/provisioning/v4/Users/${created.body.id}/`, { Operations: [{ op: 'replace', path: 'nickName', value: 'Alias' }] });
+    const patched = await h.call('PATCH', `/provisioning/v4/Users/${created.body.id}/`, {
+      Operations: [{ op: 'replace', path: 'nickName', value: 'Alias' }],
+    });
     expect(patched.status).toBe(200);
     expect(patched.body.nickName).toBe('Alias');
   });
@@ -140,10 +186,16 @@ describe('UPS /Users', () => {
     const dup = await h.call('POST', '/profile/v4/Users', { ...user, [ENTERPRISE]: { employeeNumber: 'E501' } });
     expect(dup.status).toBe(409);
     expect(dup.body.status).toBe('409');
-    const missing = await h.call('PATCH', '/profile/v4/Users/00000000-0000-4000-8000-000000000000', { Operations: [{ op: 'add', path: SPEND, value: validSpend() }] });
+    const missing = await h.call('PATCH', '/profile/v4/Users/00000000-0000-4000-8000-000000000000', {
+      Operations: [{ op: 'add', path: SPEND, value: validSpend() }],
+    });
     expect(missing.status).toBe(404);
     expect(missing.body.schemas).toContain('urn:ietf:params:scim:api:messages:2.0:Error');
-    const unauth = await fetch(`${h.baseUrl}/profile/v4/Users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(identityUser('E502')) });
+    const unauth = await fetch(`${h.baseUrl}/profile/v4/Users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(identityUser('E502')),
+    });
     expect(unauth.status).toBe(401);
     await unauth.body?.cancel();
   });

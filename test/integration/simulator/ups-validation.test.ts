@@ -1,5 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVER, CORE, DELEGATE, ROLE, SPEND, TRAVEL, bulkOf, ext, identityUser, startUps, validSpend, type Json, type UpsHarness } from './ups-support.ts';
+import {
+  APPROVER,
+  CORE,
+  DELEGATE,
+  ROLE,
+  SPEND,
+  TRAVEL,
+  bulkOf,
+  ext,
+  identityUser,
+  startUps,
+  validSpend,
+  type Json,
+  type UpsHarness,
+} from './ups-support.ts';
 
 /** Sends one user through /Bulk and returns its completed operation. */
 async function provisionOne(h: UpsHarness, user: Json): Promise<Json> {
@@ -31,12 +45,19 @@ describe('UPS extension validation (asynchronous, per extension)', () => {
       ['INVALID_VALUE', `${SPEND}:reimbursementCurrency`],
       ['INVALID_VALUE', `${SPEND}:locale`],
     ]);
-    expect(spend.messages[0]).toEqual({ code: 'INVALID_VALUE', message: `Invalid Value: '${SPEND}:reimbursementCurrency'`, schemaPath: `${SPEND}:reimbursementCurrency`, type: 'error' });
+    expect(spend.messages[0]).toEqual({
+      code: 'INVALID_VALUE',
+      message: `Invalid Value: '${SPEND}:reimbursementCurrency'`,
+      schemaPath: `${SPEND}:reimbursementCurrency`,
+      type: 'error',
+    });
     // Nothing stored for the failed extension.
     expect((await h.call('GET', `/profile/spend/v4.1/Users/${op.resource.id}`)).body[SPEND]).toBeUndefined();
 
     // The failed value was not stored, so a PATCH that adds only the two missing fields still lacks country.
-    const patched = await h.call('PATCH', `/profile/v4/Users/${op.resource.id}`, { Operations: [{ op: 'add', path: `${SPEND}:`, value: { reimbursementCurrency: 'USD', locale: 'en-US' } }] });
+    const patched = await h.call('PATCH', `/profile/v4/Users/${op.resource.id}`, {
+      Operations: [{ op: 'add', path: `${SPEND}:`, value: { reimbursementCurrency: 'USD', locale: 'en-US' } }],
+    });
     const again = (await h.waitCompleted(patched.body.meta.statusUrl)).operations[0];
     expect(ext(again, SPEND).messages.map((m: Json) => m.schemaPath)).toEqual([`${SPEND}:country`]);
   });
@@ -44,10 +65,14 @@ describe('UPS extension validation (asynchronous, per extension)', () => {
   it('merges a PATCH with the stored spend user before checking required fields', async () => {
     const op = await provisionOne(h, identityUser('V2', { [SPEND]: validSpend() }));
     expect(ext(op, SPEND).status.result).toBe('success');
-    const patched = await h.call('PATCH', `/profile/v4/Users/${op.resource.id}`, { Operations: [{ op: 'replace', path: `${SPEND}:ledgerCode`, value: 'L1' }] });
+    const patched = await h.call('PATCH', `/profile/v4/Users/${op.resource.id}`, {
+      Operations: [{ op: 'replace', path: `${SPEND}:ledgerCode`, value: 'L1' }],
+    });
     const again = (await h.waitCompleted(patched.body.meta.statusUrl)).operations[0];
     expect(ext(again, SPEND).status.result).toBe('success');
-    expect((await h.call('GET', `/profile/spend/v4.1/Users/${op.resource.id}`)).body[SPEND]).toEqual(validSpend({ ledgerCode: 'L1' }));
+    expect((await h.call('GET', `/profile/spend/v4.1/Users/${op.resource.id}`)).body[SPEND]).toEqual(
+      validSpend({ ledgerCode: 'L1' }),
+    );
   });
 
   it('reports an approver, delegate or travel manager that does not exist as INVALID_USER 404', async () => {
@@ -64,7 +89,12 @@ describe('UPS extension validation (asynchronous, per extension)', () => {
     expect(ext(op, SPEND).status.result).toBe('success');
     expect(ext(op, APPROVER).status).toMatchObject({ result: 'error', code: '404' });
     expect(ext(op, APPROVER).messages).toEqual([
-      { code: 'INVALID_USER', message: 'Employee does not exist', schemaPath: `${APPROVER}:report[approver.employeeNumber eq "NOBODY"]`, type: 'error' },
+      {
+        code: 'INVALID_USER',
+        message: 'Employee does not exist',
+        schemaPath: `${APPROVER}:report[approver.employeeNumber eq "NOBODY"]`,
+        type: 'error',
+      },
     ]);
     expect(ext(op, DELEGATE).messages[0]).toMatchObject({ code: 'INVALID_USER', message: 'Employee does not exist' });
     expect(ext(op, TRAVEL).messages[0]).toMatchObject({ code: 'INVALID_USER', schemaPath: `${TRAVEL}:manager` });
@@ -92,17 +122,28 @@ describe('UPS extension validation (asynchronous, per extension)', () => {
       }),
     );
     expect(ext(op, SPEND).messages).toEqual([
-      { code: 'INVALID_VALUE', message: 'Invalid List Item', schemaPath: `${SPEND}:customData[id eq "custom3"].value`, type: 'error' },
+      {
+        code: 'INVALID_VALUE',
+        message: 'Invalid List Item',
+        schemaPath: `${SPEND}:customData[id eq "custom3"].value`,
+        type: 'error',
+      },
     ]);
     expect(ext(op, TRAVEL).messages.map((m: Json) => m.schemaPath)).toEqual([`${TRAVEL}:ruleClass`]);
 
-    const roleOp = await provisionOne(h, identityUser('V6', { [SPEND]: validSpend(), [ROLE]: { roles: [{ roleName: 'MADE_UP_ROLE' }] } }));
+    const roleOp = await provisionOne(
+      h,
+      identityUser('V6', { [SPEND]: validSpend(), [ROLE]: { roles: [{ roleName: 'MADE_UP_ROLE' }] } }),
+    );
     expect(ext(roleOp, ROLE).status.result).toBe('error');
     expect(ext(roleOp, ROLE).messages[0].schemaPath).toBe(`${ROLE}:roles[roleName eq "MADE_UP_ROLE"].roleName`);
   });
 
   it('reports bad code shapes as Size errors', async () => {
-    const op = await provisionOne(h, identityUser('V7', { [SPEND]: validSpend({ reimbursementCurrency: 'US', country: 'USA' }) }));
+    const op = await provisionOne(
+      h,
+      identityUser('V7', { [SPEND]: validSpend({ reimbursementCurrency: 'US', country: 'USA' }) }),
+    );
     expect(ext(op, SPEND).messages.map((m: Json) => m.message)).toEqual([
       `Invalid '${SPEND}:reimbursementCurrency' Size`,
       `Invalid '${SPEND}:country' Size`,
@@ -111,20 +152,36 @@ describe('UPS extension validation (asynchronous, per extension)', () => {
 
   it('takes the configured lists and role codes from the knobs', async () => {
     const before = (await h.call('GET', '/_sim/config')).body;
-    await h.call('PATCH', '/_sim/config', { spendListItems: { custom3: ['NOT-A-CC'] }, spendRoleCodes: ['MADE_UP_ROLE'] });
+    await h.call('PATCH', '/_sim/config', {
+      spendListItems: { custom3: ['NOT-A-CC'] },
+      spendRoleCodes: ['MADE_UP_ROLE'],
+    });
     try {
       const op = await provisionOne(
         h,
-        identityUser('V8', { [SPEND]: validSpend({ customData: [{ id: 'custom3', value: 'NOT-A-CC' }] }), [ROLE]: { roles: [{ roleName: 'MADE_UP_ROLE' }] } }),
+        identityUser('V8', {
+          [SPEND]: validSpend({ customData: [{ id: 'custom3', value: 'NOT-A-CC' }] }),
+          [ROLE]: { roles: [{ roleName: 'MADE_UP_ROLE' }] },
+        }),
       );
       expect(op.status.success).toBe(true);
     } finally {
-      await h.call('PATCH', '/_sim/config', { spendListItems: before.spendListItems, spendRoleCodes: before.spendRoleCodes });
+      await h.call('PATCH', '/_sim/config', {
+        spendListItems: before.spendListItems,
+        spendRoleCodes: before.spendRoleCodes,
+      });
     }
   });
 
   it('does not process other spend extensions when the spend user fails, and needs a spend user for them', async () => {
-    const op = await provisionOne(h, identityUser('V9', { [SPEND]: { country: 'US' }, [ROLE]: { roles: [{ roleName: 'EXP_USER' }] }, [TRAVEL]: { ruleClass: { id: 1 } } }));
+    const op = await provisionOne(
+      h,
+      identityUser('V9', {
+        [SPEND]: { country: 'US' },
+        [ROLE]: { roles: [{ roleName: 'EXP_USER' }] },
+        [TRAVEL]: { ruleClass: { id: 1 } },
+      }),
+    );
     expect(ext(op, ROLE).status).toMatchObject({ result: 'not-processed', success: false });
     expect(ext(op, TRAVEL).status.result).toBe('success');
 

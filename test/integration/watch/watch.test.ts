@@ -68,7 +68,9 @@ afterEach(async () => {
 });
 
 async function archivedSidecar(source: string): Promise<ArchiveSidecar> {
-  const name = await until(`${source} archived`, async () => (await ls(join(dir, 'archive'))).find((n) => n.endsWith(`__${source}${SIDECAR_SUFFIX}`)));
+  const name = await until(`${source} archived`, async () =>
+    (await ls(join(dir, 'archive'))).find((n) => n.endsWith(`__${source}${SIDECAR_SUFFIX}`)),
+  );
   return JSON.parse(await readFile(join(dir, 'archive', name), 'utf8')) as ArchiveSidecar;
 }
 
@@ -84,15 +86,20 @@ describe('watch folder', () => {
     expect(sidecar.rows).toBe(view?.meta.rows);
     expect(await ls(join(dir, 'inbox'))).toEqual([]);
     expect(await ls(join(dir, 'processing'))).toEqual([]);
-    expect(await readFile(join(dir, 'archive', sidecar.archivedAs), 'utf8')).toBe(await readFile(fixture('template-valid.csv'), 'utf8'));
+    expect(await readFile(join(dir, 'archive', sidecar.archivedAs), 'utf8')).toBe(
+      await readFile(fixture('template-valid.csv'), 'utf8'),
+    );
 
     // Settle every row as the workers would; the watcher then writes the final report.
-    for await (const r of ledger.iterateRows(sidecar.dropId)) if (r.state === 'pending') await ledger.transition(sidecar.dropId, r.row, 'done');
+    for await (const r of ledger.iterateRows(sidecar.dropId))
+      if (r.state === 'pending') await ledger.transition(sidecar.dropId, r.row, 'done');
     const reportName = `${sidecar.archivedAs}.report.csv`;
     await until('report', async () => ((await ls(join(dir, 'archive'))).includes(reportName) ? true : undefined));
     const report = (await readFile(join(dir, 'archive', reportName), 'utf8')).trim().split('\r\n');
     expect(report).toHaveLength((view?.meta.rows ?? 0) + 1);
-    const final = JSON.parse(await readFile(join(dir, 'archive', `${sidecar.archivedAs}${SIDECAR_SUFFIX}`), 'utf8')) as ArchiveSidecar;
+    const final = JSON.parse(
+      await readFile(join(dir, 'archive', `${sidecar.archivedAs}${SIDECAR_SUFFIX}`), 'utf8'),
+    ) as ArchiveSidecar;
     expect(final).toMatchObject({ status: 'complete', reportFile: reportName });
   });
 
@@ -122,7 +129,9 @@ describe('watch folder', () => {
     const truncated = good.subarray(0, good.lastIndexOf('\n', good.length - 2) + 1);
     await writeFile(join(dir, 'inbox', 'cut.csv.manifest.json'), JSON.stringify({ rows, sha256 }));
     await writeFile(join(dir, 'inbox', 'cut.csv'), truncated);
-    const reason = await until('reason', async () => readFile(join(dir, 'rejected', 'cut.csv.reason.txt'), 'utf8').catch(() => undefined));
+    const reason = await until('reason', async () =>
+      readFile(join(dir, 'rejected', 'cut.csv.reason.txt'), 'utf8').catch(() => undefined),
+    );
     expect(reason).toMatch(/cut\.csv/);
     expect(reason).toMatch(new RegExp(`${rows}`));
     expect(await ls(join(dir, 'rejected'))).toEqual(['cut.csv', 'cut.csv.manifest.json', 'cut.csv.reason.txt']);
@@ -134,13 +143,22 @@ describe('watch folder', () => {
     await watcher.start();
     await copyFile(fixture('unclosed-quote.csv'), join(dir, 'inbox', 'broken.csv'));
     await writeFile(join(dir, 'inbox', 'notes.txt'), 'hello');
-    const reason = await until('reason', async () => readFile(join(dir, 'rejected', 'broken.csv.reason.txt'), 'utf8').catch(() => undefined));
+    const reason = await until('reason', async () =>
+      readFile(join(dir, 'rejected', 'broken.csv.reason.txt'), 'utf8').catch(() => undefined),
+    );
     expect(reason).toContain('broken.csv');
-    const notes = await until('reason', async () => readFile(join(dir, 'rejected', 'notes.txt.reason.txt'), 'utf8').catch(() => undefined));
+    const notes = await until('reason', async () =>
+      readFile(join(dir, 'rejected', 'notes.txt.reason.txt'), 'utf8').catch(() => undefined),
+    );
     expect(notes).toContain('notes.txt');
     await copyFile(fixture('template-valid.csv'), join(dir, 'inbox', 'after.csv'));
     await archivedSidecar('after.csv');
-    expect(await ls(join(dir, 'rejected'))).toEqual(['broken.csv', 'broken.csv.reason.txt', 'notes.txt', 'notes.txt.reason.txt']);
+    expect(await ls(join(dir, 'rejected'))).toEqual([
+      'broken.csv',
+      'broken.csv.reason.txt',
+      'notes.txt',
+      'notes.txt.reason.txt',
+    ]);
   });
 
   it('rejects symlinks, directories and names with path tricks without reading them', async () => {
@@ -153,7 +171,9 @@ describe('watch folder', () => {
     await copyFile(fixture('template-valid.csv'), join(dir, 'inbox', 'bell\u0007.csv'));
     watcher = newWatcher();
     await watcher.start();
-    await until('four rejections', async () => ((await ls(join(dir, 'rejected'))).filter((n) => n.endsWith('.reason.txt')).length === 4 ? true : undefined));
+    await until('four rejections', async () =>
+      (await ls(join(dir, 'rejected'))).filter((n) => n.endsWith('.reason.txt')).length === 4 ? true : undefined,
+    );
     const rejected = join(dir, 'rejected');
     expect(await readFile(join(rejected, 'link.csv.reason.txt'), 'utf8')).toContain('symbolic link');
     expect((await lstat(join(rejected, 'link.csv'))).isSymbolicLink()).toBe(true);

@@ -1,23 +1,67 @@
 import { describe, expect, it } from 'vitest';
-import { fmt, pick, renderSection, renderTable, replaceSection, rowsFor, SECTION_BEGIN, SECTION_END, type BenchRecord } from '../../../bench/lib/table.ts';
+import {
+  fmt,
+  pick,
+  renderSection,
+  renderTable,
+  replaceSection,
+  rowsFor,
+  SECTION_BEGIN,
+  SECTION_END,
+  type BenchRecord,
+} from '../../../bench/lib/table.ts';
 import { keyFamily } from '../../../bench/lib/key-usage.ts';
 import { diffStats, countCalls, isIdentityRoute } from '../../../bench/lib/sim.ts';
 
-const record = (name: string, result: Record<string, unknown>): BenchRecord => ({ name, quick: false, startedAt: '2026-11-28T05:00:00.000Z', seconds: 1, result });
+const record = (name: string, result: Record<string, unknown>): BenchRecord => ({
+  name,
+  quick: false,
+  startedAt: '2026-11-28T05:00:00.000Z',
+  seconds: 1,
+  result,
+});
 const machine = { nproc: 2, cpu: 'Test CPU', memory: '23Gi', node: 'v20.20.2', redis: '7.0.15', os: 'Linux 6' };
 
 describe('bench table', () => {
   it('marks a met and a missed target from the figures', () => {
-    const ok = rowsFor(record('pipeline', { rows: 20000, rowsPerSecond: 900, seconds: 22.2, baseline: { jobsPerSecond: 1500 }, ratio: 0.6 }));
-    const missed = rowsFor(record('pipeline', { rows: 20000, rowsPerSecond: 150, seconds: 133, baseline: { jobsPerSecond: 1500 }, ratio: 0.1 }));
-    expect(ok[0]).toMatchObject({ result: '900 rows/s (22.2 s)', baseline: 'raw BullMQ: 1,500 no-op jobs/s', met: true });
+    const ok = rowsFor(
+      record('pipeline', {
+        rows: 20000,
+        rowsPerSecond: 900,
+        seconds: 22.2,
+        baseline: { jobsPerSecond: 1500 },
+        ratio: 0.6,
+      }),
+    );
+    const missed = rowsFor(
+      record('pipeline', {
+        rows: 20000,
+        rowsPerSecond: 150,
+        seconds: 133,
+        baseline: { jobsPerSecond: 1500 },
+        ratio: 0.1,
+      }),
+    );
+    expect(ok[0]).toMatchObject({
+      result: '900 rows/s (22.2 s)',
+      baseline: 'raw BullMQ: 1,500 no-op jobs/s',
+      met: true,
+    });
     expect(missed[0]?.met).toBe(false);
   });
 
   it('renders rows in benchmark order, escaping pipes, with "no" in bold', () => {
     const table = renderTable([
       record('simulator-load', { createRps: 2000, searchRps: 2500 }),
-      record('calls', { identityPerNewUser: 1.04, identityPerChangedUser: 1.2, identityWritesForUnchanged: 0, identityPerOrgTreeUser: 1.6, bulkPerRow: 0.01, statusPerProvisionPolling: 3, statusPerProvisionWebhook: 1 }),
+      record('calls', {
+        identityPerNewUser: 1.04,
+        identityPerChangedUser: 1.2,
+        identityWritesForUnchanged: 0,
+        identityPerOrgTreeUser: 1.6,
+        bulkPerRow: 0.01,
+        statusPerProvisionPolling: 3,
+        statusPerProvisionWebhook: 1,
+      }),
     ]);
     const lines = table.split('\n');
     expect(lines[0]).toBe('| measure | result | baseline (same run) | target | met |');
@@ -27,7 +71,16 @@ describe('bench table', () => {
   });
 
   it('replaces the section between the markers, or appends one', () => {
-    const section = renderSection([record('scaling', { latencyMs: 100, runs: [{ rowsPerSecond: 80 }, { rowsPerSecond: 160 }, { rowsPerSecond: 300 }], speedup4: 3.75 })], machine);
+    const section = renderSection(
+      [
+        record('scaling', {
+          latencyMs: 100,
+          runs: [{ rowsPerSecond: 80 }, { rowsPerSecond: 160 }, { rowsPerSecond: 300 }],
+          speedup4: 3.75,
+        }),
+      ],
+      machine,
+    );
     expect(section).toContain('Machine: 2 cores (Test CPU), 23Gi RAM, Linux 6, Node v20.20.2, Redis 7.0.15.');
     expect(section).toContain('| 80 / 160 / 300 rows/s |');
     const appended = replaceSection('# Title\n\nText\n', section);
@@ -55,10 +108,19 @@ describe('bench helpers', () => {
   });
 
   it('counts only the calls made between two stats snapshots', () => {
-    const before = { total: 3, routes: { 'POST /profile/identity/v4.1/Users': { '201': 2 }, 'POST /profile/v4/Bulk': { '200': 1 } } };
-    const after = { total: 7, routes: { 'POST /profile/identity/v4.1/Users': { '201': 4, '429': 1 }, 'POST /profile/v4/Bulk': { '200': 2 } } };
+    const before = {
+      total: 3,
+      routes: { 'POST /profile/identity/v4.1/Users': { '201': 2 }, 'POST /profile/v4/Bulk': { '200': 1 } },
+    };
+    const after = {
+      total: 7,
+      routes: { 'POST /profile/identity/v4.1/Users': { '201': 4, '429': 1 }, 'POST /profile/v4/Bulk': { '200': 2 } },
+    };
     const d = diffStats(before, after);
-    expect(d).toEqual({ total: 4, routes: { 'POST /profile/identity/v4.1/Users': { '201': 2, '429': 1 }, 'POST /profile/v4/Bulk': { '200': 1 } } });
+    expect(d).toEqual({
+      total: 4,
+      routes: { 'POST /profile/identity/v4.1/Users': { '201': 2, '429': 1 }, 'POST /profile/v4/Bulk': { '200': 1 } },
+    });
     expect(countCalls(d, isIdentityRoute)).toBe(3);
     expect(countCalls(d, isIdentityRoute, 429)).toBe(1);
   });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { classifyConcurResponse, classifyNetworkError, parseRetryAfter } from '../../../src/shared/concur/errors.ts';
 
-const base = { method: 'GET', path: '/profile/identity/v4.1/Users/x', headers: {}, body: undefined, correlationId: 'c-1' };
+const base = {
+  method: 'GET',
+  path: '/profile/identity/v4.1/Users/x',
+  headers: {},
+  body: undefined,
+  correlationId: 'c-1',
+};
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');
@@ -56,11 +62,18 @@ describe('classifyConcurResponse', () => {
 });
 
 describe('classifyNetworkError', () => {
-  it.each(['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])('%s is retryable', (code) => {
-    const err = classifyNetworkError({ method: 'GET', path: '/x', cause: Object.assign(new Error('boom'), { code }) });
-    expect(err.code).toBe('PROV_ERR_RETRYABLE');
-    expect(err.details).toMatchObject({ kind: 'retryable', errorCode: code });
-  });
+  it.each(['ECONNRESET', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])(
+    '%s is retryable',
+    (code) => {
+      const err = classifyNetworkError({
+        method: 'GET',
+        path: '/x',
+        cause: Object.assign(new Error('boom'), { code }),
+      });
+      expect(err.code).toBe('PROV_ERR_RETRYABLE');
+      expect(err.details).toMatchObject({ kind: 'retryable', errorCode: code });
+    },
+  );
   it('finds the code on the cause', () => {
     const cause = Object.assign(new Error('inner'), { code: 'ECONNRESET' });
     const err = classifyNetworkError({ method: 'GET', path: '/x', cause: new Error('outer', { cause }) });

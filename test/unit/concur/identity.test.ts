@@ -4,7 +4,10 @@ import { ENTERPRISE_URN, filterBatches, patch } from '../../../src/shared/concur
 describe('filterBatches', () => {
   it('joins values with or, escapes quotes and backslashes, and splits by count', () => {
     const batches = filterBatches('userName', ['a@x.com', 'say "hi"@x.com', 'back\\slash'], 2, 10_000);
-    expect(batches.map((b) => b.filter)).toEqual(['userName eq "a@x.com" or userName eq "say \\"hi\\"@x.com"', 'userName eq "back\\\\slash"']);
+    expect(batches.map((b) => b.filter)).toEqual([
+      'userName eq "a@x.com" or userName eq "say \\"hi\\"@x.com"',
+      'userName eq "back\\\\slash"',
+    ]);
     expect(batches.map((b) => b.values)).toEqual([['a@x.com', 'say "hi"@x.com'], ['back\\slash']]);
   });
 
@@ -22,7 +25,11 @@ describe('filterBatches', () => {
 
 describe('PatchBuilder', () => {
   it('builds a PatchOp with pathless and path operations in order', () => {
-    const body = patch().replace('active', false).add(undefined, { nickName: 'J' }).remove('emails[type eq "home"]').build();
+    const body = patch()
+      .replace('active', false)
+      .add(undefined, { nickName: 'J' })
+      .remove('emails[type eq "home"]')
+      .build();
     expect(body).toEqual({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
       Operations: [

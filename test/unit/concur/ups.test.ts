@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { BULK_MAX_BYTES, BulkBuilder, bulkPatch, bulkPost, bulkPut, bulkRequest, splitBulk, patch, type BulkOperation } from '../../../src/shared/concur/index.ts';
+import {
+  BULK_MAX_BYTES,
+  BulkBuilder,
+  bulkPatch,
+  bulkPost,
+  bulkPut,
+  bulkRequest,
+  splitBulk,
+  patch,
+  type BulkOperation,
+} from '../../../src/shared/concur/index.ts';
 
-const user = (i: number, pad = 0): Record<string, unknown> => ({ userName: `u${i}@example.com`, active: true, title: 'x'.repeat(pad) });
+const user = (i: number, pad = 0): Record<string, unknown> => ({
+  userName: `u${i}@example.com`,
+  active: true,
+  title: 'x'.repeat(pad),
+});
 const size = (ops: BulkOperation[]): number => Buffer.byteLength(JSON.stringify(bulkRequest(ops)));
 
 describe('BulkBuilder', () => {
@@ -13,7 +27,9 @@ describe('BulkBuilder', () => {
     expect(closed.map((b) => b.length)).toEqual([100, 100]);
     expect(last).toHaveLength(50);
     expect(builder.flush()).toBeUndefined();
-    expect([...closed.flat(), ...(last ?? [])].map((o) => o.bulkId)).toEqual(Array.from({ length: 250 }, (_, i) => `b${i}`));
+    expect([...closed.flat(), ...(last ?? [])].map((o) => o.bulkId)).toEqual(
+      Array.from({ length: 250 }, (_, i) => `b${i}`),
+    );
   });
 
   it('closes a batch before it would pass the byte limit, and every batch fits exactly', () => {
@@ -21,7 +37,8 @@ describe('BulkBuilder', () => {
     expect(batches.length).toBeGreaterThan(1);
     for (const b of batches) expect(size(b)).toBeLessThanOrEqual(BULK_MAX_BYTES);
     // Greedy: adding the next batch's first operation would have crossed the limit.
-    for (let i = 0; i + 1 < batches.length; i++) expect(size([...batches[i]!, batches[i + 1]![0]!])).toBeGreaterThan(BULK_MAX_BYTES);
+    for (let i = 0; i + 1 < batches.length; i++)
+      expect(size([...batches[i]!, batches[i + 1]![0]!])).toBeGreaterThan(BULK_MAX_BYTES);
     expect(batches.flat()).toHaveLength(30);
   });
 
@@ -35,18 +52,28 @@ describe('BulkBuilder', () => {
 
   it('refuses an operation that could never fit', () => {
     const builder = new BulkBuilder({ maxBytes: 1000 });
-    expect(() => builder.add(bulkPost('big', user(1, 2000)))).toThrow(expect.objectContaining({ code: 'PROV_ERR_INPUT' }));
+    expect(() => builder.add(bulkPost('big', user(1, 2000)))).toThrow(
+      expect.objectContaining({ code: 'PROV_ERR_INPUT' }),
+    );
     expect(builder.pending).toBe(0);
   });
 });
 
 describe('bulk operation helpers', () => {
   it('puts the UUID in the PUT path and data, and wraps PATCH in a PatchOp', () => {
-    expect(bulkPut('id-1', { userName: 'a' }, 'b1')).toEqual({ method: 'PUT', path: '/Users/id-1', bulkId: 'b1', data: { userName: 'a', id: 'id-1' } });
+    expect(bulkPut('id-1', { userName: 'a' }, 'b1')).toEqual({
+      method: 'PUT',
+      path: '/Users/id-1',
+      bulkId: 'b1',
+      data: { userName: 'a', id: 'id-1' },
+    });
     expect(bulkPatch('id-2', patch().replace('active', false))).toEqual({
       method: 'PATCH',
       path: '/Users/id-2',
-      data: { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'active', value: false }] },
+      data: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'active', value: false }],
+      },
     });
   });
 });

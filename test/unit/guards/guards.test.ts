@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { checkManifest, isManifestFile, manifestPathFor, parseManifest } from '../../../src/producers/manifest.ts';
 import { planReportRecord } from '../../../src/producers/plan-report.ts';
-import { brakeTrips, deactivationHoldReason, DEFAULT_GUARDS, guardsFromConfig, STOPPED_STATUSES } from '../../../src/shared/guards/limits.ts';
+import {
+  brakeTrips,
+  deactivationHoldReason,
+  DEFAULT_GUARDS,
+  guardsFromConfig,
+  STOPPED_STATUSES,
+} from '../../../src/shared/guards/limits.ts';
 import { loadConfig } from '../../../src/shared/config.ts';
 import { REPORT_COLUMNS } from '../../../src/shared/ledger/report.ts';
 
@@ -10,7 +16,9 @@ const limits = { maxDeactivations: 100, maxDeactivationPercent: 20, maxFailurePe
 describe('deactivation threshold', () => {
   it('holds above the count or the percentage, and names the rule', () => {
     expect(deactivationHoldReason(10_000, 100, limits)).toBeUndefined();
-    expect(deactivationHoldReason(10_000, 101, limits)).toMatch(/^101 rows deactivate people, more than MAX_DEACTIVATIONS=100/);
+    expect(deactivationHoldReason(10_000, 101, limits)).toMatch(
+      /^101 rows deactivate people, more than MAX_DEACTIVATIONS=100/,
+    );
     expect(deactivationHoldReason(100, 20, limits)).toBeUndefined();
     expect(deactivationHoldReason(100, 21, limits)).toMatch(/^21 of 100 rows \(21%\) .* MAX_DEACTIVATION_PERCENT=20%/);
   });
@@ -18,7 +26,9 @@ describe('deactivation threshold', () => {
   it('leaves the percentage to drops of GUARD_MIN_ROWS rows or more (a small daily delta is not held)', () => {
     expect(deactivationHoldReason(49, 40, limits)).toBeUndefined();
     expect(deactivationHoldReason(50, 11, limits)).toMatch(/11 of 50 rows \(22%\)/);
-    expect(deactivationHoldReason(1000, 999, { ...limits, maxDeactivations: 5000, maxDeactivationPercent: 100 })).toBeUndefined();
+    expect(
+      deactivationHoldReason(1000, 999, { ...limits, maxDeactivations: 5000, maxDeactivationPercent: 100 }),
+    ).toBeUndefined();
   });
 });
 
@@ -36,7 +46,10 @@ describe('failure brake', () => {
 
   it('reads its limits from the env schema, whose defaults are DEFAULT_GUARDS', () => {
     expect(guardsFromConfig(loadConfig({}))).toEqual(DEFAULT_GUARDS);
-    expect(guardsFromConfig(loadConfig({ MAX_FAILURE_PERCENT: '10', GUARD_MIN_ROWS: '5' }))).toMatchObject({ maxFailurePercent: 10, minRows: 5 });
+    expect(guardsFromConfig(loadConfig({ MAX_FAILURE_PERCENT: '10', GUARD_MIN_ROWS: '5' }))).toMatchObject({
+      maxFailurePercent: 10,
+      minRows: 5,
+    });
     expect(() => loadConfig({ MAX_DEACTIVATION_PERCENT: '101' })).toThrow(/MAX_DEACTIVATION_PERCENT/);
   });
 });
@@ -51,7 +64,10 @@ describe('manifest', () => {
   });
 
   it('takes rows, sha256 or both (lower-cased), and refuses an empty or malformed one', () => {
-    expect(parseManifest({ rows: 3, sha256: sha, generator: 'hris' }, 'm')).toEqual({ rows: 3, sha256: sha.toLowerCase() });
+    expect(parseManifest({ rows: 3, sha256: sha, generator: 'hris' }, 'm')).toEqual({
+      rows: 3,
+      sha256: sha.toLowerCase(),
+    });
     expect(() => parseManifest({}, 'm.json')).toThrow(/m\.json: invalid manifest: .*"rows", "sha256" or both/);
     expect(() => parseManifest({ rows: -1 }, 'm')).toThrow(/rows/);
     expect(() => parseManifest({ sha256: 'abc' }, 'm')).toThrow(/sha256: must be 64 hex characters/);
@@ -60,9 +76,13 @@ describe('manifest', () => {
   it('names the expected and actual values on a mismatch', () => {
     const m = parseManifest({ rows: 100, sha256: sha }, 'm');
     expect(() => checkManifest('hr.csv', m, { sha256: sha.toLowerCase(), rows: 100 })).not.toThrow();
-    expect(() => checkManifest('hr.csv', m, { sha256: 'cd'.repeat(32) })).toThrow(`hr.csv: checksum mismatch: the manifest expects sha256 ${sha.toLowerCase()}, the file has ${'cd'.repeat(32)}`);
+    expect(() => checkManifest('hr.csv', m, { sha256: 'cd'.repeat(32) })).toThrow(
+      `hr.csv: checksum mismatch: the manifest expects sha256 ${sha.toLowerCase()}, the file has ${'cd'.repeat(32)}`,
+    );
     expect(() => checkManifest('hr.csv', m, { rows: 60 })).toThrow(/expects 100 rows, the file has 60 \(truncated\?\)/);
-    expect(() => checkManifest('hr.csv', m, { rows: 101 })).toThrow(/expects 100 rows, the file has 101; nothing was sent/);
+    expect(() => checkManifest('hr.csv', m, { rows: 101 })).toThrow(
+      /expects 100 rows, the file has 101; nothing was sent/,
+    );
     expect(() => checkManifest('hr.csv', undefined, { rows: 1 })).not.toThrow();
   });
 });
@@ -84,8 +104,18 @@ describe('plan report', () => {
     });
     expect(Object.keys(rec)).toEqual([...REPORT_COLUMNS]);
     expect(rec).toMatchObject({ row: '7', state: 'planned', action: 'update', uuid: 'u-7' });
-    expect(rec.message).toBe('department: Sales → Finance; title: (none) → Lead | extensions will be sent: spend.country | manager E9 not found in Concur or this drop; written without a manager');
-    expect(planReportRecord({ row: 2, action: 'invalid', error: 'x row 2: email: bad', code: 'PROV_ERR_INPUT', column: 'email' })).toMatchObject({
+    expect(rec.message).toBe(
+      'department: Sales → Finance; title: (none) → Lead | extensions will be sent: spend.country | manager E9 not found in Concur or this drop; written without a manager',
+    );
+    expect(
+      planReportRecord({
+        row: 2,
+        action: 'invalid',
+        error: 'x row 2: email: bad',
+        code: 'PROV_ERR_INPUT',
+        column: 'email',
+      }),
+    ).toMatchObject({
       state: 'invalid',
       errorCode: 'PROV_ERR_INPUT',
       message: 'x row 2: email: bad',

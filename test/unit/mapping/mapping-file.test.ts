@@ -13,7 +13,11 @@ import {
 } from '../../../src/shared/mapping/index.ts';
 import { fixture } from '../sources/read-all.ts';
 
-function rejection(input: unknown): { code: string; message: string; details: { issues: Array<{ path: string; message: string }> } } {
+function rejection(input: unknown): {
+  code: string;
+  message: string;
+  details: { issues: Array<{ path: string; message: string }> };
+} {
   try {
     parseMappingFile(input, 'm.json');
   } catch (err) {
@@ -24,7 +28,14 @@ function rejection(input: unknown): { code: string; message: string; details: { 
 
 describe('mapping file schema', () => {
   it('accepts the empty mapping and fills defaults', () => {
-    expect(parseMappingFile({})).toEqual({ columns: {}, transforms: {}, constants: {}, defaults: {}, ignore: [], unknownColumns: 'error' });
+    expect(parseMappingFile({})).toEqual({
+      columns: {},
+      transforms: {},
+      constants: {},
+      defaults: {},
+      ignore: [],
+      unknownColumns: 'error',
+    });
   });
 
   it('names the path of each mistake', () => {
@@ -43,7 +54,11 @@ describe('mapping file schema', () => {
   });
 
   it('refuses two mapping keys that differ only in case, and a constant that is also a default', () => {
-    const err = rejection({ columns: { Email: 'email', EMAIL: 'userName' }, constants: { title: 'x' }, defaults: { title: 'y' } });
+    const err = rejection({
+      columns: { Email: 'email', EMAIL: 'userName' },
+      constants: { title: 'x' },
+      defaults: { title: 'y' },
+    });
     expect(err.details.issues).toEqual(
       expect.arrayContaining([
         { path: 'columns.EMAIL', message: "maps the same column as 'Email' (names match case-insensitively)" },
@@ -55,8 +70,13 @@ describe('mapping file schema', () => {
   it('loads from disk and reports bad JSON with the file name', async () => {
     const m = await loadMappingFile(fixture('workday-mapping.json'));
     expect(m.ignore).toEqual(['SSN', 'Home_Phone', 'Date_of_Birth']);
-    await expect(loadMappingFile(fixture('workday.csv'))).rejects.toMatchObject({ code: 'PROV_ERR_INPUT', message: expect.stringMatching(/is not valid JSON/) });
-    await expect(loadMappingFile('/nonexistent.json')).rejects.toMatchObject({ message: expect.stringMatching(/cannot read the mapping file \(ENOENT\)/) });
+    await expect(loadMappingFile(fixture('workday.csv'))).rejects.toMatchObject({
+      code: 'PROV_ERR_INPUT',
+      message: expect.stringMatching(/is not valid JSON/),
+    });
+    await expect(loadMappingFile('/nonexistent.json')).rejects.toMatchObject({
+      message: expect.stringMatching(/cannot read the mapping file \(ENOENT\)/),
+    });
   });
 
   it('fingerprints by meaning, not key order', () => {
@@ -84,14 +104,18 @@ describe('transforms', () => {
   });
 
   it('boolean refuses other words', () => {
-    expect(applyTransforms('maybe', ['boolean'])).toEqual({ reason: "'maybe' is not one of true/false, yes/no, y/n, t/f or 1/0" });
+    expect(applyTransforms('maybe', ['boolean'])).toEqual({
+      reason: "'maybe' is not one of true/false, yes/no, y/n, t/f or 1/0",
+    });
   });
 
   it('custom boolean words', () => {
     const t = [{ boolean: { true: ['Active'], false: ['Terminated', 'Retired'] } }];
     expect(applyTransforms(' active ', t)).toEqual({ value: 'true' });
     expect(applyTransforms('RETIRED', t)).toEqual({ value: 'false' });
-    expect(applyTransforms('Y', t)).toMatchObject({ reason: expect.stringContaining("'Y' is not one of Active, Terminated, Retired") });
+    expect(applyTransforms('Y', t)).toMatchObject({
+      reason: expect.stringContaining("'Y' is not one of Active, Terminated, Retired"),
+    });
   });
 
   it.each([
@@ -114,7 +138,9 @@ describe('transforms', () => {
     ['DD.MM.YYYY', '2020-01-01'],
   ])('date %s refuses %s', (format, input) => {
     expect(parseDate(input, format)).toBeUndefined();
-    expect(applyTransforms(input, [{ date: format }])).toEqual({ reason: `'${input}' is not a valid date in the form ${format}` });
+    expect(applyTransforms(input, [{ date: format }])).toEqual({
+      reason: `'${input}' is not a valid date in the form ${format}`,
+    });
   });
 
   it('map, default, constant, and lists', () => {
@@ -122,7 +148,9 @@ describe('transforms', () => {
     expect(applyTransforms('ft', [map])).toEqual({ value: 'EXP_USER' });
     expect(applyTransforms('other', [map])).toEqual({ value: 'other' });
     expect(applyTransforms('other', [{ ...map, otherwise: 'empty' }])).toEqual({ value: '' });
-    expect(applyTransforms('other', [{ ...map, otherwise: 'error' }])).toEqual({ reason: "'other' is not one of the mapped values" });
+    expect(applyTransforms('other', [{ ...map, otherwise: 'error' }])).toEqual({
+      reason: "'other' is not one of the mapped values",
+    });
     expect(applyTransforms(['ft', ' PT '], ['trim', map])).toEqual({ value: ['EXP_USER', 'EXP_USER;EXP_APPROVER'] });
     expect(applyTransforms('', [{ default: 'd' }])).toEqual({ value: 'd' });
     expect(applyTransforms(null, [{ default: 'd' }])).toEqual({ value: 'd' });
@@ -142,10 +170,14 @@ describe('compileMapping', () => {
       "unknown columns 'emial': not template columns (docs/template.md), not mapped and not in the mapping's ignore list",
       'required columns missing: email, employeeNumber',
     ]);
-    expect(() => mapper.assertColumns('hr.csv', ['userName'])).toThrow(/^hr\.csv: the header does not fit the template\/mapping: required columns missing/);
+    expect(() => mapper.assertColumns('hr.csv', ['userName'])).toThrow(
+      /^hr\.csv: the header does not fit the template\/mapping: required columns missing/,
+    );
     const { mapped, errors } = mapper.map(1, { ...base, Emial: 'x' });
     expect(mapped.userName).toEqual({ value: 'a@x.com', source: 'userName' });
-    expect(errors).toEqual([{ row: 1, column: 'Emial', reason: 'unknown column: not a template column, not mapped and not ignored' }]);
+    expect(errors).toEqual([
+      { row: 1, column: 'Emial', reason: 'unknown column: not a template column, not mapped and not ignored' },
+    ]);
   });
 
   it('unknownColumns: ignore drops unknown columns silently', () => {
@@ -163,7 +195,12 @@ describe('compileMapping', () => {
     const { errors, mapped } = mapper.map(4, { ...base, Mail: 'other@x.com', title: 'mine' });
     expect(errors).toEqual([
       { row: 4, column: 'Mail', field: 'email', reason: "both 'email' and 'Mail' give email" },
-      { row: 4, column: 'title', field: 'title', reason: 'title is a constant in the mapping; remove the column or the constant' },
+      {
+        row: 4,
+        column: 'title',
+        field: 'title',
+        reason: 'title is a constant in the mapping; remove the column or the constant',
+      },
     ]);
     expect(mapped.title).toEqual({ value: 'T', source: '(constant)' });
     // An empty duplicate is no conflict.
@@ -173,7 +210,9 @@ describe('compileMapping', () => {
   it('maps the Workday fixture end to end', async () => {
     const mapping = await loadMappingFile(fixture('workday-mapping.json'));
     const mapper = compileMapping(mapping);
-    const reader = openDrop(fixture('workday.csv'), { onHeader: (columns) => mapper.assertColumns('workday.csv', columns) });
+    const reader = openDrop(fixture('workday.csv'), {
+      onHeader: (columns) => mapper.assertColumns('workday.csv', columns),
+    });
     const results: NormalizeResult[] = [];
     for await (const item of reader) {
       if (item.kind === 'row') results.push(prepareRow(item.rowNumber, item.record, mapper));
@@ -205,16 +244,42 @@ describe('compileMapping', () => {
         },
       },
     });
-    expect(charles).toMatchObject({ ok: true, row: { active: true, startDate: '2020-02-01', managerEmployeeNumber: 'W-1001', spend: { roles: ['EXP_USER'] } } });
-    expect(grace).toMatchObject({ ok: true, row: { active: false, terminationDate: '2024-12-31', middleName: 'Brewster' } });
+    expect(charles).toMatchObject({
+      ok: true,
+      row: { active: true, startDate: '2020-02-01', managerEmployeeNumber: 'W-1001', spend: { roles: ['EXP_USER'] } },
+    });
+    expect(grace).toMatchObject({
+      ok: true,
+      row: { active: false, terminationDate: '2024-12-31', middleName: 'Brewster' },
+    });
     expect(alan).toEqual({
       ok: false,
       errors: [
-        { row: 4, column: 'Worker_Status', field: 'active', reason: "'Retired' is not one of Active, On Leave, Terminated" },
-        { row: 4, column: 'Hire_Date', field: 'startDate', reason: "'13/45/2021' is not a valid date in the form MM/DD/YYYY" },
-        { row: 4, column: 'Termination_Date', field: 'terminationDate', reason: "'31.02.2024' is not a valid date in the form DD.MM.YYYY" },
+        {
+          row: 4,
+          column: 'Worker_Status',
+          field: 'active',
+          reason: "'Retired' is not one of Active, On Leave, Terminated",
+        },
+        {
+          row: 4,
+          column: 'Hire_Date',
+          field: 'startDate',
+          reason: "'13/45/2021' is not a valid date in the form MM/DD/YYYY",
+        },
+        {
+          row: 4,
+          column: 'Termination_Date',
+          field: 'terminationDate',
+          reason: "'31.02.2024' is not a valid date in the form DD.MM.YYYY",
+        },
         { row: 4, column: 'Expense_Roles', field: 'spend.roles', reason: "'Boss' is not one of the mapped values" },
-        { row: 4, column: 'Pay_Group_Start', field: 'spend.customData.custom1', reason: "'2020' is not a valid date in the form YYYYMMDD" },
+        {
+          row: 4,
+          column: 'Pay_Group_Start',
+          field: 'spend.customData.custom1',
+          reason: "'2020' is not a valid date in the form YYYYMMDD",
+        },
       ],
     });
     // The drop's raw bytes never leaked the ignored columns into the mapped rows.

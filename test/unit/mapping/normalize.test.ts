@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { compileMapping, prepareRow, type FieldError, type NormalizeResult, type RawRecord } from '../../../src/shared/mapping/index.ts';
+import {
+  compileMapping,
+  prepareRow,
+  type FieldError,
+  type NormalizeResult,
+  type RawRecord,
+} from '../../../src/shared/mapping/index.ts';
 import { readAll, fixture } from '../sources/read-all.ts';
 
 const mapper = compileMapping();
-const BASE: RawRecord = { userName: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', email: 'ada@example.com', employeeNumber: '1001' };
+const BASE: RawRecord = {
+  userName: 'ada@example.com',
+  givenName: 'Ada',
+  familyName: 'Lovelace',
+  email: 'ada@example.com',
+  employeeNumber: '1001',
+};
 
 function run(extra: RawRecord, row = 7): NormalizeResult {
   return prepareRow(row, { ...BASE, ...extra }, mapper);
@@ -39,7 +51,11 @@ describe('normalizeRow: identity', () => {
     const r = prepareRow(3, {}, mapper);
     expect(r).toEqual({
       ok: false,
-      errors: ['userName', 'givenName', 'familyName', 'email', 'employeeNumber'].map((column) => ({ row: 3, column, reason: 'is required' })),
+      errors: ['userName', 'givenName', 'familyName', 'email', 'employeeNumber'].map((column) => ({
+        row: 3,
+        column,
+        reason: 'is required',
+      })),
     });
     expect(reasons({ givenName: '   ' })).toEqual([['givenName', 'is required']]);
   });
@@ -47,7 +63,9 @@ describe('normalizeRow: identity', () => {
   it.each([
     ['bad(name)@example.com', "contains '(', which Concur does not allow in a userName"],
     ['pipe|x@example.com', "contains '|', which Concur does not allow in a userName"],
-    ...'%[]#!*&()~\'{^}\\/?><,;:"+='.split('').map((c) => [`a${c}b@example.com`, `contains '${c}', which Concur does not allow in a userName`]),
+    ...'%[]#!*&()~\'{^}\\/?><,;:"+='
+      .split('')
+      .map((c) => [`a${c}b@example.com`, `contains '${c}', which Concur does not allow in a userName`]),
     ['a b@example.com', 'contains whitespace'],
     ['nodomain', 'must have the form user@domain (exactly one @ with text on both sides)'],
     ['a@b@c.com', 'must have the form user@domain (exactly one @ with text on both sides)'],
@@ -63,10 +81,18 @@ describe('normalizeRow: identity', () => {
   });
 
   it('checks email shape and length (a 300-character email is refused)', () => {
-    expect(reasons({ email: 'not-an-email' })).toEqual([['email', 'is not an email address of the form name@example.com (ASCII only)']]);
-    expect(reasons({ email: 'a@localhost' })).toEqual([['email', 'is not an email address of the form name@example.com (ASCII only)']]);
-    expect(reasons({ email: `${'a'.repeat(60)}.${'b'.repeat(227)}@example.com` })).toEqual([['email', 'is 300 characters long; the limit is 255']]);
-    expect(reasons({ email: `${'a'.repeat(65)}@example.com` })).toEqual([['email', 'has a part before @ longer than 64 characters']]);
+    expect(reasons({ email: 'not-an-email' })).toEqual([
+      ['email', 'is not an email address of the form name@example.com (ASCII only)'],
+    ]);
+    expect(reasons({ email: 'a@localhost' })).toEqual([
+      ['email', 'is not an email address of the form name@example.com (ASCII only)'],
+    ]);
+    expect(reasons({ email: `${'a'.repeat(60)}.${'b'.repeat(227)}@example.com` })).toEqual([
+      ['email', 'is 300 characters long; the limit is 255'],
+    ]);
+    expect(reasons({ email: `${'a'.repeat(65)}@example.com` })).toEqual([
+      ['email', 'has a part before @ longer than 64 characters'],
+    ]);
     expect(ok({ email: "o'brien+tag@mail.example.com" }).email).toBe("o'brien+tag@mail.example.com");
   });
 
@@ -81,16 +107,22 @@ describe('normalizeRow: identity', () => {
     ['externalId', 255],
   ])('%s is limited to %i characters', (column, limit) => {
     expect(ok({ [column]: 'x'.repeat(limit) })).toHaveProperty(column, 'x'.repeat(limit));
-    expect(reasons({ [column]: 'x'.repeat(limit + 1) })).toEqual([[column, `is ${limit + 1} characters long; the limit is ${limit}`]]);
+    expect(reasons({ [column]: 'x'.repeat(limit + 1) })).toEqual([
+      [column, `is ${limit + 1} characters long; the limit is ${limit}`],
+    ]);
   });
 
   it('counts length in UTF-16 code units: an emoji is 2, a combining mark 1', () => {
     expect(ok({ givenName: `${'a'.repeat(30)}😀` }).givenName).toHaveLength(32);
-    expect(reasons({ givenName: `${'a'.repeat(31)}😀` })).toEqual([['givenName', 'is 33 characters long; the limit is 32']]);
+    expect(reasons({ givenName: `${'a'.repeat(31)}😀` })).toEqual([
+      ['givenName', 'is 33 characters long; the limit is 32'],
+    ]);
     // NFC first: e + U+0301 becomes é, one unit.
     expect(ok({ givenName: `${'a'.repeat(31)}e\u0301` }).givenName).toHaveLength(32);
     // No precomposed form: the combining mark stays and counts.
-    expect(reasons({ givenName: `${'a'.repeat(31)}q\u0301` })).toEqual([['givenName', 'is 33 characters long; the limit is 32']]);
+    expect(reasons({ givenName: `${'a'.repeat(31)}q\u0301` })).toEqual([
+      ['givenName', 'is 33 characters long; the limit is 32'],
+    ]);
   });
 
   it('allows Unicode names with combining marks, CJK and emoji', () => {
@@ -107,14 +139,20 @@ describe('normalizeRow: identity', () => {
     expect(reasons({ givenName })).toEqual([['givenName', reason]]);
   });
 
-  it.each(['givenName', 'familyName', 'middleName', 'title', 'department', 'division'])('refuses formula starts in %s', (column) => {
-    for (const start of ['=', '+', '-', '@']) {
-      expect(reasons({ [column]: `${start}SUM(A1)` })).toEqual([
-        [column, `starts with '${start}', which spreadsheets run as a formula (formula injection); remove the leading character`],
-      ]);
-    }
-    expect(ok({ [column]: 'Smith-Jones' })).toHaveProperty(column, 'Smith-Jones');
-  });
+  it.each(['givenName', 'familyName', 'middleName', 'title', 'department', 'division'])(
+    'refuses formula starts in %s',
+    (column) => {
+      for (const start of ['=', '+', '-', '@']) {
+        expect(reasons({ [column]: `${start}SUM(A1)` })).toEqual([
+          [
+            column,
+            `starts with '${start}', which spreadsheets run as a formula (formula injection); remove the leading character`,
+          ],
+        ]);
+      }
+      expect(ok({ [column]: 'Smith-Jones' })).toHaveProperty(column, 'Smith-Jones');
+    },
+  );
 
   it('allows a leading minus in codes', () => {
     expect(ok({ costCenter: '-100' }).costCenter).toBe('-100');
@@ -136,7 +174,9 @@ describe('normalizeRow: identity', () => {
   it('active: JSON booleans, empty, and other words', () => {
     expect(ok({ active: false }).active).toBe(false);
     expect(ok({ active: '' })).not.toHaveProperty('active');
-    expect(reasons({ active: 'maybe' })).toEqual([['active', "'maybe' is not a boolean (true/false, yes/no, y/n, 1/0)"]]);
+    expect(reasons({ active: 'maybe' })).toEqual([
+      ['active', "'maybe' is not a boolean (true/false, yes/no, y/n, 1/0)"],
+    ]);
   });
 
   it.each([
@@ -162,19 +202,28 @@ describe('normalizeRow: identity', () => {
   });
 
   it('timezone and preferredLanguage', () => {
-    expect(ok({ timezone: 'america/new_york', preferredLanguage: 'fr_ca' })).toMatchObject({ timezone: 'America/New_York', preferredLanguage: 'fr-CA' });
+    expect(ok({ timezone: 'america/new_york', preferredLanguage: 'fr_ca' })).toMatchObject({
+      timezone: 'America/New_York',
+      preferredLanguage: 'fr-CA',
+    });
     expect(ok({ timezone: 'Asia/Calcutta' }).timezone).toBe('Asia/Calcutta');
     expect(reasons({ timezone: 'Mars/Olympus', preferredLanguage: 'english' })).toEqual([
       ['timezone', "'Mars/Olympus' is not a known IANA time zone"],
       ['preferredLanguage', "'english' is not a locale of the form en-US"],
     ]);
-    expect(reasons({ timezone: '+01:00' })).toEqual([['timezone', "'+01:00' is not an IANA time zone name such as America/New_York"]]);
+    expect(reasons({ timezone: '+01:00' })).toEqual([
+      ['timezone', "'+01:00' is not an IANA time zone name such as America/New_York"],
+    ]);
   });
 
   it('managerEmployeeNumber: length and not self', () => {
     expect(ok({ managerEmployeeNumber: '2002' }).managerEmployeeNumber).toBe('2002');
-    expect(reasons({ managerEmployeeNumber: '1001' })).toEqual([['managerEmployeeNumber', "is the row's own employeeNumber"]]);
-    expect(reasons({ managerEmployeeNumber: 'x'.repeat(49) })).toEqual([['managerEmployeeNumber', 'is 49 characters long; the limit is 48']]);
+    expect(reasons({ managerEmployeeNumber: '1001' })).toEqual([
+      ['managerEmployeeNumber', "is the row's own employeeNumber"],
+    ]);
+    expect(reasons({ managerEmployeeNumber: 'x'.repeat(49) })).toEqual([
+      ['managerEmployeeNumber', 'is 49 characters long; the limit is 48'],
+    ]);
   });
 
   it('lists every problem of a row at once', () => {
@@ -226,15 +275,24 @@ describe('normalizeRow: spend and travel', () => {
   });
 
   it('roles and approver alone need no spend user fields', () => {
-    expect(ok({ 'spend.roles': ['EXP_USER'], 'spend.reportApproverEmployeeNumber': '2' }).spend).toEqual({ roles: ['EXP_USER'], reportApproverEmployeeNumber: '2' });
+    expect(ok({ 'spend.roles': ['EXP_USER'], 'spend.reportApproverEmployeeNumber': '2' }).spend).toEqual({
+      roles: ['EXP_USER'],
+      reportApproverEmployeeNumber: '2',
+    });
   });
 
   it('requires country, currency and locale once any spend user field is set', () => {
     expect(reasons({ 'spend.ledgerCode': 'DEFAULT' })).toEqual(
-      ['spend.country', 'spend.reimbursementCurrency', 'spend.locale'].map((c) => [c, 'is required when any other spend user field (spend.country ... spend.customData.*) is set']),
+      ['spend.country', 'spend.reimbursementCurrency', 'spend.locale'].map((c) => [
+        c,
+        'is required when any other spend user field (spend.country ... spend.customData.*) is set',
+      ]),
     );
     expect(reasons({ 'spend.customData.custom3': 'x', 'spend.country': 'US', 'spend.locale': 'en-US' })).toEqual([
-      ['spend.reimbursementCurrency', 'is required when any other spend user field (spend.country ... spend.customData.*) is set'],
+      [
+        'spend.reimbursementCurrency',
+        'is required when any other spend user field (spend.country ... spend.customData.*) is set',
+      ],
     ]);
   });
 
@@ -256,20 +314,33 @@ describe('normalizeRow: spend and travel', () => {
   });
 
   it('builds travel data: id or name rule class, integer groups, manager', () => {
-    expect(ok({ 'travel.ruleClass': '624905', 'travel.groups': '1;2; 2', 'travel.managerEmployeeNumber': '3' }).travel).toEqual({
+    expect(
+      ok({ 'travel.ruleClass': '624905', 'travel.groups': '1;2; 2', 'travel.managerEmployeeNumber': '3' }).travel,
+    ).toEqual({
       ruleClass: { id: 624905 },
       groups: [1, 2],
       managerEmployeeNumber: '3',
     });
-    expect(ok({ 'travel.ruleClass': 'Standard Travel', 'travel.groups': ['7'] }).travel).toEqual({ ruleClass: { name: 'Standard Travel' }, groups: [7] });
+    expect(ok({ 'travel.ruleClass': 'Standard Travel', 'travel.groups': ['7'] }).travel).toEqual({
+      ruleClass: { name: 'Standard Travel' },
+      groups: [7],
+    });
   });
 
   it.each([
-    [{ 'travel.groups': '1' }, 'travel.ruleClass', 'is required when any other travel field is set (Concur needs exactly one rule class per travel user)'],
+    [
+      { 'travel.groups': '1' },
+      'travel.ruleClass',
+      'is required when any other travel field is set (Concur needs exactly one rule class per travel user)',
+    ],
     [{ 'travel.ruleClass': '1', 'travel.groups': '1;x' }, 'travel.groups', "'x' is not a positive integer id"],
     [{ 'travel.ruleClass': '1', 'travel.groups': '0' }, 'travel.groups', "'0' is not a positive integer id"],
     [{ 'travel.ruleClass': '99999999999' }, 'travel.ruleClass', "'99999999999' is not a positive integer id"],
-    [{ 'travel.ruleClass': '1', 'travel.managerEmployeeNumber': '1001' }, 'travel.managerEmployeeNumber', "is the row's own employeeNumber"],
+    [
+      { 'travel.ruleClass': '1', 'travel.managerEmployeeNumber': '1001' },
+      'travel.managerEmployeeNumber',
+      "is the row's own employeeNumber",
+    ],
   ])('travel %j', (extra, column, reason) => {
     expect(reasons(extra)).toEqual([[column, reason]]);
   });

@@ -23,8 +23,11 @@ const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 // --- generators of valid values -------------------------------------------------------------
 const lower = 'abcdefghijklmnopqrstuvwxyz';
 const alnum = `${lower}0123456789`;
-const word = (chars: string, min: number, max: number) => fc.string({ unit: fc.constantFrom(...chars.split('')), minLength: min, maxLength: max });
-const domain = fc.tuple(word(lower, 1, 20), fc.constantFrom('com', 'org', 'co.uk', 'de')).map(([d, tld]) => `${d}.${tld}`);
+const word = (chars: string, min: number, max: number) =>
+  fc.string({ unit: fc.constantFrom(...chars.split('')), minLength: min, maxLength: max });
+const domain = fc
+  .tuple(word(lower, 1, 20), fc.constantFrom('com', 'org', 'co.uk', 'de'))
+  .map(([d, tld]) => `${d}.${tld}`);
 const email = fc.tuple(word(`${alnum}._-`, 1, 40), domain).map(([l, d]) => `${l.replace(/^\.|\.$/g, 'x')}@${d}`);
 // Names: any letters from any script (plus emoji and combining marks), no formula start, within the limit.
 const nameChar = fc.oneof(
@@ -176,10 +179,15 @@ function ctx(): ReaderContext {
 }
 
 /** What a flat record should be: nested keys dotted, numbers as their JSON text. */
-function expectedRecord(obj: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+function expectedRecord(
+  obj: Record<string, unknown>,
+  prefix = '',
+  out: Record<string, unknown> = {},
+): Record<string, unknown> {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) expectedRecord(v as Record<string, unknown>, key, out);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      expectedRecord(v as Record<string, unknown>, key, out);
     else if (Array.isArray(v)) out[key] = v.map((x) => (x === null ? '' : String(x)));
     else out[key] = typeof v === 'number' ? JSON.stringify(v) : v;
   }
@@ -199,54 +207,77 @@ function feed(splitter: JsonArraySplitter | NdjsonSplitter, text: string, cuts: 
 }
 
 describe('JSON splitting properties', () => {
-  const scalar = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.boolean(), fc.constant(null), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }));
+  const scalar = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 12 }),
+    fc.boolean(),
+    fc.constant(null),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+  );
   const key = fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !k.includes('.'));
-  const element = fc.dictionary(key, fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.dictionary(key, scalar, { maxKeys: 3 })), { maxKeys: 5 });
+  const element = fc.dictionary(
+    key,
+    fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.dictionary(key, scalar, { maxKeys: 3 })),
+    { maxKeys: 5 },
+  );
 
   it('array elements come out as JSON.parse would give them, whatever the chunking', () => {
     fc.assert(
-      fc.property(fc.array(element, { maxLength: 6 }), fc.array(fc.nat(400), { maxLength: 8 }), fc.boolean(), (elements, cuts, pretty) => {
-        const text = JSON.stringify(elements, null, pretty ? 2 : undefined);
-        const items = feed(new JsonArraySplitter(ctx()), text, cuts);
-        const records = items.map((i) => (i.kind === 'row' ? { ...i.record } : i.problem));
-        const expected = elements.map((e) => expectedRecord(e));
-        // Collisions like {"a.b":1,"a":{"b":2}} are row errors by design; skip those cases.
-        fc.pre(expected.every((e, i) => Object.keys(e).length === countLeaves(elements[i]!)));
-        expect(records).toEqual(expected);
-        expect(items.map((i) => i.rowNumber)).toEqual(elements.map((_, i) => i + 1));
-      }),
+      fc.property(
+        fc.array(element, { maxLength: 6 }),
+        fc.array(fc.nat(400), { maxLength: 8 }),
+        fc.boolean(),
+        (elements, cuts, pretty) => {
+          const text = JSON.stringify(elements, null, pretty ? 2 : undefined);
+          const items = feed(new JsonArraySplitter(ctx()), text, cuts);
+          const records = items.map((i) => (i.kind === 'row' ? { ...i.record } : i.problem));
+          const expected = elements.map((e) => expectedRecord(e));
+          // Collisions like {"a.b":1,"a":{"b":2}} are row errors by design; skip those cases.
+          fc.pre(expected.every((e, i) => Object.keys(e).length === countLeaves(elements[i]!)));
+          expect(records).toEqual(expected);
+          expect(items.map((i) => i.rowNumber)).toEqual(elements.map((_, i) => i + 1));
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('NDJSON lines come out the same, whatever the chunking', () => {
     fc.assert(
-      fc.property(fc.array(element, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(400), { maxLength: 8 }), (elements, cuts) => {
-        const text = elements.map((e) => JSON.stringify(e)).join('\r\n');
-        const expected = elements.map((e) => expectedRecord(e));
-        fc.pre(expected.every((e, i) => Object.keys(e).length === countLeaves(elements[i]!)));
-        const items = feed(new NdjsonSplitter(ctx()), text, cuts);
-        expect(items.map((i) => (i.kind === 'row' ? { ...i.record } : i.problem))).toEqual(expected);
-        expect(items.map((i) => i.line)).toEqual(elements.map((_, i) => i + 1));
-      }),
+      fc.property(
+        fc.array(element, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(400), { maxLength: 8 }),
+        (elements, cuts) => {
+          const text = elements.map((e) => JSON.stringify(e)).join('\r\n');
+          const expected = elements.map((e) => expectedRecord(e));
+          fc.pre(expected.every((e, i) => Object.keys(e).length === countLeaves(elements[i]!)));
+          const items = feed(new NdjsonSplitter(ctx()), text, cuts);
+          expect(items.map((i) => (i.kind === 'row' ? { ...i.record } : i.problem))).toEqual(expected);
+          expect(items.map((i) => i.line)).toEqual(elements.map((_, i) => i + 1));
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('never throws anything but PROV_ERR_INPUT on arbitrary text', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), fc.array(fc.nat(60), { maxLength: 4 }), (text, cuts) => {
-        for (const make of [() => new JsonArraySplitter(ctx()), () => new NdjsonSplitter(ctx())]) {
-          for (const input of [`[${text}`, text]) {
-            try {
-              const items = feed(make(), input, cuts);
-              for (const item of items) expect(item.rowNumber).toBeGreaterThan(0);
-            } catch (err) {
-              expect((err as { code?: string }).code).toBe('PROV_ERR_INPUT');
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        fc.array(fc.nat(60), { maxLength: 4 }),
+        (text, cuts) => {
+          for (const make of [() => new JsonArraySplitter(ctx()), () => new NdjsonSplitter(ctx())]) {
+            for (const input of [`[${text}`, text]) {
+              try {
+                const items = feed(make(), input, cuts);
+                for (const item of items) expect(item.rowNumber).toBeGreaterThan(0);
+              } catch (err) {
+                expect((err as { code?: string }).code).toBe('PROV_ERR_INPUT');
+              }
             }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 500 },
     );
   });

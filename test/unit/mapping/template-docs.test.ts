@@ -11,8 +11,23 @@ it('docs/template.md documents every template column', () => {
 
 it('the template has the columns issue 4 lists, matched case-insensitively', () => {
   expect(TEMPLATE_COLUMNS.map((c) => c.name).slice(0, 17)).toEqual([
-    'userName', 'givenName', 'familyName', 'middleName', 'email', 'employeeNumber', 'active', 'externalId', 'title',
-    'timezone', 'preferredLanguage', 'costCenter', 'department', 'division', 'startDate', 'terminationDate', 'managerEmployeeNumber',
+    'userName',
+    'givenName',
+    'familyName',
+    'middleName',
+    'email',
+    'employeeNumber',
+    'active',
+    'externalId',
+    'title',
+    'timezone',
+    'preferredLanguage',
+    'costCenter',
+    'department',
+    'division',
+    'startDate',
+    'terminationDate',
+    'managerEmployeeNumber',
   ]);
   expect(TEMPLATE_COLUMNS).toHaveLength(17 + 8 + 28 + 3);
   expect(resolveTemplateColumn(' SPEND.CUSTOMDATA.ORGUNIT6 ')?.name).toBe('spend.customData.orgUnit6');

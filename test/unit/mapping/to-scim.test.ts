@@ -44,7 +44,12 @@ function asConcur(row: NormalizedRow, managerUuid = 'm-uuid'): Record<string, un
     userName: row.userName.toUpperCase(),
     active: row.active,
     displayName: 'Ada Lovelace',
-    name: { givenName: row.givenName, familyName: row.familyName, middleName: row.middleName, formatted: 'Lovelace, Ada' },
+    name: {
+      givenName: row.givenName,
+      familyName: row.familyName,
+      middleName: row.middleName,
+      formatted: 'Lovelace, Ada',
+    },
     emails: [
       { value: 'home@example.com', type: 'home' },
       { value: row.email.toUpperCase(), type: 'work', notifications: false },
@@ -93,7 +98,15 @@ describe('toCreateBody', () => {
   });
 
   it('sends only what the row has; active defaults to true; no manager without a uuid', () => {
-    const minimal: NormalizedRow = { rowNumber: 2, userName: 'b@x.com', givenName: 'B', familyName: 'C', email: 'b@x.com', employeeNumber: '2', managerEmployeeNumber: '9' };
+    const minimal: NormalizedRow = {
+      rowNumber: 2,
+      userName: 'b@x.com',
+      givenName: 'B',
+      familyName: 'C',
+      email: 'b@x.com',
+      employeeNumber: '2',
+      managerEmployeeNumber: '9',
+    };
     expect(toCreateBody(minimal, { companyId: COMPANY })).toEqual({
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENT],
       userName: 'b@x.com',
@@ -135,13 +148,35 @@ describe('identityDiff', () => {
   });
 
   it('never diffs fields the row leaves empty, and skips the manager without a uuid', () => {
-    const sparse: NormalizedRow = { rowNumber: 1, userName: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', email: 'ada@example.com', employeeNumber: '1001', managerEmployeeNumber: '2' };
+    const sparse: NormalizedRow = {
+      rowNumber: 1,
+      userName: 'ada@example.com',
+      givenName: 'Ada',
+      familyName: 'Lovelace',
+      email: 'ada@example.com',
+      employeeNumber: '1001',
+      managerEmployeeNumber: '2',
+    };
     expect(identityDiff(asConcur(FULL), sparse)).toEqual([]);
   });
 
   it('adds fields Concur lacks, and a work email when there is none', () => {
-    const existing = { id: 'u', userName: 'ada@example.com', name: { givenName: 'Ada', familyName: 'Lovelace' }, emails: [{ type: 'home', value: 'h@x.com' }], [ENT]: { employeeNumber: '1001' } };
-    const desired: NormalizedRow = { rowNumber: 1, userName: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', email: 'ada@example.com', employeeNumber: '1001', costCenter: 'CC9' };
+    const existing = {
+      id: 'u',
+      userName: 'ada@example.com',
+      name: { givenName: 'Ada', familyName: 'Lovelace' },
+      emails: [{ type: 'home', value: 'h@x.com' }],
+      [ENT]: { employeeNumber: '1001' },
+    };
+    const desired: NormalizedRow = {
+      rowNumber: 1,
+      userName: 'ada@example.com',
+      givenName: 'Ada',
+      familyName: 'Lovelace',
+      email: 'ada@example.com',
+      employeeNumber: '1001',
+      costCenter: 'CC9',
+    };
     expect(identityDiff(existing, desired)).toEqual([
       { op: 'add', path: 'emails', old: undefined, new: [{ value: 'ada@example.com', type: 'work' }] },
       { op: 'replace', path: `${ENT}:costCenter`, old: undefined, new: 'CC9' },
@@ -149,7 +184,14 @@ describe('identityDiff', () => {
   });
 
   it('survives a malformed existing user', () => {
-    const desired: NormalizedRow = { rowNumber: 1, userName: 'a@x.com', givenName: 'A', familyName: 'B', email: 'a@x.com', employeeNumber: '1' };
+    const desired: NormalizedRow = {
+      rowNumber: 1,
+      userName: 'a@x.com',
+      givenName: 'A',
+      familyName: 'B',
+      email: 'a@x.com',
+      employeeNumber: '1',
+    };
     const paths = identityDiff({ name: 'oops', emails: 'nope', [ENT]: 5 }, desired).map((c) => c.path);
     expect(paths).toEqual(['userName', 'name.givenName', 'name.familyName', 'emails', `${ENT}:employeeNumber`]);
   });
@@ -197,14 +239,26 @@ describe('extension payload and references', () => {
 
   it('sends only the extensions the row has', () => {
     const rolesOnly: NormalizedRow = { ...row, spend: { roles: ['EXP_USER'] }, travel: { ruleClass: { name: 'Std' } } };
-    expect(toExtensionPayload(rolesOnly)).toEqual({ [SPEND_ROLE_URN]: { roles: [{ roleName: 'EXP_USER' }] }, [TRAVEL_USER_URN]: { ruleClass: { name: 'Std' } } });
-    const none: NormalizedRow = { rowNumber: 1, userName: 'a@x.com', givenName: 'A', familyName: 'B', email: 'a@x.com', employeeNumber: '1' };
+    expect(toExtensionPayload(rolesOnly)).toEqual({
+      [SPEND_ROLE_URN]: { roles: [{ roleName: 'EXP_USER' }] },
+      [TRAVEL_USER_URN]: { ruleClass: { name: 'Std' } },
+    });
+    const none: NormalizedRow = {
+      rowNumber: 1,
+      userName: 'a@x.com',
+      givenName: 'A',
+      familyName: 'B',
+      email: 'a@x.com',
+      employeeNumber: '1',
+    };
     expect(toExtensionPayload(none)).toBeUndefined();
     expect(hasExtensionData(none)).toBe(false);
   });
 
   it('lists referenced employee numbers once each', () => {
     expect(referencedEmployeeNumbers(row)).toEqual(['2', '3']);
-    expect(referencedEmployeeNumbers({ ...row, managerEmployeeNumber: undefined, spend: undefined, travel: undefined })).toEqual([]);
+    expect(
+      referencedEmployeeNumbers({ ...row, managerEmployeeNumber: undefined, spend: undefined, travel: undefined }),
+    ).toEqual([]);
   });
 });

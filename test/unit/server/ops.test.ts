@@ -30,8 +30,21 @@ describe('dashboard auth', () => {
 
 describe('watch folder names', () => {
   it('refuses path tricks and control characters', () => {
-    for (const name of ['..', '.', '', 'a/b.csv', 'a\\b.csv', '..csv', 'x..y', 'bell\u0007.csv', 'nl\n.csv', 'x'.repeat(201)]) expect(unsafeNameReason(name), JSON.stringify(name)).toBeDefined();
-    for (const name of ['people.csv', 'HR export 2024-01.csv', 'ünïcode.json', '.partial']) expect(unsafeNameReason(name), name).toBeUndefined();
+    for (const name of [
+      '..',
+      '.',
+      '',
+      'a/b.csv',
+      'a\\b.csv',
+      '..csv',
+      'x..y',
+      'bell\u0007.csv',
+      'nl\n.csv',
+      'x'.repeat(201),
+    ])
+      expect(unsafeNameReason(name), JSON.stringify(name)).toBeDefined();
+    for (const name of ['people.csv', 'HR export 2024-01.csv', 'ünïcode.json', '.partial'])
+      expect(unsafeNameReason(name), name).toBeUndefined();
   });
   it('makes a printable stand-in', () => {
     expect(safeName('a\u0000b/../c.csv')).toBe('a_b___c.csv');
@@ -79,7 +92,9 @@ describe('demo drop generator', () => {
     expect(a.deactivated.length).toBeGreaterThan(5);
     // Some reports come before their managers in the file.
     const position = new Map(a.records.map((r, i) => [r.employeeNumber, i]));
-    const early = a.records.filter((r, i) => r.managerEmployeeNumber !== '' && (position.get(r.managerEmployeeNumber) ?? -1) > i);
+    const early = a.records.filter(
+      (r, i) => r.managerEmployeeNumber !== '' && (position.get(r.managerEmployeeNumber) ?? -1) > i,
+    );
     expect(early.length).toBeGreaterThan(100);
   });
 });

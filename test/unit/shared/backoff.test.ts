@@ -10,7 +10,9 @@ const noJitter = () => 1;
 
 describe('capped retry backoff', () => {
   it('doubles from the job delay and stops at the cap', () => {
-    const waits = [1, 2, 3, 4, 5, 6, 10].map((n) => cappedBackoff(n, CAPPED_BACKOFF, undefined, jobWith(1_000), noJitter));
+    const waits = [1, 2, 3, 4, 5, 6, 10].map((n) =>
+      cappedBackoff(n, CAPPED_BACKOFF, undefined, jobWith(1_000), noJitter),
+    );
     expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, BACKOFF_CAP_MS, BACKOFF_CAP_MS, BACKOFF_CAP_MS]);
   });
 
@@ -24,7 +26,8 @@ describe('capped retry backoff', () => {
       expect(opts.backoff).toMatchObject({ type: CAPPED_BACKOFF });
       const delay = (opts.backoff as { delay: number }).delay;
       let total = 0;
-      for (let n = 1; n < (opts.attempts ?? 1); n += 1) total += cappedBackoff(n, CAPPED_BACKOFF, undefined, jobWith(delay), () => 0);
+      for (let n = 1; n < (opts.attempts ?? 1); n += 1)
+        total += cappedBackoff(n, CAPPED_BACKOFF, undefined, jobWith(delay), () => 0);
       expect(total).toBeGreaterThan(90_000);
     }
   });

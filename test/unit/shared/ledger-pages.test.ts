@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from '../../../src/shared/ledger/pages.ts';
+import {
+  PAGE_ROWS,
+  decodePage,
+  encodePage,
+  pageOf,
+  rowsOfPage,
+  type RawRow,
+} from '../../../src/shared/ledger/pages.ts';
 
 describe('ledger pages', () => {
   it('maps 1-based rows to pages of PAGE_ROWS and back', () => {
@@ -13,7 +20,16 @@ describe('ledger pages', () => {
   it('round-trips rows, keeping absent outcomes and records absent, and compresses', () => {
     const rows = new Map<number, RawRow>();
     for (let row = 1; row <= 500; row += 1) {
-      rows.set(row, { state: 'done', out: JSON.stringify({ userName: `user${row}@example.com`, uuid: `0000-${row}`, action: 'create', provisionId: 'p-1' }), data: null });
+      rows.set(row, {
+        state: 'done',
+        out: JSON.stringify({
+          userName: `user${row}@example.com`,
+          uuid: `0000-${row}`,
+          action: 'create',
+          provisionId: 'p-1',
+        }),
+        data: null,
+      });
     }
     rows.set(501, { state: 'invalid', out: null, data: '{"n":1}' });
     const buf = encodePage(rows);

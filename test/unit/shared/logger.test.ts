@@ -21,7 +21,11 @@ describe('logger redaction', () => {
       {
         access_token: 'tok-AAA',
         auth: { refresh_token: 'tok-BBB', client_secret: 'sec-CCC' },
-        user: { userName: 'jane@example.com', name: { givenName: 'Jane', familyName: 'Roe' }, emails: [{ value: 'jane@example.com' }] },
+        user: {
+          userName: 'jane@example.com',
+          name: { givenName: 'Jane', familyName: 'Roe' },
+          emails: [{ value: 'jane@example.com' }],
+        },
         headers: { authorization: 'Bearer tok-DDD' },
         row: 12,
       },

@@ -7,7 +7,12 @@ describe('queue key layout', () => {
   it('gives each queue a hash tag of its own under a prefix that is one whole tag', () => {
     expect(queueKeyPrefix('{prov}', 'identity')).toBe('{prov_identity}');
     expect(queueKeyPrefix('{prov}', 'status')).toBe('{prov_status}');
-    expect(namespaceKeyPrefixes('{prov}')).toEqual(['{prov}', '{prov_identity}:identity:', '{prov_extension}:extension:', '{prov_status}:status:']);
+    expect(namespaceKeyPrefixes('{prov}')).toEqual([
+      '{prov}',
+      '{prov_identity}:identity:',
+      '{prov_extension}:extension:',
+      '{prov_status}:status:',
+    ]);
   });
 
   it('keeps any other prefix as is: a tag inside shares its slot, no braces is plain Redis', () => {
@@ -29,7 +34,9 @@ describe('QUEUE_PREFIX on a cluster', () => {
   };
 
   it('must hold a hash tag, or scripts spanning several keys would fail with CROSSSLOT', () => {
-    expect(configError({ REDIS_URL: 'redis+cluster://h1:7000,h2:7001', QUEUE_PREFIX: 'prov' })).toMatch(/QUEUE_PREFIX: must contain a hash tag/);
+    expect(configError({ REDIS_URL: 'redis+cluster://h1:7000,h2:7001', QUEUE_PREFIX: 'prov' })).toMatch(
+      /QUEUE_PREFIX: must contain a hash tag/,
+    );
     expect(configError({ REDIS_URL: 'redis://:pw@h1:7000,h2:7001', QUEUE_PREFIX: '{}prov' })).toMatch(/QUEUE_PREFIX/);
     expect(configError({ REDIS_URL: 'rediss+cluster://h1:7000', QUEUE_PREFIX: '{prov}' })).toBeUndefined();
     expect(configError({ REDIS_URL: 'redis+cluster://h1:7000', QUEUE_PREFIX: 'app:{prov}' })).toBeUndefined();

@@ -5,7 +5,11 @@ import { parseRedisUrl } from '../../../src/shared/redis.ts';
 describe('REDIS_URL with credentials and TLS', () => {
   it('rediss:// turns TLS on and keeps user, password (URL-decoded) and db', () => {
     const p = parseRedisUrl('rediss://app:p%40ss%3Aword@cache.example.com:6380/2');
-    expect(p).toEqual({ cluster: false, nodes: [{ host: 'cache.example.com', port: 6380 }], options: { username: 'app', password: 'p@ss:word', db: 2, tls: {} } });
+    expect(p).toEqual({
+      cluster: false,
+      nodes: [{ host: 'cache.example.com', port: 6380 }],
+      options: { username: 'app', password: 'p@ss:word', db: 2, tls: {} },
+    });
   });
 
   it('redis://:pass@ is a password without a user', () => {
@@ -15,7 +19,10 @@ describe('REDIS_URL with credentials and TLS', () => {
   it('rediss+cluster:// lists nodes with TLS and credentials', () => {
     const p = parseRedisUrl('rediss+cluster://:pw@h1:7001,h2:7002');
     expect(p.cluster).toBe(true);
-    expect(p.nodes).toEqual([{ host: 'h1', port: 7001 }, { host: 'h2', port: 7002 }]);
+    expect(p.nodes).toEqual([
+      { host: 'h1', port: 7001 },
+      { host: 'h2', port: 7002 },
+    ]);
     expect(p.options).toEqual({ password: 'pw', tls: {} });
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { REPORT_COLUMNS, csvCell, renderReport, toReportRecord, type ReportRecord } from '../../../src/shared/ledger/report.ts';
+import {
+  REPORT_COLUMNS,
+  csvCell,
+  renderReport,
+  toReportRecord,
+  type ReportRecord,
+} from '../../../src/shared/ledger/report.ts';
 
 async function collect(records: ReportRecord[], format: 'csv' | 'jsonl'): Promise<string> {
   async function* source() {
@@ -34,11 +40,20 @@ describe('report', () => {
           name: 'urn:ietf:params:scim:schemas:extension:spend:2.0:User',
           code: '500',
           messages: [
-            { code: 'INVALID_VALUE', message: 'Invalid List Item', schemaPath: 'urn:x:customData[id eq "custom3"].value', type: 'error' },
+            {
+              code: 'INVALID_VALUE',
+              message: 'Invalid List Item',
+              schemaPath: 'urn:x:customData[id eq "custom3"].value',
+              type: 'error',
+            },
             { code: 'INVALID_VALUE', message: 'just a warning', schemaPath: 'urn:x:testEmployee', type: 'warning' },
           ],
         },
-        { name: 'urn:ietf:params:scim:schemas:extension:spend:2.0:Approver', code: '404', messages: [{ code: 'INVALID_USER', schemaPath: 'urn:y:report', type: 'error' }] },
+        {
+          name: 'urn:ietf:params:scim:schemas:extension:spend:2.0:Approver',
+          code: '404',
+          messages: [{ code: 'INVALID_USER', schemaPath: 'urn:y:report', type: 'error' }],
+        },
       ],
     });
     expect(record).toEqual({
@@ -56,7 +71,9 @@ describe('report', () => {
   });
 
   it('uses the failing column as the schemaPath of an invalid row', () => {
-    expect(toReportRecord(3, 'invalid', { error: 'hr.csv row 3: email: bad', column: 'email', code: 'PROV_ERR_INPUT' })).toMatchObject({ schemaPath: 'email', errorCode: 'PROV_ERR_INPUT' });
+    expect(
+      toReportRecord(3, 'invalid', { error: 'hr.csv row 3: email: bad', column: 'email', code: 'PROV_ERR_INPUT' }),
+    ).toMatchObject({ schemaPath: 'email', errorCode: 'PROV_ERR_INPUT' });
   });
 
   it('renders CSV with a header row and JSONL with one object per line', async () => {
@@ -65,6 +82,11 @@ describe('report', () => {
     expect(csv.split('\r\n')[0]).toBe(REPORT_COLUMNS.join(','));
     expect(csv.split('\r\n')[1]).toBe("1,'=x,,done,,u,,,,");
     const jsonl = await collect([rec, rec], 'jsonl');
-    expect(jsonl.trim().split('\n').map((l) => JSON.parse(l) as ReportRecord)).toEqual([rec, rec]);
+    expect(
+      jsonl
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as ReportRecord),
+    ).toEqual([rec, rec]);
   });
 });

@@ -15,7 +15,12 @@ const alice = {
   ],
   entitlements: ['Invoice', 'Expense'],
   meta: { created: '2024-03-01T10:00:00.000Z', lastModified: '2024-03-02T10:00:00.000Z' },
-  [ENT]: { employeeNumber: 'E100', costCenter: 'CC1', startDate: '2021-11-17T00:00:00.000', manager: { value: 'm-1', employeeNumber: 'E1' } },
+  [ENT]: {
+    employeeNumber: 'E100',
+    costCenter: 'CC1',
+    startDate: '2021-11-17T00:00:00.000',
+    manager: { value: 'm-1', employeeNumber: 'E1' },
+  },
 };
 const bob = {
   id: '9c0b1e2a-0000-4000-8000-000000000001',

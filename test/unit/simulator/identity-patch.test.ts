@@ -15,12 +15,18 @@ function doc(): Record<string, any> {
     [ENT]: { employeeNumber: '1', department: 'D' },
   };
 }
-const patch = (d: Record<string, unknown>, ...Operations: unknown[]): void => applyPatch(d, { schemas: [PATCH], Operations });
+const patch = (d: Record<string, unknown>, ...Operations: unknown[]): void =>
+  applyPatch(d, { schemas: [PATCH], Operations });
 
 describe('applyPatch', () => {
   it('replaces simple, sub-attribute and extension paths (case-insensitive names)', () => {
     const d = doc();
-    patch(d, { op: 'Replace', path: 'ACTIVE', value: false }, { op: 'replace', path: 'name.givenName', value: 'Z' }, { op: 'add', path: `${ENT}:manager.value`, value: 'm-1' });
+    patch(
+      d,
+      { op: 'Replace', path: 'ACTIVE', value: false },
+      { op: 'replace', path: 'name.givenName', value: 'Z' },
+      { op: 'add', path: `${ENT}:manager.value`, value: 'm-1' },
+    );
     expect(d.active).toBe(false);
     expect(d.name).toEqual({ givenName: 'Z', familyName: 'B' });
     expect(d[ENT].manager).toEqual({ value: 'm-1' });
@@ -28,8 +34,15 @@ describe('applyPatch', () => {
 
   it('sets a filtered email from a string value and creates it when absent', () => {
     const d = doc();
-    patch(d, { op: 'replace', path: 'emails[type eq "work"]', value: 'new@x.com' }, { op: 'add', path: 'emails[type eq "home"].value', value: 'h@x.com' });
-    expect(d.emails).toEqual([{ value: 'new@x.com', type: 'work' }, { type: 'home', value: 'h@x.com' }]);
+    patch(
+      d,
+      { op: 'replace', path: 'emails[type eq "work"]', value: 'new@x.com' },
+      { op: 'add', path: 'emails[type eq "home"].value', value: 'h@x.com' },
+    );
+    expect(d.emails).toEqual([
+      { value: 'new@x.com', type: 'work' },
+      { type: 'home', value: 'h@x.com' },
+    ]);
   });
 
   it('removes filtered items and extension attributes; pathless ops merge', () => {
@@ -51,9 +64,23 @@ describe('applyPatch', () => {
       [{ schemas: [PATCH], Operations: [{ op: 'move', path: 'x' }] }, 'invalidSyntax'],
       [{ schemas: [PATCH], Operations: [{ op: 'remove' }] }, 'noTarget'],
       [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'nope', value: 1 }] }, 'invalidPath'],
-      [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'urn:ietf:params:scim:schemas:extension:spend:2.0:User:country', value: 'US' }] }, 'invalidPath'],
+      [
+        {
+          schemas: [PATCH],
+          Operations: [
+            { op: 'replace', path: 'urn:ietf:params:scim:schemas:extension:spend:2.0:User:country', value: 'US' },
+          ],
+        },
+        'invalidPath',
+      ],
       [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'id', value: 'x' }] }, 'mutability'],
-      [{ schemas: [PATCH], Operations: [{ op: 'replace', path: 'emails[type eq "home" or type eq "other"]', value: 'x' }] }, 'noTarget'],
+      [
+        {
+          schemas: [PATCH],
+          Operations: [{ op: 'replace', path: 'emails[type eq "home" or type eq "other"]', value: 'x' }],
+        },
+        'noTarget',
+      ],
     ];
     for (const [body, scimType] of cases) {
       let caught: unknown;

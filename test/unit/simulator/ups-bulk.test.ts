@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { SimHttpError } from '../../../src/simulator/errors.ts';
 import { MAX_BULK_BYTES, parseBulkRequest } from '../../../src/simulator/ups/bulk.ts';
 
-const post = (bulkId?: string): Record<string, unknown> => ({ method: 'POST', path: '/Users', ...(bulkId ? { bulkId } : {}), data: { userName: 'a@b.c' } });
+const post = (bulkId?: string): Record<string, unknown> => ({
+  method: 'POST',
+  path: '/Users',
+  ...(bulkId ? { bulkId } : {}),
+  data: { userName: 'a@b.c' },
+});
 
 function statusOf(fn: () => unknown): number | undefined {
   try {
@@ -36,8 +41,14 @@ describe('parseBulkRequest', () => {
 
   it('answers 413 over 400 KB and 400 over 100 operations', () => {
     expect(statusOf(() => parseBulkRequest({ Operations: [post('b')] }, MAX_BULK_BYTES + 1))).toBe(413);
-    expect(statusOf(() => parseBulkRequest({ Operations: Array.from({ length: 101 }, (_, i) => post(`b${i}`)) }, 100))).toBe(400);
-    expect(statusOf(() => parseBulkRequest({ Operations: Array.from({ length: 100 }, (_, i) => post(`b${i}`)) }, MAX_BULK_BYTES))).toBeUndefined();
+    expect(
+      statusOf(() => parseBulkRequest({ Operations: Array.from({ length: 101 }, (_, i) => post(`b${i}`)) }, 100)),
+    ).toBe(400);
+    expect(
+      statusOf(() =>
+        parseBulkRequest({ Operations: Array.from({ length: 100 }, (_, i) => post(`b${i}`)) }, MAX_BULK_BYTES),
+      ),
+    ).toBeUndefined();
   });
 
   it('requires bulkId for POST, unique bulkIds, a known method and a matching path', () => {
@@ -45,7 +56,11 @@ describe('parseBulkRequest', () => {
     expect(statusOf(() => parseBulkRequest({ Operations: [post('x'), post('x')] }, 1))).toBe(400);
     expect(statusOf(() => parseBulkRequest({ Operations: [{ ...post('x'), method: 'GET' }] }, 1))).toBe(400);
     expect(statusOf(() => parseBulkRequest({ Operations: [{ ...post('x'), path: '/Groups' }] }, 1))).toBe(400);
-    expect(statusOf(() => parseBulkRequest({ Operations: [{ method: 'PATCH', path: '/Users', data: {} }] }, 1))).toBe(400);
-    expect(statusOf(() => parseBulkRequest({ Operations: [{ method: 'PUT', path: '/Users/a', data: { id: 'b' } }] }, 1))).toBe(400);
+    expect(statusOf(() => parseBulkRequest({ Operations: [{ method: 'PATCH', path: '/Users', data: {} }] }, 1))).toBe(
+      400,
+    );
+    expect(
+      statusOf(() => parseBulkRequest({ Operations: [{ method: 'PUT', path: '/Users/a', data: { id: 'b' } }] }, 1)),
+    ).toBe(400);
   });
 });

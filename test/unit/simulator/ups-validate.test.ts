@@ -29,7 +29,19 @@ const validSpend = { reimbursementCurrency: 'USD', country: 'US', locale: 'en-US
 
 describe('validateExtension', () => {
   it('accepts a complete spend user with a listed custom value', () => {
-    expect(validateExtension(SPEND, { ...validSpend, customData: [{ id: 'custom3', value: 'CC200' }, { id: 'custom1', value: 'free' }] }, env)).toEqual([]);
+    expect(
+      validateExtension(
+        SPEND,
+        {
+          ...validSpend,
+          customData: [
+            { id: 'custom3', value: 'CC200' },
+            { id: 'custom1', value: 'free' },
+          ],
+        },
+        env,
+      ),
+    ).toEqual([]);
   });
 
   it('names each missing required spend field by schemaPath', () => {
@@ -40,12 +52,22 @@ describe('validateExtension', () => {
 
   it('reports code shapes as Size or Invalid Value', () => {
     const messages = validateExtension(SPEND, { ...validSpend, reimbursementCurrency: 'USDX', country: 'us' }, env);
-    expect(messages.map((m) => m.message)).toEqual([`Invalid '${SPEND}:reimbursementCurrency' Size`, `Invalid Value: '${SPEND}:country'`]);
+    expect(messages.map((m) => m.message)).toEqual([
+      `Invalid '${SPEND}:reimbursementCurrency' Size`,
+      `Invalid Value: '${SPEND}:country'`,
+    ]);
   });
 
   it('rejects a customData value outside the configured list', () => {
     const messages = validateExtension(SPEND, { ...validSpend, customData: [{ id: 'custom3', value: 'CC999' }] }, env);
-    expect(messages).toEqual([{ code: 'INVALID_VALUE', message: 'Invalid List Item', schemaPath: `${SPEND}:customData[id eq "custom3"].value`, type: 'error' }]);
+    expect(messages).toEqual([
+      {
+        code: 'INVALID_VALUE',
+        message: 'Invalid List Item',
+        schemaPath: `${SPEND}:customData[id eq "custom3"].value`,
+        type: 'error',
+      },
+    ]);
   });
 
   it('rejects unknown role codes', () => {
@@ -55,8 +77,14 @@ describe('validateExtension', () => {
   });
 
   it('resolves approvers by employeeNumber or value and reports missing ones as INVALID_USER 404', () => {
-    expect(validateExtension(APPROVER, { report: [{ approver: { employeeNumber: '100' }, primary: true }] }, env)).toEqual([]);
-    const messages = validateExtension(APPROVER, { report: [{ approver: { employeeNumber: '999' }, primary: true }], request: [{ approver: { value: 'u-9' } }] }, env);
+    expect(
+      validateExtension(APPROVER, { report: [{ approver: { employeeNumber: '100' }, primary: true }] }, env),
+    ).toEqual([]);
+    const messages = validateExtension(
+      APPROVER,
+      { report: [{ approver: { employeeNumber: '999' }, primary: true }], request: [{ approver: { value: 'u-9' } }] },
+      env,
+    );
     expect(messages.map((m) => [m.code, m.message, m.schemaPath])).toEqual([
       ['INVALID_USER', 'Employee does not exist', `${APPROVER}:report[approver.employeeNumber eq "999"]`],
       ['INVALID_USER', 'Employee does not exist', `${APPROVER}:request[approver.value eq "u-9"]`],
@@ -65,23 +93,37 @@ describe('validateExtension', () => {
   });
 
   it('allows non-primary approvers only for report and request', () => {
-    expect(validateExtension(APPROVER, { cashAdvance: [{ approver: { value: 'u-1' }, primary: false }] }, env)).toHaveLength(1);
+    expect(
+      validateExtension(APPROVER, { cashAdvance: [{ approver: { value: 'u-1' }, primary: false }] }, env),
+    ).toHaveLength(1);
     expect(validateExtension(APPROVER, { request: [{ approver: { value: 'u-1' }, primary: false }] }, env)).toEqual([]);
   });
 
   it('requires delegates to exist and be active', () => {
-    expect(validateExtension(DELEGATE, { expense: [{ delegate: { employeeNumber: '100' }, canSubmit: true }] }, env)).toEqual([]);
-    expect(validateExtension(DELEGATE, { expense: [{ delegate: { employeeNumber: '200' } }] }, env)[0]?.message).toBe('Employee is not active');
-    expect(validateExtension(DELEGATE, { expense: [{ delegate: { employeeNumber: '300' } }] }, env)[0]?.code).toBe('INVALID_USER');
+    expect(
+      validateExtension(DELEGATE, { expense: [{ delegate: { employeeNumber: '100' }, canSubmit: true }] }, env),
+    ).toEqual([]);
+    expect(validateExtension(DELEGATE, { expense: [{ delegate: { employeeNumber: '200' } }] }, env)[0]?.message).toBe(
+      'Employee is not active',
+    );
+    expect(validateExtension(DELEGATE, { expense: [{ delegate: { employeeNumber: '300' } }] }, env)[0]?.code).toBe(
+      'INVALID_USER',
+    );
   });
 
   it('requires a travel ruleClass and an existing travel manager', () => {
-    expect(validateExtension(TRAVEL, { ruleClass: { id: 624905 }, groups: [1], manager: { employeeNumber: '100' } }, env)).toEqual([]);
+    expect(
+      validateExtension(TRAVEL, { ruleClass: { id: 624905 }, groups: [1], manager: { employeeNumber: '100' } }, env),
+    ).toEqual([]);
     expect(validateExtension(TRAVEL, { groups: [1] }, env).map((m) => m.schemaPath)).toEqual([`${TRAVEL}:ruleClass`]);
-    expect(validateExtension(TRAVEL, { ruleClass: { name: 'Default' }, manager: { employeeNumber: '404' } }, env)[0]?.code).toBe('INVALID_USER');
+    expect(
+      validateExtension(TRAVEL, { ruleClass: { name: 'Default' }, manager: { employeeNumber: '404' } }, env)[0]?.code,
+    ).toBe('INVALID_USER');
   });
 
   it('requires every ADP payroll field', () => {
-    expect(validateExtension(PAYROLL, { adp: { companyCode: 'A', deductionCode: 'B' } }, env).map((m) => m.schemaPath)).toEqual([`${PAYROLL}:adp.employeeFileNumber`]);
+    expect(
+      validateExtension(PAYROLL, { adp: { companyCode: 'A', deductionCode: 'B' } }, env).map((m) => m.schemaPath),
+    ).toEqual([`${PAYROLL}:adp.employeeFileNumber`]);
   });
 });

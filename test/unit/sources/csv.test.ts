@@ -35,7 +35,13 @@ describe('CSV drops', () => {
   ])('sniffs the delimiter of %s', async (name, delimiter) => {
     const { items, summary } = await readAll(fixture(name));
     expect(summary.delimiter).toBe(delimiter);
-    expect(rows(items)[0]!.record).toEqual({ userName: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', email: 'ada@example.com', employeeNumber: '1' });
+    expect(rows(items)[0]!.record).toEqual({
+      userName: 'ada@example.com',
+      givenName: 'Ada',
+      familyName: 'Lovelace',
+      email: 'ada@example.com',
+      employeeNumber: '1',
+    });
   });
 
   it('honours an explicit delimiter over sniffing', async () => {
@@ -87,7 +93,9 @@ describe('CSV drops', () => {
       ['row', 4, 5],
     ]);
     const [short, long] = errors(items);
-    expect(short!.message).toBe(`${fixture('ragged.csv')} row 2 (line 3): has 4 fields; the header has 5 (a ragged row)`);
+    expect(short!.message).toBe(
+      `${fixture('ragged.csv')} row 2 (line 3): has 4 fields; the header has 5 (a ragged row)`,
+    );
     expect(long!.problem).toContain('has 6 fields');
     expect(summary).toMatchObject({ rows: 4, rowErrors: 2 });
   });
@@ -102,7 +110,10 @@ describe('CSV drops', () => {
     const path = tmp.path('nameless.csv', `${HEADER},\na@x.com,A,B,a@x.com,1,\nb@x.com,A,B,b@x.com,2,oops\n`);
     const { items } = await readAll(path);
     expect(Object.keys(rows(items)[0]!.record)).toEqual(HEADER.split(','));
-    expect(errors(items)[0]).toMatchObject({ rowNumber: 2, problem: 'has a value in column 6, which has no name in the header' });
+    expect(errors(items)[0]).toMatchObject({
+      rowNumber: 2,
+      problem: 'has a value in column 6, which has no name in the header',
+    });
   });
 
   it('gives header-only files zero rows', async () => {
@@ -153,13 +164,23 @@ describe('CSV drops', () => {
     });
 
     it('rejects a record over maxRecordChars (a 50 MB field) without reading it all', async () => {
-      const path = tmp.path('huge.csv', Buffer.concat([Buffer.from(`${HEADER}\na@x.com,"`), Buffer.alloc(50 * 1024 * 1024, 0x61), Buffer.from('",B,a@x.com,1\n')]));
+      const path = tmp.path(
+        'huge.csv',
+        Buffer.concat([
+          Buffer.from(`${HEADER}\na@x.com,"`),
+          Buffer.alloc(50 * 1024 * 1024, 0x61),
+          Buffer.from('",B,a@x.com,1\n'),
+        ]),
+      );
       const err = await readError(path);
       expect(err.message).toMatch(/has a record longer than 1048576 characters/);
     });
 
     it('a field over maxFieldBytes but within the record limit is a row error', async () => {
-      const path = tmp.path('bigfield.csv', `${HEADER}\na@x.com,${'x'.repeat(100)},B,a@x.com,1\nb@x.com,A,B,b@x.com,2\n`);
+      const path = tmp.path(
+        'bigfield.csv',
+        `${HEADER}\na@x.com,${'x'.repeat(100)},B,a@x.com,1\nb@x.com,A,B,b@x.com,2\n`,
+      );
       const { items } = await readAll(path, { maxFieldBytes: 50 });
       expect(items.map((i) => i.kind)).toEqual(['error', 'row']);
       expect(errors(items)[0]!.problem).toBe("the value in column 'givenName' is longer than 50 bytes");
@@ -178,7 +199,15 @@ describe('CSV drops', () => {
   });
 
   it('picks formats from extensions', () => {
-    expect(['a.csv', 'a.TSV', 'a.txt', 'a.json', 'a.ndjson', 'a.jsonl', 'a.xml'].map(formatFromPath)).toEqual(['csv', 'csv', 'csv', 'json', 'ndjson', 'ndjson', undefined]);
+    expect(['a.csv', 'a.TSV', 'a.txt', 'a.json', 'a.ndjson', 'a.jsonl', 'a.xml'].map(formatFromPath)).toEqual([
+      'csv',
+      'csv',
+      'csv',
+      'json',
+      'ndjson',
+      'ndjson',
+      undefined,
+    ]);
   });
 
   it('a reader is single-use and its summary waits for the end', async () => {

@@ -5,7 +5,13 @@ const tmp = scratch();
 afterAll(() => tmp.cleanup());
 
 const TEXT = 'userName,givenName,familyName,email,employeeNumber\nzoe@x.com,Zoë,Ñúñez 😀,zoe@x.com,1\n';
-const EXPECTED = { userName: 'zoe@x.com', givenName: 'Zoë', familyName: 'Ñúñez 😀', email: 'zoe@x.com', employeeNumber: '1' };
+const EXPECTED = {
+  userName: 'zoe@x.com',
+  givenName: 'Zoë',
+  familyName: 'Ñúñez 😀',
+  email: 'zoe@x.com',
+  employeeNumber: '1',
+};
 
 function utf16be(s: string): Buffer {
   const le = Buffer.from(s, 'utf16le');
@@ -22,7 +28,9 @@ describe('encodings', () => {
   ])('%s', async (_name, bytes, encoding) => {
     // A tiny read size splits BOMs and multi-byte characters across chunks.
     for (const highWaterMark of [1, 3, 64 * 1024]) {
-      const { items, summary } = await readAll(tmp.path(`enc-${encoding}-${bytes.length}.csv`, bytes), { highWaterMark });
+      const { items, summary } = await readAll(tmp.path(`enc-${encoding}-${bytes.length}.csv`, bytes), {
+        highWaterMark,
+      });
       expect(rows(items).map((r) => r.record)).toEqual([EXPECTED]);
       expect(summary.encoding).toBe(encoding);
       expect(summary.columns![0]).toBe('userName'); // no BOM left on the first header name
@@ -31,17 +39,29 @@ describe('encodings', () => {
   });
 
   it('reads Windows-1252 when asked', async () => {
-    const path = tmp.path('cp1252.csv', Buffer.concat([Buffer.from('userName,givenName\nz@x.com,Zo'), Buffer.from([0xeb]), Buffer.from('\n')]));
+    const path = tmp.path(
+      'cp1252.csv',
+      Buffer.concat([Buffer.from('userName,givenName\nz@x.com,Zo'), Buffer.from([0xeb]), Buffer.from('\n')]),
+    );
     const { items } = await readAll(path, { encoding: 'windows-1252' });
     expect(rows(items)[0]!.record.givenName).toBe('Zoë');
   });
 
   it('rejects invalid UTF-8 naming the line of the bad byte', async () => {
-    const path = tmp.path('latin1.csv', Buffer.concat([Buffer.from('userName,givenName\na@x.com,Ann\nz@x.com,Zo'), Buffer.from([0xeb]), Buffer.from('\n')]));
+    const path = tmp.path(
+      'latin1.csv',
+      Buffer.concat([
+        Buffer.from('userName,givenName\na@x.com,Ann\nz@x.com,Zo'),
+        Buffer.from([0xeb]),
+        Buffer.from('\n'),
+      ]),
+    );
     for (const highWaterMark of [2, 64 * 1024]) {
       const err = await readError(path, { highWaterMark });
       expect(err.code).toBe('PROV_ERR_INPUT');
-      expect(err.message).toBe(`${path}: is not valid UTF-8 (save it as UTF-8, or UTF-16 with a byte order mark) (line 3)`);
+      expect(err.message).toBe(
+        `${path}: is not valid UTF-8 (save it as UTF-8, or UTF-16 with a byte order mark) (line 3)`,
+      );
       expect(err.details.line).toBe(3);
     }
   });
@@ -62,7 +82,12 @@ describe('encodings', () => {
   });
 
   it('rejects invalid UTF-16 (a lone surrogate)', async () => {
-    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a,b\n1,', 'utf16le'), Buffer.from([0x00, 0xd8]), Buffer.from('x\n', 'utf16le')]);
+    const bytes = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('a,b\n1,', 'utf16le'),
+      Buffer.from([0x00, 0xd8]),
+      Buffer.from('x\n', 'utf16le'),
+    ]);
     expect((await readError(tmp.path('bad16.csv', bytes))).message).toMatch(/is not valid UTF-16LE/);
   });
 });

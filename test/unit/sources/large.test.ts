@@ -12,7 +12,8 @@ it('streams a generated 200,000-row CSV and counts every row', { timeout: 120_00
   const out = createWriteStream(path);
   out.write('userName,givenName,familyName,email,employeeNumber,title\n');
   for (let i = 1; i <= 200_000; i++) {
-    if (!out.write(`u${i}@example.com,Given,"Family, ""${i}""",u${i}@example.com,${i},Title\n`)) await once(out, 'drain');
+    if (!out.write(`u${i}@example.com,Given,"Family, ""${i}""",u${i}@example.com,${i},Title\n`))
+      await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');

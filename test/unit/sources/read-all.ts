@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDrop, type DropItem, type DropSummary, type OpenDropOptions } from '../../../src/producers/sources/index.ts';
+import {
+  openDrop,
+  type DropItem,
+  type DropSummary,
+  type OpenDropOptions,
+} from '../../../src/producers/sources/index.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/drops/', import.meta.url));
 
@@ -10,7 +15,10 @@ export function fixture(name: string): string {
   return join(FIXTURES, name);
 }
 
-export async function readAll(path: string, options: OpenDropOptions = {}): Promise<{ items: DropItem[]; summary: DropSummary }> {
+export async function readAll(
+  path: string,
+  options: OpenDropOptions = {},
+): Promise<{ items: DropItem[]; summary: DropSummary }> {
   const reader = openDrop(path, options);
   const items: DropItem[] = [];
   for await (const item of reader) items.push(item);
@@ -18,7 +26,10 @@ export async function readAll(path: string, options: OpenDropOptions = {}): Prom
 }
 
 /** Reads a drop and returns the ProvError it throws (fails the test when it does not throw). */
-export async function readError(path: string, options: OpenDropOptions = {}): Promise<{ code: string; message: string; details: Record<string, unknown> }> {
+export async function readError(
+  path: string,
+  options: OpenDropOptions = {},
+): Promise<{ code: string; message: string; details: Record<string, unknown> }> {
   try {
     await readAll(path, options);
   } catch (err) {

@@ -10,6 +10,11 @@ describe('failedForGood', () => {
   });
 
   it('is true for an unrecoverable error with attempts to spare (a job that stalled too often)', () => {
-    expect(failedForGood({ attemptsMade: 2, opts: { attempts: 12 } }, new UnrecoverableError('job stalled more than allowable limit'))).toBe(true);
+    expect(
+      failedForGood(
+        { attemptsMade: 2, opts: { attempts: 12 } },
+        new UnrecoverableError('job stalled more than allowable limit'),
+      ),
+    ).toBe(true);
   });
 });

@@ -4,13 +4,22 @@ import { statusDelay } from '../../../src/workers/status/schedule.ts';
 import { parseBulkId, bulkIdOf } from '../../../src/workers/extension/keys.ts';
 
 const SPEND = 'urn:ietf:params:scim:schemas:extension:spend:2.0:User';
-const ok = (name: string, result = 'success') => ({ name, status: { completed: true, success: true, code: '200', result } });
+const ok = (name: string, result = 'success') => ({
+  name,
+  status: { completed: true, success: true, code: '200', result },
+});
 
 describe('verdictFor', () => {
   it('is done when every extension is success or no-op, keeping warnings', () => {
     const v = verdictFor({
       status: { completed: true, success: true, code: '200' },
-      extensions: [ok(SPEND), { ...ok('urn:ietf:params:scim:schemas:extension:travel:2.0:User', 'no-op'), messages: [{ code: 'W', message: 'careful', type: 'warning' }] }],
+      extensions: [
+        ok(SPEND),
+        {
+          ...ok('urn:ietf:params:scim:schemas:extension:travel:2.0:User', 'no-op'),
+          messages: [{ code: 'W', message: 'careful', type: 'warning' }],
+        },
+      ],
     });
     expect(v).toEqual({ state: 'done', patch: { warnings: ['travel:2.0:User: careful'] } });
   });
@@ -23,22 +32,52 @@ describe('verdictFor', () => {
         {
           name: SPEND,
           status: { completed: true, success: false, code: '400', result: 'error' },
-          messages: [{ code: 'INVALID_VALUE', message: 'Invalid List Item', schemaPath: `${SPEND}:customData[id eq "custom3"].value`, type: 'error' }],
+          messages: [
+            {
+              code: 'INVALID_VALUE',
+              message: 'Invalid List Item',
+              schemaPath: `${SPEND}:customData[id eq "custom3"].value`,
+              type: 'error',
+            },
+          ],
         },
-        { name: 'urn:ietf:params:scim:schemas:extension:spend:2.0:Role', status: { completed: true, success: false, code: '424', result: 'not-processed' } },
+        {
+          name: 'urn:ietf:params:scim:schemas:extension:spend:2.0:Role',
+          status: { completed: true, success: false, code: '424', result: 'not-processed' },
+        },
       ],
     });
     expect(v.state).toBe('extension_failed');
     expect(v.patch.code).toBe('INVALID_VALUE');
     expect(v.patch.error).toBe(`spend:2.0:User: Invalid List Item [${SPEND}:customData[id eq "custom3"].value]`);
     expect(v.patch.extensions).toEqual([
-      { name: SPEND, code: '400', result: 'error', messages: [{ code: 'INVALID_VALUE', message: 'Invalid List Item', schemaPath: `${SPEND}:customData[id eq "custom3"].value`, type: 'error' }] },
-      { name: 'urn:ietf:params:scim:schemas:extension:spend:2.0:Role', code: '424', result: 'not-processed', messages: [] },
+      {
+        name: SPEND,
+        code: '400',
+        result: 'error',
+        messages: [
+          {
+            code: 'INVALID_VALUE',
+            message: 'Invalid List Item',
+            schemaPath: `${SPEND}:customData[id eq "custom3"].value`,
+            type: 'error',
+          },
+        ],
+      },
+      {
+        name: 'urn:ietf:params:scim:schemas:extension:spend:2.0:Role',
+        code: '424',
+        result: 'not-processed',
+        messages: [],
+      },
     ]);
   });
 
-  it("is timed_out when Concur failed the operation at its own timeout", () => {
-    const v = verdictFor({ status: { completed: true, success: false, code: '408' }, extensions: [{ name: SPEND, status: { completed: true, success: false, code: '408', result: 'not-processed' } }] });
+  it('is timed_out when Concur failed the operation at its own timeout', () => {
+    const v = verdictFor({
+      status: { completed: true, success: false, code: '408' },
+      extensions: [{ name: SPEND, status: { completed: true, success: false, code: '408', result: 'not-processed' } }],
+    });
     expect(v.state).toBe('timed_out');
   });
 });
