@@ -1,6 +1,6 @@
 // Runs the benchmarks, each in its own process, and writes bench/results/NAME.json; a full run
-// also refreshes the README's benchmark table. `--quick` uses small sizes (under two minutes) and
-// writes to bench/results/quick/ without touching the README. `--only NAME` (repeatable or
+// also refreshes the benchmark table in docs/benchmarks.md. `--quick` uses small sizes (under two minutes) and
+// writes to bench/results/quick/ without touching it. `--only NAME` (repeatable or
 // comma-separated) runs some of them.
 // Usage: npm run bench [-- --quick] [-- --only pipeline,calls]
 import { spawnSync } from 'node:child_process';
@@ -87,9 +87,9 @@ for (const f of (await readdir(RESULTS)).filter((f) => f.endsWith('.json')))
 if (quick) {
   process.stdout.write(`${renderTable(records)}\n`);
 } else {
-  const readmePath = join(ROOT, 'README.md');
-  await writeFile(readmePath, replaceSection(await readFile(readmePath, 'utf8'), renderSection(records, m)));
-  process.stdout.write(`${renderTable(records)}\n\nREADME.md updated.\n`);
+  const docPath = join(ROOT, 'docs', 'benchmarks.md');
+  await writeFile(docPath, replaceSection(await readFile(docPath, 'utf8'), renderSection(records, m)));
+  process.stdout.write(`${renderTable(records)}\n\ndocs/benchmarks.md updated.\n`);
 }
 process.stderr.write(
   `benchmarks: ${names.length - failed}/${names.length} ran in ${Math.round((performance.now() - t0) / 1000)} s\n`,

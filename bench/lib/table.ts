@@ -1,5 +1,5 @@
 /**
- * Pure rendering of benchmark results into the README's Markdown (no I/O: tested in
+ * Pure rendering of benchmark results into docs/benchmarks.md's Markdown (no I/O: tested in
  * test/unit/bench/table.test.ts).
  */
 

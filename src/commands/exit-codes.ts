@@ -1,4 +1,4 @@
-/** Documented exit codes (README "Exit codes"); scripts rely on them. */
+/** Documented exit codes (docs/errors.md "Exit codes"); scripts rely on them. */
 export const EXIT = {
   /** Every row ended done or unchanged. */
   OK: 0,

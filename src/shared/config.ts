@@ -18,7 +18,7 @@ const optionalString = z
   .optional();
 
 /**
- * The one environment schema. Each key is documented in README.md's configuration table
+ * The one environment schema. Each key is documented in docs/configuration.md
  * (a unit test checks the table against this schema's keys).
  */
 export const envSchema = z
@@ -92,7 +92,7 @@ export const envSchema = z
     UPLOAD_MAX_BYTES: intFrom(100 * 1024 * 1024, 1),
     WATCH_POLL_MS: intFrom(1_000, 50),
 
-    // --- safety guards (README "Safety: plan, guards, completeness") ---
+    // --- safety guards (docs/safety.md) ---
     MAX_DEACTIVATIONS: intFrom(500),
     MAX_DEACTIVATION_PERCENT: numFrom(20).pipe(z.number().max(100)),
     MAX_FAILURE_PERCENT: numFrom(50).pipe(z.number().max(100)),
@@ -133,7 +133,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return parsed.data;
 }
 
-/** The keys of the env schema, for docs and the README check. */
+/** The keys of the env schema, for docs/configuration.md and its check. */
 export function configKeys(): string[] {
   return Object.keys(envSchema.shape);
 }

@@ -1,7 +1,7 @@
 /**
  * One error base with stable string codes. Match on `code`, never on `instanceof`
  * (errors cross process boundaries through job failure reasons and the ledger).
- * Every code has a row in README.md's error table; a unit test keeps the two in step.
+ * Every code has a row in docs/errors.md's table; a unit test keeps the two in step.
  */
 export const ERROR_CODES = {
   PROV_ERR_CONFIG: 'Configuration is invalid (the message lists each bad variable).',

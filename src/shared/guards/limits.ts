@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import type { DropStatus } from '../ledger/states.ts';
 
 /**
- * The safety limits of a drop (README "Safety: plan, guards, completeness").
+ * The safety limits of a drop (docs/safety.md).
  * Percentages are 0..100; 100 turns a percentage rule off.
  */
 export interface GuardLimits {
