@@ -2,7 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Queue } from 'bullmq';
 import { isProvError, ProvError } from '../shared/errors.ts';
-import { DEFAULT_GUARDS, deactivationHoldReason, type GuardLimits } from '../shared/guards/limits.ts';
+import {
+  DEFAULT_GUARDS,
+  conflictHoldReason,
+  deactivationHoldReason,
+  type GuardLimits,
+} from '../shared/guards/limits.ts';
 import { enqueueOpenRows } from '../shared/guards/release.ts';
 import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
@@ -130,7 +135,14 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       return options.plan
         ? result
         : {
-            ...(await runPlanned(deps, dropId, view.meta.rows ?? 0, Number(view.meta.deactivations ?? 0), guards, now)),
+            ...(await runPlanned(
+              deps,
+              dropId,
+              view.meta.rows ?? 0,
+              { deactivations: Number(view.meta.deactivations ?? 0), conflicts: plannedConflicts(view.meta.plan) },
+              guards,
+              now,
+            )),
             invalid: result.invalid,
           };
     } else if (view && view.meta.status !== 'ingesting') {
@@ -277,22 +289,24 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
 
 /**
  * Runs a planned drop from its ledger rows (the file is not read again): held when it trips the
- * deactivation threshold, else running with its rows enqueued.
+ * deactivation threshold or the plan found too many identity conflicts, else running with its
+ * rows enqueued.
  */
 async function runPlanned(
   deps: IngestDeps,
   dropId: string,
   rows: number,
-  deactivations: number,
+  counts: { deactivations: number; conflicts: number },
   guards: GuardLimits,
   now: () => number,
 ): Promise<IngestResult> {
   const base = { dropId, existed: false, rows, invalid: 0 };
-  const reason = deactivationHoldReason(rows, deactivations, guards);
+  const reason =
+    deactivationHoldReason(rows, counts.deactivations, guards) ?? conflictHoldReason(rows, counts.conflicts, guards);
   if (reason) {
     const held = await deps.ledger.setStatusIf(dropId, ['planned'], 'held', { reason, heldAt: now() });
     if (!held.changed) return { ...base, existed: true, status: held.previous ?? 'held', jobs: 0 };
-    deps.log.warn({ dropId, deactivations, reason }, 'planned drop held for approval');
+    deps.log.warn({ dropId, ...counts, reason }, 'planned drop held for approval');
     return { ...base, status: 'held', jobs: 0, reason };
   }
   const released = await deps.ledger.releaseDrop(dropId, ['planned'], now());
@@ -300,6 +314,17 @@ async function runPlanned(
   const { jobs } = released.completed ? { jobs: 0 } : await enqueueOpenRows(deps, dropId);
   deps.log.info({ dropId, jobs }, 'planned drop running');
   return { ...base, status: (await deps.ledger.dropStatus(dropId)) ?? 'running', jobs };
+}
+
+/** The identity conflicts a stored plan found (0 without a plan). */
+function plannedConflicts(plan: string | undefined): number {
+  if (!plan) return 0;
+  try {
+    const counts = JSON.parse(plan) as { conflict?: unknown };
+    return typeof counts.conflict === 'number' ? counts.conflict : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function validRow(row: NormalizedRow): NewRow {

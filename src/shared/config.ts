@@ -42,6 +42,8 @@ export const envSchema = z
     SHUTDOWN_DEADLINE_MS: intFrom(30_000, 1),
 
     // --- identity stage ---
+    /** The HR key a row is matched on (docs/matching.md). */
+    MATCH_ON: z.enum(['employeeNumber', 'userName']).default('employeeNumber'),
     IDENTITY_MAX_RPS: numFrom(25),
     IDENTITY_CONCURRENCY: intFrom(8, 1),
     IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
@@ -101,6 +103,8 @@ export const envSchema = z
     MAX_DEACTIVATIONS: intFrom(500),
     MAX_DEACTIVATION_PERCENT: numFrom(20).pipe(z.number().max(100)),
     MAX_FAILURE_PERCENT: numFrom(50).pipe(z.number().max(100)),
+    MAX_CONFLICTS: intFrom(20),
+    MAX_CONFLICT_PERCENT: numFrom(5).pipe(z.number().max(100)),
     GUARD_MIN_ROWS: intFrom(50, 1),
 
     // --- worker crash recovery ---

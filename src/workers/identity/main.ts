@@ -42,6 +42,8 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
     retry: { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS },
     log,
     brake: guardsFromConfig(config),
+    conflictGuard: guardsFromConfig(config),
+    matchOn: config.MATCH_ON,
   });
   startWorker(rt, IDENTITY_QUEUE, processor, {
     concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY,
