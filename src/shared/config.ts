@@ -69,6 +69,19 @@ export const envSchema = z
     SIM_EXTENSION_DELAY_MS: intFrom(200),
     SIM_TOKEN_LIFETIME_S: intFrom(3600, 1),
     SIM_SEED: intFrom(1),
+    SIM_APPLY_THEN_FAIL_RATE: numFrom(0).pipe(z.number().max(1)),
+    SIM_SEARCH_LAG_MS: intFrom(0),
+    SIM_FOREIGN_USER_NAMES: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    SIM_REQUEST_TOKEN_LIFETIME_S: intFrom(24 * 3600, 1),
+    SIM_RELOCATE_TO: z.union([z.literal(''), z.url()]).default(''),
 
     // --- extension and status stages ---
     EXTENSION_LINGER_MS: intFrom(2_000),
