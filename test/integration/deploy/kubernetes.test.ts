@@ -146,8 +146,12 @@ describe.skipIf(!kubectl)('Kubernetes manifests (deploy/kubernetes)', () => {
       const secrets = secretEnv(dir);
       const both = [...Object.keys(config), ...Object.keys(secrets)].sort();
       const hint = `${dir}: add a new variable to deploy/kubernetes/base/config.env (or secrets.env.example and the dev overlay's secrets.env)`;
-      expect(both, hint).toEqual([...new Set(both)].sort());
-      expect(both, hint).toEqual([...configKeys()].sort());
+      const schema = configKeys();
+      expect({ duplicated: both.filter((k, i) => both.indexOf(k) !== i) }, hint).toEqual({ duplicated: [] });
+      expect(
+        { missing: schema.filter((k) => !both.includes(k)), unknown: both.filter((k) => !schema.includes(k)) },
+        hint,
+      ).toEqual({ missing: [], unknown: [] });
       expect(
         Object.keys(config).filter((k) => SECRET_NAMES.test(k)),
         `${dir}: secrets in the ConfigMap`,
