@@ -15,6 +15,7 @@ import type { Logger } from '../shared/logger.ts';
 import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/mapping/mapping-file.ts';
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
+import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
 import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
 import { formatFromPath, hashFile, openDrop, type DropFormat } from './sources/index.ts';
@@ -77,6 +78,19 @@ export function dropIdFor(fileSha256: string, mappingSha256: string, salt = ''):
  * file that turns out broken half-way is rejected before anything is sent to Concur.
  */
 export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Promise<IngestResult> {
+  // The drop's ingest span: every later job span of its rows links to it (docs/operations.md#traces).
+  return withSpan('provision.ingest', async (span) => {
+    const result = await readDrop(deps, options);
+    span.setAttributes({
+      [ATTR.dropId]: result.dropId,
+      [ATTR.dropRows]: result.rows,
+      [ATTR.dropStatus]: result.status,
+    });
+    return result;
+  });
+}
+
+async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<IngestResult> {
   const now = deps.now ?? Date.now;
   const format = options.format ?? formatFromPath(options.path);
   if (!format)
@@ -239,7 +253,11 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
     throw err;
   }
 
-  await deps.ledger.setDropFields(dropId, { deactivations });
+  const traceparent = activeTraceparent();
+  await deps.ledger.setDropFields(dropId, {
+    deactivations,
+    ...(traceparent ? { [DROP_TRACE_FIELD]: traceparent } : {}),
+  });
   if (options.plan) {
     await deps.ledger.finishIngest(dropId, rows, 'planned', now());
     const view = await deps.ledger.getDrop(dropId);

@@ -4,6 +4,7 @@ import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { createExtensionHandoff } from '../extension/handoff.ts';
 import { connectConcur, createRuntime } from '../runtime.ts';
+import { describeIdentityJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';
 import { startStrandedRowsRepair } from './repair.ts';
@@ -47,6 +48,7 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
   startWorker(rt, IDENTITY_QUEUE, processor, {
     concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY,
     onFailedForGood: (job, err) => settleFailedIdentityJob(rt.ledger, job, err, requeue),
+    describeJob: describeIdentityJob,
   });
   if (config.IDENTITY_REPAIR_INTERVAL_MS > 0) {
     // Quiet for a third of the interval: long beside any job's gap between two ledger writes.
