@@ -159,6 +159,11 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   set('terminationDate', r.check('terminationDate', r.text('terminationDate'), dateProblem));
   const notSelf = (v: string) => (v === employeeNumber ? "is the row's own employeeNumber" : undefined);
   set('managerEmployeeNumber', r.check('managerEmployeeNumber', r.text('managerEmployeeNumber'), refProblem, notSelf));
+  // An explicit key change; a previous value equal to the current one changes nothing.
+  const previousEmployeeNumber = r.check('previousEmployeeNumber', r.text('previousEmployeeNumber'), refProblem);
+  if (previousEmployeeNumber !== employeeNumber) set('previousEmployeeNumber', previousEmployeeNumber);
+  const previousUserName = r.check('previousUserName', r.text('previousUserName'), userNameProblem);
+  if (previousUserName?.toLowerCase() !== userName?.toLowerCase()) set('previousUserName', previousUserName);
 
   const spend = readSpend(r, notSelf);
   if (spend) row.spend = spend;

@@ -1,6 +1,7 @@
 import { STATUS_QUEUE } from '../../shared/queues/status.ts';
 import { ExtensionStore } from '../extension/store.ts';
 import { connectConcur, createRuntime, rateLimiter } from '../runtime.ts';
+import { describeStatusJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createStatusProcessor } from './processor.ts';
 
@@ -15,8 +16,9 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
   const { config, redis, queues, log } = rt;
   const limiter = rateLimiter(rt, 'ups');
   const concur = connectConcur(rt, { limiters: [limiter] });
+  const store = new ExtensionStore(redis, config.QUEUE_PREFIX);
   const processor = createStatusProcessor({
-    store: new ExtensionStore(redis, config.QUEUE_PREFIX),
+    store,
     ledger: rt.ledger,
     status: concur.status,
     limiter,
@@ -28,6 +30,9 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
       deadlineMs: config.STATUS_DEADLINE_MS,
     },
   });
-  startWorker(rt, STATUS_QUEUE, processor, { concurrency: options.concurrency ?? config.STATUS_CONCURRENCY });
+  startWorker(rt, STATUS_QUEUE, processor, {
+    concurrency: options.concurrency ?? config.STATUS_CONCURRENCY,
+    describeJob: describeStatusJob(store),
+  });
   rt.shutdown.installSignalHandlers();
 }

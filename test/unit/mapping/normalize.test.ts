@@ -240,6 +240,29 @@ describe('normalizeRow: identity', () => {
   });
 });
 
+describe('normalizeRow: explicit key changes (docs/matching.md)', () => {
+  it('keeps previousEmployeeNumber and previousUserName when they differ from the row', () => {
+    expect(ok({ previousEmployeeNumber: ' OLD-1 ', previousUserName: 'Old.Ada@example.com' })).toMatchObject({
+      employeeNumber: '1001',
+      previousEmployeeNumber: 'OLD-1',
+      previousUserName: 'Old.Ada@example.com',
+    });
+  });
+
+  it('drops a previous value equal to the current one (no change), whatever its case', () => {
+    const r = ok({ previousEmployeeNumber: '1001', previousUserName: 'ADA@example.com' });
+    expect(r.previousEmployeeNumber).toBeUndefined();
+    expect(r.previousUserName).toBeUndefined();
+  });
+
+  it('checks them like the keys they replace', () => {
+    expect(reasons({ previousEmployeeNumber: 'x'.repeat(49), previousUserName: 'no-at-sign' })).toEqual([
+      ['previousEmployeeNumber', 'is 49 characters long; the limit is 48'],
+      ['previousUserName', 'must have the form user@domain (exactly one @ with text on both sides)'],
+    ]);
+  });
+});
+
 describe('normalizeRow: spend and travel', () => {
   const SPEND = { 'spend.country': 'us', 'spend.reimbursementCurrency': 'usd', 'spend.locale': 'en_us' };
 
