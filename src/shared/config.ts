@@ -80,6 +80,19 @@ export const envSchema = z
     SIM_EXTENSION_DELAY_MS: intFrom(200),
     SIM_TOKEN_LIFETIME_S: intFrom(3600, 1),
     SIM_SEED: intFrom(1),
+    SIM_APPLY_THEN_FAIL_RATE: numFrom(0).pipe(z.number().max(1)),
+    SIM_SEARCH_LAG_MS: intFrom(0),
+    SIM_FOREIGN_USER_NAMES: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    SIM_REQUEST_TOKEN_LIFETIME_S: intFrom(24 * 3600, 1),
+    SIM_RELOCATE_TO: z.union([z.literal(''), z.url()]).default(''),
 
     // --- extension and status stages ---
     EXTENSION_LINGER_MS: intFrom(2_000),
@@ -121,6 +134,10 @@ export const envSchema = z
 
     // --- worker crash recovery ---
     WORKER_LOCK_MS: intFrom(60_000, 1_000),
+
+    // --- health endpoint of the workers and the watcher (docs/operations.md#health-endpoint) ---
+    HEALTH_PORT: intFrom(0, 0),
+    HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
 
     // --- traces: the standard OpenTelemetry variables we honour (docs/operations.md#traces) ---
     OTEL_SDK_DISABLED: z.stringbool().default(false),

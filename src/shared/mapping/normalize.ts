@@ -22,6 +22,7 @@ import {
   parseBooleanWord,
   positiveIntProblem,
   roleProblem,
+  exclusiveRolesProblem,
   textProblem,
   userNameProblem,
 } from './validate.ts';
@@ -222,7 +223,7 @@ function readSpend(r: RowReader, notSelf: (v: string) => string | undefined): Sp
 
   const roles = r.list('spend.roles')?.map((s) => s.toUpperCase());
   if (roles) {
-    const bad = roles.map(roleProblem).find((p) => p !== undefined);
+    const bad = roles.map(roleProblem).find((p) => p !== undefined) ?? exclusiveRolesProblem(roles);
     if (bad) r.fail('spend.roles', bad);
     else spend.roles = [...new Set(roles)];
   }
