@@ -20,10 +20,13 @@ export function rateLimitKey(prefix: string, api: RateApi): string {
   return `${prefix}:ratelimit:${api}`;
 }
 
-/** Which limited family a Concur path belongs to (token calls belong to none). */
+/**
+ * Which limited family a Concur path belongs to: Identity, or the UPS gate's (UPS, provisioning
+ * status, spend read-back, List v4). Token and event-subscription calls belong to none.
+ */
 export function apiOfPath(path: string): RateApi | undefined {
   if (path.includes('/profile/identity/')) return 'identity';
-  if (path.includes('/profile/v4/')) return 'ups';
+  if (path.includes('/profile/') || path.includes('/list/v4')) return 'ups';
   return undefined;
 }
 
