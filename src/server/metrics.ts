@@ -6,6 +6,7 @@ import { ROW_STATES } from '../shared/ledger/states.ts';
 import { LATENCY_BUCKETS_S, readCallMetrics, type CallMetricsSnapshot } from '../shared/metrics/concur-calls.ts';
 import { RATE_APIS, readRateLimits, type RateApi, type RateLimitView } from '../shared/rate/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
+import { registerQueueAge, registerRedisMemory } from './capacity-metrics.ts';
 
 export interface MetricsDeps {
   ledger: Ledger;
@@ -110,6 +111,8 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; render()
       for (const api of RATE_APIS) this.set({ api }, (views[api].last429At ?? 0) / 1000);
     },
   });
+  registerQueueAge(registry, deps.queues);
+  registerRedisMemory(registry, deps.redis);
 
   return {
     registry,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
@@ -106,6 +106,7 @@ describe.skipIf(!kubectl)('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 
   it('no object has a field the schemas do not know (TypeScript excess-property check on the models)', () => {
+    mkdirSync(join(ROOT, '.tmp'), { recursive: true });
     const dir = mkdtempSync(join(ROOT, '.tmp', 'k8s-types-'));
     try {
       const imports = Object.values(KINDS).map((k) => `import type { ${k.type} } from '${k.module}';`);
