@@ -1,7 +1,7 @@
 import type { Config } from '../shared/config.ts';
 import { createConcurClient, type IdentityApi } from '../shared/concur/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import { SharedRateLimiter } from '../shared/rate-limiter.ts';
+import { createRateLimiter } from '../shared/rate/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
 import { DEFAULT_RETRY, withConcurRetries } from '../shared/concur/retry.ts';
 import type { PlanConcurState } from './plan.ts';
@@ -16,15 +16,26 @@ export interface PlanLookup {
 
 /**
  * The plan's way to Concur: the same limiters as the workers (IDENTITY_MAX_RPS for searches,
- * UPS_MAX_RPS for the spend and list reads; one bucket each in Redis) and the same retry rules, so a
- * plan never pushes Concur past the limit.
+ * UPS_MAX_RPS for the spend and list reads; one bucket each in Redis; in auto mode the plan's calls
+ * count towards finding the rates) and the same retry rules, so a plan never pushes Concur past the
+ * limit.
  */
 export function createPlanLookup(config: Config, redis: RedisConnection, log: Logger): PlanLookup {
-  const identityLimiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, {
-    rps: config.IDENTITY_MAX_RPS,
+  const identityLimiter = createRateLimiter('identity', { redis, config, log });
+  const upsLimiter = createRateLimiter('ups', { redis, config, log });
+  const concur = createConcurClient({
+    config,
+    redis,
+    log,
+    gates: { identity: identityLimiter, ups: upsLimiter },
+    // Each limiter keeps only the calls of its own family.
+    http: {
+      observer: (event) => {
+        identityLimiter.observe(event);
+        upsLimiter.observe(event);
+      },
+    },
   });
-  const upsLimiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:ups`, { rps: config.UPS_MAX_RPS });
-  const concur = createConcurClient({ config, redis, log, gates: { identity: identityLimiter, ups: upsLimiter } });
   const policy = { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS };
   return {
     identity: concur.identity,
@@ -35,6 +46,10 @@ export function createPlanLookup(config: Config, redis: RedisConnection, log: Lo
       call: (fn) => withConcurRetries(fn, policy, { block: (ms) => upsLimiter.block(ms), log }),
       options: { listFields: config.CONCUR_LIST_FIELDS, ledgerCodes: config.CONCUR_LEDGER_CODES },
     },
-    close: () => concur.close(),
+    close: async () => {
+      await identityLimiter.stop();
+      await upsLimiter.stop();
+      await concur.close();
+    },
   };
 }
