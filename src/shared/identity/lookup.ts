@@ -1,4 +1,5 @@
 import { ENTERPRISE_URN, LOOKUP_FILTER_PATH, scimString, type ConcurUser, type IdentityApi } from '../concur/index.ts';
+import { IDENTITY_DIFF_ATTRIBUTES_WITH_ENTITLEMENTS, referencedEmployeeNumbers } from '../mapping/to-scim.ts';
 import type { NormalizedRow } from '../mapping/types.ts';
 
 export interface LookupResult {
@@ -26,20 +27,22 @@ export async function lookupPeople(
   if (rows.length === 0) return result;
   const terms = new Set<string>();
   for (const row of rows) {
-    terms.add(`${LOOKUP_FILTER_PATH.userName} eq ${scimString(row.userName)}`);
-    for (const emp of [
-      row.employeeNumber,
-      row.managerEmployeeNumber,
-      row.spend?.reportApproverEmployeeNumber,
-      row.travel?.managerEmployeeNumber,
-    ]) {
-      if (emp !== undefined) terms.add(`${LOOKUP_FILTER_PATH.employeeNumber} eq ${scimString(emp)}`);
+    if (row.userName !== undefined) terms.add(`${LOOKUP_FILTER_PATH.userName} eq ${scimString(row.userName)}`);
+    for (const emp of [row.employeeNumber, ...referencedEmployeeNumbers(row)]) {
+      terms.add(`${LOOKUP_FILTER_PATH.employeeNumber} eq ${scimString(emp)}`);
     }
   }
+  // Concur returns entitlements only when asked for, and asking names every attribute the diff reads.
+  const attributes = rows.some((r) => r.entitlements !== undefined)
+    ? { attributes: [...IDENTITY_DIFF_ATTRIBUTES_WITH_ENTITLEMENTS] }
+    : {};
   for (const filter of joinWithin([...terms], ' or ', MAX_FILTER_CHARS)) {
     const users = await call(async () => {
       const found: ConcurUser[] = [];
-      for await (const page of identity.searchPages({ filter, count: PAGE_SIZE }, signal ? { signal } : {}))
+      for await (const page of identity.searchPages(
+        { filter, count: PAGE_SIZE, ...attributes },
+        signal ? { signal } : {},
+      ))
         found.push(...page.users);
       return found;
     });
