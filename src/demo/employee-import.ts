@@ -38,6 +38,18 @@ export interface EmployeeImportPerson {
     fax?: string;
   };
   travelOnly?: boolean;
+  /** What else the file gives them (for tests that check Concur person by person). */
+  reportApprover?: string;
+  secondReportApprover?: string;
+  globalId?: string;
+  roles?: { roleName: string; roleGroups: string[] }[];
+  approverLimits?: Record<string, unknown>[];
+  costObjectApprover?: Record<string, unknown>[];
+  delegate?: { employeeNumber: string; canPrepare: boolean; canSubmit: boolean; canReceiveEmail: boolean };
+  /** ADP payroll (reimbursement type ADPPAYR). */
+  adp?: { employeeFileNumber: string; companyCode: string; deductionCode: string };
+  /** Request User (Y in every 305). */
+  entitlements: string[];
 }
 
 export interface EmployeeImportDemo {
@@ -97,6 +109,9 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
   const n = Math.max(12, options.people);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const emp = (i: number) => `EI${String(i).padStart(6, '0')}`;
+  // The first person Concur already has changes Employee ID and login (a 320); others name them by the new ID.
+  const moved = 6;
+  const ref = (i: number) => (i === moved ? `${emp(i)}N` : emp(i));
   const people: EmployeeImportPerson[] = [];
   const existing: EmployeeImportPerson[] = [];
   const head: string[] = [recordLine('100', { 2: '0', 3: 'SSO', 4: 'UPDATE', 5: 'EN', 6: 'N', 7: 'N' }, d)];
@@ -113,8 +128,8 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
     const family = pick(FAMILY);
     const id = emp(i);
     const userName = `${given}.${family}.${i}@example.com`.toLowerCase();
-    const travelOnly = i % 11 === 5;
     const isExisting = i % 6 === 0;
+    const travelOnly = i % 11 === 5 && !isExisting;
     const p: EmployeeImportPerson = {
       employeeNumber: id,
       userName,
@@ -127,11 +142,12 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
       ledgerCode: site.ledger,
       active: true,
       ...(travelOnly ? { travelOnly } : {}),
+      entitlements: travelOnly ? ['Travel'] : ['Expense', 'Request'],
     };
     if (site.sub) p.stateProvince = site.sub.slice(3);
-    const approver = i > 1 ? emp(i - 1) : '';
+    const approver = i > 1 ? ref(i - 1) : '';
     // An approver further down the file: the row must wait for that person.
-    const laterApprover = i + 2 <= n ? emp(i + 2) : '';
+    const laterApprover = i + 2 <= n ? ref(i + 2) : '';
     if (isExisting) {
       // Concur already has this person with a middle name, a cash advance code and custom 1; the
       // file clears the middle name and the cash advance code, keeps custom 1 (blank), and
@@ -194,6 +210,10 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
       };
       if (i % 9 === 0) v[7] = 'Welcome1';
       head.push(recordLine('305', v, d));
+      if (approver) p.reportApprover = approver;
+      if (i % 5 === 0) p.adp = { employeeFileNumber: `F${i}`, companyCode: 'ACME', deductionCode: 'D1' };
+      if (laterApprover) p.secondReportApprover = laterApprover;
+      if (i % 4 === 0) p.roles = [{ roleName: 'EXP_APPROVER', roleGroups: [] }];
     }
     if (i % 2 === 0 || travelOnly) {
       const t = {
@@ -230,21 +250,53 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
         ),
       );
     }
-    if (i % 10 === 3) later.push(recordLine('360', { 2: id, 3: 'Y', 4: 'Y', 16: 'Y', 19: approver }, d));
-    if (i % 10 === 4) later.push(recordLine('370', { 2: id, 3: 'Y', 5: approver }, d));
-    if (i % 7 === 0) later.push(recordLine('315', { 2: id, 3: `gid-${i}-0000-aaaa` }, d));
-    if (i % 8 === 1 && !travelOnly) last.push(recordLine('400', { 2: id, 3: 'ACCT_CLERK', 4: 'US', 5: 'WEST' }, d));
-    if (i % 8 === 2 && !travelOnly && laterApprover)
+    // Invoice and statement settings need a spend user: never for a travel-only (310) person.
+    if (i % 10 === 3 && !travelOnly) {
+      later.push(recordLine('360', { 2: id, 3: 'Y', 4: 'Y', 16: 'Y', 19: approver }, d));
+      p.entitlements = [...p.entitlements, 'Invoice'];
+      p.roles = [...(p.roles ?? []), { roleName: 'INV_APPROVER', roleGroups: [] }];
+    }
+    if (i % 10 === 4 && !travelOnly) {
+      later.push(recordLine('370', { 2: id, 3: 'Y', 5: approver }, d));
+      p.roles = [...(p.roles ?? []), { roleName: 'STATEMENT_USER', roleGroups: [] }];
+    }
+    if (i % 7 === 0) {
+      p.globalId = `gid-${i}-0000-aaaa`;
+      later.push(recordLine('315', { 2: id, 3: p.globalId }, d));
+    }
+    if (i % 8 === 1 && !travelOnly) {
+      last.push(recordLine('400', { 2: id, 3: 'ACCT_CLERK', 4: 'US', 5: 'WEST' }, d));
+      p.roles = [...(p.roles ?? []), { roleName: 'EXP_PROCESSOR', roleGroups: ['US-WEST'] }];
+    }
+    // A delegate must be active: never someone the file deactivates.
+    const delegateActive = (i + 2) % 6 !== 0 || (i + 2) % 12 !== 0;
+    if (i % 8 === 2 && !travelOnly && laterApprover && delegateActive) {
       last.push(recordLine('550', { 2: id, 3: laterApprover, 4: 'EXP', 5: 'Y', 6: 'Y', 12: 'Y' }, d));
-    if (i % 8 === 3 && !travelOnly)
+      p.delegate = { employeeNumber: laterApprover, canPrepare: true, canSubmit: true, canReceiveEmail: true };
+    }
+    if (i % 8 === 3 && !travelOnly) {
       last.push(recordLine('700', { 2: 'EXP', 3: id, 4: 'US', 14: 'N', 15: '5000.00', 16: '840' }, d));
+      p.approverLimits = [
+        {
+          approvalType: 'report',
+          approvalGroup: 'US',
+          exceptionApprovalAuthority: false,
+          approvalLimit: 5000,
+          reimbursementCurrency: 'USD',
+        },
+      ];
+    }
     if (i % 8 === 4 && !travelOnly) {
       last.push(recordLine('710', { 2: 'REQ', 3: id, 4: 'US', 5: 'WEST', 17: '1' }, d));
       last.push(recordLine('720', { 2: 'PMT', 3: id, 17: '2' }, d));
+      p.costObjectApprover = [{ approvalType: 'request', approvalGroup: 'US-WEST', level: 1 }];
+      p.approverLimits = [{ approvalType: 'payment', approvalGroup: '', level: 2 }];
     }
     if (i % 8 === 5 && !travelOnly) {
+      // Granted, then taken away by a 750 further down: Concur ends without it.
       last.push(recordLine('700', { 2: 'PMT', 3: id, 4: 'US' }, d));
       last.push(recordLine('750', { 2: 'PMT', 3: id, 4: 'US' }, d));
+      p.approverLimits = [];
     }
     if (i % 13 === 0) {
       last.push(recordLine('650', { 2: id, 3: `${given} ${family}` }, d));
@@ -265,13 +317,16 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
     }
     people.push(p);
   }
-  // An ID change for the first existing person: a new employee number and login, before their 305.
-  const moved = existing[0];
-  if (moved) {
-    const to = `${moved.employeeNumber}N`;
-    const userName = moved.userName.replace('@', '.new@');
-    head.splice(1, 0, recordLine('320', { 2: moved.employeeNumber, 3: to, 4: userName }, d));
-    idChanges.push({ from: moved.employeeNumber, to, userName });
+  // The ID change: a new employee number and login, on the file's second line (before the 305s).
+  const before = existing.find((p) => p.employeeNumber === emp(moved));
+  if (before) {
+    const to = ref(moved);
+    const userName = before.userName.replace('@', '.new@');
+    head.splice(1, 0, recordLine('320', { 2: before.employeeNumber, 3: to, 4: userName }, d));
+    idChanges.push({ from: before.employeeNumber, to, userName });
+    const now = people.find((p) => p.employeeNumber === before.employeeNumber)!;
+    now.employeeNumber = to;
+    now.userName = userName;
   }
   last.push(recordLine('1000', { 2: emp(1) }, d));
   unsupportedLines += 1;
@@ -283,4 +338,38 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
     expected: { people: people.length, invalidLines, unsupportedLines, deactivated },
     idChanges,
   };
+}
+
+/** Spend roles the demo file grants (the simulator's catalogue must hold them). */
+export const DEMO_ROLES = ['EXP_APPROVER', 'EXP_PROCESSOR', 'INV_APPROVER', 'STATEMENT_USER'];
+/** Hierarchy nodes the demo file's 400 / 700-family segments name. */
+export const DEMO_HIERARCHY = ['US', 'US-WEST'];
+
+/**
+ * The simulated tenant's configuration the demo file expects: its travel rule classes, its
+ * hierarchy nodes, its org unit list and the roles it grants (added to the simulator's catalogue).
+ */
+export async function configureSimulatorForEmployeeImport(simUrl: string): Promise<void> {
+  const current = (await (await fetch(`${simUrl}/_sim/config`)).json()) as {
+    spendRoleCodes: string[];
+    spendListItems: Record<string, string[]>;
+  };
+  const res = await fetch(`${simUrl}/_sim/config`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      travelRuleClasses: DEMO_RULE_CLASSES,
+      hierarchyNodes: DEMO_HIERARCHY,
+      spendRoleCodes: [...new Set([...current.spendRoleCodes, ...DEMO_ROLES])],
+      spendListItems: { ...current.spendListItems, orgUnit1: DEMO_ORG_UNITS },
+    }),
+  });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`the simulator refused the demo configuration (${res.status})`);
+}
+
+/** `employee_<entity>_<YYYYMMDDHHMMSS>.txt`, the name customers' files have. */
+export function employeeImportFileName(entity: string, at: Date): string {
+  const stamp = at.toISOString().replace(/\D/g, '').slice(0, 14);
+  return `employee_${entity}_${stamp}.txt`;
 }

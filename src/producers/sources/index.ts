@@ -28,6 +28,8 @@ export type { SourceEncoding } from './decode.ts';
  */
 
 export const DROP_FORMATS = ['csv', 'json', 'ndjson', 'employee-import'] as const;
+/** Encodings a drop may be read in (`auto`: UTF-8 with or without BOM, UTF-16 with a BOM). */
+export const ENCODINGS = ['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252'] as const;
 export type DropFormat = (typeof DROP_FORMATS)[number];
 
 const EXTENSIONS: Record<string, DropFormat> = {
@@ -52,7 +54,7 @@ export const openDropOptionsSchema = z.object({
   /** CSV only. Default: sniffed from the header line among `,` `;` tab `|` (tab for .tsv). */
   delimiter: z.enum([',', ';', '\t', '|']).optional(),
   /** Default `auto`: UTF-8 (BOM optional) or UTF-16 LE/BE with a BOM. */
-  encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252']).default('auto'),
+  encoding: z.enum(ENCODINGS).default('auto'),
   /** A cell over this many UTF-8 bytes is a row error. Default 64 KiB. */
   maxFieldBytes: z
     .number()

@@ -13,7 +13,6 @@ import {
   prepareRow,
   toCreateBody,
   userNameProblem,
-  type NormalizedRow,
   type RawRecord,
 } from '../../../src/shared/mapping/index.ts';
 
