@@ -182,6 +182,22 @@ const BUILDERS: Record<string, RowBuilder> = {
       },
     ];
   },
+  startup: (r) => [
+    {
+      measure: 'Process start: `provision --help` to its exit; an identity worker until it listens',
+      result: `${fmt(pick(r, 'compiled.helpMs'))} ms; ${fmt(pick(r, 'compiled.workerReadyMs'))} ms (compiled)`,
+      baseline: `src/ through tsx: ${fmt(pick(r, 'tsx.helpMs'))} ms; ${fmt(pick(r, 'tsx.workerReadyMs'))} ms`,
+      target: 'measured',
+      met: undefined,
+    },
+    {
+      measure: 'Idle identity worker, resident memory',
+      result: `${fmt(pick(r, 'compiled.workerIdleRssMb'))} MB (compiled)`,
+      baseline: `src/ through tsx: ${fmt(pick(r, 'tsx.workerIdleRssMb'))} MB`,
+      target: 'measured',
+      met: undefined,
+    },
+  ],
   'simulator-load': (r) => [
     {
       measure: 'Simulator alone (autocannon, in-process)',
@@ -200,6 +216,7 @@ export const BENCH_ORDER = [
   'ingest',
   'redis-memory',
   'scaling',
+  'startup',
   'simulator-load',
 ] as const;
 

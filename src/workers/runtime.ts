@@ -6,6 +6,7 @@ import { Ledger } from '../shared/ledger/ledger.ts';
 import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
 import { createRedis, type RedisConnection, type RedisRole } from '../shared/redis.ts';
 import { Shutdown } from '../shared/shutdown.ts';
+import { startTracing, type Tracing } from '../shared/telemetry/tracing.ts';
 
 /** What every long-running process (worker, server, watcher) starts with. */
 export interface Runtime {
@@ -15,6 +16,8 @@ export interface Runtime {
   ledger: Ledger;
   queues: PipelineQueues;
   shutdown: Shutdown;
+  /** OpenTelemetry for this process (off unless OTEL_* asks: docs/operations.md#traces). */
+  tracing: Tracing;
 }
 
 /**
@@ -26,14 +29,17 @@ export function createRuntime(role: string, redisRole: RedisRole, env?: Record<s
   const config = loadConfig(env);
   const log = createLogger({ level: config.LOG_LEVEL, base: { role } });
   const shutdown = new Shutdown({ deadlineMs: config.SHUTDOWN_DEADLINE_MS, log });
+  const tracing = startTracing(config, role, log);
+  // Registered first, so it runs last: the spans of the drain are flushed too.
+  shutdown.register('tracing', () => tracing.shutdown());
   const redis = createRedis(config.REDIS_URL, redisRole, log);
   shutdown.register('redis', async () => {
     await redis.quit().catch(() => redis.disconnect());
   });
   const ledger = new Ledger(redis, config.QUEUE_PREFIX);
-  const queues = createQueues(redis, config.QUEUE_PREFIX, log);
+  const queues = createQueues(redis, config.QUEUE_PREFIX, log, tracing.bullmq);
   shutdown.register('queues', () => queues.close());
-  return { config, log, redis, ledger, queues, shutdown };
+  return { config, log, redis, ledger, queues, shutdown, tracing };
 }
 
 /**

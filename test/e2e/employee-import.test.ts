@@ -145,9 +145,14 @@ describe('a legacy Concur employee import, unchanged, as a drop (e2e)', () => {
 
       const state = (await (await fetch(`${stack.simUrl}/_sim/state`)).json()) as { users: StateUser[] };
       const byNumber = new Map(state.users.map((u) => [u[ENT].employeeNumber, u]));
+      // The 320 changed the existing person's Employee ID and login: the same Concur person, renamed.
+      expect(drop.idChanges).toHaveLength(1);
+      for (const change of drop.idChanges) {
+        expect(byNumber.get(change.from), change.from).toBeUndefined();
+        expect(byNumber.get(change.to)?.userName).toBe(change.userName);
+      }
+      expect(state.users).toHaveLength(drop.people.length);
       for (const p of drop.people) {
-        // The 320 ID change waits for the identity stage to apply explicit changes; its mapping has unit tests.
-        if (drop.idChanges.some((c) => c.to === p.employeeNumber)) continue;
         const u = byNumber.get(p.employeeNumber);
         expect(u, p.employeeNumber).toBeDefined();
         expectPerson(u!, p);

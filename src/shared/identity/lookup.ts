@@ -14,8 +14,9 @@ const PAGE_SIZE = 1000;
 
 /**
  * Looks up a chunk of people in as few calls as possible: one `.search` whose filter ORs every
- * row's userName and employeeNumber, plus the employee numbers the rows refer to (managers,
- * approvers), split only when the filter would grow too long.
+ * row's userName and employeeNumber (and the previous ones of an explicit change), plus the
+ * employee numbers the rows refer to (managers, approvers), split only when the filter would grow
+ * too long.
  */
 export async function lookupPeople(
   call: <T>(fn: () => Promise<T>) => Promise<T>,
@@ -27,9 +28,11 @@ export async function lookupPeople(
   if (rows.length === 0) return result;
   const terms = new Set<string>();
   for (const row of rows) {
-    if (row.userName !== undefined) terms.add(`${LOOKUP_FILTER_PATH.userName} eq ${scimString(row.userName)}`);
-    for (const emp of [row.employeeNumber, ...referencedEmployeeNumbers(row)]) {
-      terms.add(`${LOOKUP_FILTER_PATH.employeeNumber} eq ${scimString(emp)}`);
+    for (const userName of [row.userName, row.previousUserName]) {
+      if (userName !== undefined) terms.add(`${LOOKUP_FILTER_PATH.userName} eq ${scimString(userName)}`);
+    }
+    for (const emp of [row.employeeNumber, row.previousEmployeeNumber, ...referencedEmployeeNumbers(row)]) {
+      if (emp !== undefined) terms.add(`${LOOKUP_FILTER_PATH.employeeNumber} eq ${scimString(emp)}`);
     }
   }
   // Concur returns entitlements only when asked for, and asking names every attribute the diff reads.

@@ -23,6 +23,7 @@ import {
   parseBooleanWord,
   positiveIntProblem,
   roleProblem,
+  exclusiveRolesProblem,
   textProblem,
   userNameProblem,
 } from './validate.ts';
@@ -160,6 +161,11 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   set('terminationDate', r.check('terminationDate', r.text('terminationDate'), dateProblem));
   const notSelf = (v: string) => (v === employeeNumber ? "is the row's own employeeNumber" : undefined);
   set('managerEmployeeNumber', r.check('managerEmployeeNumber', r.text('managerEmployeeNumber'), refProblem, notSelf));
+  // An explicit key change; a previous value equal to the current one changes nothing.
+  const previousEmployeeNumber = r.check('previousEmployeeNumber', r.text('previousEmployeeNumber'), refProblem);
+  if (previousEmployeeNumber !== employeeNumber) set('previousEmployeeNumber', previousEmployeeNumber);
+  const previousUserName = r.check('previousUserName', r.text('previousUserName'), userNameProblem);
+  if (previousUserName?.toLowerCase() !== userName?.toLowerCase()) set('previousUserName', previousUserName);
 
   const spend = readSpend(r, notSelf);
   if (spend) row.spend = spend;
@@ -218,7 +224,7 @@ function readSpend(r: RowReader, notSelf: (v: string) => string | undefined): Sp
 
   const roles = r.list('spend.roles')?.map((s) => s.toUpperCase());
   if (roles) {
-    const bad = roles.map(roleProblem).find((p) => p !== undefined);
+    const bad = roles.map(roleProblem).find((p) => p !== undefined) ?? exclusiveRolesProblem(roles);
     if (bad) r.fail('spend.roles', bad);
     else spend.roles = [...new Set(roles)];
   }

@@ -47,6 +47,12 @@ export const IDENTITY_COLUMNS: readonly TemplateColumn[] = [
   col('startDate', `${ENTERPRISE}:startDate`, 'date'),
   col('terminationDate', `${ENTERPRISE}:terminationDate`, 'date'),
   col('managerEmployeeNumber', `${ENTERPRISE}:manager.value (resolved from the manager's employeeNumber)`),
+  // An explicit change of a person's key (docs/matching.md): the value Concur holds now.
+  col(
+    'previousEmployeeNumber',
+    `(matching) the person's current ${ENTERPRISE}:employeeNumber, changed to employeeNumber`,
+  ),
+  col('previousUserName', "(matching) the person's current userName, changed to userName"),
 ];
 
 export const SPEND_COLUMNS: readonly TemplateColumn[] = [

@@ -151,7 +151,7 @@ export function identityDiff(
   const name = asRecord(existing.name);
   const ent = asRecord(existing[ENTERPRISE_URN]);
 
-  compare('userName', existing.userName, desired.userName, sameIgnoringCase);
+  if (desired.userNameRule !== 'createOnly') compare('userName', existing.userName, desired.userName, sameIgnoringCase);
   compare('active', existing.active, desired.active);
   compare('name.givenName', name.givenName, desired.givenName);
   compare('name.familyName', name.familyName, desired.familyName);

@@ -95,10 +95,6 @@ export interface NormalizedRow {
   familyName?: string;
   email?: string;
   employeeNumber: string;
-  /** Explicit identity change: the person's current employeeNumber in Concur, when this row changes it. */
-  previousEmployeeNumber?: string;
-  /** Explicit identity change: the person's current userName in Concur, when this row changes it. */
-  previousUserName?: string;
   /** Absent when empty: a create then sends `true`, an update leaves the flag alone. */
   active?: boolean;
   middleName?: string;
@@ -114,6 +110,13 @@ export interface NormalizedRow {
   /** `YYYY-MM-DD`. */
   terminationDate?: string;
   managerEmployeeNumber?: string;
+  /**
+   * An explicit change of the person's employeeNumber: the one Concur holds now. Absent when the
+   * cell is empty or equal to `employeeNumber` (docs/matching.md).
+   */
+  previousEmployeeNumber?: string;
+  /** An explicit change of the person's userName: the one Concur holds now (docs/matching.md). */
+  previousUserName?: string;
   spend?: SpendData;
   travel?: TravelData;
   nickName?: string;
@@ -134,6 +137,13 @@ export interface NormalizedRow {
   upsOperations?: RowOperation[];
   /** Employee numbers `upsOperations` point at (the row waits for those people like for an approver). */
   upsReferences?: string[];
+  /**
+   * How the row's userName meets an existing person (legacy employee import, where only a 320
+   * changes a Login ID): `createOnly`, used to create the person and never changed (SAP: "a 305
+   * cannot change a Login ID"); `explicit`, a change the file asks for (a 320's New Login ID, whose
+   * current login the file does not give). Absent: docs/matching.md.
+   */
+  userNameRule?: 'createOnly' | 'explicit';
   /** When the person already exists: `warn` or `ignore` leave the profile alone (the legacy 100 record). */
   whenExists?: 'warn' | 'ignore';
   /** Source lines of the row (the legacy employee import: every record of the person). */

@@ -1,5 +1,6 @@
 import type { StoredUser } from '../context.ts';
 import type { ConcurMessage } from '../errors.ts';
+import { exclusiveConflicts } from './role-codes.ts';
 import {
   PAYROLL_URN,
   SPEND_APPROVER_LIMIT_URN,
@@ -177,6 +178,15 @@ function validateRoles(v: Json, env: ValidationEnv): ConcurMessage[] {
     } else if (Array.isArray(role.roleGroups)) {
       for (const g of role.roleGroups as string[]) out.push(...checkNode(g, env, `${rolePath}.roleGroups`));
     }
+  }
+  const names = v.roles.filter(isObject).map((r) => r.roleName);
+  for (const [a, b] of exclusiveConflicts(names.filter((n): n is string => typeof n === 'string'))) {
+    out.push({
+      code: 'INVALID_VALUE',
+      message: `Invalid Role: a user cannot hold both '${a}' and '${b}'`,
+      schemaPath: `${path}[roleName eq "${b}"].roleName`,
+      type: 'error',
+    });
   }
   return out;
 }

@@ -20,7 +20,14 @@ const ingestDeps = () => ({
   ledger: t.h.ledger,
   identityQueue: t.h.queues.identity,
   log: silent,
-  guards: { maxDeactivations: 500, maxDeactivationPercent: 20, maxFailurePercent: 50, minRows: 20 },
+  guards: {
+    maxDeactivations: 500,
+    maxDeactivationPercent: 20,
+    maxFailurePercent: 50,
+    maxConflicts: 20,
+    maxConflictPercent: 5,
+    minRows: 20,
+  },
 });
 
 async function queuedJobs(): Promise<number> {

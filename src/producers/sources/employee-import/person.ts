@@ -109,6 +109,7 @@ export function buildPerson(
   if (all.length > 0) row.upsOperations = all;
   refs.delete(employeeNumber);
   if (refs.size > 0) row.upsReferences = [...refs];
+  if (row.userName !== undefined) row.userNameRule = loginFrom320 !== undefined ? 'explicit' : 'createOnly';
   if (settings.existingRecordHandling === 'WARN') row.whenExists = 'warn';
   if (settings.existingRecordHandling === 'IGNORE') row.whenExists = 'ignore';
   row.lines = sorted.map((f) => f.line).sort((a, b) => a - b);
