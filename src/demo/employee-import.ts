@@ -70,6 +70,10 @@ export interface EmployeeImportDemoOptions {
   seed?: number;
   /** Field delimiter. Default `,`. */
   delimiter?: ',' | '|';
+  /** Added to every person's number (several files of distinct people). Default 0. */
+  offset?: number;
+  /** Leave out the 100 record (a block appended to a file that has one). */
+  noHeader?: boolean;
 }
 
 const GIVEN = ['Ada', 'Alan', 'Grace', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Ken'];
@@ -108,13 +112,16 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
   const d = options.delimiter ?? ',';
   const n = Math.max(12, options.people);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const emp = (i: number) => `EI${String(i).padStart(6, '0')}`;
+  const offset = options.offset ?? 0;
+  const emp = (i: number) => `EI${String(offset + i).padStart(6, '0')}`;
   // The first person Concur already has changes Employee ID and login (a 320); others name them by the new ID.
   const moved = 6;
   const ref = (i: number) => (i === moved ? `${emp(i)}N` : emp(i));
   const people: EmployeeImportPerson[] = [];
   const existing: EmployeeImportPerson[] = [];
-  const head: string[] = [recordLine('100', { 2: '0', 3: 'SSO', 4: 'UPDATE', 5: 'EN', 6: 'N', 7: 'N' }, d)];
+  const head: string[] = options.noHeader
+    ? []
+    : [recordLine('100', { 2: '0', 3: 'SSO', 4: 'UPDATE', 5: 'EN', 6: 'N', 7: 'N' }, d)];
   const later: string[] = [];
   const last: string[] = [];
   let invalidLines = 0;
@@ -127,7 +134,7 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
     const given = pick(GIVEN);
     const family = pick(FAMILY);
     const id = emp(i);
-    const userName = `${given}.${family}.${i}@example.com`.toLowerCase();
+    const userName = `${given}.${family}.${offset + i}@example.com`.toLowerCase();
     const isExisting = i % 6 === 0;
     const travelOnly = i % 11 === 5 && !isExisting;
     const p: EmployeeImportPerson = {
@@ -322,7 +329,7 @@ export function generateEmployeeImport(options: EmployeeImportDemoOptions): Empl
   if (before) {
     const to = ref(moved);
     const userName = before.userName.replace('@', '.new@');
-    head.splice(1, 0, recordLine('320', { 2: before.employeeNumber, 3: to, 4: userName }, d));
+    head.splice(options.noHeader ? 0 : 1, 0, recordLine('320', { 2: before.employeeNumber, 3: to, 4: userName }, d));
     idChanges.push({ from: before.employeeNumber, to, userName });
     const now = people.find((p) => p.employeeNumber === before.employeeNumber)!;
     now.employeeNumber = to;
