@@ -1,5 +1,5 @@
 import { LAYOUTS } from '../producers/sources/employee-import/layouts.ts';
-import { prng } from './generate.ts';
+import { FAMILY, GIVEN, prng } from './generate.ts';
 
 /*
  * A realistic legacy employee import (SAP's StandardEmployeeImport flat file), deterministic for
@@ -76,19 +76,6 @@ export interface EmployeeImportDemoOptions {
   noHeader?: boolean;
 }
 
-const GIVEN = ['Ada', 'Alan', 'Grace', 'Edsger', 'Barbara', 'Donald', 'Frances', 'John', 'Margaret', 'Ken'];
-const FAMILY = [
-  'Lovelace',
-  'Turing',
-  'Hopper',
-  'Dijkstra',
-  'Liskov',
-  'Knuth',
-  'Allen',
-  'Backus',
-  'Hamilton',
-  'Thompson',
-];
 const SITES = [
   { country: 'US', file: 'US', currency: 'USD', fileCurrency: '840', locale: 'en_US', sub: 'US-WA', ledger: 'US01' },
   { country: 'GB', file: 'UK', currency: 'GBP', fileCurrency: 'GBP', locale: 'en_GB', sub: '', ledger: 'UK01' },

@@ -8,8 +8,10 @@ import {
   generateEmployeeImport,
   type EmployeeImportPerson,
 } from '../../src/demo/employee-import.ts';
+import type { DemoSummary } from '../../src/demo/main.ts';
 import { runCli } from '../../src/demo/processes.ts';
 import { seedEmployeeImportPeople } from '../../src/demo/seed.ts';
+import { TEST_REDIS_URL } from '../helpers/redis.ts';
 import { ENT } from '../helpers/sim-data.ts';
 import { startStack, STACK_AUTH, type Stack } from '../helpers/stack.ts';
 
@@ -178,6 +180,27 @@ describe('a legacy Concur employee import, unchanged, as a drop (e2e)', () => {
       for (const r of invalid) expect(r.message).toMatch(/line \d+: record 350 field 8 \(Date of Birth\): '19801345'/);
       const person = records.find((r) => r.employeeNumber === drop.people[1]!.employeeNumber)!;
       expect(person.lines!.split(' ').length).toBeGreaterThan(1);
+    },
+  );
+
+  it(
+    'provision demo --format employee-import generates such a file and runs it to completion',
+    { timeout: 180_000 },
+    async () => {
+      const res = await runCli(['demo', '--format', 'employee-import', '--people', '80', '--exit', '--json'], {
+        ...process.env,
+        REDIS_URL: TEST_REDIS_URL,
+      });
+      expect(res.code, res.stderr).toBe(0);
+      const summary = JSON.parse(res.stdout.trim()) as DemoSummary;
+      expect(summary.status).toBe('complete');
+      expect(summary.states).toEqual({
+        done: summary.generated.people,
+        invalid: summary.generated.bad,
+        unsupported: summary.generated.unsupported,
+      });
+      expect(summary.generated.existing).toBeGreaterThan(0);
+      expect(summary.generated.deactivated).toBeGreaterThan(0);
     },
   );
 });

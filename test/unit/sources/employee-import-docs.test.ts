@@ -14,7 +14,14 @@ function cells(markdown: string): string[][] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !/^\|[\s|:-]+\|$/.test(l))
-    .map((l) => (l.startsWith('|') ? l.slice(1, -1).split(' | ').map((c) => c.trim()) : [l]));
+    .map((l) =>
+      l.startsWith('|')
+        ? l
+            .slice(1, -1)
+            .split(' | ')
+            .map((c) => c.trim())
+        : [l],
+    );
 }
 
 function section(name: string): string {

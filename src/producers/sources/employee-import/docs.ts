@@ -71,8 +71,7 @@ export function renderMappingTable(): string {
   const l305 = LAYOUTS.get('305')!;
   for (const [type, layout] of LAYOUTS) {
     // The 300 is the 305's first 86 fields: only where it differs.
-    const differs = (position: number, name: string) =>
-      type !== '300' || l305.fields[position - 1]?.name !== name;
+    const differs = (position: number, name: string) => type !== '300' || l305.fields[position - 1]?.name !== name;
     out.push(`#### ${type} ${layout.sapName}: ${layout.what} (${layout.fields.length} fields)`, '');
     if (type === '300') out.push('Fields 1-86 of the 305, except:', '');
     out.push('| # | field | v4 target |', '| --- | --- | --- |');

@@ -5,6 +5,7 @@ import { Readable, pipeline } from 'node:stream';
 import { parse, type Info } from 'csv-parse';
 import { isProvError } from '../../../shared/errors.ts';
 import { inputError } from '../errors.ts';
+import { peekFirstLine } from '../first-line.ts';
 import { rowError, type DropItem, type ReaderContext } from '../types.ts';
 import { DEFAULT_EMPLOYEE_IMPORT_OPTIONS, type EmployeeImportOptions } from './codes.ts';
 import { buildPerson } from './person.ts';
@@ -83,18 +84,7 @@ async function firstPass(
   partitionRows: number,
 ): Promise<FirstPass> {
   const { file, limits } = ctx;
-  const upstream = text[Symbol.asyncIterator]();
-  let prefix = '';
-  let exhausted = false;
-  while (!prefix.includes('\n') && prefix.length <= limits.maxRecordChars) {
-    const next = await upstream.next();
-    if (next.done) {
-      exhausted = true;
-      break;
-    }
-    prefix += next.value;
-  }
-  const firstLine = prefix.slice(0, prefix.includes('\n') ? prefix.indexOf('\n') : prefix.length);
+  const { firstLine, rest } = await peekFirstLine(text, limits.maxRecordChars);
   if (firstLine.trim() === '')
     throw inputError(file, 'is empty: an employee import starts with its 100 record', { line: 1 });
   if (!isEmployeeImportStart(firstLine))
@@ -108,10 +98,6 @@ async function firstPass(
   const delimiter = ctx.delimiter ?? (/^\s*100\s*\|/.test(firstLine) ? '|' : ',');
   ctx.delimiterUsed = delimiter;
 
-  async function* chunks(): AsyncGenerator<string> {
-    if (prefix !== '') yield prefix;
-    if (!exhausted) for await (const t of { [Symbol.asyncIterator]: () => upstream }) yield t;
-  }
   const parser = parse({
     delimiter,
     relax_column_count: true,
@@ -120,7 +106,7 @@ async function firstPass(
     max_record_size: limits.maxRecordChars,
     info: true,
   });
-  pipeline(Readable.from(chunks()), parser, () => {
+  pipeline(Readable.from(rest()), parser, () => {
     // Errors surface through the parser's async iterator below.
   });
 
