@@ -347,6 +347,7 @@ export async function configureSimulatorForEmployeeImport(simUrl: string): Promi
   const current = (await (await fetch(`${simUrl}/_sim/config`)).json()) as {
     spendRoleCodes: string[];
     spendListItems: Record<string, string[]>;
+    spendLedgerCodes?: string[];
   };
   const res = await fetch(`${simUrl}/_sim/config`, {
     method: 'PATCH',
@@ -356,6 +357,7 @@ export async function configureSimulatorForEmployeeImport(simUrl: string): Promi
       hierarchyNodes: DEMO_HIERARCHY,
       spendRoleCodes: [...new Set([...current.spendRoleCodes, ...DEMO_ROLES])],
       spendListItems: { ...current.spendListItems, orgUnit1: DEMO_ORG_UNITS },
+      spendLedgerCodes: [...new Set([...(current.spendLedgerCodes ?? []), ...SITES.map((s) => s.ledger)])],
     }),
   });
   await res.arrayBuffer();

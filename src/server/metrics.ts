@@ -5,6 +5,7 @@ import type { Ledger, DropView } from '../shared/ledger/ledger.ts';
 import { ROW_STATES } from '../shared/ledger/states.ts';
 import { LATENCY_BUCKETS_S, readCallMetrics, type CallMetricsSnapshot } from '../shared/metrics/concur-calls.ts';
 import type { RedisConnection } from '../shared/redis.ts';
+import { registerQueueAge, registerRedisMemory } from './capacity-metrics.ts';
 
 export interface MetricsDeps {
   ledger: Ledger;
@@ -80,6 +81,9 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; render()
         for (const state of JOB_STATES) this.set({ queue, state }, c[state] ?? 0);
     },
   });
+
+  registerQueueAge(registry, deps.queues);
+  registerRedisMemory(registry, deps.redis);
 
   return {
     registry,

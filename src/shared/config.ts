@@ -123,6 +123,10 @@ export const envSchema = z
     // --- worker crash recovery ---
     WORKER_LOCK_MS: intFrom(60_000, 1_000),
 
+    // --- health endpoint of the workers and the watcher (docs/operations.md#health-endpoint) ---
+    HEALTH_PORT: intFrom(0, 0),
+    HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+
     // --- traces: the standard OpenTelemetry variables we honour (docs/operations.md#traces) ---
     OTEL_SDK_DISABLED: z.stringbool().default(false),
     OTEL_TRACES_EXPORTER: optionalString.pipe(z.enum(['otlp', 'none']).optional()),

@@ -22,6 +22,8 @@ export interface ValidationEnv {
   userByEmployeeNumber(employeeNumber: string): StoredUser | undefined;
   roleCodes: readonly string[];
   listItems: Readonly<Record<string, readonly string[]>>;
+  /** The company's ledgers: a `ledgerCode` outside them is refused. */
+  ledgerCodes: readonly string[];
   /** Known travel rule class names; empty: not checked. */
   ruleClasses?: readonly string[];
   /** Known hierarchy nodes (`US-WEST`); empty: not checked. */
@@ -113,6 +115,9 @@ function validateSpendUser(v: Json, env: ValidationEnv): ConcurMessage[] {
   checkCode(out, v.locale, p('locale'), 5, /^[a-z]{2}[-_][A-Z]{2}$/);
   checkMaxLength(out, v.stateProvince, p('stateProvince'), 2);
   checkMaxLength(out, v.ledgerCode, p('ledgerCode'), 20);
+  if (typeof v.ledgerCode === 'string' && v.ledgerCode !== '' && v.ledgerCode.length <= 20) {
+    if (!env.ledgerCodes.includes(v.ledgerCode)) out.push(invalidValue(p('ledgerCode')));
+  }
   checkMaxLength(out, v.cashAdvanceAccountCode, p('cashAdvanceAccountCode'), 20);
   if (!isBlank(v.reimbursementType) && !REIMBURSEMENT_TYPES.includes(String(v.reimbursementType))) {
     out.push(invalidValue(p('reimbursementType')));
