@@ -12,11 +12,14 @@ import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
 import { renderReport, reportRecords, type ReportRecord } from '../shared/ledger/report.ts';
 import { ROW_STATES } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { RateApi, RateLimitView } from '../shared/rate/index.ts';
 
 export interface DropsRouteDeps {
   ledger: Ledger;
   ingest: (options: IngestOptions) => Promise<IngestResult>;
   uploadMaxBytes: number;
+  /** The Concur rate limiters in force (shown beside a drop: they set its pace). */
+  rateLimits?: () => Promise<Record<RateApi, RateLimitView>>;
   log: Logger;
 }
 
@@ -104,7 +107,8 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
     const { id } = request.params;
     const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
     if (!view) return notFound(reply, id);
-    return dropDetail(view);
+    const rateLimits = await deps.rateLimits?.();
+    return { ...dropDetail(view), ...(rateLimits ? { rateLimits } : {}) };
   });
 
   // Rows in the given states (the page's failed-rows table), first `limit` in row order.
