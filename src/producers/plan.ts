@@ -10,7 +10,8 @@ import { DEFAULT_GUARDS, conflictHoldReason, deactivationHoldReason } from '../s
 import { decideIdentity, type IdentityDecision, type MatchKey } from '../shared/identity/decide.ts';
 import { lookupPeople, type LookupResult } from '../shared/identity/lookup.ts';
 import type { Ledger, RowOutcome } from '../shared/ledger/ledger.ts';
-import { hasExtensionData } from '../shared/mapping/to-scim.ts';
+import { hasExtensionData, toExtensionOperations } from '../shared/mapping/to-scim.ts';
+import type { PatchOperation } from '../shared/concur/patch.ts';
 import type { NormalizedRow } from '../shared/mapping/types.ts';
 import { loadCompanyCatalog, type CatalogOptions, type CompanyCatalog } from '../shared/preflight/catalog.ts';
 import { flagsFail, type PlanFlag } from '../shared/preflight/flags.ts';
@@ -21,9 +22,18 @@ import { ingestDrop, type IngestDeps, type IngestOptions } from './ingest.ts';
 
 /**
  * What a real run would do with a row's identity. `conflict`: the row's keys point at another
- * Concur person, so nothing is written (docs/matching.md).
+ * Concur person, so nothing is written (docs/matching.md). `unsupported`: a record the pipeline
+ * does not apply (a legacy employee import record type).
  */
-export const PLAN_ACTIONS = ['create', 'update', 'unchanged', 'deactivate', 'invalid', 'conflict'] as const;
+export const PLAN_ACTIONS = [
+  'create',
+  'update',
+  'unchanged',
+  'deactivate',
+  'invalid',
+  'conflict',
+  'unsupported',
+] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
 /** Rows per action, and `willFail`: rows the run will fail (a `fail` flag), whatever their action. */
 export type PlanCounts = Record<PlanAction, number> & { willFail: number };
@@ -52,6 +62,8 @@ export interface PlannedRow {
   error?: string;
   code?: string;
   column?: string;
+  /** The source lines (a legacy employee import), space-separated. */
+  lines?: string;
 }
 
 /** How the plan reads what the company's Concur accepts (roles, lists, spend users). */
@@ -176,8 +188,8 @@ export async function computePlan(
   };
 
   for await (const r of deps.ledger.iterateRows(dropId)) {
-    if (r.state === 'invalid' || r.data === undefined) {
-      planned.push(invalidRow(r.row, r.outcome));
+    if (r.state === 'invalid' || r.state === 'unsupported' || r.data === undefined) {
+      planned.push(invalidRow(r.row, r.outcome, r.state === 'unsupported' ? 'unsupported' : 'invalid'));
       if (planned.length >= PLAN_LOOKUP_ROWS) await save();
       continue;
     }
@@ -217,10 +229,11 @@ async function addLateFlags(ledger: Ledger, dropId: string, late: Map<number, Pl
   return newlyFailing;
 }
 
-function invalidRow(row: number, outcome: RowOutcome): PlannedRow {
+function invalidRow(row: number, outcome: RowOutcome, action: PlanAction): PlannedRow {
   return {
     row,
-    action: 'invalid',
+    action,
+    ...(typeof outcome.lines === 'string' ? { lines: outcome.lines } : {}),
     ...(typeof outcome.userName === 'string' ? { userName: outcome.userName } : {}),
     ...(typeof outcome.employeeNumber === 'string' ? { employeeNumber: outcome.employeeNumber } : {}),
     ...(typeof outcome.error === 'string' ? { error: outcome.error } : {}),
@@ -244,8 +257,9 @@ async function planRow(
   const base: PlannedRow = {
     row: row.rowNumber,
     action: 'unchanged',
-    userName: row.userName,
+    ...(row.userName === undefined ? {} : { userName: row.userName }),
     employeeNumber: row.employeeNumber,
+    ...(row.lines ? { lines: row.lines.join(' ') } : {}),
     ...(flags.length > 0 ? { flags } : {}),
   };
   if (match.kind === 'conflict')
@@ -264,7 +278,20 @@ async function planRow(
 
   const decision: IdentityDecision = decideIdentity(row, existing, managerUuid);
   const out: PlannedRow = { ...base, ...(existing ? { uuid: existing.id } : {}) };
+  // Nothing to deactivate: the DEACTIVATE_ABSENT flag says so.
   if (decision.kind === 'skip') return { ...out, action: 'unchanged' };
+  // The run fails such a row at the identity stage (its NOT_IN_CONCUR flag).
+  if (decision.kind === 'refuse')
+    return { ...out, action: 'invalid', error: decision.reason, code: 'PROV_ERR_NOT_FOUND' };
+  if (decision.kind === 'leave') {
+    const rights = toExtensionOperations(row, { rightsOnly: true });
+    return {
+      ...out,
+      action: 'unchanged',
+      ...(rights.length > 0 ? { extensions: rights.map(operationField) } : {}),
+      ...(decision.reason ? { warnings: [decision.reason] } : {}),
+    };
+  }
   const changes: PlanChange[] =
     decision.kind === 'patch'
       ? decision.changes.map((c) => ({ field: shortPath(c.path), old: c.old, new: c.new }))
@@ -291,9 +318,14 @@ function shortPath(path: string): string {
   return path.startsWith(`${ENTERPRISE_URN}:`) ? path.slice(ENTERPRISE_URN.length + 1) : path;
 }
 
+/** A UPS operation as the plan shows it: `add spend:2.0:Role:roles`, `remove ...`. */
+function operationField(o: PatchOperation): string {
+  return `${o.op} ${(o.path ?? '').replace('urn:ietf:params:scim:schemas:extension:', '')}`;
+}
+
 /** The extension fields a row sends, e.g. `spend.country`, `travel.ruleClass`. */
 function extensionFields(row: NormalizedRow): string[] {
-  const fields: string[] = [];
+  const fields: string[] = (row.upsOperations ?? []).map(operationField);
   for (const [name, data] of [
     ['spend', row.spend],
     ['travel', row.travel],

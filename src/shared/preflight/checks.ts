@@ -13,9 +13,11 @@ export function sendsSpendUser(row: NormalizedRow): boolean {
 
 /**
  * Whether the row sends spend extensions that need a spend user (roles, an approver): Concur
- * refuses them for a person who has none.
+ * refuses them for a person who has none. A row with record operations or entitlements (the legacy
+ * employee import) is not judged: those may bring a spend profile the plan does not model.
  */
 export function needsSpendUser(row: NormalizedRow): boolean {
+  if ((row.upsOperations?.length ?? 0) > 0 || row.entitlements !== undefined) return false;
   return row.spend?.roles !== undefined || row.spend?.reportApproverEmployeeNumber !== undefined;
 }
 

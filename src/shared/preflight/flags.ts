@@ -7,6 +7,8 @@
 export const PLAN_FLAGS = {
   /** The row's keys point at another Concur person (docs/matching.md). */
   IDENTITY_CONFLICT: 'fail',
+  /** A person Concur does not have, from a row that cannot create them (a legacy update-only record). */
+  NOT_IN_CONCUR: 'fail',
   /** An approver or travel manager found neither in Concur nor in the drop. */
   REFERENCE_NOT_FOUND: 'fail',
   /** An approver or travel manager whose own row in the drop will not give a Concur person. */

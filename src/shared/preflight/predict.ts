@@ -1,4 +1,4 @@
-import { matchPerson, type MatchKey, type PersonMatch } from '../identity/decide.ts';
+import { decideIdentity, matchPerson, type MatchKey, type PersonMatch } from '../identity/decide.ts';
 import type { LookupResult } from '../identity/lookup.ts';
 import { hasExtensionData } from '../mapping/to-scim.ts';
 import type { NormalizedRow } from '../mapping/types.ts';
@@ -27,6 +27,8 @@ export interface RowPrediction {
   flags: PlanFlag[];
   /** False when no identity will be written (a conflict, nothing to deactivate): nothing else is sent. */
   writes: boolean;
+  /** Whether the row's references and extensions were judged. */
+  judged: boolean;
 }
 
 /**
@@ -44,23 +46,25 @@ export async function predictBatch(
     const match = matchPerson(row, people, ctx.matchOn);
     const at = { file: ctx.file, row: row.rowNumber };
     const flags: PlanFlag[] = [];
-    let writes = true;
+    const decision =
+      match.kind === 'conflict' ? undefined : decideIdentity(row, match.kind === 'match' ? match.user : undefined);
     if (match.kind === 'conflict') {
-      writes = false;
       flags.push(planFlag('IDENTITY_CONFLICT', at, match.field, match.error.message));
-      ctx.references.markNoPerson(row.employeeNumber, row.rowNumber);
-    } else if (match.kind === 'new' && row.active === false) {
-      writes = false;
+    } else if (decision?.kind === 'skip') {
       flags.push(planFlag('DEACTIVATE_ABSENT', at, 'active', 'Concur has no such person: nothing to deactivate'));
-      ctx.references.markNoPerson(row.employeeNumber, row.rowNumber);
+    } else if (decision?.kind === 'refuse') {
+      flags.push(planFlag('NOT_IN_CONCUR', at, 'employeeNumber', decision.reason));
     }
-    out.push({ row, match, flags, writes });
+    const writes = match.kind !== 'conflict' && decision?.kind !== 'skip' && decision?.kind !== 'refuse';
+    if (!writes) ctx.references.markNoPerson(row.employeeNumber, row.rowNumber);
+    // A profile the file leaves alone (legacy WARN / IGNORE) sends only rights, which are not judged.
+    out.push({ row, match, flags, writes, judged: writes && decision?.kind !== 'leave' });
   }
   const last = rows[rows.length - 1];
   if (last) ctx.references.decided(last.rowNumber);
 
   for (const p of out) {
-    if (!p.writes) continue;
+    if (!p.judged) continue;
     const at = { file: ctx.file, row: p.row.rowNumber };
     p.flags.push(...(await ctx.references.check(p.row, at, people, ctx.inDrop)));
     if (!hasExtensionData(p.row)) continue;

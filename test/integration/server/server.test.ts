@@ -196,7 +196,9 @@ describe('server: drops API, report, page, metrics', () => {
     expect(csv.headers.get('content-disposition')).toContain('report-seeded01.csv');
     const lines = (await csv.text()).trim().split('\r\n');
     expect(lines).toHaveLength(6);
-    expect(lines[0]).toBe('row,userName,employeeNumber,state,action,uuid,provisionId,errorCode,message,schemaPath');
+    expect(lines[0]).toBe(
+      'row,userName,employeeNumber,state,action,uuid,provisionId,errorCode,message,schemaPath,lines',
+    );
     expect(lines[5]).toContain(`"'=HYPERLINK(""x"")"`);
     const jsonl = await h.get('/drops/seeded01/report?format=jsonl');
     const records = (await jsonl.text())
