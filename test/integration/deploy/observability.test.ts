@@ -20,8 +20,6 @@ import { startServer, TEST_AUTH, type ServerHarness } from '../../helpers/server
  * one is exported, the last test here fails until it is removed from this list.
  */
 export const PENDING_METRICS = [
-  'provision_rate_limit_rps',
-  'provision_concur_last_429_timestamp_seconds',
   'provision_concur_token_refused',
   'provision_redis_durable',
 ] as const;
