@@ -10,7 +10,7 @@ import { ConcurHttp } from '../src/shared/concur/http.ts';
 import { subscribeWebhook } from '../src/shared/concur/events.ts';
 import { SIM_DEFAULTS } from '../src/shared/config.ts';
 import { createLogger } from '../src/shared/logger.ts';
-import { ExtensionStore } from '../src/workers/extension/store.ts';
+import { ProvisionStore } from '../src/shared/provisions/store.ts';
 import { emit, note, parseBenchArgs, round } from './lib/args.ts';
 import { benchDrop, withTitle, writeDrop } from './lib/drops.ts';
 import { startBenchRedis } from './lib/redis-server.ts';
@@ -104,7 +104,7 @@ try {
   let webhook: CallBreakdown;
   const http = new ConcurHttp();
   const app = await buildWebhookApp({
-    store: new ExtensionStore(hooked.redis, hooked.prefix),
+    store: new ProvisionStore(hooked.redis, hooked.prefix),
     statusQueue: hooked.queues.status,
     publicKeyPem: await hooked.sim.publicKey(),
     log,

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { namespaceKeyPrefixes, PIPELINE_QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/queues/keys.ts';
+import { namespaceKeyPrefixes, PIPELINE_QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/keys.ts';
 
 /**
  * A key's family: the namespace prefix (or the queue's key prefix under it) cut off, drop ids,

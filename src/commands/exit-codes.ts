@@ -2,7 +2,7 @@
 export const EXIT = {
   /** Every row ended done or unchanged. */
   OK: 0,
-  /** The drop completed, but some rows failed or were invalid. */
+  /** The drop completed, but some rows failed, were invalid or were cancelled. */
   ROWS_FAILED: 1,
   /** Bad usage or bad configuration. */
   USAGE: 2,

@@ -8,7 +8,7 @@ import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { openCommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 import { runPlan } from './plan-output.ts';
-import { waitForDrop } from './progress.ts';
+import { waitForDrop } from '../producers/wait-for-drop.ts';
 import { summaryOf } from './summary.ts';
 
 const DELIMITERS: Record<string, ',' | ';' | '\t' | '|'> = {
@@ -132,7 +132,7 @@ export function register(program: Command): void {
           );
           process.exitCode = EXIT.HELD;
         } else {
-          process.exitCode = summary.failed > 0 ? EXIT.ROWS_FAILED : EXIT.OK;
+          process.exitCode = summary.failed > 0 || (summary.states.cancelled ?? 0) > 0 ? EXIT.ROWS_FAILED : EXIT.OK;
         }
       } catch (err) {
         if (isProvError(err, 'PROV_ERR_INPUT')) {

@@ -1,6 +1,5 @@
 import type { DropProgress } from '../shared/ledger/progress.ts';
-
-const FAILED_STATES = ['invalid', 'identity_failed', 'extension_failed', 'timed_out', 'cancelled'];
+import { FAILED_STATES } from '../shared/ledger/states.ts';
 
 /** The summary `ingest --wait --json` and `status --json` print: a stable shape. */
 export function summaryOf(p: DropProgress): {

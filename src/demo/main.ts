@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForDrop } from '../commands/progress.ts';
+import { waitForDrop } from '../producers/wait-for-drop.ts';
 import { ingestDrop } from '../producers/ingest.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { loadConfig } from '../shared/config.ts';

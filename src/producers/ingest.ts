@@ -344,7 +344,7 @@ async function runPlanned(
     deps.log.warn({ dropId, ...counts, reason }, 'planned drop held for approval');
     return { ...base, status: 'held', jobs: 0, reason };
   }
-  const released = await deps.ledger.releaseDrop(dropId, ['planned'], now());
+  const released = await deps.ledger.approve(dropId, ['planned'], now());
   if (!released.changed) return { ...base, existed: true, status: released.previous ?? 'running', jobs: 0 };
   const { jobs } = released.completed ? { jobs: 0 } : await enqueueOpenRows(deps, dropId);
   deps.log.info({ dropId, jobs }, 'planned drop running');

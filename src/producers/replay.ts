@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { ProvError } from '../shared/errors.ts';
 import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
-import type { RowState } from '../shared/ledger/states.ts';
+import { REPLAYABLE_STATES, type RowState } from '../shared/ledger/states.ts';
 import type { NormalizedRow } from '../shared/mapping/types.ts';
 import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
 
 /** States replayed when the operator names none. */
-export const DEFAULT_REPLAY_STATES: readonly RowState[] = ['extension_failed', 'identity_failed', 'timed_out'];
+export const DEFAULT_REPLAY_STATES: readonly RowState[] = REPLAYABLE_STATES;
 
 export interface ReplayOptions {
   ledger: Ledger;

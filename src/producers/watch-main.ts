@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createRuntime } from '../workers/runtime.ts';
+import { createRuntime } from '../shared/runtime.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { ingestDrop, type IngestOptions } from './ingest.ts';
 import { DropWatcher } from './watch.ts';

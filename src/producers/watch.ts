@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isProvError } from '../shared/errors.ts';
 import type { Ledger } from '../shared/ledger/ledger.ts';
 import { renderReport, reportRecords } from '../shared/ledger/report.ts';
+import { FINISHED_STATUSES } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { IngestOptions, IngestResult } from './ingest.ts';
 import { DONE_SUFFIX, isIgnored, safeName, unsafeNameReason, WATCH_DIRS } from './watch-names.ts';
@@ -42,7 +43,6 @@ export interface ArchiveSidecar {
 
 /** `<archived>.drop.json`: drop id and summary of an archived file. */
 export const SIDECAR_SUFFIX = '.drop.json';
-const FINAL = new Set(['complete', 'cancelled', 'rejected']);
 const RETRY_AFTER_MS = 5_000;
 
 /**
@@ -240,7 +240,7 @@ export class DropWatcher {
         continue;
       }
       const view = await this.deps.ledger.getDrop(sidecar.dropId);
-      if (!view || !FINAL.has(view.meta.status)) continue;
+      if (!view || !FINISHED_STATUSES.has(view.meta.status)) continue;
       const reportFile = `${sidecar.archivedAs}.report.csv`;
       const tmp = this.path('archive', `.${reportFile}.tmp`);
       const handle = await open(tmp, 'w');

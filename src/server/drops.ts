@@ -10,7 +10,7 @@ import { isProvError } from '../shared/errors.ts';
 import type { Ledger, DropView } from '../shared/ledger/ledger.ts';
 import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
 import { renderReport, reportRecords, type ReportRecord } from '../shared/ledger/report.ts';
-import { ROW_STATES } from '../shared/ledger/states.ts';
+import { FAILED_STATES, ROW_STATES } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RateApi, RateLimitView } from '../shared/rate/index.ts';
 
@@ -34,8 +34,6 @@ export interface DropDetail extends DropProgress {
   failed: number;
   timings: Record<string, number>;
 }
-
-export const FAILED_STATES = ['invalid', 'identity_failed', 'extension_failed', 'timed_out'] as const;
 
 /**
  * Stage bars from the O(1) counters. A row has passed a stage once it is in no state before the

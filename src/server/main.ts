@@ -1,6 +1,6 @@
 import { guardsFromConfig } from '../shared/guards/limits.ts';
-import { ExtensionStore } from '../workers/extension/store.ts';
-import { createRuntime } from '../workers/runtime.ts';
+import { ProvisionStore } from '../shared/provisions/store.ts';
+import { createRuntime } from '../shared/runtime.ts';
 import { buildServer } from './app.ts';
 import { BOARD_PATH } from './board.ts';
 import { loadWebhookPublicKey, WEBHOOK_PATH } from './webhook.ts';
@@ -43,7 +43,7 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       ...(publicKeyPem
         ? {
             webhook: {
-              store: new ExtensionStore(rt.redis, config.QUEUE_PREFIX),
+              store: new ProvisionStore(rt.redis, config.QUEUE_PREFIX),
               statusQueue: rt.queues.status,
               publicKeyPem,
               eventTtlMs: config.WEBHOOK_EVENT_TTL_MS,

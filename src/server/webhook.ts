@@ -6,12 +6,12 @@ import type { Config } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 import { ProvError } from '../shared/errors.ts';
 import { statusJobId, type StatusJob } from '../shared/queues/status.ts';
-import type { ExtensionStore } from '../workers/extension/store.ts';
+import type { ProvisionStore } from '../shared/provisions/store.ts';
 
 export const WEBHOOK_PATH = '/webhooks/concur';
 
 export interface WebhookDeps {
-  store: ExtensionStore;
+  store: ProvisionStore;
   statusQueue: Pick<Queue, 'add' | 'getJob'>;
   /** PEM of the key that signs ESS deliveries (WEBHOOK_PUBLIC_KEY / _FILE). */
   publicKeyPem: string;

@@ -1,6 +1,6 @@
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
-import { namespaceKeyPrefixes } from './queues/keys.ts';
+import { namespaceKeyPrefixes } from './keys.ts';
 
 /**
  * Connection roles:
@@ -100,7 +100,7 @@ function startsWithPattern(text: string): string {
 
 /**
  * Deletes every key of a pipeline namespace (a `QUEUE_PREFIX`): keys under the prefix and under
- * each queue's key prefix (`{x}` also covers `{x_identity}:identity:…`, see queues/keys.ts). SCAN in
+ * each queue's key prefix (`{x}` also covers `{x_identity}:identity:…`, see keys.ts). SCAN in
  * pages, never KEYS, on every master of a cluster: a demo's or a test's private namespace.
  */
 export async function deleteKeysByPrefix(redis: RedisConnection, prefix: string): Promise<void> {

@@ -1,13 +1,12 @@
 import { SpanStatusCode, type Attributes } from '@opentelemetry/api';
 import type { Job } from 'bullmq';
-import { dropKeys } from '../shared/ledger/keys.ts';
+import type { Ledger } from '../shared/ledger/ledger.ts';
 import { extensionJobSchema } from '../shared/queues/extension.ts';
 import { identityJobSchema } from '../shared/queues/identity.ts';
 import { statusJobSchema } from '../shared/queues/status.ts';
-import type { RedisConnection } from '../shared/redis.ts';
 import { ATTR, DROP_TRACE_FIELD, errorCode, linkTo, recordingSpan } from '../shared/telemetry/spans.ts';
-import { entryOf, parseEntry } from './extension/keys.ts';
-import type { ExtensionStore } from './extension/store.ts';
+import { entryOf, parseEntry } from '../shared/provisions/entries.ts';
+import type { ProvisionStore } from '../shared/provisions/store.ts';
 
 /*
  * What a job's span says about its rows (docs/operations.md#traces). BullMQ makes the span (and
@@ -32,7 +31,7 @@ export const describeIdentityJob: DescribeJob = async (job) => {
 };
 
 /** A batch job's rows are in its batch record (a flush job has none of its own). */
-export function describeExtensionJob(store: ExtensionStore): DescribeJob {
+export function describeExtensionJob(store: Pick<ProvisionStore, 'getBatch'>): DescribeJob {
   return async (job) => {
     const data = extensionJobSchema.safeParse(job.data);
     if (!data.success || data.data.kind !== 'batch') return undefined;
@@ -42,7 +41,7 @@ export function describeExtensionJob(store: ExtensionStore): DescribeJob {
 }
 
 /** A status check's rows are in its provision record. */
-export function describeStatusJob(store: ExtensionStore): DescribeJob {
+export function describeStatusJob(store: Pick<ProvisionStore, 'getProvision'>): DescribeJob {
   return async (job) => {
     const data = statusJobSchema.safeParse(job.data);
     if (!data.success) return undefined;
@@ -62,8 +61,7 @@ export function describeStatusJob(store: ExtensionStore): DescribeJob {
  * a failed job.
  */
 export async function annotateJobSpan(
-  redis: RedisConnection,
-  prefix: string,
+  ledger: Pick<Ledger, 'dropField'>,
   job: Job,
   describe: DescribeJob,
 ): Promise<void> {
@@ -74,9 +72,9 @@ export async function annotateJobSpan(
     if (!rows) return;
     const drops = [...new Set(rows.entries.map((e) => parseEntry(e).dropId))];
     span.setAttributes({ ...rows.attributes, [ATTR.dropIds]: drops, [ATTR.entries]: [...rows.entries] });
-    const parents = await Promise.all(drops.map((d) => redis.hget(dropKeys(prefix, d).meta, DROP_TRACE_FIELD)));
+    const parents = await ledger.dropField(drops, DROP_TRACE_FIELD);
     for (const [i, traceparent] of parents.entries()) {
-      const link = linkTo(traceparent ?? undefined, { [ATTR.dropId]: drops[i]! });
+      const link = linkTo(traceparent, { [ATTR.dropId]: drops[i]! });
       if (link) span.addLink(link);
     }
   } catch {

@@ -1,8 +1,8 @@
 import { Worker, type Job, type Processor } from 'bullmq';
 import { WORKER_SETTINGS } from '../shared/queues/common.ts';
-import { queueKeyPrefix } from '../shared/queues/keys.ts';
+import { queueKeyPrefix } from '../shared/keys.ts';
 import { annotateJobSpan, markSpanFailed, type DescribeJob } from './job-spans.ts';
-import type { Runtime } from './runtime.ts';
+import type { Runtime } from '../shared/runtime.ts';
 
 export interface StartWorkerOptions {
   concurrency: number;
@@ -27,7 +27,7 @@ export function startWorker(rt: Runtime, queueName: string, processor: Processor
   // Three parameters: BullMQ passes the abort signal only to a processor that declares it.
   const run: Processor = rt.tracing.enabled
     ? async (job, token, signal) => {
-        if (describe) await annotateJobSpan(rt.redis, rt.config.QUEUE_PREFIX, job, describe);
+        if (describe) await annotateJobSpan(rt.ledger, job, describe);
         try {
           return await processor(job, token, signal);
         } catch (err) {

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { generateDrop, prng, toCsv, type DemoDrop } from '../../src/demo/generate.ts';
 import { runCli, waitUntil, type Child } from '../../src/demo/processes.ts';
 import { seedExistingPeople } from '../../src/demo/seed.ts';
-import { dropKeys } from '../../src/shared/ledger/keys.ts';
+import { dropKeys } from '../../src/shared/keys.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { ACTIVE_STATES, TERMINAL_STATES } from '../../src/shared/ledger/states.ts';
 import { QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/queues/index.ts';

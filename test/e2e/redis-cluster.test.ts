@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onPath, runCli, waitUntil } from '../../src/demo/processes.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { ACTIVE_STATES } from '../../src/shared/ledger/states.ts';
-import { PIPELINE_QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/queues/keys.ts';
+import { PIPELINE_QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/keys.ts';
 import { createRedis } from '../../src/shared/redis.ts';
 import { person, writeCsvDrop } from '../helpers/drops.ts';
 import { startPrivateRedisCluster, type PrivateRedisCluster } from '../helpers/redis-server.ts';

@@ -13,9 +13,9 @@ import {
   type PipelineQueues,
 } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
-import { createExtensionHandoff, type ExtensionHandoff } from '../../src/workers/extension/handoff.ts';
+import { createExtensionHandoff, type ExtensionHandoff } from '../../src/shared/provisions/handoff.ts';
 import { createExtensionProcessor } from '../../src/workers/extension/processor.ts';
-import { ExtensionStore } from '../../src/workers/extension/store.ts';
+import { ProvisionStore } from '../../src/shared/provisions/store.ts';
 import { createStatusProcessor } from '../../src/workers/status/processor.ts';
 import { deletePrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from './redis.ts';
 import { startSimulator, type StartedSimulator } from './simulator.ts';
@@ -38,7 +38,7 @@ export interface StageHarness {
   config: Config;
   ledger: Ledger;
   queues: PipelineQueues;
-  store: ExtensionStore;
+  store: ProvisionStore;
   client: ConcurClient;
   handoff: ExtensionHandoff;
   startWorkers(): void;
@@ -71,7 +71,7 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
   const redisUrl = new URL(TEST_REDIS_URL);
   const connection = { host: redisUrl.hostname, port: Number(redisUrl.port || 6379), maxRetriesPerRequest: null };
   const queues = createQueues(connection, prefix, log);
-  const store = new ExtensionStore(redis, prefix);
+  const store = new ProvisionStore(redis, prefix);
   const client = createConcurClient({ config, redis, log });
   const limiter = new SharedRateLimiter(redis, `${prefix}:rate:ups`, { rps: config.UPS_MAX_RPS });
   const handoff = createExtensionHandoff({

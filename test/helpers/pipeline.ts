@@ -16,7 +16,7 @@ import {
 } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
-import { createExtensionHandoff } from '../../src/workers/extension/handoff.ts';
+import { createExtensionHandoff } from '../../src/shared/provisions/handoff.ts';
 import { createIdentityProcessor } from '../../src/workers/identity/processor.ts';
 import { TEST_REDIS_URL, deletePrefix, uniquePrefix } from './redis.ts';
 import { startSimulator, type StartedSimulator } from './simulator.ts';

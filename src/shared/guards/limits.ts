@@ -1,5 +1,4 @@
 import type { Config } from '../config.ts';
-import type { DropStatus } from '../ledger/states.ts';
 
 /**
  * The safety limits of a drop (docs/safety.md).
@@ -98,18 +97,3 @@ export function brakeTrips(
 ): boolean {
   return settled >= limits.minRows && settled > 0 && failed * 100 > limits.maxFailurePercent * settled;
 }
-
-/** Drop statuses in which workers send nothing: the rows wait for `approve` (or end with `cancel`). */
-export const STOPPED_STATUSES: ReadonlySet<string> = new Set<DropStatus>([
-  'planned',
-  'held',
-  'paused',
-  'cancelled',
-  'rejected',
-]);
-
-/** Drop statuses `provision approve` releases (running: re-enqueue rows after a crash). */
-export const RELEASABLE_STATUSES: readonly DropStatus[] = ['planned', 'held', 'paused', 'running'];
-
-/** Drop statuses `provision cancel` ends. */
-export const CANCELLABLE_STATUSES: readonly DropStatus[] = ['planned', 'held', 'paused', 'running'];

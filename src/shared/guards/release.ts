@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import { ProvError } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import type { DropStatus, RowState } from '../ledger/states.ts';
+import { APPROVABLE_STATUSES, CANCELLABLE_STATUSES, OPEN_STATES, type DropStatus } from '../ledger/states.ts';
 import type { Logger } from '../logger.ts';
 import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../queues/identity.ts';
-import { CANCELLABLE_STATUSES, RELEASABLE_STATUSES } from './limits.ts';
 
 export interface ReleaseDeps {
   ledger: Ledger;
@@ -14,11 +13,8 @@ export interface ReleaseDeps {
   now?: () => number;
 }
 
-/**
- * Rows the identity stage still owes work: never started (`pending`), waiting for a manager, or
- * waiting for a reference before the extension hand-off. Re-processing any of them is safe.
- */
-const OPEN_ROW_STATES: ReadonlySet<RowState> = new Set<RowState>(['pending', 'manager_wait', 'identity_done']);
+/** Re-processing any open row is safe (states.ts OPEN_STATES). */
+const OPEN: ReadonlySet<string> = new Set(OPEN_STATES);
 
 /**
  * Enqueues the drop's open rows in identity chunks. Job ids carry a nonce: a chunk whose earlier
@@ -41,7 +37,7 @@ export async function enqueueOpenRows(deps: ReleaseDeps, dropId: string): Promis
     chunk = [];
   };
   for await (const r of deps.ledger.iterateRowStates(dropId)) {
-    if (!OPEN_ROW_STATES.has(r.state)) continue;
+    if (!OPEN.has(r.state)) continue;
     rows += 1;
     chunk.push(r.row);
     if (chunk.length >= IDENTITY_CHUNK_ROWS) flushChunk();
@@ -71,21 +67,21 @@ export interface ApproveResult {
  */
 export async function approveDrop(deps: ReleaseDeps, dropId: string): Promise<ApproveResult> {
   const now = deps.now ?? Date.now;
-  const released = await deps.ledger.releaseDrop(dropId, RELEASABLE_STATUSES, now());
-  if (released.previous === undefined) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
-  if (!released.changed) {
+  const approved = await deps.ledger.approve(dropId, APPROVABLE_STATUSES, now());
+  if (approved.previous === undefined) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+  if (!approved.changed) {
     throw new ProvError(
       'PROV_ERR_LEDGER',
-      `drop ${dropId} is ${released.previous}: only ${RELEASABLE_STATUSES.join(', ')} drops can be approved`,
+      `drop ${dropId} is ${approved.previous}: only ${APPROVABLE_STATUSES.join(', ')} drops can be approved`,
       {
-        details: { status: released.previous },
+        details: { status: approved.previous },
       },
     );
   }
-  const { rows } = released.completed ? { rows: 0 } : await enqueueOpenRows(deps, dropId);
+  const { rows } = approved.completed ? { rows: 0 } : await enqueueOpenRows(deps, dropId);
   const status = (await deps.ledger.dropStatus(dropId)) ?? 'running';
-  deps.log?.info({ dropId, previous: released.previous, rows }, 'drop approved');
-  return { dropId, previous: released.previous, status, rows };
+  deps.log?.info({ dropId, previous: approved.previous, rows }, 'drop approved');
+  return { dropId, previous: approved.previous, status, rows };
 }
 
 export interface CancelResult {

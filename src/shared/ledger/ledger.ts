@@ -1,19 +1,10 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
-import { dropIndexKey, dropKeys, type DropKeys } from './keys.ts';
+import { dropIndexKey, dropKeys, provisionKeys, type DropKeys, type ProvisionKeys } from '../keys.ts';
+import { defineScript, type ScriptRunner } from '../lua.ts';
+import { groupByDrop, type ProvisionRecord } from '../provisions/entries.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
-import {
-  ADD_ROWS,
-  BRAKE,
-  CANCEL_ROWS,
-  DEFER,
-  FINISH_INGEST,
-  RELEASE_DROP,
-  RELEASED_WAITERS,
-  SET_STATUS_IF,
-  TRANSITION,
-  WAIT_FOR,
-} from './scripts.ts';
+import { LEDGER_SCRIPTS, type LedgerScriptName } from './scripts.ts';
 import { FINISHED_STATUSES, ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
 
 /** What the ledger keeps about a row's outcome (the report's columns come from here). */
@@ -137,8 +128,6 @@ export function refuseUnfinished(dropId: string, status: DropStatus): void {
   }
 }
 
-type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
-
 const NUMERIC_META = new Set([
   'createdAt',
   'rows',
@@ -156,52 +145,23 @@ const NUMERIC_META = new Set([
 ]);
 
 /**
- * The ledger: drops and per-row state in Redis. Transitions are atomic Lua scripts that
- * update the row, the drop counters and the completion flag in one step.
+ * The ledger: drops and per-row state in Redis, and the only writer of a row's state. Every move
+ * is an atomic Lua script (lua/*.lua) that updates the row, the drop counters and the completion
+ * flag in one step, and checks the move against the transition table (states.ts).
  */
 export class Ledger {
   private readonly redis: RedisConnection;
   private readonly prefix: string;
-  private readonly scripts: Record<
-    | 'addRows'
-    | 'transition'
-    | 'waitFor'
-    | 'defer'
-    | 'finishIngest'
-    | 'setStatusIf'
-    | 'release'
-    | 'brake'
-    | 'cancelRows'
-    | 'releasedWaiters',
-    ScriptRunner
-  >;
+  private readonly provisions: ProvisionKeys;
+  private readonly scripts: Record<LedgerScriptName, ScriptRunner>;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
-    this.scripts = {
-      addRows: this.script('provLedgerAddRows', ADD_ROWS),
-      transition: this.script('provLedgerTransition', TRANSITION),
-      waitFor: this.script('provLedgerWaitFor', WAIT_FOR),
-      defer: this.script('provLedgerDefer', DEFER),
-      finishIngest: this.script('provLedgerFinishIngest', FINISH_INGEST),
-      setStatusIf: this.script('provLedgerSetStatusIf', SET_STATUS_IF),
-      release: this.script('provLedgerRelease', RELEASE_DROP),
-      brake: this.script('provLedgerBrake', BRAKE),
-      cancelRows: this.script('provLedgerCancelRows', CANCEL_ROWS),
-      releasedWaiters: this.script('provLedgerReleasedWaiters', RELEASED_WAITERS),
-    };
-  }
-
-  private script(name: string, lua: string): ScriptRunner {
-    const r = this.redis as unknown as Record<string, unknown>;
-    if (typeof r[name] !== 'function') this.redis.defineCommand(name, { lua });
-    return (keys, args) =>
-      (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name]!(
-        keys.length,
-        ...keys,
-        ...args,
-      );
+    this.provisions = provisionKeys(prefix);
+    this.scripts = Object.fromEntries(
+      Object.entries(LEDGER_SCRIPTS).map(([name, script]) => [name, defineScript(redis, script)]),
+    ) as Record<LedgerScriptName, ScriptRunner>;
   }
 
   keys(dropId: string): DropKeys {
@@ -586,13 +546,13 @@ export class Ledger {
    * Sets a planned, held or paused drop running (`provision approve`): the reason is cleared and
    * the failure brake starts counting afresh. The caller then enqueues the drop's open rows.
    */
-  async releaseDrop(
+  async approve(
     dropId: string,
     from: readonly DropStatus[],
     now = Date.now(),
   ): Promise<{ changed: boolean; previous: DropStatus | undefined; completed: boolean }> {
     const k = this.keys(dropId);
-    const [changed, previous, completed] = (await this.scripts.release(
+    const [changed, previous, completed] = (await this.scripts.approve(
       [k.meta, k.counts, k.emp],
       [from.join(','), now],
     )) as [number, string, number];
@@ -637,6 +597,57 @@ export class Ledger {
       rows: Number(rows ?? 0),
       status: status === null || status === undefined ? undefined : (status as DropStatus),
     };
+  }
+
+  /**
+   * An extension batch claims its rows (`dropId:row` entries): `identity_done` rows move to
+   * `extension_batched` with the batch id. Returns the entries the batch holds: those it claimed
+   * now or before (a retried batch), never a row another batch holds or one that moved on.
+   */
+  async claimBatch(batchId: string, entries: readonly string[]): Promise<string[]> {
+    const groups = groupByDrop(entries);
+    if (groups.size === 0) return [];
+    const { keys, args } = this.rowKeysByDrop(groups);
+    const held = (await this.scripts.claimBatch(keys, [batchId, ...args])) as string[];
+    const dropIds = [...groups.keys()];
+    return held.map((h) => {
+      const [g, row] = h.split(':') as [string, string];
+      return `${dropIds[Number(g) - 1] ?? ''}:${row}`;
+    });
+  }
+
+  /**
+   * A Bulk request was accepted: its rows still held by the batch become `extension_submitted`
+   * with the provision id, and the provision record is written and listed on its batch, in one
+   * step. Returns the rows moved.
+   */
+  async recordSubmission(record: ProvisionRecord): Promise<number> {
+    const { keys, args } = this.rowKeysByDrop(groupByDrop(record.entries));
+    const p = this.provisions;
+    return Number(
+      await this.scripts.recordSubmission(
+        [p.provisions, p.batches, ...keys],
+        [record.batchId, record.provisionId, JSON.stringify(record), ...args],
+      ),
+    );
+  }
+
+  /** Per drop: its rows, counts and out keys, and the row count then the rows (the batch scripts' layout). */
+  private rowKeysByDrop(groups: Map<string, number[]>): { keys: string[]; args: (string | number)[] } {
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const [dropId, rows] of groups) {
+      const k = this.keys(dropId);
+      keys.push(k.rows, k.counts, k.out);
+      args.push(rows.length, ...rows);
+    }
+    return { keys, args };
+  }
+
+  /** A meta field of several drops at once (undefined where a drop has none). */
+  async dropField(dropIds: readonly string[], field: string): Promise<(string | undefined)[]> {
+    const values = await Promise.all(dropIds.map((d) => this.redis.hget(this.keys(d).meta, field)));
+    return values.map((v) => v ?? undefined);
   }
 
   /** Ends every non-terminal row of the drop as `cancelled`, page by page. Returns how many. */

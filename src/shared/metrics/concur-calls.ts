@@ -1,4 +1,5 @@
 import type { HttpCallEvent, HttpObserver } from '../concur/http.ts';
+import { concurMetricsKey } from '../keys.ts';
 import type { Logger } from '../logger.ts';
 import type { RedisConnection } from '../redis.ts';
 
@@ -18,9 +19,7 @@ import type { RedisConnection } from '../redis.ts';
 /** Upper bounds (seconds) of the latency histogram buckets. */
 export const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 
-export function concurMetricsKey(prefix: string): string {
-  return `${prefix}:metrics:concur`;
-}
+export { concurMetricsKey };
 
 /**
  * A low-cardinality endpoint label: ids in paths become `{id}`

@@ -3,12 +3,12 @@ import type { Logger } from '../logger.ts';
 import { IDENTITY_QUEUE, identityJobOptions } from './identity.ts';
 import { EXTENSION_QUEUE, extensionJobOptions } from './extension.ts';
 import { STATUS_QUEUE, statusJobOptions } from './status.ts';
-import { PIPELINE_QUEUE_NAMES, queueKeyPrefix } from './keys.ts';
+import { PIPELINE_QUEUE_NAMES, queueKeyPrefix } from '../keys.ts';
 
 export * from './identity.ts';
 export * from './extension.ts';
 export * from './status.ts';
-export * from './keys.ts';
+export { PIPELINE_QUEUE_NAMES, namespaceKeyPrefixes, queueKeyPrefix } from '../keys.ts';
 
 export const QUEUE_NAMES = PIPELINE_QUEUE_NAMES;
 export type QueueName = (typeof QUEUE_NAMES)[number];

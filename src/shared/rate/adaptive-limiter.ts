@@ -1,6 +1,7 @@
 import type { HttpCallEvent } from '../concur/http.ts';
 import type { Logger } from '../logger.ts';
 import { SharedRateLimiter } from '../rate-limiter.ts';
+import { defineScript, type LuaScript, type ScriptRunner } from '../lua.ts';
 import type { RedisConnection } from '../redis.ts';
 import {
   decideRate,
@@ -22,49 +23,8 @@ import {
  * state, JSON), decidedAt, decidingUntil (the lock), w:ok w:429 w:fail w:lat w:latn (the window).
  */
 
-/**
- * KEYS: limiter hash. ARGV: answered, throttled, failed, latency ms sum, latency count, window ms,
- * urgent (1 after a 429), lock ms. Returns {0} when no decision is due (or another process holds
- * the lock), else {1, now, ctl, ok, 429, fail, lat, latn, last429, blockedUntil}.
- */
-const REPORT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local k = KEYS[1]
-if tonumber(ARGV[1]) > 0 then redis.call('HINCRBY', k, 'w:ok', ARGV[1]) end
-if tonumber(ARGV[2]) > 0 then redis.call('HINCRBY', k, 'w:429', ARGV[2]) end
-if tonumber(ARGV[3]) > 0 then redis.call('HINCRBY', k, 'w:fail', ARGV[3]) end
-if tonumber(ARGV[5]) > 0 then
-  redis.call('HINCRBYFLOAT', k, 'w:lat', ARGV[4])
-  redis.call('HINCRBY', k, 'w:latn', ARGV[5])
-end
-redis.call('PEXPIRE', k, 3600000)
-if redis.call('HGET', k, 'mode') ~= 'auto' then return {0} end
-local since = now - tonumber(redis.call('HGET', k, 'decidedAt') or '0')
-local lock = tonumber(redis.call('HGET', k, 'decidingUntil') or '0')
-if lock > now or not (since >= tonumber(ARGV[6]) or (ARGV[7] == '1' and since >= 100)) then return {0} end
-redis.call('HSET', k, 'decidingUntil', tostring(now + tonumber(ARGV[8])))
-local f = redis.call('HMGET', k, 'ctl', 'w:ok', 'w:429', 'w:fail', 'w:lat', 'w:latn', 'last429', 'blockedUntil')
-return {1, tostring(now), f[1] or '', f[2] or '0', f[3] or '0', f[4] or '0', f[5] or '0', f[6] or '0', f[7] or '0', f[8] or '0'}
-`;
-
-/**
- * KEYS: limiter hash. ARGV: rate, ctl JSON, now, then the window counts the decision used (they
- * are subtracted), and the decision's name. Releases the lock.
- */
-const COMMIT = `
-local k = KEYS[1]
-redis.call('HSET', k, 'rate', ARGV[1], 'ctl', ARGV[2], 'decidedAt', ARGV[3], 'decision', ARGV[9])
-if tonumber(ARGV[4]) > 0 then redis.call('HINCRBY', k, 'w:ok', -tonumber(ARGV[4])) end
-if tonumber(ARGV[5]) > 0 then redis.call('HINCRBY', k, 'w:429', -tonumber(ARGV[5])) end
-if tonumber(ARGV[6]) > 0 then redis.call('HINCRBY', k, 'w:fail', -tonumber(ARGV[6])) end
-if tonumber(ARGV[8]) > 0 then
-  redis.call('HINCRBYFLOAT', k, 'w:lat', -tonumber(ARGV[7]))
-  redis.call('HINCRBY', k, 'w:latn', -tonumber(ARGV[8]))
-end
-redis.call('HDEL', k, 'decidingUntil')
-return 1
-`;
+const REPORT: LuaScript = { name: 'provRateReport', file: new URL('./lua/report.lua', import.meta.url) };
+const COMMIT: LuaScript = { name: 'provRateCommit', file: new URL('./lua/commit.lua', import.meta.url) };
 
 export interface AdaptiveLimiterOptions {
   /** Which API family (for logs). */
@@ -89,11 +49,6 @@ interface Counts {
 
 const zero = (): Counts => ({ answered: 0, throttled: 0, failed: 0, latencyMsSum: 0, latencyCount: 0 });
 
-type Scripts = {
-  provRateReport(k: string, ...args: (string | number)[]): Promise<(string | number)[]>;
-  provRateCommit(k: string, ...args: (string | number)[]): Promise<number>;
-};
-
 /** A shared limiter whose rate the fleet finds and follows (IDENTITY_MAX_RPS=auto, UPS_MAX_RPS=auto). */
 export class AdaptiveRateLimiter {
   private readonly bucket: SharedRateLimiter;
@@ -103,9 +58,11 @@ export class AdaptiveRateLimiter {
   private flushing: Promise<void> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private stopped: Promise<void> | undefined;
+  private readonly sendReport: ScriptRunner;
+  private readonly commit: ScriptRunner;
 
   constructor(
-    private readonly redis: RedisConnection,
+    redis: RedisConnection,
     private readonly key: string,
     private readonly options: AdaptiveLimiterOptions,
   ) {
@@ -116,9 +73,8 @@ export class AdaptiveRateLimiter {
       startRps: Math.min(options.controller.startRps, options.controller.ceilingRps),
       burstSeconds: options.burstSeconds ?? 0.25,
     });
-    const r = redis as unknown as Record<string, unknown>;
-    if (typeof r.provRateReport !== 'function') redis.defineCommand('provRateReport', { numberOfKeys: 1, lua: REPORT });
-    if (typeof r.provRateCommit !== 'function') redis.defineCommand('provRateCommit', { numberOfKeys: 1, lua: COMMIT });
+    this.sendReport = defineScript(redis, REPORT);
+    this.commit = defineScript(redis, COMMIT);
     this.timer = setInterval(() => void this.flush(false), options.flushMs ?? 250);
     this.timer.unref();
   }
@@ -157,20 +113,12 @@ export class AdaptiveRateLimiter {
     const c = this.counts;
     if (!urgent && c.answered + c.throttled + c.failed === 0) return;
     this.counts = zero();
-    const scripts = this.redis as unknown as Scripts;
     let reply: (string | number)[];
     try {
-      reply = await scripts.provRateReport(
-        this.key,
-        c.answered,
-        c.throttled,
-        c.failed,
-        c.latencyMsSum,
-        c.latencyCount,
-        this.windowMs,
-        urgent ? 1 : 0,
-        this.lockMs,
-      );
+      reply = (await this.sendReport(
+        [this.key],
+        [c.answered, c.throttled, c.failed, c.latencyMsSum, c.latencyCount, this.windowMs, urgent ? 1 : 0, this.lockMs],
+      )) as (string | number)[];
     } catch (err) {
       // Counted again with the next flush.
       this.merge(c);
@@ -208,17 +156,9 @@ export class AdaptiveRateLimiter {
         ? decideRate(base, window, t, this.options.controller)
         : { state: base, decision: 'start' };
     try {
-      await scripts.provRateCommit(
-        this.key,
-        String(state.rps),
-        JSON.stringify(state),
-        now,
-        ok,
-        throttled,
-        failed,
-        lat,
-        latn,
-        decision,
+      await this.commit(
+        [this.key],
+        [String(state.rps), JSON.stringify(state), now, ok, throttled, failed, lat, latn, decision],
       );
     } catch (err) {
       // The lock expires on its own; the next due flush decides again.

@@ -1,6 +1,7 @@
 // Concur call rates: a fixed shared limit, or the adaptive one that finds Concur's
 // (docs/architecture.md#finding-concurs-rate-limit).
 import type { Config } from '../config.ts';
+import { rateLimitKey } from '../keys.ts';
 import type { HttpCallEvent } from '../concur/http.ts';
 import type { Logger } from '../logger.ts';
 import { SharedRateLimiter } from '../rate-limiter.ts';
@@ -16,9 +17,7 @@ export const AUTO_START_RPS = 5;
 export const AUTO_MIN_RPS = 0.5;
 
 /** The limiter's hash: shared by every process calling that API family. */
-export function rateLimitKey(prefix: string, api: RateApi): string {
-  return `${prefix}:ratelimit:${api}`;
-}
+export { rateLimitKey };
 
 /**
  * Which limited family a Concur path belongs to: Identity, or the UPS gate's (UPS, provisioning

@@ -1,9 +1,9 @@
 import { EXTENSION_QUEUE } from '../../shared/queues/extension.ts';
-import { connectConcur, createRuntime, rateLimiter } from '../runtime.ts';
+import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
 import { describeExtensionJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createExtensionProcessor, recoverExtensionStage } from './processor.ts';
-import { ExtensionStore } from './store.ts';
+import { ProvisionStore } from '../../shared/provisions/store.ts';
 
 export interface ExtensionWorkerOptions {
   concurrency?: number;
@@ -18,7 +18,7 @@ export async function runExtensionWorker(options: ExtensionWorkerOptions = {}): 
   // Bulk), so the client gets no UPS gate; the limiter still sees every call.
   const limiter = rateLimiter(rt, 'ups');
   const concur = connectConcur(rt, { limiters: [limiter] });
-  const store = new ExtensionStore(redis, config.QUEUE_PREFIX);
+  const store = new ProvisionStore(redis, config.QUEUE_PREFIX);
   const deps = {
     store,
     ledger: rt.ledger,

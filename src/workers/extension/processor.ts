@@ -4,7 +4,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
 import { ProvError, isProvError } from '../../shared/errors.ts';
 import { concurErrorKind } from '../../shared/concur/errors.ts';
-import { STOPPED_STATUSES } from '../../shared/guards/limits.ts';
+import { STOPPED_STATUSES } from '../../shared/ledger/states.ts';
 import { BulkBuilder, bulkPatch, splitBulk, type BulkOperation, type UpsApi } from '../../shared/concur/ups.ts';
 import { PATCH_OP_URN } from '../../shared/concur/schemas.ts';
 import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
@@ -18,9 +18,9 @@ import {
   sweepFlushJobId,
   type ExtensionJob,
 } from '../../shared/queues/extension.ts';
-import { enqueueFirstCheck } from '../status/schedule.ts';
-import { bulkIdOf, entryOf, parseEntry } from './keys.ts';
-import { groupByDrop, type ExtensionStore } from './store.ts';
+import { enqueueFirstCheck } from '../../shared/provisions/status-checks.ts';
+import { bulkIdOf, entryOf, groupByDrop, parseEntry } from '../../shared/provisions/entries.ts';
+import type { ProvisionStore } from '../../shared/provisions/store.ts';
 
 export interface ExtensionProcessorOptions {
   /** Operations per Bulk (EXTENSION_BATCH_MAX_OPS). */
@@ -43,7 +43,7 @@ export interface ExtensionProcessorOptions {
 }
 
 export interface ExtensionProcessorDeps {
-  store: ExtensionStore;
+  store: ProvisionStore;
   ledger: Ledger;
   ups: Pick<UpsApi, 'submitBulk'>;
   limiter: Pick<SharedRateLimiter, 'acquire' | 'block'>;
@@ -119,7 +119,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   async function flush(fullOnly: boolean): Promise<ExtensionResult> {
     const swept = await sweep();
     const cut = await store.cut({ maxOps: options.maxOps, maxBatches: maxBatchesPerFlush, fullOnly, now: now() });
-    for (const b of cut.batches) await store.markBatched(b.batchId, b.entries);
+    for (const b of cut.batches) await ledger.claimBatch(b.batchId, b.entries);
     await enqueueBatches(cut.batches.map((b) => b.batchId));
     // Bounded cut: what is left needs a flush of the new generation, now.
     if (
@@ -187,7 +187,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     const entries = chunk.map((p) => p.entry);
     if (outcome.ok) {
       const submittedAt = now();
-      await store.recordProvision({ provisionId: outcome.provisionId, batchId, entries, submittedAt });
+      await ledger.recordSubmission({ provisionId: outcome.provisionId, batchId, entries, submittedAt });
       await enqueueFirstCheck(
         deps.statusQueue,
         store,
@@ -272,7 +272,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   async function sendBatch(batchId: string, job: Job | undefined, signal?: AbortSignal): Promise<ExtensionResult> {
     const batch = await store.getBatch(batchId);
     if (!batch) return { kind: 'batch', batchId, rows: 0, provisions: [], failed: 0 };
-    const owned = await store.markBatched(batchId, batch.entries);
+    const owned = await ledger.claimBatch(batchId, batch.entries);
     // A retry after a crash: provisions already recorded must have their status check.
     for (const pid of batch.provisions) {
       const p = await store.getProvision(pid);
@@ -310,7 +310,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
       const error = isProvError(err)
         ? err
         : new ProvError('PROV_ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });
-      const left = await store.markBatched(batchId, batch.entries);
+      const left = await ledger.claimBatch(batchId, batch.entries);
       failed += await failEntries(left, failurePatch(error));
       log.error({ err: error.toJSON(), batchId }, 'extension batch gave up');
     }

@@ -1,3 +1,4 @@
+import { compactionLockKey } from '../../shared/keys.ts';
 import type { Ledger } from '../../shared/ledger/ledger.ts';
 import { startPeriodic, withRedisLock } from '../periodic.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -18,7 +19,7 @@ const RECENT_DROPS = 200;
  * fraction of its in-flight size. One process at a time (a Redis lock); returns the drops compacted.
  */
 export function createLedgerCompaction(deps: LedgerCompactionDeps, lockMs: number) {
-  const lockKey = `${deps.prefix}:ledger:compact-lock`;
+  const lockKey = compactionLockKey(deps.prefix);
   async function compactFinished(): Promise<number> {
     let compacted = 0;
     for (const dropId of await deps.ledger.listDrops(RECENT_DROPS)) {

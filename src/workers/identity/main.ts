@@ -1,8 +1,8 @@
 import { guardsFromConfig } from '../../shared/guards/limits.ts';
 import { IDENTITY_QUEUE, releasedRowsRequeue } from '../../shared/queues/identity.ts';
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
-import { createExtensionHandoff } from '../extension/handoff.ts';
-import { connectConcur, createRuntime, rateLimiter } from '../runtime.ts';
+import { createExtensionHandoff } from '../../shared/provisions/handoff.ts';
+import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
 import { describeIdentityJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';

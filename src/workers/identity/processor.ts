@@ -4,7 +4,8 @@ import { isProvError, ProvError } from '../../shared/errors.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { STOPPED_STATUSES, conflictHoldReason, type GuardLimits } from '../../shared/guards/limits.ts';
+import { conflictHoldReason, type GuardLimits } from '../../shared/guards/limits.ts';
+import { STOPPED_STATUSES } from '../../shared/ledger/states.ts';
 import { decideIdentity, findExisting, matchPerson, type MatchKey } from '../../shared/identity/decide.ts';
 import {
   canCreate,

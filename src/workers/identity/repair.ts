@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { enqueueOpenRows } from '../../shared/guards/release.ts';
+import { repairLockKey } from '../../shared/keys.ts';
 import { startPeriodic, withRedisLock } from '../periodic.ts';
 import type { Ledger } from '../../shared/ledger/ledger.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -30,7 +31,7 @@ const RECENT_DROPS = 200;
  * One process checks at a time (a Redis lock); returns the rows re-enqueued.
  */
 export function createStrandedRowsRepair(deps: StrandedRowsRepairDeps) {
-  const lockKey = `${deps.prefix}:identity:repair-lock`;
+  const lockKey = repairLockKey(deps.prefix);
 
   async function queueIdle(): Promise<boolean> {
     const counts = await deps.identityQueue.getJobCounts(

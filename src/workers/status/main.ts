@@ -1,6 +1,6 @@
 import { STATUS_QUEUE } from '../../shared/queues/status.ts';
-import { ExtensionStore } from '../extension/store.ts';
-import { connectConcur, createRuntime, rateLimiter } from '../runtime.ts';
+import { ProvisionStore } from '../../shared/provisions/store.ts';
+import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
 import { describeStatusJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createStatusProcessor } from './processor.ts';
@@ -16,7 +16,7 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
   const { config, redis, queues, log } = rt;
   const limiter = rateLimiter(rt, 'ups');
   const concur = connectConcur(rt, { limiters: [limiter] });
-  const store = new ExtensionStore(redis, config.QUEUE_PREFIX);
+  const store = new ProvisionStore(redis, config.QUEUE_PREFIX);
   const processor = createStatusProcessor({
     store,
     ledger: rt.ledger,

@@ -8,9 +8,9 @@ import type { StatusApi } from '../../shared/concur/status.ts';
 import type { ProvisionOperation, ProvisionStatus } from '../../shared/concur/schemas.ts';
 import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { statusJobId, statusJobSchema, type StatusJob } from '../../shared/queues/status.ts';
-import { entryOf, parseBulkId } from '../extension/keys.ts';
-import { groupByDrop, type ExtensionStore, type ProvisionRecord } from '../extension/store.ts';
-import { statusDelay } from './schedule.ts';
+import { entryOf, groupByDrop, parseBulkId, type ProvisionRecord } from '../../shared/provisions/entries.ts';
+import type { ProvisionStore } from '../../shared/provisions/store.ts';
+import { statusDelay } from '../../shared/provisions/status-checks.ts';
 import { verdictFor, type RowVerdict } from './settle.ts';
 
 export interface StatusProcessorOptions {
@@ -25,7 +25,7 @@ export interface StatusProcessorOptions {
 }
 
 export interface StatusProcessorDeps {
-  store: ExtensionStore;
+  store: ProvisionStore;
   ledger: Ledger;
   status: Pick<StatusApi, 'getStatus' | 'iterateOperations'>;
   limiter: Pick<SharedRateLimiter, 'acquire' | 'block'>;

@@ -150,7 +150,7 @@ describe('extension and status stages against the simulator', () => {
     expect(routeCount(await h.simJson<SimStats>('/_sim/stats'), BULK_ROUTE)).toBe(0);
 
     // `provision approve`: the drop runs and the identity stage hands the rows off again.
-    expect((await h.ledger.releaseDrop('droppause', ['paused'])).changed).toBe(true);
+    expect((await h.ledger.approve('droppause', ['paused'])).changed).toBe(true);
     await handOff(h, 'droppause', [1, 2, 3]);
     await h.waitComplete('droppause');
     expect((await h.ledger.getDrop('droppause'))?.counts.done).toBe(3);

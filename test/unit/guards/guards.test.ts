@@ -7,8 +7,8 @@ import {
   deactivationHoldReason,
   DEFAULT_GUARDS,
   guardsFromConfig,
-  STOPPED_STATUSES,
 } from '../../../src/shared/guards/limits.ts';
+import { STOPPED_STATUSES } from '../../../src/shared/ledger/states.ts';
 import { loadConfig } from '../../../src/shared/config.ts';
 import { REPORT_COLUMNS } from '../../../src/shared/ledger/report.ts';
 

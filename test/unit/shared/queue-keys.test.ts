@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/shared/config.ts';
 import { isProvError } from '../../../src/shared/errors.ts';
-import { namespaceKeyPrefixes, queueKeyPrefix } from '../../../src/shared/queues/keys.ts';
+import { namespaceKeyPrefixes, queueKeyPrefix } from '../../../src/shared/keys.ts';
 
 describe('queue key layout', () => {
   it('gives each queue a hash tag of its own under a prefix that is one whole tag', () => {

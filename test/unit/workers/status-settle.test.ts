@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { verdictFor } from '../../../src/workers/status/settle.ts';
-import { statusDelay } from '../../../src/workers/status/schedule.ts';
-import { parseBulkId, bulkIdOf } from '../../../src/workers/extension/keys.ts';
+import { statusDelay } from '../../../src/shared/provisions/status-checks.ts';
+import { parseBulkId, bulkIdOf } from '../../../src/shared/provisions/entries.ts';
 
 const SPEND = 'urn:ietf:params:scim:schemas:extension:spend:2.0:User';
 const ok = (name: string, result = 'success') => ({

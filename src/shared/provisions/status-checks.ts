@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
-import { statusJobId, type StatusJob } from '../../shared/queues/status.ts';
-import type { ExtensionStore } from '../extension/store.ts';
+import { statusJobId, type StatusJob } from '../queues/status.ts';
+import type { ProvisionStore } from './store.ts';
 
 /** The wait before check number `checks` (0-based): first delay, doubling, capped. */
 export function statusDelay(checks: number, firstDelayMs: number, maxDelayMs: number): number {
@@ -14,7 +14,7 @@ export function statusDelay(checks: number, firstDelayMs: number, maxDelayMs: nu
  */
 export async function enqueueFirstCheck(
   queue: Pick<Queue, 'add'>,
-  store: ExtensionStore,
+  store: Pick<ProvisionStore, 'takeEarlyEvent' | 'setStatusJob'>,
   provision: { provisionId: string; batchId: string; submittedAt: number },
   firstDelayMs: number,
 ): Promise<void> {

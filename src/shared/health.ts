@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../shared/logger.ts';
-import type { RedisConnection } from '../shared/redis.ts';
+import type { Logger } from './logger.ts';
+import type { RedisConnection } from './redis.ts';
 
 /*
  * The health endpoint of a process without an HTTP server of its own (workers, the watcher), for

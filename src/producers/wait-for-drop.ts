@@ -1,10 +1,11 @@
 import cliProgress from 'cli-progress';
 import type { Ledger } from '../shared/ledger/ledger.ts';
 import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
+import { FINISHED_STATUSES } from '../shared/ledger/states.ts';
 import { sleep } from '../shared/rate-limiter.ts';
 
 /** Statuses `--wait` stops at: the drop ended, or it needs an operator (approve or cancel). */
-const STOP = new Set(['complete', 'cancelled', 'rejected', 'held', 'paused']);
+const STOP: ReadonlySet<string> = new Set([...FINISHED_STATUSES, 'held', 'paused']);
 
 /**
  * Waits until the drop is complete (or cancelled, rejected, held or paused), showing a progress bar with rate and

@@ -1,14 +1,14 @@
-import { loadConfig, type Config } from '../shared/config.ts';
-import { createConcurClient, type ConcurClient, type ConcurClientOptions } from '../shared/concur/index.ts';
-import type { HttpObserver } from '../shared/concur/http.ts';
-import { startCallMetricsPublisher } from '../shared/metrics/concur-calls.ts';
-import { createRateLimiter, type ConcurRateLimiter, type RateApi } from '../shared/rate/index.ts';
-import { createLogger, type Logger } from '../shared/logger.ts';
-import { Ledger } from '../shared/ledger/ledger.ts';
-import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
-import { createRedis, type RedisConnection, type RedisRole } from '../shared/redis.ts';
-import { Shutdown } from '../shared/shutdown.ts';
-import { startTracing, type Tracing } from '../shared/telemetry/tracing.ts';
+import { loadConfig, type Config } from './config.ts';
+import { createConcurClient, type ConcurClient, type ConcurClientOptions } from './concur/index.ts';
+import type { HttpObserver } from './concur/http.ts';
+import { startCallMetricsPublisher } from './metrics/concur-calls.ts';
+import { createRateLimiter, type ConcurRateLimiter, type RateApi } from './rate/index.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { Ledger } from './ledger/ledger.ts';
+import { createQueues, type PipelineQueues } from './queues/index.ts';
+import { createRedis, type RedisConnection, type RedisRole } from './redis.ts';
+import { Shutdown } from './shutdown.ts';
+import { startTracing, type Tracing } from './telemetry/tracing.ts';
 import { HealthEndpoint } from './health.ts';
 
 /** What every long-running process (worker, server, watcher) starts with. */

@@ -1,19 +1,16 @@
-import type { Logger } from '../../shared/logger.ts';
-import type { RedisConnection } from '../../shared/redis.ts';
-import type { PipelineQueues } from '../../shared/queues/index.ts';
-import { BULK_MAX_OPERATIONS } from '../../shared/concur/ups.ts';
-import { flushJobId, type ExtensionJob } from '../../shared/queues/extension.ts';
-import { entryOf, extensionKeys } from './keys.ts';
+import type { Logger } from '../logger.ts';
+import { defineScript, type LuaScript } from '../lua.ts';
+import type { RedisConnection } from '../redis.ts';
+import type { PipelineQueues } from '../queues/index.ts';
+import { BULK_MAX_OPERATIONS } from '../concur/ups.ts';
+import { provisionKeys } from '../keys.ts';
+import { flushJobId, type ExtensionJob } from '../queues/extension.ts';
+import { entryOf } from './entries.ts';
 
-/**
- * KEYS: ready list, flush generation. ARGV: entries...
- * Appends the entries and returns { generation, list length } in one step, so the flush job this
- * call asks for is the one that will cut these entries (a flush bumps the generation first).
- */
-const PUSH_READY = `
-redis.call('RPUSH', KEYS[1], unpack(ARGV))
-return { tonumber(redis.call('GET', KEYS[2]) or '0'), redis.call('LLEN', KEYS[1]) }
-`;
+const PUSH_READY: LuaScript = {
+  name: 'provProvisionsPushReady',
+  file: new URL('./lua/push-ready.lua', import.meta.url),
+};
 
 export interface ExtensionHandoffOptions {
   redis: RedisConnection;
@@ -27,6 +24,7 @@ export interface ExtensionHandoffOptions {
   log: Logger;
 }
 
+/** How the identity stage hands rows to the extension stage. */
 export interface ExtensionHandoff {
   /**
    * Hands rows to the extension stage. Call after the rows are `identity_done` with `uuid` set
@@ -36,27 +34,23 @@ export interface ExtensionHandoff {
   ready(dropId: string, rows: number[]): Promise<void>;
 }
 
-const CHUNK = 1_000;
+/** Entries pushed per script call: bounds one call's time for a long list of rows. */
+const PUSH_GROUP = 1_000;
 
 export function createExtensionHandoff(options: ExtensionHandoffOptions): ExtensionHandoff {
   const { redis, queues, lingerMs, log } = options;
   const maxOps = options.maxOps ?? BULK_MAX_OPERATIONS;
-  const keys = extensionKeys(options.prefix);
-  const r = redis as unknown as Record<string, unknown>;
-  if (typeof r.provExtPushReady !== 'function')
-    redis.defineCommand('provExtPushReady', { numberOfKeys: 2, lua: PUSH_READY });
-  const push = (entries: string[]) =>
-    (
-      redis as unknown as { provExtPushReady(a: string, b: string, ...e: string[]): Promise<[number, number]> }
-    ).provExtPushReady(keys.ready, keys.flushGen, ...entries);
+  const keys = provisionKeys(options.prefix);
+  const push = defineScript(redis, PUSH_READY);
 
   return {
     async ready(dropId, rows) {
       if (rows.length === 0) return;
       let generation = 0;
       let length = 0;
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        [generation, length] = await push(rows.slice(i, i + CHUNK).map((row) => entryOf(dropId, row)));
+      for (let i = 0; i < rows.length; i += PUSH_GROUP) {
+        const entries = rows.slice(i, i + PUSH_GROUP).map((row) => entryOf(dropId, row));
+        [generation, length] = (await push([keys.ready, keys.flushGen], entries)) as [number, number];
       }
       const data: ExtensionJob = { kind: 'flush' };
       await queues.extension.add('flush', data, { jobId: flushJobId(generation), delay: lingerMs });

@@ -1,0 +1,119 @@
+import { defineScript, type LuaScript, type ScriptRunner } from '../lua.ts';
+import type { RedisConnection } from '../redis.ts';
+import { provisionKeys, type ProvisionKeys } from '../keys.ts';
+import type { BatchRecord, ProvisionRecord } from './entries.ts';
+
+/**
+ * The provision state the extension and status stages share: the ready list, batch records,
+ * provision records, the provision id -> current status job map and webhook event marks. It moves
+ * no row: a batch claims its rows, and a submission is recorded, through the ledger
+ * (Ledger.claimBatch, Ledger.recordSubmission), the only writer of row state.
+ */
+
+const CUT_BATCHES: LuaScript = {
+  name: 'provProvisionsCutBatches',
+  file: new URL('./lua/cut-batches.lua', import.meta.url),
+};
+
+export interface CutResult {
+  generation: number;
+  remaining: number;
+  batches: { batchId: string; entries: string[] }[];
+}
+
+export class ProvisionStore {
+  readonly keys: ProvisionKeys;
+  private readonly redis: RedisConnection;
+  private readonly cutBatches: ScriptRunner;
+
+  constructor(redis: RedisConnection, prefix: string) {
+    this.redis = redis;
+    this.keys = provisionKeys(prefix);
+    this.cutBatches = defineScript(redis, CUT_BATCHES);
+  }
+
+  async readyLength(): Promise<number> {
+    return this.redis.llen(this.keys.ready);
+  }
+
+  async generation(): Promise<number> {
+    return Number((await this.redis.get(this.keys.flushGen)) ?? 0);
+  }
+
+  /** Cuts batches off the ready list (fullOnly: only batches of maxOps). */
+  async cut(options: { maxOps: number; maxBatches: number; fullOnly: boolean; now: number }): Promise<CutResult> {
+    const k = this.keys;
+    const raw = (await this.cutBatches(
+      [k.ready, k.flushGen, k.batchSeq, k.batches, k.unsent],
+      [options.maxOps, options.maxBatches, options.fullOnly ? 1 : 0, options.now],
+    )) as (string | number)[];
+    const batches: CutResult['batches'] = [];
+    for (let i = 2; i < raw.length; i += 2)
+      batches.push({ batchId: String(raw[i]), entries: String(raw[i + 1]).split(',') });
+    return { generation: Number(raw[0]), remaining: Number(raw[1]), batches };
+  }
+
+  async getBatch(batchId: string): Promise<BatchRecord | undefined> {
+    const raw = await this.redis.hget(this.keys.batches, batchId);
+    if (raw === null) return undefined;
+    const b = JSON.parse(raw) as { entries?: unknown; createdAt?: number; provisions?: unknown };
+    // cjson writes an empty list as {}.
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+    return { batchId, entries: list(b.entries), createdAt: Number(b.createdAt ?? 0), provisions: list(b.provisions) };
+  }
+
+  /** The batch is fully sent (every row has a provision id or a terminal state). */
+  async finishBatch(batchId: string): Promise<void> {
+    await this.redis.multi().zrem(this.keys.unsent, batchId).hdel(this.keys.batches, batchId).exec();
+  }
+
+  /** Batches still unsent that were cut before `before` (crash recovery). */
+  async staleBatches(before: number, limit = 1000): Promise<string[]> {
+    return this.redis.zrangebyscore(
+      this.keys.unsent,
+      '-inf',
+      Number.isFinite(before) ? before : '+inf',
+      'LIMIT',
+      0,
+      limit,
+    );
+  }
+
+  async getProvision(provisionId: string): Promise<ProvisionRecord | undefined> {
+    const raw = await this.redis.hget(this.keys.provisions, provisionId);
+    return raw === null ? undefined : (JSON.parse(raw) as ProvisionRecord);
+  }
+
+  /** The provision's rows have settled: forget it and its status job. */
+  async forgetProvision(provisionId: string): Promise<void> {
+    await this.redis.multi().hdel(this.keys.provisions, provisionId).hdel(this.keys.statusJobs, provisionId).exec();
+  }
+
+  async statusJobOf(provisionId: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.statusJobs, provisionId)) ?? undefined;
+  }
+
+  async setStatusJob(provisionId: string, jobId: string, onlyIfAbsent = false): Promise<boolean> {
+    if (onlyIfAbsent) return (await this.redis.hsetnx(this.keys.statusJobs, provisionId, jobId)) === 1;
+    await this.redis.hset(this.keys.statusJobs, provisionId, jobId);
+    return true;
+  }
+
+  /** A completion event arrived before we knew the provision: remember it for a while. */
+  async noteEarlyEvent(provisionId: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`${this.keys.earlyEventPrefix}${provisionId}`, '1', 'PX', ttlMs);
+  }
+
+  async takeEarlyEvent(provisionId: string): Promise<boolean> {
+    return (await this.redis.del(`${this.keys.earlyEventPrefix}${provisionId}`)) === 1;
+  }
+
+  /** True the first time an event id is seen (within ttl). */
+  async firstSighting(eventId: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(`${this.keys.eventPrefix}${eventId}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async forgetSighting(eventId: string): Promise<void> {
+    await this.redis.del(`${this.keys.eventPrefix}${eventId}`);
+  }
+}
