@@ -2,7 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Queue } from 'bullmq';
 import { isProvError, ProvError } from '../shared/errors.ts';
-import { DEFAULT_GUARDS, deactivationHoldReason, type GuardLimits } from '../shared/guards/limits.ts';
+import {
+  DEFAULT_GUARDS,
+  deactivationHoldReason,
+  ingestLimitProblem,
+  type GuardLimits,
+} from '../shared/guards/limits.ts';
 import { enqueueOpenRows } from '../shared/guards/release.ts';
 import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
@@ -12,6 +17,7 @@ import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
 import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
+import { inputError } from './sources/errors.ts';
 import { formatFromPath, hashFile, openDrop, type DropFormat } from './sources/index.ts';
 
 export interface IngestOptions {
@@ -21,6 +27,8 @@ export interface IngestOptions {
   delimiter?: ',' | ';' | '\t' | '|';
   /** Make a new drop even if this file (with this mapping) was ingested before. */
   force?: boolean;
+  /** Refuse the file (and its manifest) when the path is a symbolic link (the watch folder). */
+  noFollow?: boolean;
   /** Rows written to the ledger per round trip. */
   ledgerBatchRows?: number;
   onProgress?: (rowsRead: number) => void;
@@ -82,9 +90,10 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
   const mapping = options.mappingPath ? await loadMappingFile(options.mappingPath) : undefined;
   const mapper = compileMapping(mapping);
   const mappingSha256 = mappingFingerprint(mapping);
-  const expected = options.expect ?? (await readManifestBeside(options.path));
+  const noFollow = options.noFollow === true;
+  const expected = options.expect ?? (await readManifestBeside(options.path, { noFollow }));
   const guards = deps.guards ?? DEFAULT_GUARDS;
-  const fileSha256 = await hashFile(options.path);
+  const fileSha256 = await hashFile(options.path, { noFollow });
   const dropId = dropIdFor(fileSha256, mappingSha256, options.force ? randomUUID() : '');
   const file = basename(options.path);
   const log = deps.log.child({ dropId });
@@ -177,6 +186,7 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
     checkManifest(file, expected, { sha256: fileSha256 });
     const reader = openDrop(options.path, {
       format,
+      noFollow,
       ...(options.delimiter ? { delimiter: options.delimiter } : {}),
       // A header that cannot fit the template (or the mapping) rejects the file once, not every row.
       onHeader: (columns) => mapper.assertColumns(file, columns),
@@ -210,6 +220,9 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
         }
       }
       if (pending.length >= batchRows) await flush();
+      // Garbage stops here, before the rest of it costs Redis memory (~270 B per invalid row).
+      const tooMuch = ingestLimitProblem(rows, invalid, guards);
+      if (tooMuch) throw inputError(file, tooMuch, { row: rows });
     }
     await flush();
     await settle();
@@ -221,7 +234,7 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
     if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
     await deps.ledger.rejectDrop(dropId, err.message, now());
     log.info(
-      { reason: err.message },
+      { err },
       'drop rejected: the file could not be read to its end or does not match its manifest; nothing was sent',
     );
     throw err;

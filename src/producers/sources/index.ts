@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import { z } from 'zod';
 import { ProvError } from '../../shared/errors.ts';
+import { openReadStream } from '../safe-fs.ts';
 import { readCsv } from './csv.ts';
 import { ByteStats, decodeFile } from './decode.ts';
+import { readProblem } from './errors.ts';
 import { readJson } from './json.ts';
 import type { DropItem, ReaderContext, SourceLimits } from './types.ts';
 
@@ -60,6 +61,8 @@ export const openDropOptionsSchema = z.object({
     .int()
     .positive()
     .default(64 * 1024),
+  /** Refuse a path that is a symbolic link (ELOOP) instead of reading what it points at. */
+  noFollow: z.boolean().default(false),
   /** Called once with the CSV header's column names; throw to reject the file. */
   onHeader: z.custom<(columns: string[]) => void>((v) => typeof v === 'function').optional(),
 });
@@ -134,7 +137,11 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
   let finished = false;
 
   async function* rows(): AsyncGenerator<DropItem> {
-    const text = decodeFile(path, { encoding: opts.encoding, highWaterMark: opts.highWaterMark }, stats);
+    const text = decodeFile(
+      path,
+      { encoding: opts.encoding, highWaterMark: opts.highWaterMark, noFollow: opts.noFollow },
+      stats,
+    );
     if (format === 'csv') yield* readCsv(text, ctx);
     else yield* readJson(text, ctx, format === 'ndjson');
     finished = true;
@@ -174,20 +181,16 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
 }
 
 /** sha256 of a file, streamed (for a drop id before reading the rows). */
-export async function hashFile(path: string): Promise<string> {
+export async function hashFile(path: string, options: { noFollow?: boolean } = {}): Promise<string> {
   const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>)
-      hash.update(chunk);
+    const stream = await openReadStream(path, { highWaterMark: 64 * 1024, noFollow: options.noFollow });
+    for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
   } catch (err) {
-    throw new ProvError(
-      'PROV_ERR_INPUT',
-      `${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      {
-        cause: err,
-        details: { file: path },
-      },
-    );
+    throw new ProvError('PROV_ERR_INPUT', `${path}: ${readProblem(err)}`, {
+      cause: err,
+      details: { file: path },
+    });
   }
   return hash.digest('hex');
 }

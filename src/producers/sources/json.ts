@@ -27,7 +27,7 @@ function describe(value: unknown): string {
 }
 
 /** V8's JSON.parse message without the quoted input it appends (that may hold personal data). */
-function parseMessage(err: unknown): string {
+export function jsonErrorMessage(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split(', "')[0]!.split(' in JSON at')[0]!;
 }
@@ -82,7 +82,7 @@ function elementToItem(
   try {
     value = JSON.parse(scanned.text);
   } catch (err) {
-    return rowError(ctx, rowNumber, line, `is not valid JSON (${parseMessage(err)})`);
+    return rowError(ctx, rowNumber, line, `is not valid JSON (${jsonErrorMessage(err)})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return rowError(ctx, rowNumber, line, `is ${describe(value)}, not an object`);

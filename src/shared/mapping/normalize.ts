@@ -1,3 +1,4 @@
+import { echo } from '../safe-text.ts';
 import type { RecordMapper } from './mapping-file.ts';
 import { CUSTOM_DATA_IDS, resolveTemplateColumn } from './template.ts';
 import type {
@@ -143,8 +144,7 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   const activeText = r.text('active');
   if (activeText !== undefined) {
     const b = parseBooleanWord(activeText);
-    if (b === undefined)
-      r.fail('active', `'${activeText.slice(0, 20)}' is not a boolean (true/false, yes/no, y/n, 1/0)`);
+    if (b === undefined) r.fail('active', `${echo(activeText, 20)} is not a boolean (true/false, yes/no, y/n, 1/0)`);
     set('active', b);
   }
   set('middleName', r.check('middleName', r.text('middleName'), max(LIMITS.middleName), formulaProblem));

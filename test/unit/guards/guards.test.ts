@@ -11,7 +11,13 @@ import {
 import { loadConfig } from '../../../src/shared/config.ts';
 import { REPORT_COLUMNS } from '../../../src/shared/ledger/report.ts';
 
-const limits = { maxDeactivations: 100, maxDeactivationPercent: 20, maxFailurePercent: 50, minRows: 50 };
+const limits = {
+  ...DEFAULT_GUARDS,
+  maxDeactivations: 100,
+  maxDeactivationPercent: 20,
+  maxFailurePercent: 50,
+  minRows: 50,
+};
 
 describe('deactivation threshold', () => {
   it('holds above the count or the percentage, and names the rule', () => {
