@@ -239,7 +239,11 @@ describe('server: drops API, report, page, metrics', () => {
 
   it('answers 400 with the file error for an unreadable file, and marks the drop rejected', async () => {
     const body = await readFile(fixture('unclosed-quote.csv'));
-    const res = await h.get('/drops?filename=broken.csv', { method: 'POST', body });
+    const res = await h.get('/drops?filename=broken.csv', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(res.status).toBe(400);
     const err = (await res.json()) as { error: { code: string; message: string } };
     expect(err.error.code).toBe('PROV_ERR_INPUT');
@@ -251,7 +255,8 @@ describe('server: drops API, report, page, metrics', () => {
 
   it('answers 413 over UPLOAD_MAX_BYTES, declared or streamed', async () => {
     const big = Buffer.alloc(5000, 'a');
-    const declared = await h.get('/drops?filename=big.csv', { method: 'POST', body: big });
+    const csv = { 'content-type': 'text/csv' };
+    const declared = await h.get('/drops?filename=big.csv', { method: 'POST', body: big, headers: csv });
     expect(declared.status).toBe(413);
     // Chunked: no content-length, so the limit is enforced while streaming.
     const stream = new ReadableStream({
@@ -262,6 +267,7 @@ describe('server: drops API, report, page, metrics', () => {
     });
     const chunked = await h.get('/drops?filename=big.csv', {
       method: 'POST',
+      headers: csv,
       body: stream,
       duplex: 'half',
     } as RequestInit);
