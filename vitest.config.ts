@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // Three tiers: unit (no I/O, parallel), integration (real Redis + simulator on port 0),
-// e2e (real processes). `npm test` runs all three.
+// e2e (real processes). `npm test` runs all three, after bringing dist/ up to date (the processes
+// tests start run the compiled code).
 export default defineConfig({
   test: {
+    globalSetup: ['test/global-setup.ts'],
     projects: [
       {
         test: {

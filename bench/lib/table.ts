@@ -182,6 +182,36 @@ const BUILDERS: Record<string, RowBuilder> = {
       },
     ];
   },
+  startup: (r) => [
+    {
+      measure: 'Process start: `provision --help` to its exit; an identity worker until it listens',
+      result: `${fmt(pick(r, 'compiled.helpMs'))} ms; ${fmt(pick(r, 'compiled.workerReadyMs'))} ms (compiled)`,
+      baseline: `src/ through tsx: ${fmt(pick(r, 'tsx.helpMs'))} ms; ${fmt(pick(r, 'tsx.workerReadyMs'))} ms`,
+      target: 'measured',
+      met: undefined,
+    },
+    {
+      measure: 'Idle identity worker, resident memory',
+      result: `${fmt(pick(r, 'compiled.workerIdleRssMb'))} MB (compiled)`,
+      baseline: `src/ through tsx: ${fmt(pick(r, 'tsx.workerIdleRssMb'))} MB`,
+      target: 'measured',
+      met: undefined,
+    },
+  ],
+  footprint: (r) => [
+    {
+      measure: `Peak memory and CPU per role, ${fmt(r.rows)} rows at R = ${fmt(r.R)}/s (one process each, /metrics scraped every second)`,
+      result: ['identity', 'extension', 'status', 'server']
+        .map(
+          (role) =>
+            `${role} ${fmt(pick(r, `roles.${role}.peakRssMb`))} MB, ${fmt(pick(r, `roles.${role}.cores`), 2)} cores`,
+        )
+        .join('; '),
+      baseline: '—',
+      target: 'measured (Kubernetes requests and limits)',
+      met: undefined,
+    },
+  ],
   'simulator-load': (r) => [
     {
       measure: 'Simulator alone (autocannon, in-process)',
@@ -200,6 +230,8 @@ export const BENCH_ORDER = [
   'ingest',
   'redis-memory',
   'scaling',
+  'startup',
+  'footprint',
   'simulator-load',
 ] as const;
 

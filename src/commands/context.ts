@@ -5,6 +5,7 @@ import { EXIT } from './exit-codes.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
 import { createRedis, type RedisConnection } from '../shared/redis.ts';
+import { startTracing } from '../shared/telemetry/tracing.ts';
 
 /** What a one-shot command needs: fail-fast Redis (producer role), ledger, queues. */
 export interface CommandContext {
@@ -23,9 +24,10 @@ export function openCommandContext(role: string): CommandContext {
     { level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, base: { role } },
     process.stderr,
   );
+  const tracing = startTracing(config, role, log);
   const redis = createRedis(config.REDIS_URL, 'producer', log);
   const ledger = new Ledger(redis, config.QUEUE_PREFIX);
-  const queues = createQueues(redis, config.QUEUE_PREFIX, log);
+  const queues = createQueues(redis, config.QUEUE_PREFIX, log, tracing.bullmq);
   return {
     config,
     log,
@@ -35,6 +37,7 @@ export function openCommandContext(role: string): CommandContext {
     close: async () => {
       await queues.close();
       await redis.quit().catch(() => redis.disconnect());
+      await tracing.shutdown();
     },
   };
 }

@@ -26,7 +26,10 @@ export async function runPlan(
 ): Promise<void> {
   const lookup = createPlanLookup(ctx.config, ctx.redis, ctx.log);
   try {
-    const result = await planDrop({ ...deps, identity: lookup.identity, call: lookup.call }, options);
+    const result = await planDrop(
+      { ...deps, identity: lookup.identity, call: lookup.call, matchOn: ctx.config.MATCH_ON },
+      options,
+    );
     if (flags.out) await writePlanReport(ctx, result.dropId, flags.out);
     if (flags.json) await writeJson(ctx, result);
     else await writeText(ctx, result, options.path);

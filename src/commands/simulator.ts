@@ -20,6 +20,17 @@ export function register(program: Command): void {
     .option('--extension-delay-ms <n>', 'delay before extensions are processed (env SIM_EXTENSION_DELAY_MS)')
     .option('--token-lifetime-s <n>', 'access token lifetime (env SIM_TOKEN_LIFETIME_S)')
     .option('--seed <n>', 'seed for every random choice (env SIM_SEED)')
+    .option(
+      '--apply-then-fail-rate <f>',
+      'share of writes applied, then answered 502/504 or reset (env SIM_APPLY_THEN_FAIL_RATE)',
+    )
+    .option('--search-lag-ms <n>', 'how long search, list and filter reads lag behind writes (env SIM_SEARCH_LAG_MS)')
+    .option('--foreign-user-names <a,b>', 'userNames held by another company (env SIM_FOREIGN_USER_NAMES)')
+    .option(
+      '--request-token-lifetime-s <n>',
+      'how long the company request token works (env SIM_REQUEST_TOKEN_LIFETIME_S)',
+    )
+    .option('--relocate-to <url>', "the company's new data center: code 16 elsewhere (env SIM_RELOCATE_TO)")
     .action(async (opts: Record<string, string | undefined>) => {
       const { runSimulatorCommand } = await import('../simulator/main.ts');
       await runSimulatorCommand(opts);

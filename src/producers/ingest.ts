@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import { isProvError, ProvError } from '../shared/errors.ts';
 import {
   DEFAULT_GUARDS,
+  conflictHoldReason,
   deactivationHoldReason,
   ingestLimitProblem,
   type GuardLimits,
@@ -15,6 +16,7 @@ import type { Logger } from '../shared/logger.ts';
 import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/mapping/mapping-file.ts';
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
+import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
 import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
 import { inputError } from './sources/errors.ts';
@@ -80,6 +82,19 @@ export function dropIdFor(fileSha256: string, mappingSha256: string, salt = ''):
  * file that turns out broken half-way is rejected before anything is sent to Concur.
  */
 export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Promise<IngestResult> {
+  // The drop's ingest span: every later job span of its rows links to it (docs/operations.md#traces).
+  return withSpan('provision.ingest', async (span) => {
+    const result = await readDrop(deps, options);
+    span.setAttributes({
+      [ATTR.dropId]: result.dropId,
+      [ATTR.dropRows]: result.rows,
+      [ATTR.dropStatus]: result.status,
+    });
+    return result;
+  });
+}
+
+async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<IngestResult> {
   const now = deps.now ?? Date.now;
   const format = options.format ?? formatFromPath(options.path);
   if (!format)
@@ -125,7 +140,14 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
       return options.plan
         ? result
         : {
-            ...(await runPlanned(deps, dropId, view.meta.rows ?? 0, Number(view.meta.deactivations ?? 0), guards, now)),
+            ...(await runPlanned(
+              deps,
+              dropId,
+              view.meta.rows ?? 0,
+              { deactivations: Number(view.meta.deactivations ?? 0), conflicts: plannedConflicts(view.meta.plan) },
+              guards,
+              now,
+            )),
             invalid: result.invalid,
           };
     } else if (view && view.meta.status !== 'ingesting') {
@@ -240,7 +262,11 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
     throw err;
   }
 
-  await deps.ledger.setDropFields(dropId, { deactivations });
+  const traceparent = activeTraceparent();
+  await deps.ledger.setDropFields(dropId, {
+    deactivations,
+    ...(traceparent ? { [DROP_TRACE_FIELD]: traceparent } : {}),
+  });
   if (options.plan) {
     await deps.ledger.finishIngest(dropId, rows, 'planned', now());
     const view = await deps.ledger.getDrop(dropId);
@@ -272,22 +298,24 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
 
 /**
  * Runs a planned drop from its ledger rows (the file is not read again): held when it trips the
- * deactivation threshold, else running with its rows enqueued.
+ * deactivation threshold or the plan found too many identity conflicts, else running with its
+ * rows enqueued.
  */
 async function runPlanned(
   deps: IngestDeps,
   dropId: string,
   rows: number,
-  deactivations: number,
+  counts: { deactivations: number; conflicts: number },
   guards: GuardLimits,
   now: () => number,
 ): Promise<IngestResult> {
   const base = { dropId, existed: false, rows, invalid: 0 };
-  const reason = deactivationHoldReason(rows, deactivations, guards);
+  const reason =
+    deactivationHoldReason(rows, counts.deactivations, guards) ?? conflictHoldReason(rows, counts.conflicts, guards);
   if (reason) {
     const held = await deps.ledger.setStatusIf(dropId, ['planned'], 'held', { reason, heldAt: now() });
     if (!held.changed) return { ...base, existed: true, status: held.previous ?? 'held', jobs: 0 };
-    deps.log.warn({ dropId, deactivations, reason }, 'planned drop held for approval');
+    deps.log.warn({ dropId, ...counts, reason }, 'planned drop held for approval');
     return { ...base, status: 'held', jobs: 0, reason };
   }
   const released = await deps.ledger.releaseDrop(dropId, ['planned'], now());
@@ -295,6 +323,17 @@ async function runPlanned(
   const { jobs } = released.completed ? { jobs: 0 } : await enqueueOpenRows(deps, dropId);
   deps.log.info({ dropId, jobs }, 'planned drop running');
   return { ...base, status: (await deps.ledger.dropStatus(dropId)) ?? 'running', jobs };
+}
+
+/** The identity conflicts a stored plan found (0 without a plan). */
+function plannedConflicts(plan: string | undefined): number {
+  if (!plan) return 0;
+  try {
+    const counts = JSON.parse(plan) as { conflict?: unknown };
+    return typeof counts.conflict === 'number' ? counts.conflict : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function validRow(row: NormalizedRow): NewRow {

@@ -1,7 +1,7 @@
 import { ENTERPRISE_URN, type ConcurUser, type IdentityApi } from '../shared/concur/index.ts';
 import { ProvError } from '../shared/errors.ts';
-import { DEFAULT_GUARDS, deactivationHoldReason } from '../shared/guards/limits.ts';
-import { decideIdentity, findExisting, IdentityClashError, type IdentityDecision } from '../shared/identity/decide.ts';
+import { DEFAULT_GUARDS, conflictHoldReason, deactivationHoldReason } from '../shared/guards/limits.ts';
+import { decideIdentity, matchPerson, type IdentityDecision, type MatchKey } from '../shared/identity/decide.ts';
 import { lookupPeople, type LookupResult } from '../shared/identity/lookup.ts';
 import type { Ledger, RowOutcome } from '../shared/ledger/ledger.ts';
 import { hasExtensionData } from '../shared/mapping/to-scim.ts';
@@ -41,6 +41,8 @@ export interface PlanDeps extends IngestDeps {
   identity: Pick<IdentityApi, 'searchPages'>;
   /** Runs one Concur call under the retry rules (429 blocks the shared identity limiter). */
   call: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The key rows are matched on (MATCH_ON). Default: employeeNumber. */
+  matchOn?: MatchKey;
 }
 
 export interface PlanResult {
@@ -77,11 +79,10 @@ export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<
   const plan = await computePlan(deps, ingest.dropId);
   await deps.ledger.setDropFields(ingest.dropId, { plan: JSON.stringify(plan), plannedAt: now() });
   const view = await deps.ledger.getDrop(ingest.dropId);
-  const hold = deactivationHoldReason(
-    ingest.rows,
-    Number(view?.meta.deactivations ?? 0),
-    deps.guards ?? DEFAULT_GUARDS,
-  );
+  const guards = deps.guards ?? DEFAULT_GUARDS;
+  const hold =
+    deactivationHoldReason(ingest.rows, Number(view?.meta.deactivations ?? 0), guards) ??
+    conflictHoldReason(ingest.rows, plan.conflict, guards);
   return {
     dropId: ingest.dropId,
     rows: ingest.rows,
@@ -93,7 +94,7 @@ export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<
 
 /** Decides every row of a recorded drop against Concur and stores the planned rows. */
 export async function computePlan(
-  deps: Pick<PlanDeps, 'ledger' | 'identity' | 'call'>,
+  deps: Pick<PlanDeps, 'ledger' | 'identity' | 'call' | 'matchOn'>,
   dropId: string,
 ): Promise<PlanCounts> {
   const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as PlanCounts;
@@ -111,7 +112,7 @@ export async function computePlan(
   const decideBatch = async (): Promise<void> => {
     if (valid.length === 0) return;
     const people = await lookupPeople(deps.call, deps.identity, valid);
-    for (const row of valid) planned.push(await planRow(deps.ledger, dropId, row, people));
+    for (const row of valid) planned.push(await planRow(deps.ledger, dropId, row, people, deps.matchOn));
     valid = [];
     await save();
   };
@@ -146,20 +147,23 @@ function invalidRow(row: number, outcome: RowOutcome): PlannedRow {
  * One row, decided as the identity stage decides it (`decideIdentity`). A manager who is new in
  * this drop is linked after the manager is created: a present person then counts as an update.
  */
-async function planRow(ledger: Ledger, dropId: string, row: NormalizedRow, people: LookupResult): Promise<PlannedRow> {
+async function planRow(
+  ledger: Ledger,
+  dropId: string,
+  row: NormalizedRow,
+  people: LookupResult,
+  matchOn: MatchKey | undefined,
+): Promise<PlannedRow> {
   const base: PlannedRow = {
     row: row.rowNumber,
     action: 'unchanged',
     userName: row.userName,
     employeeNumber: row.employeeNumber,
   };
-  let existing: ConcurUser | undefined;
-  try {
-    existing = findExisting(row, people);
-  } catch (err) {
-    if (!(err instanceof IdentityClashError)) throw err;
-    return { ...base, action: 'conflict', error: err.message };
-  }
+  const match = matchPerson(row, people, matchOn);
+  if (match.kind === 'conflict')
+    return { ...base, action: 'conflict', error: match.error.message, code: match.error.code };
+  const existing: ConcurUser | undefined = match.kind === 'match' ? match.user : undefined;
   const warnings: string[] = [];
   let managerUuid: string | undefined;
   let managerLater = false;

@@ -40,7 +40,7 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       readOnly: config.DASHBOARD_READ_ONLY,
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
       guards: guardsFromConfig(config),
-      timeouts: { headersMs: config.SERVER_HEADERS_TIMEOUT_MS, requestMs: config.SERVER_REQUEST_TIMEOUT_MS },
+      timeouts: { headersMs: config.SERVER_HEADER_TIMEOUT_MS, requestMs: config.SERVER_REQUEST_TIMEOUT_MS },
       ...(config.SERVER_TRUST_PROXY === undefined ? {} : { trustProxy: config.SERVER_TRUST_PROXY }),
       ...(publicKeyPem
         ? {

@@ -17,6 +17,11 @@ const optionalString = z
   .transform((v) => (v.trim() === '' ? undefined : v))
   .optional();
 
+/** OTLP over HTTP only: gRPC would pull in a second transport for the same spans. */
+const otlpProtocol = z.enum(['http/protobuf', 'http/json'], {
+  error: 'http/protobuf or http/json (OTLP over gRPC is not supported)',
+});
+
 /**
  * The one environment schema. Each key is documented in docs/configuration.md
  * (a unit test checks the table against this schema's keys).
@@ -37,6 +42,8 @@ export const envSchema = z
     SHUTDOWN_DEADLINE_MS: intFrom(30_000, 1),
 
     // --- identity stage ---
+    /** The HR key a row is matched on (docs/matching.md). */
+    MATCH_ON: z.enum(['employeeNumber', 'userName']).default('employeeNumber'),
     IDENTITY_MAX_RPS: numFrom(25),
     IDENTITY_CONCURRENCY: intFrom(8, 1),
     IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
@@ -62,6 +69,19 @@ export const envSchema = z
     SIM_EXTENSION_DELAY_MS: intFrom(200),
     SIM_TOKEN_LIFETIME_S: intFrom(3600, 1),
     SIM_SEED: intFrom(1),
+    SIM_APPLY_THEN_FAIL_RATE: numFrom(0).pipe(z.number().max(1)),
+    SIM_SEARCH_LAG_MS: intFrom(0),
+    SIM_FOREIGN_USER_NAMES: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    SIM_REQUEST_TOKEN_LIFETIME_S: intFrom(24 * 3600, 1),
+    SIM_RELOCATE_TO: z.union([z.literal(''), z.url()]).default(''),
 
     // --- extension and status stages ---
     EXTENSION_LINGER_MS: intFrom(2_000),
@@ -84,7 +104,7 @@ export const envSchema = z
     // --- server, metrics, watch folder ---
     PORT: intFrom(3000, 0),
     SERVER_HOST: z.string().default('127.0.0.1'),
-    SERVER_HEADERS_TIMEOUT_MS: intFrom(20_000, 100),
+    SERVER_HEADER_TIMEOUT_MS: intFrom(20_000, 100),
     SERVER_REQUEST_TIMEOUT_MS: intFrom(600_000, 100),
     /** Whose X-Forwarded-For to believe: `true`, or addresses/CIDRs of the proxies (comma-separated). */
     SERVER_TRUST_PROXY: optionalString.transform((v) => (v === 'true' ? true : v === 'false' ? undefined : v)),
@@ -105,12 +125,41 @@ export const envSchema = z
     MAX_DEACTIVATIONS: intFrom(500),
     MAX_DEACTIVATION_PERCENT: numFrom(20).pipe(z.number().max(100)),
     MAX_FAILURE_PERCENT: numFrom(50).pipe(z.number().max(100)),
+    MAX_CONFLICTS: intFrom(20),
+    MAX_CONFLICT_PERCENT: numFrom(5).pipe(z.number().max(100)),
     GUARD_MIN_ROWS: intFrom(50, 1),
     MAX_DROP_ROWS: intFrom(1_000_000, 1),
     MAX_INVALID_PERCENT: numFrom(50).pipe(z.number().max(100)),
 
     // --- worker crash recovery ---
     WORKER_LOCK_MS: intFrom(60_000, 1_000),
+
+    // --- health endpoint of the workers and the watcher (docs/operations.md#health-endpoint) ---
+    HEALTH_PORT: intFrom(0, 0),
+    HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+
+    // --- traces: the standard OpenTelemetry variables we honour (docs/operations.md#traces) ---
+    OTEL_SDK_DISABLED: z.stringbool().default(false),
+    OTEL_TRACES_EXPORTER: optionalString.pipe(z.enum(['otlp', 'none']).optional()),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString.pipe(z.url().optional()),
+    OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.default('http/protobuf'),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: optionalString.pipe(otlpProtocol.optional()),
+    OTEL_EXPORTER_OTLP_HEADERS: optionalString,
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: optionalString,
+    OTEL_SERVICE_NAME: optionalString,
+    OTEL_RESOURCE_ATTRIBUTES: optionalString,
+    OTEL_TRACES_SAMPLER: z
+      .enum([
+        'always_on',
+        'always_off',
+        'traceidratio',
+        'parentbased_always_on',
+        'parentbased_always_off',
+        'parentbased_traceidratio',
+      ])
+      .default('parentbased_always_on'),
+    OTEL_TRACES_SAMPLER_ARG: optionalString.pipe(z.coerce.number<string | undefined>().min(0).max(1).optional()),
   })
   .superRefine((env, ctx) => {
     // On a cluster every multi-key script needs its keys in one slot: the prefix must hold a hash tag

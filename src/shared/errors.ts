@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   PROV_ERR_RATE_LIMITED: 'Concur answered 429; retry after `retryAfterMs`.',
   PROV_ERR_RETRYABLE: 'Transient Concur failure (408, 5xx, network error, timeout); retried with backoff.',
   PROV_ERR_CONFLICT: 'Concur answered 409: a uniqueness conflict (userName or employeeNumber already taken).',
+  PROV_ERR_IDENTITY_CONFLICT:
+    "The row's userName and employeeNumber point at different Concur people, or would change a person's key without an explicit previousEmployeeNumber / previousUserName; nothing was written (both people named).",
   PROV_ERR_INVALID: 'Concur rejected the request (other 4xx) with its messages and schemaPath.',
   PROV_ERR_AUTH: 'Concur rejected our credentials (401/403 after one refresh and retry).',
   PROV_ERR_NOT_FOUND: 'The Concur resource does not exist (404).',

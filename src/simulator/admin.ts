@@ -35,12 +35,13 @@ export function applyKnobsPatch(ctx: SimContext, faults: FaultInjector, body: un
 }
 
 export function resetSimulator(ctx: SimContext, deps: AdminDeps): void {
+  // The clock first: the request token's 24 h start again from the reset clock.
+  ctx.clock.reset();
   ctx.users.reset();
   ctx.auth.reset();
   ctx.provisions.reset();
   ctx.events.reset();
   ctx.stats.reset();
-  ctx.clock.reset();
   deps.faults.resetBuckets();
   ctx.random.reseed(ctx.knobs.seed);
 }

@@ -7,11 +7,15 @@ import { SimClock } from './clock.ts';
 import type { ApiFamily, SimContext, SimContextBase, SimTenant } from './context.ts';
 import { SimHttpError, scimError } from './errors.ts';
 import { createEventHub, registerEssRoutes } from './ess/index.ts';
+import { profileEvent } from './ess/profile-events.ts';
+import { registerDiscoveryRoutes } from './discovery.ts';
 import { FaultInjector } from './faults.ts';
 import { registerIdentityRoutes } from './identity/routes.ts';
+import { registerListRoutes } from './lists/routes.ts';
 import { createUserStore } from './identity/store.ts';
 import { resolveKnobs, type KnobsInput } from './knobs.ts';
 import { registerOAuthRoutes } from './oauth/routes.ts';
+import { installRelocation } from './relocation.ts';
 import { createTokenStore } from './oauth/tokens.ts';
 import { SeededRandom } from './random.ts';
 import { SimStats } from './stats.ts';
@@ -21,7 +25,7 @@ import { createProvisionStore, registerUpsRoutes } from './ups/index.ts';
  * The simulator's fastify app. Conventions for route modules (identity, ups, ess, admin):
  *
  * - Declare the API family on every route: `app.get(url, { config: { family: 'ups' } }, handler)`
- *   with family one of 'identity' | 'ups' | 'events' | 'oauth' | 'admin'. The family selects the
+ *   with family one of 'identity' | 'ups' | 'lists' | 'events' | 'oauth' | 'admin'. The family selects the
  *   fault knobs (faults.ts): 'identity' and 'ups' are rate limited; every family except 'admin'
  *   gets resets, hangs, injected 503s and latency; 'admin' (/_sim/*) is never faulted and not
  *   counted in /_sim/stats. A route without a family is never faulted either.
@@ -31,7 +35,8 @@ import { createProvisionStore, registerUpsRoutes } from './ups/index.ts';
  *   limit is BODY_LIMIT_BYTES so size rules (Bulk's 400 KB) are checked by the route with
  *   `request.rawBodyLength` (bytes of the raw body, 0 when none) and answered in Concur's shape.
  * - `request.correlationId` is the `concur-correlationid` of the response (echoed or generated).
- * - Trailing slashes are ignored (`/profile/v4/Bulk/` = `/profile/v4/Bulk`).
+ * - Trailing slashes are ignored (`/profile/v4/Bulk/` = `/profile/v4/Bulk`) and paths match
+ *   case-insensitively (`/users/{id}` = `/Users/{id}`); parameters keep their case.
  */
 
 declare module 'fastify' {
@@ -128,12 +133,17 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   ctx.auth = tokens;
   ctx.provisions = createProvisionStore(ctx);
   ctx.events = createEventHub(ctx);
+  users.onChange = (change) => {
+    const event = profileEvent(change, ctx.baseUrl);
+    if (event) ctx.events.publish(event);
+  };
 
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     forceCloseConnections: true,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Concur matches resource segments case-insensitively (SAP's collection calls `/v4/users/{id}`).
+    routerOptions: { ignoreTrailingSlash: true, caseSensitive: false },
   });
   app.decorateRequest('correlationId', '');
   app.decorateRequest('rawBodyLength', 0);
@@ -142,6 +152,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const faults = new FaultInjector(ctx);
   faults.install(app);
+  installRelocation(app, ctx);
 
   const sockets = new Set<Socket>();
   app.server.on('connection', (socket: Socket) => {
@@ -154,6 +165,8 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   registerAdminRoutes(app, ctx, { tokens, faults });
   registerUpsRoutes(app, ctx);
   registerEssRoutes(app, ctx);
+  registerDiscoveryRoutes(app, ctx);
+  registerListRoutes(app, ctx);
   await app.ready();
 
   let closing: Promise<void> | undefined;

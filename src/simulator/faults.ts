@@ -5,7 +5,8 @@ import { scimError } from './errors.ts';
 
 // Request hooks: correlation ids on every response, then for API families (never /_sim) the
 // fault knobs in a fixed order: reset → hang → rate limit (identity, ups) → injected 503 →
-// latency. Every random choice comes from ctx.random so a seed replays the same faults.
+// latency; after a write succeeded, applyThenFailRate loses its answer (502, 504 or a reset).
+// Every random choice comes from ctx.random so a seed replays the same faults.
 
 /** Token bucket on real time (rate limits are about wall-clock throughput, not the sim clock). */
 export class TokenBucket {
@@ -44,6 +45,12 @@ function familyOf(request: FastifyRequest): ApiFamily | undefined {
   return request.routeOptions.config?.family;
 }
 
+/** Identity and UPS writes: POST, PATCH and PUT, except the `.search` read (a POST). */
+function isWrite(request: FastifyRequest): boolean {
+  const m = request.method;
+  return (m === 'POST' || m === 'PATCH' || m === 'PUT') && !(request.routeOptions.url ?? '').endsWith('/.search');
+}
+
 function routeKey(request: FastifyRequest): string {
   return `${request.method} ${request.routeOptions.url ?? '(no route)'}`;
 }
@@ -66,7 +73,7 @@ export class FaultInjector {
     // Error paths may rebuild headers; make sure the id is on every response.
     app.addHook('onSend', async (request, reply, payload) => {
       if (!reply.hasHeader(CORRELATION_HEADER)) reply.header(CORRELATION_HEADER, request.correlationId);
-      return payload;
+      return this.loseAnswer(request, reply) ?? payload;
     });
     app.addHook('onResponse', async (request, reply) => {
       if (familyOf(request) === 'admin') return;
@@ -119,6 +126,29 @@ export class FaultInjector {
     const ms = base + (knobs.jitterMs > 0 ? random.next() * knobs.jitterMs : 0);
     if (ms > 0) await this.sleep(ms);
     return undefined;
+  }
+
+  /**
+   * applyThenFailRate: a write that succeeded is answered 502 or 504, or its connection is reset
+   * (the change stays). Returns the replacement body, or undefined to send the real one.
+   */
+  private loseAnswer(request: FastifyRequest, reply: FastifyReply): string | undefined {
+    const family = familyOf(request);
+    if ((family !== 'identity' && family !== 'ups') || !isWrite(request)) return undefined;
+    if (reply.statusCode < 200 || reply.statusCode >= 300) return undefined;
+    const { random, knobs, stats } = this.ctx;
+    if (!random.chance(knobs.applyThenFailRate)) return undefined;
+    stats.recordFault('applyThenFail');
+    const pick = random.next();
+    if (pick < 1 / 3) {
+      const socket = request.raw.socket;
+      if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+      else socket.destroy();
+      return undefined;
+    }
+    const status = pick < 2 / 3 ? 502 : 504;
+    reply.code(status).header('content-type', 'application/json; charset=utf-8');
+    return JSON.stringify(scimError(status, status === 502 ? 'Bad gateway' : 'Gateway timeout'));
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SPEND_ROLE_CATALOGUE } from './ups/role-codes.ts';
 
 /**
  * Run-time knobs of the simulator. Settable by flags, `SIM_*` env variables, and
@@ -21,10 +22,41 @@ export const knobsSchema = z.object({
   hangRate: z.number().min(0).max(1).default(0),
   /** Share of API requests whose connection is reset without an answer. */
   resetRate: z.number().min(0).max(1).default(0),
+  /**
+   * Share of writes (Identity POST/PATCH/PUT, UPS POST/PATCH/PUT /Users and POST /Bulk) that are
+   * applied and then answered 502 or 504, or whose connection is reset: the change stays, the
+   * answer is lost.
+   */
+  applyThenFailRate: z.number().min(0).max(1).default(0),
+  /**
+   * `.search`, the v4.1 list and v4 `filter` reads see a write only this long after it (Concur:
+   * search "may be up to a few minutes behind"); `GET /Users/{id}` sees it at once.
+   */
+  searchLagMs: z.number().int().min(0).default(0),
+  /**
+   * userNames held by another company (userName is unique across all of Concur): invisible to this
+   * company's search and GET, and a create or rename to one of them answers 409.
+   */
+  foreignUserNames: z.array(z.string().min(1)).default([]),
   /** Delay before Spend/Travel extensions of a provision are processed. */
   extensionDelayMs: z.number().int().min(0).default(200),
   /** Lifetime of issued access tokens. */
   tokenLifetimeS: z.number().int().min(1).default(3600),
+  /**
+   * How long the company request token works after the simulator starts (or resets), on the
+   * simulated clock; Concur: 24 h. After it the password grant is refused (code 5).
+   */
+  requestTokenLifetimeS: z
+    .number()
+    .int()
+    .min(1)
+    .default(24 * 3600),
+  /**
+   * The company's data center moved to this base URL (empty: it did not). Token requests that
+   * arrive at another host get Concur's code 16 "user lives elsewhere" with this `geolocation`,
+   * and API calls there answer 401; tokens issued here carry it as their geolocation.
+   */
+  relocateTo: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
   /** Lifetime of refresh tokens. */
   refreshTokenLifetimeS: z
     .number()
@@ -47,6 +79,8 @@ export const knobsSchema = z.object({
   duplicateEventRate: z.number().min(0).max(1).default(0),
   /** When false, provisions never complete on their own (stay pending until the timeout). */
   processExtensions: z.boolean().default(true),
+  /** When true, the token endpoint refuses the app (`access_denied`, code 59 "client disabled"). */
+  clientDisabled: z.boolean().default(false),
   /** When true, every refresh grant issues a new refresh token and the old one stops working. */
   rotateRefreshTokens: z.boolean().default(true),
   /** Per-family fixed latency overriding `latencyMs` (jitter still applies), e.g. `{ "ups": 50 }`. */
@@ -64,30 +98,9 @@ export const knobsSchema = z.object({
   seed: z.number().int().default(1),
   /**
    * Spend role codes UPS accepts in `spend:2.0:Role` `roles[].roleName`; any other code is an
-   * extension error. Default: the common Expense/Invoice/Request/Budget/Travel roles.
+   * extension error ("Invalid Role"). Default: Concur's 96 published codes (ups/role-codes.ts).
    */
-  spendRoleCodes: z
-    .array(z.string())
-    .default([
-      'EXP_USER',
-      'EXP_APPROVER',
-      'EXP_PROCESSOR',
-      'EXP_AUDITOR',
-      'EXP_ADMIN',
-      'EXP_PROXY',
-      'INV_USER',
-      'INV_APPROVER',
-      'INV_PROCESSOR',
-      'REQ_USER',
-      'REQ_APPROVER',
-      'REQ_PROCESSOR',
-      'CA_ADMIN',
-      'SHD_BUDGET_APPROVER',
-      'SHD_BUDGET_MANAGER',
-      'SHD_ROLE_ADMIN',
-      'TRV_USER',
-      'TRV_APPROVER',
-    ]),
+  spendRoleCodes: z.array(z.string()).default(() => SPEND_ROLE_CATALOGUE.map((r) => r.roleCode)),
   /**
    * Spend `customData` fields backed by a list, by field id (`custom1`..`custom22`, `orgUnit1`..`orgUnit6`):
    * a value outside the field's list fails with "Invalid List Item". Fields not named here are free text.
@@ -96,6 +109,17 @@ export const knobsSchema = z.object({
   spendListItems: z
     .record(z.string(), z.array(z.string()))
     .default({ custom3: ['CC100', 'CC200', 'CC300', 'CC400', 'CC500'] }),
+  /**
+   * Names of the lists behind `spendListItems`, by field id, as the List v4 API (`/list/v4/lists`)
+   * serves them; a field without a name is served as a list named after the field. Default:
+   * `custom3` is the list "Cost Centers".
+   */
+  spendListNames: z.record(z.string(), z.string()).default({ custom3: 'Cost Centers' }),
+  /**
+   * Ledger codes of the company: a spend `ledgerCode` outside them fails with "Invalid Value", as
+   * Concur refuses a ledger it does not know.
+   */
+  spendLedgerCodes: z.array(z.string()).default(['DEFAULT', 'US', 'EU', 'CORP']),
   /** First retry delay of an ESS event delivery; doubles per attempt (compressed from Concur's real pacing). */
   eventRetryBaseMs: z.number().int().min(1).default(100),
   /** Longest delay between two delivery attempts of one event. */

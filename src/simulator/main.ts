@@ -36,6 +36,17 @@ export async function runSimulatorCommand(flags: SimulatorFlags): Promise<void> 
     extensionDelayMs: num(flags, 'extensionDelayMs', config.SIM_EXTENSION_DELAY_MS),
     tokenLifetimeS: num(flags, 'tokenLifetimeS', config.SIM_TOKEN_LIFETIME_S),
     seed: num(flags, 'seed', config.SIM_SEED),
+    applyThenFailRate: num(flags, 'applyThenFailRate', config.SIM_APPLY_THEN_FAIL_RATE),
+    searchLagMs: num(flags, 'searchLagMs', config.SIM_SEARCH_LAG_MS),
+    foreignUserNames:
+      flags.foreignUserNames === undefined
+        ? config.SIM_FOREIGN_USER_NAMES
+        : flags.foreignUserNames
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+    requestTokenLifetimeS: num(flags, 'requestTokenLifetimeS', config.SIM_REQUEST_TOKEN_LIFETIME_S),
+    relocateTo: flags.relocateTo ?? config.SIM_RELOCATE_TO,
   };
   let sim;
   try {

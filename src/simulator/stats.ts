@@ -1,7 +1,7 @@
 /** Request counters for `GET /_sim/stats`: by route and status, 429s, and injected faults. */
 export class SimStats {
   private readonly byRoute = new Map<string, Map<number, number>>();
-  private readonly faults = { error: 0, hang: 0, reset: 0, rateLimited: 0 };
+  private readonly faults = { error: 0, hang: 0, reset: 0, rateLimited: 0, applyThenFail: 0 };
   private total = 0;
 
   recordRequest(route: string, status: number): void {

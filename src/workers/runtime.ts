@@ -6,6 +6,8 @@ import { Ledger } from '../shared/ledger/ledger.ts';
 import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
 import { createRedis, type RedisConnection, type RedisRole } from '../shared/redis.ts';
 import { Shutdown } from '../shared/shutdown.ts';
+import { startTracing, type Tracing } from '../shared/telemetry/tracing.ts';
+import { HealthEndpoint } from './health.ts';
 
 /** What every long-running process (worker, server, watcher) starts with. */
 export interface Runtime {
@@ -15,6 +17,12 @@ export interface Runtime {
   ledger: Ledger;
   queues: PipelineQueues;
   shutdown: Shutdown;
+  /** OpenTelemetry for this process (off unless OTEL_* asks: docs/operations.md#traces). */
+  tracing: Tracing;
+  /** /healthz and /readyz on HEALTH_PORT (off at 0); parts of the process add liveness checks. */
+  health: HealthEndpoint;
+  /** Resolves with the health endpoint's URL once it listens (undefined when HEALTH_PORT is 0). */
+  healthListening: Promise<string | undefined>;
 }
 
 /**
@@ -26,14 +34,30 @@ export function createRuntime(role: string, redisRole: RedisRole, env?: Record<s
   const config = loadConfig(env);
   const log = createLogger({ level: config.LOG_LEVEL, base: { role } });
   const shutdown = new Shutdown({ deadlineMs: config.SHUTDOWN_DEADLINE_MS, log });
+  const tracing = startTracing(config, role, log);
+  // Registered first, so it runs last: the spans of the drain are flushed too.
+  shutdown.register('tracing', () => tracing.shutdown());
   const redis = createRedis(config.REDIS_URL, redisRole, log);
   shutdown.register('redis', async () => {
     await redis.quit().catch(() => redis.disconnect());
   });
   const ledger = new Ledger(redis, config.QUEUE_PREFIX);
-  const queues = createQueues(redis, config.QUEUE_PREFIX, log);
+  const queues = createQueues(redis, config.QUEUE_PREFIX, log, tracing.bullmq);
   shutdown.register('queues', () => queues.close());
-  return { config, log, redis, ledger, queues, shutdown };
+  const health = new HealthEndpoint({ redis, closing: () => shutdown.isClosing, log });
+  let healthListening: Promise<string | undefined> = Promise.resolve(undefined);
+  if (config.HEALTH_PORT > 0) {
+    // Closed once the workers have drained: until then /readyz says "shutting down".
+    shutdown.register('health endpoint', () => health.close());
+    healthListening = health.listen(config.HEALTH_PORT, config.HEALTH_HOST);
+    healthListening.catch((err: unknown) => {
+      // A process nobody can probe would be restarted over and over: say why and stop.
+      log.fatal({ err, port: config.HEALTH_PORT }, 'health endpoint could not listen');
+      process.exitCode = 1;
+      void shutdown.close();
+    });
+  }
+  return { config, log, redis, ledger, queues, shutdown, tracing, health, healthListening };
 }
 
 /**

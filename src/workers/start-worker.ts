@@ -1,6 +1,7 @@
 import { Worker, type Job, type Processor } from 'bullmq';
 import { WORKER_SETTINGS } from '../shared/queues/common.ts';
 import { queueKeyPrefix } from '../shared/queues/keys.ts';
+import { annotateJobSpan, markSpanFailed, type DescribeJob } from './job-spans.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface StartWorkerOptions {
@@ -12,6 +13,8 @@ export interface StartWorkerOptions {
    * settles the job's rows so none is left waiting forever.
    */
   onFailedForGood?: (job: Job, err: Error) => Promise<void>;
+  /** With tracing on: the rows a job's span names and links to their ingest (docs/operations.md#traces). */
+  describeJob?: DescribeJob;
 }
 
 /**
@@ -20,7 +23,20 @@ export interface StartWorkerOptions {
  * elsewhere).
  */
 export function startWorker(rt: Runtime, queueName: string, processor: Processor, options: StartWorkerOptions): Worker {
-  const worker = new Worker(queueName, processor, {
+  const describe = options.describeJob;
+  // Three parameters: BullMQ passes the abort signal only to a processor that declares it.
+  const run: Processor = rt.tracing.enabled
+    ? async (job, token, signal) => {
+        if (describe) await annotateJobSpan(rt.redis, rt.config.QUEUE_PREFIX, job, describe);
+        try {
+          return await processor(job, token, signal);
+        } catch (err) {
+          markSpanFailed(err);
+          throw err;
+        }
+      }
+    : processor;
+  const worker = new Worker(queueName, run, {
     connection: rt.redis,
     // The same key prefix as createQueues gives this queue.
     prefix: queueKeyPrefix(rt.config.QUEUE_PREFIX, queueName),
@@ -30,6 +46,7 @@ export function startWorker(rt: Runtime, queueName: string, processor: Processor
     stalledInterval: Math.min(30_000, options.lockDurationMs ?? rt.config.WORKER_LOCK_MS),
     maxStalledCount: 5,
     settings: WORKER_SETTINGS,
+    ...(rt.tracing.bullmq ? { telemetry: rt.tracing.bullmq } : {}),
   });
   const log = rt.log.child({ queue: queueName });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
@@ -49,6 +66,7 @@ export function startWorker(rt: Runtime, queueName: string, processor: Processor
     }
   });
   rt.shutdown.register(`${queueName} worker`, () => worker.close());
+  rt.health.addCheck(`${queueName} worker`, () => worker.isRunning());
   log.info({ concurrency: options.concurrency }, 'worker started');
   return worker;
 }

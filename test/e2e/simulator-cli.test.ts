@@ -64,6 +64,43 @@ describe('provision simulator', () => {
     expect(code).toBe(0);
   });
 
+  it('takes the failure knobs from flags over SIM_* env', async () => {
+    child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'simulator',
+        '--port',
+        '0',
+        '--search-lag-ms',
+        '2500',
+        '--foreign-user-names',
+        'taken@other.example, also@other.example',
+        '--relocate-to',
+        'http://127.0.0.1:9',
+      ],
+      {
+        env: {
+          ...process.env,
+          SIM_SEARCH_LAG_MS: '100',
+          SIM_APPLY_THEN_FAIL_RATE: '0.05',
+          SIM_REQUEST_TOKEN_LIFETIME_S: '600',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const baseUrl = await waitForUrl(child);
+    const knobs = (await (await fetch(`${baseUrl}/_sim/config`)).json()) as Record<string, unknown>;
+    expect(knobs).toMatchObject({
+      searchLagMs: 2500,
+      applyThenFailRate: 0.05,
+      requestTokenLifetimeS: 600,
+      foreignUserNames: ['taken@other.example', 'also@other.example'],
+      relocateTo: 'http://127.0.0.1:9',
+    });
+  });
+
   it('exits 2 with a message on a bad knob', async () => {
     child = spawn(process.execPath, [BIN, 'simulator', '--port', '0', '--error-rate', '2'], {
       stdio: ['ignore', 'pipe', 'pipe'],

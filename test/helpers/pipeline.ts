@@ -71,6 +71,8 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
         retry: { ...DEFAULT_RETRY, baseMs: 50, maxMs: 500 },
         log,
         brake: guardsFromConfig(config),
+        conflictGuard: guardsFromConfig(config),
+        matchOn: config.MATCH_ON,
       });
       const worker = new Worker(IDENTITY_QUEUE, processor, {
         connection: redis,

@@ -44,7 +44,7 @@ export function identityWrites(stats: SimStats): number {
   return n;
 }
 
-/** Creates people directly in the simulator (Concur's state before the drop); counters start after. */
+/** Creates people directly in the simulator (Concur's state before the drop; `active: 'false'` for a former employee); counters start after. */
 export async function seedPeople(sim: StartedSimulator, records: readonly DropRecord[]): Promise<void> {
   const token = await sim.companyToken();
   for (const r of records) {
@@ -54,7 +54,7 @@ export async function seedPeople(sim: StartedSimulator, records: readonly DropRe
       body: JSON.stringify({
         schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENT],
         userName: r.userName,
-        active: true,
+        active: r.active !== 'false',
         name: { givenName: r.givenName, familyName: r.familyName },
         emails: [{ value: r.email, type: 'work' }],
         [ENT]: { employeeNumber: r.employeeNumber, department: r.department, companyId: sim.sim.ctx.tenant.companyId },

@@ -12,6 +12,10 @@ export interface GuardLimits {
   maxDeactivationPercent: number;
   /** Failed rows above this % of the settled rows pause a running drop (after `minRows` settled). */
   maxFailurePercent: number;
+  /** More identity conflicts than this pause a running drop (and hold a planned one when run). */
+  maxConflicts: number;
+  /** More conflicts than this % of the rows does the same (drops of `minRows` rows or more). */
+  maxConflictPercent: number;
   /** Rows before the percentage rules apply, so a tiny drop or the first few failures do not trip them. */
   minRows: number;
   /** A file with more data rows than this is rejected while it is read (MAX_DROP_ROWS). */
@@ -20,11 +24,13 @@ export interface GuardLimits {
   maxInvalidPercent: number;
 }
 
-/** The env schema's defaults (MAX_DEACTIVATIONS, MAX_DEACTIVATION_PERCENT, MAX_FAILURE_PERCENT, GUARD_MIN_ROWS, MAX_DROP_ROWS, MAX_INVALID_PERCENT). */
+/** The env schema's defaults (MAX_DEACTIVATIONS, …, MAX_CONFLICTS, MAX_CONFLICT_PERCENT, GUARD_MIN_ROWS, MAX_DROP_ROWS, MAX_INVALID_PERCENT). */
 export const DEFAULT_GUARDS: GuardLimits = {
   maxDeactivations: 500,
   maxDeactivationPercent: 20,
   maxFailurePercent: 50,
+  maxConflicts: 20,
+  maxConflictPercent: 5,
   minRows: 50,
   maxDropRows: 1_000_000,
   maxInvalidPercent: 50,
@@ -36,6 +42,8 @@ export function guardsFromConfig(
     | 'MAX_DEACTIVATIONS'
     | 'MAX_DEACTIVATION_PERCENT'
     | 'MAX_FAILURE_PERCENT'
+    | 'MAX_CONFLICTS'
+    | 'MAX_CONFLICT_PERCENT'
     | 'GUARD_MIN_ROWS'
     | 'MAX_DROP_ROWS'
     | 'MAX_INVALID_PERCENT'
@@ -45,6 +53,8 @@ export function guardsFromConfig(
     maxDeactivations: config.MAX_DEACTIVATIONS,
     maxDeactivationPercent: config.MAX_DEACTIVATION_PERCENT,
     maxFailurePercent: config.MAX_FAILURE_PERCENT,
+    maxConflicts: config.MAX_CONFLICTS,
+    maxConflictPercent: config.MAX_CONFLICT_PERCENT,
     minRows: config.GUARD_MIN_ROWS,
     maxDropRows: config.MAX_DROP_ROWS,
     maxInvalidPercent: config.MAX_INVALID_PERCENT,
@@ -81,6 +91,25 @@ export function deactivationHoldReason(rows: number, deactivations: number, limi
   if (rows >= limits.minRows && rows > 0 && deactivations * 100 > limits.maxDeactivationPercent * rows) {
     const pct = Math.round((deactivations * 1000) / rows) / 10;
     return `${deactivations} of ${rows} rows (${pct}%) deactivate people, more than MAX_DEACTIVATION_PERCENT=${limits.maxDeactivationPercent}%: approve or cancel the drop`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a drop with this many identity conflicts must stop (held before it runs, paused while it
+ * runs), or undefined. Conflicts write nothing, but many of them mean the file is keyed wrongly.
+ */
+export function conflictHoldReason(
+  rows: number,
+  conflicts: number,
+  limits: Pick<GuardLimits, 'maxConflicts' | 'maxConflictPercent' | 'minRows'>,
+): string | undefined {
+  if (conflicts > limits.maxConflicts) {
+    return `${conflicts} rows conflict with other Concur people (PROV_ERR_IDENTITY_CONFLICT), more than MAX_CONFLICTS=${limits.maxConflicts}: check the file's keys, then approve or cancel the drop`;
+  }
+  if (rows >= limits.minRows && rows > 0 && conflicts * 100 > limits.maxConflictPercent * rows) {
+    const pct = Math.round((conflicts * 1000) / rows) / 10;
+    return `${conflicts} of ${rows} rows (${pct}%) conflict with other Concur people (PROV_ERR_IDENTITY_CONFLICT), more than MAX_CONFLICT_PERCENT=${limits.maxConflictPercent}%: check the file's keys, then approve or cancel the drop`;
   }
   return undefined;
 }

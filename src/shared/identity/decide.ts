@@ -1,4 +1,5 @@
-import type { ConcurUser } from '../concur/index.ts';
+import { ENTERPRISE_URN, type ConcurUser } from '../concur/index.ts';
+import { ProvError } from '../errors.ts';
 import { identityDiff, type IdentityChange } from '../mapping/to-scim.ts';
 import type { NormalizedRow } from '../mapping/types.ts';
 import type { LookupResult } from './lookup.ts';
@@ -14,21 +15,131 @@ export type IdentityDecision =
   | { kind: 'unchanged'; existing: ConcurUser }
   | { kind: 'patch'; existing: ConcurUser; changes: IdentityChange[]; action: 'update' | 'deactivate' };
 
-/** The row's userName and employeeNumber point at two different Concur users. */
-export class IdentityClashError extends Error {
-  override readonly name = 'IdentityClashError';
-}
+/** The key a row is matched to a Concur person on (`MATCH_ON`, docs/matching.md). */
+export type MatchKey = 'employeeNumber' | 'userName';
 
-/** The person by userName, else by employeeNumber; a clash of the two throws IdentityClashError. */
-export function findExisting(row: NormalizedRow, people: LookupResult): ConcurUser | undefined {
-  const byName = people.byUserName.get(row.userName.toLowerCase());
-  const byNumber = people.byEmployeeNumber.get(row.employeeNumber);
-  if (byName && byNumber && byName.id !== byNumber.id) {
-    throw new IdentityClashError(
-      `userName ${row.userName} belongs to Concur user ${byName.id} but employeeNumber ${row.employeeNumber} to user ${byNumber.id}`,
+/** Who a row is, in Concur: a person to update, nobody (create), or a conflict that stops the row. */
+export type PersonMatch =
+  { kind: 'match'; user: ConcurUser } | { kind: 'new' } | { kind: 'conflict'; error: ProvError };
+
+/**
+ * The matching policy (docs/matching.md). The row is about the person its key names (`MATCH_ON`:
+ * employeeNumber by default), or, for an explicit change, the person its `previousEmployeeNumber`
+ * / `previousUserName` names. It is a conflict, and nothing is written, when:
+ * - the row's employeeNumber or userName belongs to another person than that one (a recycled
+ *   login, a rehire with a new number, two people swapping logins, a clash of the two keys);
+ * - the previous key of an explicit change still names another person;
+ * - writing the row would change the person's other key without the matching previous column
+ *   (a key never changes as a side effect of matching).
+ * An explicit change whose person is not in Concur fails with PROV_ERR_NOT_FOUND.
+ */
+export function matchPerson(
+  row: NormalizedRow,
+  people: LookupResult,
+  matchOn: MatchKey = 'employeeNumber',
+): PersonMatch {
+  const byNumber = (n: string | undefined) => (n === undefined ? undefined : people.byEmployeeNumber.get(n));
+  const byName = (u: string | undefined) => (u === undefined ? undefined : people.byUserName.get(u.toLowerCase()));
+  const numberHolder = byNumber(row.employeeNumber);
+  const nameHolder = byName(row.userName);
+  const previousByNumber = byNumber(row.previousEmployeeNumber);
+  const previousByName = byName(row.previousUserName);
+  // An explicit change names the person by the old key; the new key finds them once it is done.
+  const subject = matchOn === 'employeeNumber' ? (previousByNumber ?? numberHolder) : (previousByName ?? nameHolder);
+  const conflict = (message: string, others: ConcurUser[]): PersonMatch => ({
+    kind: 'conflict',
+    error: new ProvError('PROV_ERR_IDENTITY_CONFLICT', `${message}; nothing was written`, {
+      details: {
+        employeeNumber: row.employeeNumber,
+        people: [...(subject ? [subject] : []), ...others].map(personRef),
+      },
+    }),
+  });
+  const them = (u: ConcurUser) => describePerson(u);
+  // Two searches may return the same person as two objects: people are compared by uuid.
+  const other = (u: ConcurUser | undefined): u is ConcurUser => u !== undefined && u.id !== subject?.id;
+
+  if (other(nameHolder)) {
+    return conflict(
+      subject
+        ? `the row's userName belongs to ${them(nameHolder)}, but the row is ${them(subject)} (swapped logins?): two people cannot share a userName`
+        : `the row's userName belongs to ${them(nameHolder)}, and no Concur person has employeeNumber ${row.employeeNumber} (a recycled login, or a rehire with a new number?): give the row another userName, or change that person's employeeNumber explicitly with previousEmployeeNumber`,
+      [nameHolder],
     );
   }
-  return byName ?? byNumber;
+  if (other(numberHolder)) {
+    return conflict(
+      subject
+        ? `employeeNumber ${row.employeeNumber} belongs to ${them(numberHolder)}, but the row is ${them(subject)}: two people cannot share an employeeNumber`
+        : `employeeNumber ${row.employeeNumber} belongs to ${them(numberHolder)}, and no Concur person has the row's userName (a login change?): to change that person's userName, give previousUserName with the current one`,
+      [numberHolder],
+    );
+  }
+  const nobody =
+    matchOn === 'employeeNumber'
+      ? `no Concur person has employeeNumber ${row.employeeNumber}`
+      : "no Concur person has the row's userName";
+  const rowIs = subject ? `the row is ${them(subject)}` : nobody;
+  if (other(previousByNumber)) {
+    return conflict(
+      `previousEmployeeNumber ${row.previousEmployeeNumber} is still ${them(previousByNumber)}, but ${rowIs}`,
+      [previousByNumber],
+    );
+  }
+  if (other(previousByName)) {
+    return conflict(`previousUserName belongs to ${them(previousByName)}, but ${rowIs}`, [previousByName]);
+  }
+  if (!subject) {
+    if (row.previousEmployeeNumber !== undefined || row.previousUserName !== undefined) {
+      const named =
+        row.previousEmployeeNumber !== undefined
+          ? `employeeNumber ${row.previousEmployeeNumber}`
+          : 'the previousUserName';
+      return {
+        kind: 'conflict',
+        error: new ProvError(
+          'PROV_ERR_NOT_FOUND',
+          `the row changes the key of the Concur person with ${named}, but no Concur person has it (nor the row's own keys); nothing was written`,
+          { details: { employeeNumber: row.employeeNumber } },
+        ),
+      };
+    }
+    return { kind: 'new' };
+  }
+  const currentNumber = employeeNumberOf(subject);
+  if (
+    currentNumber !== undefined &&
+    currentNumber !== row.employeeNumber &&
+    currentNumber !== row.previousEmployeeNumber
+  ) {
+    return conflict(
+      `${rowIs}, and writing the row would change its employeeNumber to ${row.employeeNumber}: to change it, give previousEmployeeNumber ${currentNumber}`,
+      [],
+    );
+  }
+  const currentName = typeof subject.userName === 'string' ? subject.userName.toLowerCase() : undefined;
+  if (
+    currentName !== undefined &&
+    currentName !== row.userName.toLowerCase() &&
+    currentName !== row.previousUserName?.toLowerCase()
+  ) {
+    return conflict(
+      `${rowIs}, and writing the row would change that person's userName: to change it, give previousUserName with the current one`,
+      [],
+    );
+  }
+  return { kind: 'match', user: subject };
+}
+
+/** The person the row matches, undefined for a new one; a conflict throws its ProvError. */
+export function findExisting(
+  row: NormalizedRow,
+  people: LookupResult,
+  matchOn: MatchKey = 'employeeNumber',
+): ConcurUser | undefined {
+  const match = matchPerson(row, people, matchOn);
+  if (match.kind === 'conflict') throw match.error;
+  return match.kind === 'match' ? match.user : undefined;
 }
 
 /**
@@ -46,4 +157,21 @@ export function decideIdentity(
   if (changes.length === 0) return { kind: 'unchanged', existing };
   const deactivating = row.active === false && existing.active !== false;
   return { kind: 'patch', existing, changes, action: deactivating ? 'deactivate' : 'update' };
+}
+
+function employeeNumberOf(user: ConcurUser): string | undefined {
+  const n = (user[ENTERPRISE_URN] as { employeeNumber?: unknown } | undefined)?.employeeNumber;
+  return typeof n === 'string' && n !== '' ? n : undefined;
+}
+
+/** A person in a message: uuid and employeeNumber (logins and names stay out of messages and logs). */
+function describePerson(user: ConcurUser): string {
+  const n = employeeNumberOf(user);
+  return `Concur user ${user.id} (${n === undefined ? 'no employeeNumber' : `employeeNumber ${n}`}${
+    user.active === false ? ', inactive' : ''
+  })`;
+}
+
+function personRef(user: ConcurUser): Record<string, unknown> {
+  return { id: user.id, employeeNumber: employeeNumberOf(user) ?? null, active: user.active !== false };
 }

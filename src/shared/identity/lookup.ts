@@ -13,8 +13,9 @@ const PAGE_SIZE = 1000;
 
 /**
  * Looks up a chunk of people in as few calls as possible: one `.search` whose filter ORs every
- * row's userName and employeeNumber, plus the employee numbers the rows refer to (managers,
- * approvers), split only when the filter would grow too long.
+ * row's userName and employeeNumber (and the previous ones of an explicit change), plus the
+ * employee numbers the rows refer to (managers, approvers), split only when the filter would grow
+ * too long.
  */
 export async function lookupPeople(
   call: <T>(fn: () => Promise<T>) => Promise<T>,
@@ -26,9 +27,12 @@ export async function lookupPeople(
   if (rows.length === 0) return result;
   const terms = new Set<string>();
   for (const row of rows) {
-    terms.add(`${LOOKUP_FILTER_PATH.userName} eq ${scimString(row.userName)}`);
+    for (const userName of [row.userName, row.previousUserName]) {
+      if (userName !== undefined) terms.add(`${LOOKUP_FILTER_PATH.userName} eq ${scimString(userName)}`);
+    }
     for (const emp of [
       row.employeeNumber,
+      row.previousEmployeeNumber,
       row.managerEmployeeNumber,
       row.spend?.reportApproverEmployeeNumber,
       row.travel?.managerEmployeeNumber,

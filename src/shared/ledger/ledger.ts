@@ -68,6 +68,8 @@ export interface DropMeta {
   reason?: string;
   /** Valid `active=false` rows, counted at ingest for the deactivation threshold. */
   deactivations?: number;
+  /** Identity conflicts counted by the identity stage (the conflict guard). */
+  conflicts?: number;
   /** The plan's counts as JSON (`ingest --plan`). */
   plan?: string;
   /** Stage timings (epoch ms) and other extra fields. */
@@ -149,6 +151,8 @@ const NUMERIC_META = new Set([
   'pausedAt',
   'cancelledAt',
   'deactivations',
+  'conflicts',
+  'conflictsBase',
 ]);
 
 /**
@@ -613,6 +617,26 @@ export class Ledger {
       await this.scripts.brake([k.meta, k.counts], [limits.minRows, limits.maxFailurePercent, now]),
     );
     return status === '' ? undefined : (status as DropStatus);
+  }
+
+  /**
+   * Counts one identity conflict (the conflict guard, docs/matching.md). Returns the conflicts
+   * since the drop was last approved, its rows and its status, for the caller to judge.
+   */
+  async countConflict(dropId: string): Promise<{ conflicts: number; rows: number; status: DropStatus | undefined }> {
+    const meta = this.keys(dropId).meta;
+    const res = await this.redis
+      .multi()
+      .hincrby(meta, 'conflicts', 1)
+      .hmget(meta, 'conflictsBase', 'rows', 'status')
+      .exec();
+    const total = Number(res?.[0]?.[1] ?? 0);
+    const [base, rows, status] = (res?.[1]?.[1] ?? []) as (string | null)[];
+    return {
+      conflicts: total - Number(base ?? 0),
+      rows: Number(rows ?? 0),
+      status: status === null || status === undefined ? undefined : (status as DropStatus),
+    };
   }
 
   /** Ends every non-terminal row of the drop as `cancelled`, page by page. Returns how many. */

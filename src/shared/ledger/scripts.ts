@@ -266,8 +266,8 @@ end
  * KEYS: meta, counts, emp
  * ARGV: fromCsv, now
  * Releases a planned, held or paused drop (approve): status running, reason cleared, and the
- * failure brake's baseline set to the current counters, so a resumed drop is judged on the rows
- * it settles from now on. Completes the drop if every row is already terminal.
+ * baselines of the failure brake and the conflict guard set to the current counters, so a resumed
+ * drop is judged on the rows it settles from now on. Completes the drop if every row is already terminal.
  * Returns { 1|0, previous status, completed 0|1 }.
  */
 export const RELEASE_DROP = `
@@ -279,7 +279,8 @@ local allowed = false
 for s in string.gmatch(ARGV[1], '[^,]+') do if s == cur then allowed = true end end
 if not allowed then return {0, cur, 0} end
 local sent, failed = sent_and_failed(KEYS[2])
-redis.call('HSET', KEYS[1], 'status', 'running', 'approvedAt', ARGV[2], 'brakeSentBase', sent, 'brakeFailedBase', failed)
+local conflicts = redis.call('HGET', KEYS[1], 'conflicts') or '0'
+redis.call('HSET', KEYS[1], 'status', 'running', 'approvedAt', ARGV[2], 'brakeSentBase', sent, 'brakeFailedBase', failed, 'conflictsBase', conflicts)
 redis.call('HDEL', KEYS[1], 'reason')
 return {1, cur, check_complete(KEYS[1], KEYS[2], KEYS[3], ARGV[2])}
 `;

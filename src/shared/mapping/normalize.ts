@@ -1,6 +1,6 @@
 import { echo } from '../safe-text.ts';
 import type { RecordMapper } from './mapping-file.ts';
-import { CUSTOM_DATA_IDS, resolveTemplateColumn } from './template.ts';
+import { CUSTOM_DATA_IDS, SPEND_USER_FIELDS, resolveTemplateColumn } from './template.ts';
 import type {
   FieldError,
   MappedRecord,
@@ -23,6 +23,7 @@ import {
   parseBooleanWord,
   positiveIntProblem,
   roleProblem,
+  exclusiveRolesProblem,
   textProblem,
   userNameProblem,
 } from './validate.ts';
@@ -33,14 +34,6 @@ import {
  * an empty cell is absent.
  */
 
-const SPEND_USER_FIELDS = [
-  'country',
-  'reimbursementCurrency',
-  'locale',
-  'ledgerCode',
-  'stateProvince',
-  'cashAdvanceAccountCode',
-] as const;
 const LIST_SEPARATOR = /[;,|]/;
 
 const NOT_ASCII = /[\u0080-\uffff]/;
@@ -159,6 +152,11 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   set('terminationDate', r.check('terminationDate', r.text('terminationDate'), dateProblem));
   const notSelf = (v: string) => (v === employeeNumber ? "is the row's own employeeNumber" : undefined);
   set('managerEmployeeNumber', r.check('managerEmployeeNumber', r.text('managerEmployeeNumber'), refProblem, notSelf));
+  // An explicit key change; a previous value equal to the current one changes nothing.
+  const previousEmployeeNumber = r.check('previousEmployeeNumber', r.text('previousEmployeeNumber'), refProblem);
+  if (previousEmployeeNumber !== employeeNumber) set('previousEmployeeNumber', previousEmployeeNumber);
+  const previousUserName = r.check('previousUserName', r.text('previousUserName'), userNameProblem);
+  if (previousUserName?.toLowerCase() !== userName?.toLowerCase()) set('previousUserName', previousUserName);
 
   const spend = readSpend(r, notSelf);
   if (spend) row.spend = spend;
@@ -217,7 +215,7 @@ function readSpend(r: RowReader, notSelf: (v: string) => string | undefined): Sp
 
   const roles = r.list('spend.roles')?.map((s) => s.toUpperCase());
   if (roles) {
-    const bad = roles.map(roleProblem).find((p) => p !== undefined);
+    const bad = roles.map(roleProblem).find((p) => p !== undefined) ?? exclusiveRolesProblem(roles);
     if (bad) r.fail('spend.roles', bad);
     else spend.roles = [...new Set(roles)];
   }

@@ -20,6 +20,16 @@ export interface TemplateColumn {
   required?: boolean;
 }
 
+/** The `spend:2.0:User` attributes a row carries (besides `customData`), as `SpendData` keys. */
+export const SPEND_USER_FIELDS = [
+  'country',
+  'reimbursementCurrency',
+  'locale',
+  'ledgerCode',
+  'stateProvince',
+  'cashAdvanceAccountCode',
+] as const;
+
 /** Concur's spend custom fields: `spend.customData.<id>` columns. */
 export const CUSTOM_DATA_IDS: readonly string[] = [
   ...Array.from({ length: 22 }, (_, i) => `custom${i + 1}`),
@@ -47,6 +57,12 @@ export const IDENTITY_COLUMNS: readonly TemplateColumn[] = [
   col('startDate', `${ENTERPRISE}:startDate`, 'date'),
   col('terminationDate', `${ENTERPRISE}:terminationDate`, 'date'),
   col('managerEmployeeNumber', `${ENTERPRISE}:manager.value (resolved from the manager's employeeNumber)`),
+  // An explicit change of a person's key (docs/matching.md): the value Concur holds now.
+  col(
+    'previousEmployeeNumber',
+    `(matching) the person's current ${ENTERPRISE}:employeeNumber, changed to employeeNumber`,
+  ),
+  col('previousUserName', "(matching) the person's current userName, changed to userName"),
 ];
 
 export const SPEND_COLUMNS: readonly TemplateColumn[] = [

@@ -1,5 +1,6 @@
 import type { PatchOperation } from '../concur/patch.ts';
 import { CORE_USER_URN, ENTERPRISE_URN } from '../concur/schemas.ts';
+import { SPEND_USER_FIELDS } from './template.ts';
 import type { NormalizedRow } from './types.ts';
 
 /*
@@ -156,16 +157,7 @@ export function toExtensionPayload(row: NormalizedRow): ExtensionPayload | undef
   const s = row.spend;
   if (s) {
     const user: Record<string, unknown> = {};
-    for (const key of [
-      'country',
-      'reimbursementCurrency',
-      'locale',
-      'ledgerCode',
-      'stateProvince',
-      'cashAdvanceAccountCode',
-    ] as const) {
-      if (s[key] !== undefined) user[key] = s[key];
-    }
+    for (const key of SPEND_USER_FIELDS) if (s[key] !== undefined) user[key] = s[key];
     if (s.customData) user.customData = Object.entries(s.customData).map(([id, value]) => ({ id, value }));
     if (Object.keys(user).length > 0) out[SPEND_USER_URN] = user;
     if (s.roles) out[SPEND_ROLE_URN] = { roles: s.roles.map((roleName) => ({ roleName })) };

@@ -69,6 +69,13 @@ export interface NormalizedRow {
   /** `YYYY-MM-DD`. */
   terminationDate?: string;
   managerEmployeeNumber?: string;
+  /**
+   * An explicit change of the person's employeeNumber: the one Concur holds now. Absent when the
+   * cell is empty or equal to `employeeNumber` (docs/matching.md).
+   */
+  previousEmployeeNumber?: string;
+  /** An explicit change of the person's userName: the one Concur holds now (docs/matching.md). */
+  previousUserName?: string;
   spend?: SpendData;
   travel?: TravelData;
 }

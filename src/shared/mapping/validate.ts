@@ -1,8 +1,8 @@
 import { echo } from '../safe-text.ts';
-import { COUNTRY_CODES, CURRENCY_CODES } from './codes.ts';
+import { COUNTRY_CODES, CURRENCY_CODES, EXCLUSIVE_SPEND_ROLES, SPEND_ROLE_CODES } from './codes.ts';
 
 /*
- * Field rules from Concur's documentation (reference/concur-api.md §2.2, §3.7, §3.8). Each check
+ * Field rules from Concur's documentation (docs/concur-api.md). Each check
  * returns the reason a value is wrong, or undefined. Reasons never quote names or emails (they
  * end up in reports and may reach logs); short codes and dates are quoted to help the fix.
  *
@@ -185,11 +185,22 @@ export function canonicalStateProvince(value: string): { value: string } | { rea
   return { value: code };
 }
 
-/** Role codes such as EXP_USER: upper-case letters, digits and underscores. */
+/** Role codes such as EXP_APPROVER: one of Concur's published Spend role codes. */
 export function roleProblem(value: string): string | undefined {
   if (!/^[A-Z0-9_]+$/.test(value))
     return `${echo(value, 40)} is not a role code (letters, digits and _ only, e.g. EXP_APPROVER)`;
   if (value.length > LIMITS.roleName) return `role code is longer than ${LIMITS.roleName} characters`;
+  if (!SPEND_ROLE_CODES.has(value))
+    return `'${value}' is not a Concur Spend role code (the codes are listed in docs/concur-api.md#spend-role-codes)`;
+  return undefined;
+}
+
+/** A set of role codes a user cannot hold together (Concur refuses the pair), or undefined. */
+export function exclusiveRolesProblem(codes: readonly string[]): string | undefined {
+  for (const group of EXCLUSIVE_SPEND_ROLES) {
+    const held = group.filter((c) => codes.includes(c));
+    if (held.length > 1) return `a user cannot hold both ${held.slice(0, 2).join(' and ')} (Concur refuses the pair)`;
+  }
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type Telemetry } from 'bullmq';
 import type { Logger } from '../logger.ts';
 import { IDENTITY_QUEUE, identityJobOptions } from './identity.ts';
 import { EXTENSION_QUEUE, extensionJobOptions } from './extension.ts';
@@ -30,25 +30,35 @@ const EVENT_STREAMS = { events: { maxLen: 1_000 } };
 /**
  * The three queues with their contract defaults, on one connection, each under its own key prefix
  * derived from `prefix` (see `queueKeyPrefix`): on a cluster they can live on different masters.
+ * With `telemetry` (tracing on) every add is a span and carries its context to the job.
  */
-export function createQueues(connection: ConnectionOptions, prefix: string, log?: Logger): PipelineQueues {
+export function createQueues(
+  connection: ConnectionOptions,
+  prefix: string,
+  log?: Logger,
+  telemetry?: Telemetry,
+): PipelineQueues {
+  const traced = telemetry ? { telemetry } : {};
   const identity = new Queue(IDENTITY_QUEUE, {
     connection,
     prefix: queueKeyPrefix(prefix, IDENTITY_QUEUE),
     defaultJobOptions: identityJobOptions,
     streams: EVENT_STREAMS,
+    ...traced,
   });
   const extension = new Queue(EXTENSION_QUEUE, {
     connection,
     prefix: queueKeyPrefix(prefix, EXTENSION_QUEUE),
     defaultJobOptions: extensionJobOptions,
     streams: EVENT_STREAMS,
+    ...traced,
   });
   const status = new Queue(STATUS_QUEUE, {
     connection,
     prefix: queueKeyPrefix(prefix, STATUS_QUEUE),
     defaultJobOptions: statusJobOptions,
     streams: EVENT_STREAMS,
+    ...traced,
   });
   const all = [identity, extension, status];
   for (const q of all) q.on('error', (err) => log?.warn({ err, queue: q.name }, 'queue error'));

@@ -55,6 +55,9 @@ export class SimEventHub implements EventHub {
 
   publish(event: HubEvent): void {
     if (this.closed) return;
+    // Signing costs; most writes have no subscriber.
+    const subscribers = this.subscriptions.matching(event.topic, event.eventType, event.companyId);
+    if (subscribers.length === 0) return;
     const eventId = randomUUID();
     const envelope = {
       id: eventId,
@@ -70,7 +73,7 @@ export class SimEventHub implements EventHub {
     };
     const body = JSON.stringify(envelope);
     const signature = this.signer.sign(body);
-    for (const sub of this.subscriptions.matching(event.topic, event.eventType, event.companyId)) {
+    for (const sub of subscribers) {
       this.attempt({
         eventId,
         subscriptionId: sub.id,

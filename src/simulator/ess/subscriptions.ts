@@ -4,13 +4,25 @@ export const PROVISIONING_TOPIC = 'public.concur.user.provisioning';
 /** The identity topic is spelled two ways in the docs (§7.5); both are accepted and treated as one. */
 const IDENTITY_TOPICS = ['public.concur.user.profile.identity', 'public.concur.profile.identity'];
 
-/** Topics this simulator knows (GET /events/v4/topics). Only provisioning events are emitted by UPS. */
+/**
+ * Every topic Concur's event-topics pages document (GET /events/v4/topics lists them; a
+ * subscription may name any). The simulator emits events on the provisioning and the identity,
+ * spend and travel profile topics; the others only accept subscriptions.
+ */
 export const TOPICS: readonly string[] = [
   'public.test',
   PROVISIONING_TOPIC,
   ...IDENTITY_TOPICS,
   'public.concur.user.profile.spend',
   'public.concur.user.travel.profile',
+  'public.concur.expense.report',
+  'public.concur.document.tax.compliance',
+  'public.concur.request',
+  'public.concur.financialintegration',
+  'public.concur.spend.accountingintegration',
+  'public.concur.travel.itinerary',
+  'public.concur.travel.book',
+  'concur.travel.search',
 ];
 
 /** Documented limit of subscriptions per application. */

@@ -17,7 +17,7 @@ import {
 //   and     := unary ('and' unary)*              precedence: not > and > or
 //   unary   := 'not' unary | atom
 //   atom    := '(' filter ')' | path '[' filter ']' | path 'pr' | path op value
-//   value   := "json string" | number | true | false | null | bare UUID
+//   value   := "json string" | number | true | false | null | bare UUID | bare date
 
 export type CompareOp = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
 export type Literal = string | number | boolean | null;
@@ -36,6 +36,8 @@ const COMPARE_OPS = new Set<string>(['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', '
 const BRACKET_OPS = new Set<string>(['eq', 'sw', 'ew', 'co', 'pr']);
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const NUMBER_RE = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+/** Dates may go unquoted, as the Identity search guide writes them (`startDate le 2013-12-31`). */
+const DATE_LITERAL_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 type Token =
   { type: 'punct'; text: '(' | ')' | '[' | ']' } | { type: 'string'; text: string } | { type: 'word'; text: string };
@@ -192,7 +194,7 @@ class Parser {
     if (lower === 'false') return false;
     if (lower === 'null') return null;
     if (NUMBER_RE.test(t.text)) return Number(t.text);
-    if (UUID_RE.test(t.text)) return t.text;
+    if (UUID_RE.test(t.text) || DATE_LITERAL_RE.test(t.text)) return t.text;
     throw new FilterError(`Invalid value '${t.text}': strings must be quoted`);
   }
 }

@@ -5,7 +5,7 @@ import { FilterError, matchesFilter, parseFilter, type Filter } from './filter.t
 import { decodeCursor, encodeCursor, parseCount, type CursorState } from './paging.ts';
 import { parseProjection, project, type Projection } from './projection.ts';
 import { ENTERPRISE_URN, LIST_RESPONSE_URN, isRecord } from './schema.ts';
-import type { MemoryUserStore } from './store.ts';
+import type { MemoryUserStore, SearchView } from './store.ts';
 
 // Identity v4.1 (and the v4 shapes) at /profile/identity/{v4.1,v4}/Users (reference §1.3, §2).
 
@@ -64,7 +64,7 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
     const filter = compileFilter(req.filterText);
     const projection = parseProjection(req.attributes, req.excludedAttributes);
     const matching = candidates(store, req.companyId, filter).filter(
-      (e) => !filter || matchesFilter(filter, e.user.resource),
+      (e) => !filter || matchesFilter(filter, e.resource),
     );
     const afterSeq = req.cursor?.afterSeq ?? 0;
     const first = matching.findIndex((e) => e.seq > afterSeq);
@@ -75,11 +75,11 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
       totalResults: matching.length,
       itemsPerPage: page.length,
       startIndex: from + 1,
-      Resources: page.map((e) => project(e.user.resource, projection)),
+      Resources: page.map((e) => project(e.resource, projection)),
     };
     const last = page.at(-1);
     if (last && from + page.length < matching.length) {
-      const meta = isRecord(last.user.resource.meta) ? last.user.resource.meta : {};
+      const meta = isRecord(last.resource.meta) ? last.resource.meta : {};
       body.nextCursor = encodeCursor(
         {
           afterSeq: last.seq,
@@ -89,7 +89,7 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
           attributes: req.attributes,
           excludedAttributes: req.excludedAttributes,
         },
-        last.user.resource.id,
+        last.resource.id,
         String(meta.created ?? ''),
       );
     }
@@ -161,14 +161,14 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
       throw SimHttpError.scim(400, "'startIndex' must be an integer of at least 1", { scimType: 'invalidValue' });
     }
     const count = parseCount(q.count, 10, 100, true);
-    const matching = store.list(companyId).filter((u) => !filter || matchesFilter(filter, u.resource));
+    const matching = candidates(store, companyId, filter).filter((e) => !filter || matchesFilter(filter, e.resource));
     const page = matching.slice(startIndex - 1, startIndex - 1 + count);
     return {
       schemas: [LIST_RESPONSE_URN],
       totalResults: matching.length,
       startIndex,
       itemsPerPage: page.length,
-      Resources: page.map((u) => project(u.resource, none)),
+      Resources: page.map((e) => project(e.resource, none)),
     };
   });
 
@@ -198,16 +198,12 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: SimContext, st
 }
 
 /**
- * Users a filter can match: an `eq` on userName, employeeNumber or externalId (alone, in a
- * top-level `and`, or in an `or` of such terms, as the pipeline's batched look-ups send) uses the
- * store's index, as lookups by key are the pipeline's hot path. Callers still apply the filter.
+ * Users a filter can match, as search sees them (knob searchLagMs): an `eq` on userName,
+ * employeeNumber or externalId (alone, in a top-level `and`, or in an `or` of such terms, as the
+ * pipeline's batched look-ups send) uses the store's index, as lookups by key are the pipeline's
+ * hot path. Callers still apply the filter.
  */
-function candidates(
-  store: MemoryUserStore,
-  companyId: string,
-  filter: Filter | undefined,
-): { user: StoredUser; seq: number }[] {
-  const all = (): { user: StoredUser; seq: number }[] => store.listWithSeq(companyId);
+function candidates(store: MemoryUserStore, companyId: string, filter: Filter | undefined): SearchView[] {
   // undefined: not answerable from the index (scan everyone).
   const indexed = (f: Filter): StoredUser[] | undefined => {
     if (f.kind === 'and') return indexed(f.left) ?? indexed(f.right);
@@ -227,14 +223,7 @@ function candidates(
     return found && found.companyId === companyId ? [found] : [];
   };
   const hits = filter ? indexed(filter) : undefined;
-  if (hits === undefined) return all();
-  const bySeq = new Map<number, StoredUser>();
-  for (const user of hits) {
-    const seq = store.sequenceOf(user.resource.id);
-    if (seq !== undefined) bySeq.set(seq, user);
-  }
-  // Creation order, as a scan would return them (cursors page by seq).
-  return [...bySeq].sort((a, b) => a[0] - b[0]).map(([seq, user]) => ({ user, seq }));
+  return store.searchView(companyId, hits === undefined ? undefined : [...new Set(hits.map((u) => u.resource.id))]);
 }
 
 function isV4Attr(f: Filter & { kind: 'cmp' }): boolean {

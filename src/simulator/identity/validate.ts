@@ -27,24 +27,28 @@ const ENTITLEMENTS = ['Expense', 'Invoice', 'Request', 'Travel', 'Locate', 'Anal
 const LEAVE_TYPES = ['voluntary', 'mandatory'];
 const ENTERPRISE_DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?Z?)?$/;
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** dateOfBirth: `YYYY-MM-DD`, or with a time as SAP's own create examples send it (`...T00:00:00.000`). */
+const BIRTH_DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z?)?$/;
 const MIN_ENTERPRISE_DATE = Date.UTC(1900, 0, 1);
 const MAX_ENTERPRISE_DATE = Date.UTC(2079, 5, 6, 23, 59, 59, 999);
 
 export const DEFAULT_TIMEZONE = 'America/New_York';
 export const DEFAULT_LANGUAGE = 'en-US';
+// Read-only: what Concur shows a user with no overrides (the v4.1 reference's examples; the
+// currency symbol location is one of the swagger's `BeforeAmount` / `AfterAmount`).
 const DEFAULT_LOCALE_OVERRIDES = {
-  preference24Hour: 'H:mm AM/PM',
-  preferenceDateFormat: 'mm/dd/yyyy',
-  preferenceNumberFormat: '1,000.00',
+  preferenceEndDayViewHour: 20,
   preferenceFirstDayOfWeek: 'Sunday',
+  preferenceDateFormat: 'mm/dd/yyyy',
+  preferenceCurrencySymbolLocation: 'BeforeAmount',
+  preferenceHourMinuteSeparator: ':',
   preferenceDistance: 'mile',
   preferenceDefaultCalView: 'month',
-  preferenceCurrencySymbolLocation: 'BeforeAmountNoSpace',
-  preferenceHourMinuteSeparator: ':',
+  preference24Hour: 'H:mm AM/PM',
+  preferenceNumberFormat: '1,000.00',
   preferenceStartDayViewHour: 8,
-  preferenceEndDayViewHour: 18,
-  preferenceNegativeCurrencyFormat: '-100',
-  preferenceNegativeNumberFormat: '-100',
+  preferenceNegativeCurrencyFormat: null,
+  preferenceNegativeNumberFormat: null,
 };
 
 class Issues {
@@ -142,15 +146,16 @@ function enterpriseDate(v: unknown, path: string, issues: Issues): string | unde
   return formatEnterpriseDate(ms);
 }
 
-function day(v: unknown, path: string, issues: Issues, required = false): string | undefined {
+/** A calendar day, stored as `YYYY-MM-DD` (a time part, where `pattern` allows one, is dropped). */
+function day(v: unknown, path: string, issues: Issues, required = false, pattern = DAY_RE): string | undefined {
   const s = str(v, path, issues, { required });
   if (s === undefined) return undefined;
-  const m = DAY_RE.exec(s);
+  const m = pattern.exec(s);
   if (!m || !validDay(Number(m[1]), Number(m[2]), Number(m[3]))) {
     issues.add(path, `Invalid Value: '${path}' must be a date YYYY-MM-DD`);
     return undefined;
   }
-  return s;
+  return `${m[1]}-${m[2]}-${m[3]}`;
 }
 
 // Building an Intl.DateTimeFormat is slow enough to show in the create benchmark: cache answers.
@@ -409,7 +414,7 @@ export function buildUserResource(body: unknown, opts: BuildOptions): UserResour
     addresses: addresses(core.addresses, issues),
     emergencyContacts: emergencyContacts(core.emergencyContacts, issues),
     entitlements: entitlements(core.entitlements, issues),
-    dateOfBirth: day(core.dateOfBirth, 'dateOfBirth', issues),
+    dateOfBirth: day(core.dateOfBirth, 'dateOfBirth', issues, false, BIRTH_DATE_RE),
     preferredLanguage: language,
     timezone,
     localeOverrides: { ...DEFAULT_LOCALE_OVERRIDES },

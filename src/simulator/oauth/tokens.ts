@@ -25,8 +25,29 @@ const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('bas
 export class TokenStore implements AuthGate {
   private readonly access = new Map<string, TokenInfo>();
   private readonly refresh = new Map<string, RefreshEntry>();
+  /** When the company request token was generated (simulated clock): at start and on reset. */
+  private requestTokenIssuedAt: number;
 
-  constructor(private readonly ctx: SimContextBase) {}
+  constructor(private readonly ctx: SimContextBase) {
+    this.requestTokenIssuedAt = ctx.clock.now();
+  }
+
+  /** The company request token still works (knob requestTokenLifetimeS; Concur: 24 h). */
+  requestTokenValid(): boolean {
+    return this.ctx.clock.now() < this.requestTokenIssuedAt + this.ctx.knobs.requestTokenLifetimeS * 1000;
+  }
+
+  /** DELETE /app-mgmt/v0/connections: every refresh token of this app for this company stops working. */
+  revokeRefreshTokens(clientId: string, companyId: string | undefined): number {
+    let n = 0;
+    for (const [token, entry] of this.refresh) {
+      if (entry.clientId === clientId && entry.companyId === companyId) {
+        this.refresh.delete(token);
+        n += 1;
+      }
+    }
+    return n;
+  }
 
   /** Company token (password/authtoken or refresh grant); app token (client_credentials). */
   issue(kind: 'company' | 'app', clientId: string, companyId: string | undefined, withRefresh: boolean): IssuedToken {
@@ -97,6 +118,7 @@ export class TokenStore implements AuthGate {
   reset(): void {
     this.access.clear();
     this.refresh.clear();
+    this.requestTokenIssuedAt = this.ctx.clock.now();
   }
 }
 

@@ -5,6 +5,7 @@ import { SimHttpError } from '../errors.ts';
 import type { UpsEngine } from './engine.ts';
 import type { OperationState } from './status.ts';
 import { renderDetail, renderSummary } from './status.ts';
+import { ENTITLEMENT_ROLE_CODES, EXCLUSIVE_ROLE_GROUPS, SPEND_ROLE_CATALOGUE } from './role-codes.ts';
 import { SPEND_READ_URN, SPEND_READ_URNS, TRAVEL_USER_URN } from './urns.ts';
 
 /** Current docs use /profile/v4; older docs, the swagger and ESS hrefs use /provisioning/v4. */
@@ -183,6 +184,11 @@ function registerReadBack(app: FastifyInstance, ctx: SimContext): void {
     }
     return reply.send(body);
   };
+  // Static before the `:id` route: fastify prefers the static segment.
+  routeBothSlashes(app, 'GET', '/profile/spend/v4/Users/roleCodes', 'ups', async (request, reply) => {
+    companyOf(ctx, request);
+    return reply.send(roleCodesBody(ctx.knobs.spendRoleCodes));
+  });
   routeBothSlashes(app, 'GET', '/profile/spend/v4.1/Users/:id', 'ups', spend);
   routeBothSlashes(app, 'GET', '/profile/spend/v4/Users/:id', 'ups', spend);
   routeBothSlashes(app, 'GET', '/profile/travel/v4/Users/:id', 'ups', async (request, reply) => {
@@ -194,4 +200,34 @@ function registerReadBack(app: FastifyInstance, ctx: SimContext): void {
     if (travel) body[TRAVEL_USER_URN] = travel;
     return reply.send(body);
   });
+}
+
+/**
+ * `GET /profile/spend/v4/Users/roleCodes`: the codes this company may assign. Concur documents the
+ * endpoint but not its body; this ListResponse of catalogue entries is our assumption
+ * (docs/concur-api.md#spend-role-codes).
+ */
+function roleCodesBody(accepted: readonly string[]): Record<string, unknown> {
+  const known = new Map(SPEND_ROLE_CATALOGUE.map((r) => [r.roleCode, r]));
+  const resources = accepted.map((code) => {
+    const entry = known.get(code);
+    const exclusiveWith = [
+      ...new Set(EXCLUSIVE_ROLE_GROUPS.filter((g) => g.includes(code)).flatMap((g) => g.filter((c) => c !== code))),
+    ];
+    return {
+      roleCode: code,
+      roleName: entry?.roleName ?? code,
+      productAreas: entry?.productAreas ?? [],
+      groupAware: entry?.groupAware ?? false,
+      ...(ENTITLEMENT_ROLE_CODES[code] ? { entitlement: ENTITLEMENT_ROLE_CODES[code] } : {}),
+      ...(exclusiveWith.length > 0 ? { exclusiveWith } : {}),
+    };
+  });
+  return {
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+    totalResults: resources.length,
+    itemsPerPage: resources.length,
+    startIndex: 1,
+    Resources: resources,
+  };
 }

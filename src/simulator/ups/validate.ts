@@ -1,5 +1,6 @@
 import type { StoredUser } from '../context.ts';
 import type { ConcurMessage } from '../errors.ts';
+import { exclusiveConflicts } from './role-codes.ts';
 import {
   PAYROLL_URN,
   SPEND_APPROVER_LIMIT_URN,
@@ -21,6 +22,8 @@ export interface ValidationEnv {
   userByEmployeeNumber(employeeNumber: string): StoredUser | undefined;
   roleCodes: readonly string[];
   listItems: Readonly<Record<string, readonly string[]>>;
+  /** The company's ledgers: a `ledgerCode` outside them is refused. */
+  ledgerCodes: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -108,6 +111,9 @@ function validateSpendUser(v: Json, env: ValidationEnv): ConcurMessage[] {
   checkCode(out, v.locale, p('locale'), 5, /^[a-z]{2}[-_][A-Z]{2}$/);
   checkMaxLength(out, v.stateProvince, p('stateProvince'), 2);
   checkMaxLength(out, v.ledgerCode, p('ledgerCode'), 20);
+  if (typeof v.ledgerCode === 'string' && v.ledgerCode !== '' && v.ledgerCode.length <= 20) {
+    if (!env.ledgerCodes.includes(v.ledgerCode)) out.push(invalidValue(p('ledgerCode')));
+  }
   checkMaxLength(out, v.cashAdvanceAccountCode, p('cashAdvanceAccountCode'), 20);
   if (!isBlank(v.reimbursementType) && !REIMBURSEMENT_TYPES.includes(String(v.reimbursementType))) {
     out.push(invalidValue(p('reimbursementType')));
@@ -171,6 +177,15 @@ function validateRoles(v: Json, env: ValidationEnv): ConcurMessage[] {
     ) {
       out.push(invalidValue(`${rolePath}.roleGroups`));
     }
+  }
+  const names = v.roles.filter(isObject).map((r) => r.roleName);
+  for (const [a, b] of exclusiveConflicts(names.filter((n): n is string => typeof n === 'string'))) {
+    out.push({
+      code: 'INVALID_VALUE',
+      message: `Invalid Role: a user cannot hold both '${a}' and '${b}'`,
+      schemaPath: `${path}[roleName eq "${b}"].roleName`,
+      type: 'error',
+    });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { EXTENSION_QUEUE } from '../../shared/queues/extension.ts';
 import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { connectConcur, createRuntime } from '../runtime.ts';
+import { describeExtensionJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createExtensionProcessor, recoverExtensionStage } from './processor.ts';
 import { ExtensionStore } from './store.ts';
@@ -41,6 +42,7 @@ export async function runExtensionWorker(options: ExtensionWorkerOptions = {}): 
   };
   startWorker(rt, EXTENSION_QUEUE, createExtensionProcessor(deps), {
     concurrency: options.concurrency ?? config.EXTENSION_CONCURRENCY,
+    describeJob: describeExtensionJob(store),
   });
   await recoverExtensionStage(deps);
   // Another process may have died between cutting a batch and enqueuing it: sweep now and then.

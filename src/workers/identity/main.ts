@@ -4,6 +4,7 @@ import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { createExtensionHandoff } from '../extension/handoff.ts';
 import { connectConcur, createRuntime } from '../runtime.ts';
+import { describeIdentityJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';
 import { startStrandedRowsRepair } from './repair.ts';
@@ -41,10 +42,13 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
     retry: { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS },
     log,
     brake: guardsFromConfig(config),
+    conflictGuard: guardsFromConfig(config),
+    matchOn: config.MATCH_ON,
   });
   startWorker(rt, IDENTITY_QUEUE, processor, {
     concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY,
     onFailedForGood: (job, err) => settleFailedIdentityJob(rt.ledger, job, err, requeue),
+    describeJob: describeIdentityJob,
   });
   if (config.IDENTITY_REPAIR_INTERVAL_MS > 0) {
     // Quiet for a third of the interval: long beside any job's gap between two ledger writes.

@@ -4,8 +4,8 @@ import { isProvError } from '../../shared/errors.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { STOPPED_STATUSES, type GuardLimits } from '../../shared/guards/limits.ts';
-import { decideIdentity, findExisting, IdentityClashError } from '../../shared/identity/decide.ts';
+import { STOPPED_STATUSES, conflictHoldReason, type GuardLimits } from '../../shared/guards/limits.ts';
+import { decideIdentity, findExisting, matchPerson, type MatchKey } from '../../shared/identity/decide.ts';
 import { hasExtensionData, toCreateBody, toPatchOperations } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
 import { identityJobSchema } from '../../shared/queues/identity.ts';
@@ -30,6 +30,13 @@ export interface IdentityProcessorDeps {
    * chunk starts and after each failed row. Without it the drop status is still honoured.
    */
   brake?: Pick<GuardLimits, 'minRows' | 'maxFailurePercent'>;
+  /**
+   * The conflict guard (MAX_CONFLICTS, MAX_CONFLICT_PERCENT): a running drop pauses once it has more
+   * identity conflicts than this since it was last approved.
+   */
+  conflictGuard?: Pick<GuardLimits, 'minRows' | 'maxConflicts' | 'maxConflictPercent'>;
+  /** The key rows are matched on (MATCH_ON, docs/matching.md). Default: employeeNumber. */
+  matchOn?: MatchKey;
 }
 
 export interface IdentityJobResult {
@@ -253,7 +260,10 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return false;
     const managerRow = await deps.ledger.rowForEmployeeNumber(dropId, managerNumber);
     if (managerRow === undefined || managerRow === row) return false;
-    return deps.ledger.deferFor(dropId, managerRow, row, { absent: findExisting(data, people) === undefined });
+    // A conflict is not deferred: the row fails now, before anything is written.
+    const match = matchPerson(data, people, deps.matchOn);
+    if (match.kind === 'conflict') return false;
+    return deps.ledger.deferFor(dropId, managerRow, row, { absent: match.kind === 'new' });
   }
 
   /** Create, update or deactivate the person; `skip` when there is nothing to do for an absent person. */
@@ -263,7 +273,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     managerUuid: string | undefined,
     call: <T>(fn: () => Promise<T>) => Promise<T>,
   ): Promise<{ kind: 'written'; uuid: string; action: string } | { kind: 'skip'; reason: string }> {
-    let decision = decideIdentity(row, findExisting(row, people), managerUuid);
+    let decision = decideIdentity(row, findExisting(row, people, deps.matchOn), managerUuid);
     if (decision.kind === 'skip') return { kind: 'skip', reason: decision.reason };
     if (decision.kind === 'create') {
       try {
@@ -276,7 +286,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       } catch (err) {
         // A uniqueness 409 means the person exists (e.g. our earlier create whose answer was lost): update it.
         if (concurErrorKind(err) !== 'conflict') throw err;
-        const again = findExisting(row, await lookupPeople(call, deps.identity, [row]));
+        const again = findExisting(row, await lookupPeople(call, deps.identity, [row]), deps.matchOn);
         if (!again) throw err;
         decision = decideIdentity(row, again, managerUuid);
       }
@@ -327,7 +337,19 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     const messages = e.details?.messages;
     if (Array.isArray(messages) && messages.length > 0) patchOut.concurMessages = messages;
     const t = await deps.ledger.transition(dropId, row, 'identity_failed', { patch: patchOut });
+    if (t.result === 'ok' && patchOut.code === 'PROV_ERR_IDENTITY_CONFLICT') await guardConflicts(dropId);
     return t.releasedWaiters;
+  }
+
+  /** Counts a conflict and pauses the drop when there are too many (a file keyed wrongly). */
+  async function guardConflicts(dropId: string): Promise<void> {
+    if (!deps.conflictGuard) return;
+    const counted = await deps.ledger.countConflict(dropId);
+    if (counted.status !== 'running') return;
+    const reason = conflictHoldReason(counted.rows, counted.conflicts, deps.conflictGuard);
+    if (!reason) return;
+    const paused = await deps.ledger.setStatusIf(dropId, ['running'], 'paused', { reason, pausedAt: Date.now() });
+    if (paused.changed) deps.log.warn({ dropId, conflicts: counted.conflicts }, 'drop paused by the conflict guard');
   }
 }
 
@@ -373,7 +395,5 @@ function concurUnreachable(err: { details?: unknown }): boolean {
 
 /** Errors that fail a row (Concur said no, or gave up after retries) rather than the whole job. */
 function isConcurRowFailure(err: unknown): boolean {
-  if (isProvError(err))
-    return err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER' && !concurUnreachable(err);
-  return err instanceof IdentityClashError;
+  return isProvError(err) && err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER' && !concurUnreachable(err);
 }

@@ -3,6 +3,7 @@ import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { upsLimiterKey } from '../extension/main.ts';
 import { ExtensionStore } from '../extension/store.ts';
 import { connectConcur, createRuntime } from '../runtime.ts';
+import { describeStatusJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createStatusProcessor } from './processor.ts';
 
@@ -17,8 +18,9 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
   const { config, redis, queues, log } = rt;
   const limiter = new SharedRateLimiter(redis, upsLimiterKey(config.QUEUE_PREFIX), { rps: config.UPS_MAX_RPS });
   const concur = connectConcur(rt);
+  const store = new ExtensionStore(redis, config.QUEUE_PREFIX);
   const processor = createStatusProcessor({
-    store: new ExtensionStore(redis, config.QUEUE_PREFIX),
+    store,
     ledger: rt.ledger,
     status: concur.status,
     limiter,
@@ -30,6 +32,9 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
       deadlineMs: config.STATUS_DEADLINE_MS,
     },
   });
-  startWorker(rt, STATUS_QUEUE, processor, { concurrency: options.concurrency ?? config.STATUS_CONCURRENCY });
+  startWorker(rt, STATUS_QUEUE, processor, {
+    concurrency: options.concurrency ?? config.STATUS_CONCURRENCY,
+    describeJob: describeStatusJob(store),
+  });
   rt.shutdown.installSignalHandlers();
 }

@@ -21,7 +21,15 @@ const ingestDeps = () => ({
   ledger: t.h.ledger,
   identityQueue: t.h.queues.identity,
   log: silent,
-  guards: { ...DEFAULT_GUARDS, maxDeactivations: 500, maxDeactivationPercent: 20, maxFailurePercent: 50, minRows: 20 },
+  guards: {
+    ...DEFAULT_GUARDS,
+    maxDeactivations: 500,
+    maxDeactivationPercent: 20,
+    maxFailurePercent: 50,
+    maxConflicts: 20,
+    maxConflictPercent: 5,
+    minRows: 20,
+  },
 });
 
 async function queuedJobs(): Promise<number> {

@@ -242,7 +242,7 @@ describe('webhooks', () => {
 describe('slow clients are cut off', () => {
   let s: ServerProcess;
   beforeAll(
-    async () => ({ s } = await serve({ SERVER_HEADERS_TIMEOUT_MS: '1000', SERVER_REQUEST_TIMEOUT_MS: '2000' })),
+    async () => ({ s } = await serve({ SERVER_HEADER_TIMEOUT_MS: '1000', SERVER_REQUEST_TIMEOUT_MS: '2000' })),
   );
 
   async function closedWithin(socket: Socket, ms: number): Promise<boolean> {

@@ -88,6 +88,15 @@ describe('POST /oauth2/v0/token', () => {
     expect(res.body.code).toBe(108);
   });
 
+  // Concur's documented /token codes (docs/concur-api.md#token-errors).
+  const company = { client_id: 'sim-client-id', client_secret: 'sim-client-secret' };
+  const password = {
+    ...company,
+    grant_type: 'password',
+    username: 'aa076ada-80a9-4f57-8e98-9300b1c3171d',
+    password: 'sim-request-token',
+    credtype: 'authtoken',
+  };
   it.each([
     [
       'unknown client',
@@ -101,48 +110,76 @@ describe('POST /oauth2/v0/token', () => {
       { client_id: 'sim-client-id', client_secret: 'x', grant_type: 'client_credentials' },
       401,
       'invalid_client',
-      61,
+      64,
     ],
+    ['no client_id', { client_secret: 'x', grant_type: 'client_credentials' }, 400, 'invalid_request', 62],
+    ['no client_secret', { client_id: 'sim-client-id', grant_type: 'client_credentials' }, 400, 'invalid_request', 63],
+    ['no grant_type', company, 400, 'invalid_request', 65],
+    ['wrong request token', { ...password, password: 'bad' }, 400, 'invalid_grant', 5],
+    ['wrong company', { ...password, username: 'other' }, 400, 'invalid_grant', 5],
+    ['no username', { ...password, username: '' }, 400, 'invalid_request', 51],
+    ['no password', { ...password, password: '' }, 400, 'invalid_request', 52],
+    ['bad credtype', { ...password, credtype: 'magic' }, 400, 'invalid_request', 120],
+    ['unknown grant', { ...company, grant_type: 'magic' }, 400, 'invalid_grant', 60],
+    ['no refresh token', { ...company, grant_type: 'refresh_token' }, 400, 'invalid_request', 106],
     [
-      'wrong request token',
-      {
-        client_id: 'sim-client-id',
-        client_secret: 'sim-client-secret',
-        grant_type: 'password',
-        username: 'aa076ada-80a9-4f57-8e98-9300b1c3171d',
-        password: 'bad',
-        credtype: 'authtoken',
-      },
+      'unknown refresh token',
+      { ...company, grant_type: 'refresh_token', refresh_token: 'nope' },
       400,
       'invalid_grant',
-      5,
+      108,
     ],
     [
-      'wrong company',
-      {
-        client_id: 'sim-client-id',
-        client_secret: 'sim-client-secret',
-        grant_type: 'password',
-        username: 'other',
-        password: 'sim-request-token',
-        credtype: 'authtoken',
-      },
+      'scope beyond the grant',
+      { ...password, scope: 'identity.user.ids.read company.admin' },
       400,
-      'invalid_grant',
-      5,
-    ],
-    [
-      'unknown grant',
-      { client_id: 'sim-client-id', client_secret: 'sim-client-secret', grant_type: 'magic' },
-      400,
-      'unsupported_grant_type',
-      5,
+      'invalid_scope',
+      54,
     ],
   ])('%s', async (_name, form, status, error, code) => {
     const res = await tokenRequest(form as Record<string, string>, false);
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ error, code });
     expect(typeof res.body.error_description).toBe('string');
+  });
+
+  it('a disabled client is refused with access_denied (code 59)', async () => {
+    await call(s.baseUrl, 'PATCH', '/_sim/config', { body: { clientDisabled: true } });
+    const res = await passwordGrant();
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ error: 'access_denied', error_description: 'client disabled', code: 59 });
+  });
+
+  it('a narrower scope is granted as asked', async () => {
+    const res = await tokenRequest({
+      grant_type: 'password',
+      username: s.sim.ctx.tenant.companyId,
+      password: s.sim.ctx.tenant.requestToken,
+      credtype: 'authtoken',
+      scope: 'identity.user.ids.read user.provision.read',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.scope).toBe('identity.user.ids.read user.provision.read');
+  });
+});
+
+describe('DELETE /app-mgmt/v0/connections', () => {
+  it("revokes the app's refresh tokens for the company: the next refresh answers 108", async () => {
+    const first = await passwordGrant();
+    const second = await passwordGrant();
+    const res = await call(s.baseUrl, 'DELETE', '/app-mgmt/v0/connections', { token: first.body.access_token });
+    expect(res.status).toBe(200);
+    for (const r of [first, second]) {
+      const refused = await tokenRequest({ grant_type: 'refresh_token', refresh_token: r.body.refresh_token });
+      expect(refused.status).toBe(400);
+      expect(refused.body.code).toBe(108);
+    }
+    // The request token still works: a new connection starts.
+    expect((await passwordGrant()).status).toBe(200);
+  });
+
+  it('needs a valid company access token', async () => {
+    expect((await call(s.baseUrl, 'DELETE', '/app-mgmt/v0/connections', { token: 'nope' })).status).toBe(401);
   });
 });
 

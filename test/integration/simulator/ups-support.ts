@@ -53,7 +53,10 @@ export interface UpsHarness {
 }
 
 export async function startUps(knobs: KnobsInput = {}): Promise<UpsHarness> {
-  const started = await startSimulator({ knobs: { extensionDelayMs: 0, ...knobs } });
+  // advanceClock takes a fresh token with the request token, also after days of simulated time.
+  const started = await startSimulator({
+    knobs: { extensionDelayMs: 0, requestTokenLifetimeS: 365 * 24 * 3600, ...knobs },
+  });
   let token = await started.companyToken();
   const call = async (
     method: string,

@@ -3,6 +3,7 @@ import { checkManifest, isManifestFile, manifestPathFor, parseManifest } from '.
 import { planReportRecord } from '../../../src/producers/plan-report.ts';
 import {
   brakeTrips,
+  conflictHoldReason,
   deactivationHoldReason,
   DEFAULT_GUARDS,
   guardsFromConfig,
@@ -16,6 +17,8 @@ const limits = {
   maxDeactivations: 100,
   maxDeactivationPercent: 20,
   maxFailurePercent: 50,
+  maxConflicts: 20,
+  maxConflictPercent: 5,
   minRows: 50,
 };
 
@@ -35,6 +38,16 @@ describe('deactivation threshold', () => {
     expect(
       deactivationHoldReason(1000, 999, { ...limits, maxDeactivations: 5000, maxDeactivationPercent: 100 }),
     ).toBeUndefined();
+  });
+});
+
+describe('conflict guard', () => {
+  it('stops above MAX_CONFLICTS or MAX_CONFLICT_PERCENT (drops of GUARD_MIN_ROWS rows or more)', () => {
+    expect(conflictHoldReason(10_000, 20, limits)).toBeUndefined();
+    expect(conflictHoldReason(10_000, 21, limits)).toMatch(/^21 rows conflict .* MAX_CONFLICTS=20/);
+    expect(conflictHoldReason(100, 5, limits)).toBeUndefined();
+    expect(conflictHoldReason(100, 6, limits)).toMatch(/^6 of 100 rows \(6%\) .* MAX_CONFLICT_PERCENT=5%/);
+    expect(conflictHoldReason(49, 19, limits)).toBeUndefined();
   });
 });
 

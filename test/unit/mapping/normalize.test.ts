@@ -240,6 +240,29 @@ describe('normalizeRow: identity', () => {
   });
 });
 
+describe('normalizeRow: explicit key changes (docs/matching.md)', () => {
+  it('keeps previousEmployeeNumber and previousUserName when they differ from the row', () => {
+    expect(ok({ previousEmployeeNumber: ' OLD-1 ', previousUserName: 'Old.Ada@example.com' })).toMatchObject({
+      employeeNumber: '1001',
+      previousEmployeeNumber: 'OLD-1',
+      previousUserName: 'Old.Ada@example.com',
+    });
+  });
+
+  it('drops a previous value equal to the current one (no change), whatever its case', () => {
+    const r = ok({ previousEmployeeNumber: '1001', previousUserName: 'ADA@example.com' });
+    expect(r.previousEmployeeNumber).toBeUndefined();
+    expect(r.previousUserName).toBeUndefined();
+  });
+
+  it('checks them like the keys they replace', () => {
+    expect(reasons({ previousEmployeeNumber: 'x'.repeat(49), previousUserName: 'no-at-sign' })).toEqual([
+      ['previousEmployeeNumber', 'is 49 characters long; the limit is 48'],
+      ['previousUserName', 'must have the form user@domain (exactly one @ with text on both sides)'],
+    ]);
+  });
+});
+
 describe('normalizeRow: spend and travel', () => {
   const SPEND = { 'spend.country': 'us', 'spend.reimbursementCurrency': 'usd', 'spend.locale': 'en_us' };
 
@@ -272,6 +295,14 @@ describe('normalizeRow: spend and travel', () => {
     const row = ok({});
     expect(row).not.toHaveProperty('spend');
     expect(row).not.toHaveProperty('travel');
+  });
+
+  it('accepts every published role code, the entitlement-driven ones included', () => {
+    const codes = ['SHD_BUDGET_VIEWER', 'INV_AP_USER', 'EXP_ATTENDEE_ADMIN', 'REPORTING_CONFIG_ADMIN', 'INV_PMT_USER'];
+    expect(ok({ 'spend.roles': codes.join(';') }).spend?.roles).toEqual(codes);
+    // Codes a real Concur refuses, though the simulator once accepted them.
+    for (const invented of ['TRV_USER', 'EXP_ADMIN', 'INV_USER', 'CA_ADMIN', 'EXP_AUDITOR', 'SHD_BUDGET_MANAGER'])
+      expect(reasons({ 'spend.roles': invented })[0]?.[1]).toContain(`'${invented}' is not a Concur Spend role code`);
   });
 
   it('roles and approver alone need no spend user fields', () => {
@@ -308,6 +339,16 @@ describe('normalizeRow: spend and travel', () => {
     ['spend.cashAdvanceAccountCode', 'C'.repeat(21), 'is 21 characters long; the limit is 20'],
     ['spend.customData.custom22', 'v'.repeat(49), 'is 49 characters long; the limit is 48'],
     ['spend.roles', 'EXP USER', "'EXP USER' is not a role code (letters, digits and _ only, e.g. EXP_APPROVER)"],
+    [
+      'spend.roles',
+      'EXP_USER;TRV_USER',
+      "'TRV_USER' is not a Concur Spend role code (the codes are listed in docs/concur-api.md#spend-role-codes)",
+    ],
+    [
+      'spend.roles',
+      'exp_config_admin;EXP_CONFIG_ADMIN_RO',
+      'a user cannot hold both EXP_CONFIG_ADMIN and EXP_CONFIG_ADMIN_RO (Concur refuses the pair)',
+    ],
     ['spend.reportApproverEmployeeNumber', '1001', "is the row's own employeeNumber"],
   ])('%s %j', (column, value, reason) => {
     expect(reasons({ ...SPEND, [column]: value })).toEqual([[column, reason]]);
