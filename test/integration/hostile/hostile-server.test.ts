@@ -241,9 +241,7 @@ describe('webhooks', () => {
 
 describe('slow clients are cut off', () => {
   let s: ServerProcess;
-  beforeAll(
-    async () => ({ s } = await serve({ SERVER_HEADER_TIMEOUT_MS: '1000', SERVER_REQUEST_TIMEOUT_MS: '2000' })),
-  );
+  beforeAll(async () => ({ s } = await serve({ SERVER_HEADER_TIMEOUT_MS: '1000', SERVER_REQUEST_TIMEOUT_MS: '2000' })));
 
   async function closedWithin(socket: Socket, ms: number): Promise<boolean> {
     // Not events.once: it rejects on the EPIPE a write after the close raises.
