@@ -6,6 +6,7 @@ import { createPlanLookup } from '../producers/plan-client.ts';
 import { describeChange, planReportRecords } from '../producers/plan-report.ts';
 import { PLAN_ACTIONS, planDrop, type PlannedRow, type PlanResult } from '../producers/plan.ts';
 import { isProvError } from '../shared/errors.ts';
+import { jsonText, terminalText } from '../shared/safe-text.ts';
 import { renderReport } from '../shared/ledger/report.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -36,7 +37,7 @@ export async function runPlan(
     process.exitCode = EXIT.OK;
   } catch (err) {
     if (!isProvError(err)) throw err;
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`${terminalText(err.message)}\n`);
     process.exitCode = EXIT.ERROR;
   } finally {
     await lookup.close();
@@ -58,7 +59,7 @@ async function writeJson(ctx: CommandContext, result: PlanResult): Promise<void>
   await write(`${JSON.stringify(head).slice(0, -1)},"rowsDetail":[`);
   let first = true;
   for await (const p of ctx.ledger.iteratePlanRows<PlannedRow>(result.dropId)) {
-    await write(`${first ? '' : ','}${JSON.stringify(p)}`);
+    await write(`${first ? '' : ','}${jsonText(JSON.stringify(p))}`);
     first = false;
   }
   await write(']}\n');
@@ -84,8 +85,11 @@ async function writeText(ctx: CommandContext, result: PlanResult, path: string):
     ]
       .filter(Boolean)
       .join('; ');
+    // Old values come from Concur, new ones from the file: either may hold anything.
     await write(
-      `  row ${String(p.row).padEnd(7)} ${p.action.padEnd(10)} ${p.userName ?? ''}${detail ? `  ${detail}` : ''}\n`,
+      terminalText(
+        `  row ${String(p.row).padEnd(7)} ${p.action.padEnd(10)} ${p.userName ?? ''}${detail ? `  ${detail}` : ''}\n`,
+      ),
     );
   }
   if (hidden > 0) await write(`  … ${hidden} more rows (use --json or --out FILE for all of them)\n`);

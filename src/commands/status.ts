@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { dropProgress } from '../shared/ledger/progress.ts';
+import { jsonText, terminalText } from '../shared/safe-text.ts';
 import { requireDrop, withCommandContext } from './context.ts';
 import { summaryOf } from './summary.ts';
 
@@ -19,17 +20,19 @@ export function register(program: Command): void {
             const view = await ctx.ledger.getDrop(id);
             if (view) drops.push(dropProgress(view));
           }
-          if (opts.json) process.stdout.write(`${JSON.stringify({ drops })}\n`);
+          if (opts.json) process.stdout.write(`${jsonText(JSON.stringify({ drops }))}\n`);
           else
             for (const d of drops)
               process.stdout.write(
-                `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
+                terminalText(
+                  `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
+                ),
               );
           return;
         }
         const p = dropProgress(await requireDrop(ctx, dropId));
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...summaryOf(p), progress: p })}\n`);
+          process.stdout.write(`${jsonText(JSON.stringify({ ...summaryOf(p), progress: p }))}\n`);
         } else {
           const lines = [
             `drop      ${p.dropId} (${p.file})`,
@@ -39,7 +42,7 @@ export function register(program: Command): void {
               .filter(([, n]) => n > 0)
               .map(([state, n]) => `  ${state.padEnd(20)} ${n}`),
           ];
-          process.stdout.write(`${lines.join('\n')}\n`);
+          process.stdout.write(`${terminalText(lines.join('\n'))}\n`);
         }
       });
     });

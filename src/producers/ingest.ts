@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Queue } from 'bullmq';
 import { isProvError, ProvError } from '../shared/errors.ts';
+import { printable } from '../shared/safe-text.ts';
 import {
   DEFAULT_GUARDS,
   conflictHoldReason,
@@ -352,7 +353,9 @@ function validRow(row: NormalizedRow): NewRow {
 function invalidOutcome(file: string, rowNumber: number, errors: FieldError[], record: RawRecord): NewRow['outcome'] {
   const first = errors[0];
   const message = errors.map((e) => `${e.column}: ${e.reason}`).join('; ');
-  const text = (v: RawValue | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
+  // The row failed validation, so its identifiers may hold anything: kept to name the row in the
+  // report, clipped and with control characters shown as escapes.
+  const text = (v: RawValue | undefined) => (typeof v === 'string' && v !== '' ? printable(v, 128) : undefined);
   const userName = text(record.userName);
   const employeeNumber = text(record.employeeNumber);
   return {

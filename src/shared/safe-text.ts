@@ -43,3 +43,19 @@ export function hasUnsafeChars(value: string): boolean {
   UNSAFE.lastIndex = 0;
   return found;
 }
+
+/**
+ * A message for a terminal: every unsafe character shown as an escape except the line breaks that
+ * separate its lines (an error message from anywhere, Concur's included, may quote anything).
+ */
+export function terminalText(text: string): string {
+  return text.replace(UNSAFE, (ch) => (ch === '\n' ? ch : escapeChar(ch)));
+}
+
+/**
+ * JSON text (from JSON.stringify) for a terminal: the characters JSON leaves raw (C1 controls, bidi
+ * and invisible ones, line separators) written as `\uXXXX` escapes, so the JSON stays the same value.
+ */
+export function jsonText(json: string): string {
+  return json.replace(UNSAFE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -26,6 +26,7 @@ import {
   exclusiveRolesProblem,
   textProblem,
   userNameProblem,
+  identifierProblem,
 } from './validate.ts';
 
 /*
@@ -117,7 +118,7 @@ class RowReader {
 }
 
 const max = (n: number) => (v: string) => textProblem(v, n);
-const refProblem = (v: string) => textProblem(v, LIMITS.employeeNumber);
+const refProblem = (v: string) => textProblem(v, LIMITS.employeeNumber) ?? identifierProblem(v);
 
 /** Turns a mapped record into a NormalizedRow or the field errors it has. */
 export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeResult {

@@ -69,8 +69,21 @@ export function formulaProblem(value: string): string | undefined {
 // Concur's documented forbidden userName characters, plus the pipe.
 const USERNAME_FORBIDDEN = /[%[\]#!*&()~'{^}\\/?><,;:"+=|]/;
 
+// Invisible and bidirectional format characters (zero-width space and joiners, LRM/RLM, bidi
+// embeddings and isolates, soft hyphen, BOM...): in an identifier they make one login or number
+// look like another (`ad\u200bmin` shows as `admin`).
+const FORMAT_CHAR = /\p{Cf}/u;
+
+/** A key that must be exactly what it looks like: no invisible or bidirectional characters. */
+export function identifierProblem(value: string): string | undefined {
+  const m = FORMAT_CHAR.exec(value);
+  if (!m) return undefined;
+  const code = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return `contains an invisible or bidirectional character (U+${code}), which would make it look like another`;
+}
+
 export function userNameProblem(value: string): string | undefined {
-  const generic = textProblem(value, LIMITS.userName);
+  const generic = textProblem(value, LIMITS.userName) ?? identifierProblem(value);
   if (generic) return generic;
   const bad = USERNAME_FORBIDDEN.exec(value);
   if (bad) return `contains '${bad[0]}', which Concur does not allow in a userName`;
