@@ -1,6 +1,8 @@
 import { loadConfig, type Config } from '../shared/config.ts';
 import { createConcurClient, type ConcurClient, type ConcurClientOptions } from '../shared/concur/index.ts';
+import type { HttpObserver } from '../shared/concur/http.ts';
 import { startCallMetricsPublisher } from '../shared/metrics/concur-calls.ts';
+import { createRateLimiter, type ConcurRateLimiter, type RateApi } from '../shared/rate/index.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { Ledger } from '../shared/ledger/ledger.ts';
 import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
@@ -64,8 +66,12 @@ export function createRuntime(role: string, redisRole: RedisRole, env?: Record<s
  * The Concur client of a worker process, with its call counts and latencies published to Redis
  * for the server's /metrics, both closed on shutdown.
  */
-export function connectConcur(rt: Runtime, gates: ConcurClientOptions['gates'] = {}): ConcurClient {
+export function connectConcur(
+  rt: Runtime,
+  options: { gates?: ConcurClientOptions['gates']; limiters?: readonly ConcurRateLimiter[] } = {},
+): ConcurClient {
   const { config, redis, log } = rt;
+  const limiters = options.limiters ?? [];
   const callMetrics = startCallMetricsPublisher({
     redis,
     prefix: config.QUEUE_PREFIX,
@@ -73,7 +79,22 @@ export function connectConcur(rt: Runtime, gates: ConcurClientOptions['gates'] =
     log,
   });
   rt.shutdown.register('call metrics', () => callMetrics.stop());
-  const concur = createConcurClient({ config, redis, log, http: { observer: callMetrics.observer }, gates });
+  // Every call feeds the metrics and the rate limiters (each takes its own API family's calls).
+  const observer: HttpObserver = (event) => {
+    callMetrics.observer(event);
+    for (const l of limiters) l.observe(event);
+  };
+  const concur = createConcurClient({ config, redis, log, http: { observer }, gates: options.gates ?? {} });
   rt.shutdown.register('concur client', () => concur.close());
   return concur;
+}
+
+/**
+ * The shared rate limiter of an API family (IDENTITY_MAX_RPS / UPS_MAX_RPS), reporting what is
+ * left on shutdown. Pass it to connectConcur's `limiters` so it sees the calls it limits.
+ */
+export function rateLimiter(rt: Runtime, api: RateApi): ConcurRateLimiter {
+  const limiter = createRateLimiter(api, { redis: rt.redis, config: rt.config, log: rt.log });
+  rt.shutdown.register(`${api} rate limiter`, () => limiter.stop());
+  return limiter;
 }

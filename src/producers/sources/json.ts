@@ -236,6 +236,7 @@ export class NdjsonSplitter {
    */
   push(text: string): DropItem[] {
     const out: DropItem[] = [];
+    if (text === '') return out;
     let start = this.afterCr && text.charCodeAt(0) === LF ? 1 : 0;
     this.afterCr = false;
     const breaks = text.indexOf('\r', start) === -1 ? undefined : LINE_BREAK;

@@ -8,6 +8,7 @@ import type {
   NormalizedRow,
   RawRecord,
   SpendData,
+  TemplateRow,
   TravelData,
 } from './types.ts';
 import {
@@ -174,7 +175,7 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
       familyName: familyName!,
       email: email!,
       employeeNumber: employeeNumber!,
-    } as NormalizedRow,
+    } as TemplateRow,
   };
 }
 

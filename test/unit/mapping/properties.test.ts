@@ -13,7 +13,6 @@ import {
   prepareRow,
   toCreateBody,
   userNameProblem,
-  type NormalizedRow,
   type RawRecord,
 } from '../../../src/shared/mapping/index.ts';
 
@@ -73,7 +72,7 @@ describe('mapping and validation properties', () => {
       fc.property(validRecord, (r) => {
         const result = prepareRow(1, clean(r), mapper);
         if (!result.ok) throw new Error(JSON.stringify(result.errors));
-        const row: NormalizedRow = result.row;
+        const row = result.row;
         expect(row.givenName).toBe(r.givenName);
         expect(row.spend?.country).toBe(r['spend.country']);
         const body = toCreateBody(row, { companyId: 'c' });
@@ -242,13 +241,14 @@ describe('JSON splitting properties', () => {
     );
   });
 
-  it('NDJSON lines come out the same, whatever the chunking', () => {
+  it('NDJSON lines come out the same, whatever the chunking and the line ends (LF, CRLF, a lone CR)', () => {
     fc.assert(
       fc.property(
         fc.array(element, { minLength: 1, maxLength: 6 }),
         fc.array(fc.nat(400), { maxLength: 8 }),
-        (elements, cuts) => {
-          const text = elements.map((e) => JSON.stringify(e)).join('\r\n');
+        fc.constantFrom('\n', '\r\n', '\r'),
+        (elements, cuts, eol) => {
+          const text = elements.map((e) => JSON.stringify(e)).join(eol);
           const expected = elements.map((e) => expectedRecord(e));
           fc.pre(expected.every((e, i) => Object.keys(e).length === countLeaves(elements[i]!)));
           const items = feed(new NdjsonSplitter(ctx()), text, cuts);
