@@ -95,11 +95,6 @@ async function run(
       await new Promise((r) => setTimeout(r, 1000 - ((performance.now() - now) % 1000)));
     }
     await ingest;
-    if (process.env.BENCH_DUMP)
-      (await import('node:fs')).writeFileSync(
-        `${process.env.BENCH_DUMP}-${setting}-${processes}.json`,
-        JSON.stringify(samples),
-      );
     const last = samples.at(-1)!;
     return { samples, calls: last.accepted + last.throttled, throttled: last.throttled };
   } finally {
