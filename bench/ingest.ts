@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { emit, note, parseBenchArgs, round } from './lib/args.ts';
 import { benchScript, runJsonChild } from './lib/child.ts';
 import { writeLargeCsv } from './lib/drops.ts';
+import { ensureBuilt } from './lib/build.ts';
 import { startBenchRedis } from './lib/redis-server.ts';
 
 interface ChildResult {
@@ -22,8 +23,9 @@ const args = parseBenchArgs(process.argv.slice(2));
 // Quick: 40,000 rows (100,000 alone takes ~45 s here, over the quick run's two-minute budget).
 const rows = args.rows ?? (args.quick ? 40_000 : 1_000_000);
 const MB = 1024 * 1024;
-const child = benchScript('children/ingest-child.ts');
+const child = benchScript('children/ingest-child.js');
 
+ensureBuilt();
 const redis = await startBenchRedis();
 const dir = await mkdtemp(join(tmpdir(), 'provision-bench-ingest-'));
 try {
