@@ -120,6 +120,16 @@ export const knobsSchema = z.object({
    * Concur refuses a ledger it does not know.
    */
   spendLedgerCodes: z.array(z.string()).default(['DEFAULT', 'US', 'EU', 'CORP']),
+  /**
+   * Travel rule classes by name (Concur's Travel configuration): a `ruleClass.name` outside the
+   * list fails with "Rule class 'X' is invalid", as a real load does. Empty: any name is accepted.
+   */
+  travelRuleClasses: z.array(z.string()).default([]),
+  /**
+   * Nodes of the approval / role hierarchy (list item codes joined with `-`, e.g. `US-WEST`): an
+   * approval limit or role group outside it fails to resolve, as a real load does. Empty: not checked.
+   */
+  hierarchyNodes: z.array(z.string()).default([]),
   /** First retry delay of an ESS event delivery; doubles per attempt (compressed from Concur's real pacing). */
   eventRetryBaseMs: z.number().int().min(1).default(100),
   /** Longest delay between two delivery attempts of one event. */

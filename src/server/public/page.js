@@ -13,6 +13,7 @@
     'done',
     'unchanged',
     'invalid',
+    'unsupported',
     'identity_failed',
     'extension_failed',
     'timed_out',

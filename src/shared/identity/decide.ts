@@ -1,6 +1,6 @@
 import { ENTERPRISE_URN, type ConcurUser } from '../concur/index.ts';
 import { ProvError } from '../errors.ts';
-import { identityDiff, type IdentityChange } from '../mapping/to-scim.ts';
+import { identityDiff, missingCreateFields, type IdentityChange } from '../mapping/to-scim.ts';
 import type { NormalizedRow } from '../mapping/types.ts';
 import type { LookupResult } from './lookup.ts';
 
@@ -11,6 +11,10 @@ import type { LookupResult } from './lookup.ts';
 export type IdentityDecision =
   /** Absent and `active=false`: nothing to deactivate. */
   | { kind: 'skip'; reason: string }
+  /** Absent, and the row cannot create the person (a legacy record that only updates someone). */
+  | { kind: 'refuse'; reason: string }
+  /** Present, and the row's `whenExists` (legacy WARN / IGNORE) leaves the person's profile alone. */
+  | { kind: 'leave'; existing: ConcurUser; reason: string | undefined }
   | { kind: 'create' }
   | { kind: 'unchanged'; existing: ConcurUser }
   | { kind: 'patch'; existing: ConcurUser; changes: IdentityChange[]; action: 'update' | 'deactivate' };
@@ -20,7 +24,12 @@ export type MatchKey = 'employeeNumber' | 'userName';
 
 /** Who a row is, in Concur: a person to update, nobody (create), or a conflict that stops the row. */
 export type PersonMatch =
-  { kind: 'match'; user: ConcurUser } | { kind: 'new' } | { kind: 'conflict'; error: ProvError };
+  | { kind: 'match'; user: ConcurUser }
+  | { kind: 'new' }
+  /** `field`: the row's field the conflict is about. */
+  | { kind: 'conflict'; error: ProvError; field: ConflictField };
+
+export type ConflictField = 'userName' | 'employeeNumber' | 'previousEmployeeNumber' | 'previousUserName';
 
 /**
  * The matching policy (docs/matching.md). The row is about the person its key names (`MATCH_ON`:
@@ -31,7 +40,7 @@ export type PersonMatch =
  * - the previous key of an explicit change still names another person;
  * - writing the row would change the person's other key without the matching previous column
  *   (a key never changes as a side effect of matching).
- * An explicit change whose person is not in Concur fails with PROV_ERR_NOT_FOUND.
+ * - an explicit change names a person Concur does not have (by the previous nor the new key).
  */
 export function matchPerson(
   row: NormalizedRow,
@@ -46,8 +55,9 @@ export function matchPerson(
   const previousByName = byName(row.previousUserName);
   // An explicit change names the person by the old key; the new key finds them once it is done.
   const subject = matchOn === 'employeeNumber' ? (previousByNumber ?? numberHolder) : (previousByName ?? nameHolder);
-  const conflict = (message: string, others: ConcurUser[]): PersonMatch => ({
+  const conflict = (field: ConflictField, message: string, others: ConcurUser[]): PersonMatch => ({
     kind: 'conflict',
+    field,
     error: new ProvError('PROV_ERR_IDENTITY_CONFLICT', `${message}; nothing was written`, {
       details: {
         employeeNumber: row.employeeNumber,
@@ -61,6 +71,7 @@ export function matchPerson(
 
   if (other(nameHolder)) {
     return conflict(
+      'userName',
       subject
         ? `the row's userName belongs to ${them(nameHolder)}, but the row is ${them(subject)} (swapped logins?): two people cannot share a userName`
         : `the row's userName belongs to ${them(nameHolder)}, and no Concur person has employeeNumber ${row.employeeNumber} (a recycled login, or a rehire with a new number?): give the row another userName, or change that person's employeeNumber explicitly with previousEmployeeNumber`,
@@ -69,6 +80,7 @@ export function matchPerson(
   }
   if (other(numberHolder)) {
     return conflict(
+      'employeeNumber',
       subject
         ? `employeeNumber ${row.employeeNumber} belongs to ${them(numberHolder)}, but the row is ${them(subject)}: two people cannot share an employeeNumber`
         : `employeeNumber ${row.employeeNumber} belongs to ${them(numberHolder)}, and no Concur person has the row's userName (a login change?): to change that person's userName, give previousUserName with the current one`,
@@ -82,12 +94,15 @@ export function matchPerson(
   const rowIs = subject ? `the row is ${them(subject)}` : nobody;
   if (other(previousByNumber)) {
     return conflict(
+      'previousEmployeeNumber',
       `previousEmployeeNumber ${row.previousEmployeeNumber} is still ${them(previousByNumber)}, but ${rowIs}`,
       [previousByNumber],
     );
   }
   if (other(previousByName)) {
-    return conflict(`previousUserName belongs to ${them(previousByName)}, but ${rowIs}`, [previousByName]);
+    return conflict('previousUserName', `previousUserName belongs to ${them(previousByName)}, but ${rowIs}`, [
+      previousByName,
+    ]);
   }
   if (!subject) {
     if (row.previousEmployeeNumber !== undefined || row.previousUserName !== undefined) {
@@ -95,14 +110,11 @@ export function matchPerson(
         row.previousEmployeeNumber !== undefined
           ? `employeeNumber ${row.previousEmployeeNumber}`
           : 'the previousUserName';
-      return {
-        kind: 'conflict',
-        error: new ProvError(
-          'PROV_ERR_NOT_FOUND',
-          `the row changes the key of the Concur person with ${named}, but no Concur person has it (nor the row's own keys); nothing was written`,
-          { details: { employeeNumber: row.employeeNumber } },
-        ),
-      };
+      return conflict(
+        row.previousEmployeeNumber !== undefined ? 'previousEmployeeNumber' : 'previousUserName',
+        `the row changes the key of the Concur person with ${named}, but no Concur person has it (nor the row's own keys)`,
+        [],
+      );
     }
     return { kind: 'new' };
   }
@@ -113,6 +125,7 @@ export function matchPerson(
     currentNumber !== row.previousEmployeeNumber
   ) {
     return conflict(
+      'employeeNumber',
       `${rowIs}, and writing the row would change its employeeNumber to ${row.employeeNumber}: to change it, give previousEmployeeNumber ${currentNumber}`,
       [],
     );
@@ -120,10 +133,13 @@ export function matchPerson(
   const currentName = typeof subject.userName === 'string' ? subject.userName.toLowerCase() : undefined;
   if (
     currentName !== undefined &&
+    row.userName !== undefined &&
+    row.userNameRule === undefined &&
     currentName !== row.userName.toLowerCase() &&
     currentName !== row.previousUserName?.toLowerCase()
   ) {
     return conflict(
+      'userName',
       `${rowIs}, and writing the row would change that person's userName: to change it, give previousUserName with the current one`,
       [],
     );
@@ -151,8 +167,23 @@ export function decideIdentity(
   existing: ConcurUser | undefined,
   managerUuid?: string,
 ): IdentityDecision {
-  if (!existing)
-    return row.active === false ? { kind: 'skip', reason: 'not in Concur: nothing to deactivate' } : { kind: 'create' };
+  if (!existing) {
+    if (row.active === false) return { kind: 'skip', reason: 'not in Concur: nothing to deactivate' };
+    const missing = missingCreateFields(row);
+    if (missing.length > 0)
+      return {
+        kind: 'refuse',
+        reason: `employee ${row.employeeNumber} is not in Concur, and the row has no ${missing.join(', ')} to create them`,
+      };
+    return { kind: 'create' };
+  }
+  if (row.whenExists !== undefined) {
+    const reason =
+      row.whenExists === 'warn'
+        ? 'exists in Concur; the file says WARN for existing people: profile left as it is'
+        : undefined;
+    return { kind: 'leave', existing, reason };
+  }
   const changes = identityDiff(existing as Record<string, unknown>, row, managerUuid ? { managerUuid } : {});
   if (changes.length === 0) return { kind: 'unchanged', existing };
   const deactivating = row.active === false && existing.active !== false;

@@ -7,6 +7,7 @@ import type {
   NormalizedRow,
   RawRecord,
   SpendData,
+  TemplateRow,
   TravelData,
 } from './types.ts';
 import {
@@ -173,7 +174,7 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
       familyName: familyName!,
       email: email!,
       employeeNumber: employeeNumber!,
-    } as NormalizedRow,
+    } as TemplateRow,
   };
 }
 

@@ -314,6 +314,8 @@ export class UpsEngine implements ProvisionStore {
       roleCodes: this.ctx.knobs.spendRoleCodes,
       listItems: this.ctx.knobs.spendListItems,
       ledgerCodes: this.ctx.knobs.spendLedgerCodes,
+      ruleClasses: this.ctx.knobs.travelRuleClasses,
+      hierarchyNodes: this.ctx.knobs.hierarchyNodes,
     };
   }
 
