@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { dropProgress } from '../shared/ledger/progress.ts';
 import { readRateLimits } from '../shared/rate/index.ts';
+import { jsonText, terminalText } from '../shared/safe-text.ts';
 import { rateLines } from './rate-lines.ts';
 import { requireDrop, withCommandContext } from './context.ts';
 import { summaryOf } from './summary.ts';
@@ -24,11 +25,13 @@ export function register(program: Command): void {
             const view = await ctx.ledger.getDrop(id);
             if (view) drops.push(dropProgress(view));
           }
-          if (opts.json) process.stdout.write(`${JSON.stringify({ drops, rateLimits })}\n`);
+          if (opts.json) process.stdout.write(`${jsonText(JSON.stringify({ drops, rateLimits }))}\n`);
           else {
             for (const d of drops)
               process.stdout.write(
-                `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
+                terminalText(
+                  `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
+                ),
               );
             process.stdout.write(`${rateLines(rateLimits).join('\n')}\n`);
           }
@@ -36,7 +39,7 @@ export function register(program: Command): void {
         }
         const p = dropProgress(await requireDrop(ctx, dropId));
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...summaryOf(p), progress: p, rateLimits })}\n`);
+          process.stdout.write(`${jsonText(JSON.stringify({ ...summaryOf(p), progress: p, rateLimits }))}\n`);
         } else {
           const lines = [
             `drop      ${p.dropId} (${p.file})`,
@@ -47,7 +50,7 @@ export function register(program: Command): void {
               .map(([state, n]) => `  ${state.padEnd(20)} ${n}`),
             ...rateLines(rateLimits),
           ];
-          process.stdout.write(`${lines.join('\n')}\n`);
+          process.stdout.write(`${terminalText(lines.join('\n'))}\n`);
         }
       });
     });

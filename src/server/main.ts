@@ -40,6 +40,8 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       readOnly: config.DASHBOARD_READ_ONLY,
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
       guards: guardsFromConfig(config),
+      timeouts: { headersMs: config.SERVER_HEADER_TIMEOUT_MS, requestMs: config.SERVER_REQUEST_TIMEOUT_MS },
+      ...(config.SERVER_TRUST_PROXY === undefined ? {} : { trustProxy: config.SERVER_TRUST_PROXY }),
       ...(publicKeyPem
         ? {
             webhook: {
@@ -47,6 +49,7 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
               statusQueue: rt.queues.status,
               publicKeyPem,
               eventTtlMs: config.WEBHOOK_EVENT_TTL_MS,
+              maxAgeMs: config.WEBHOOK_MAX_AGE_MS,
               log,
             },
           }

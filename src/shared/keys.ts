@@ -12,6 +12,13 @@ import { STATUS_QUEUE } from './queues/status.ts';
  * the prefix's hash tag and one cluster slot. Each queue has a tag of its own (see queueKeyPrefix).
  */
 
+/** The shape of every drop id (16 hex characters today; a little wider for what may come): never a `:`. */
+export const DROP_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isDropId(value: unknown): value is string {
+  return typeof value === 'string' && DROP_ID_PATTERN.test(value);
+}
+
 /** The ledger's keys of one drop. */
 export interface DropKeys {
   /** Hash: drop metadata (file, checksum, rows, status, timings). */
