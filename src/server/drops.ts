@@ -1,3 +1,4 @@
+import type { TokenRefusal } from '../shared/concur/token-cache.ts';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ export interface DropsRouteDeps {
   ingest: (options: IngestOptions) => Promise<IngestResult>;
   uploadMaxBytes: number;
   log: Logger;
+  /** Concur's refusal of our credentials: a running drop shows it as `concurPaused`. */
+  tokenRefusal?: () => Promise<TokenRefusal | undefined>;
 }
 
 export interface StageProgress {
@@ -103,7 +106,8 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
     const { id } = request.params;
     const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
     if (!view) return notFound(reply, id);
-    return dropDetail(view);
+    const refusal = view.meta.status === 'running' ? await deps.tokenRefusal?.() : undefined;
+    return { ...dropDetail(view), ...(refusal ? { concurPaused: refusal } : {}) };
   });
 
   // Rows in the given states (the page's failed-rows table), first `limit` in row order.

@@ -1,3 +1,4 @@
+import { readTokenRefusal } from '../shared/concur/token-cache.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { ExtensionStore } from '../workers/extension/store.ts';
 import { createRuntime } from '../workers/runtime.ts';
@@ -40,6 +41,8 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       readOnly: config.DASHBOARD_READ_ONLY,
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
       guards: guardsFromConfig(config),
+      tokenRefusal: () =>
+        readTokenRefusal(rt.redis, config.QUEUE_PREFIX, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID),
       ...(publicKeyPem
         ? {
             webhook: {

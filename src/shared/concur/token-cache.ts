@@ -15,6 +15,16 @@ export interface TokenRecord {
   refreshToken: string | undefined;
 }
 
+/** Concur refused every credential we hold (docs/operations.md#concur-refuses-the-token). */
+export interface TokenRefusal {
+  /** Concur's OAuth code of the refresh token's refusal (108), else of the last refusal. */
+  code: number | undefined;
+  /** Epoch ms of the first refusal since a token last worked. */
+  since: number;
+  /** What an operator must do, in one line. */
+  message: string;
+}
+
 export interface WriteGuard {
   /** The lock token we hold, if any. */
   lockToken: string | undefined;
@@ -31,8 +41,15 @@ export interface TokenStore {
   /** Takes the refresh lock; returns its token, or undefined when someone else holds it. */
   tryLock(ttlMs: number): Promise<string | undefined>;
   unlock(lockToken: string): Promise<void>;
-  /** Replaces the record in one atomic step if the guard still holds; returns whether it wrote. */
+  /**
+   * Replaces the record in one atomic step if the guard still holds; returns whether it wrote.
+   * A written token also ends a recorded refusal.
+   */
   write(record: TokenRecord, guard: WriteGuard): Promise<boolean>;
+  /** Records that Concur refuses every credential (the first refusal's time is kept). */
+  markRefused(refusal: TokenRefusal): Promise<void>;
+  /** The recorded refusal, until a token is written again. */
+  readRefusal(): Promise<TokenRefusal | undefined>;
 }
 
 // Release only our own lock (it may have expired and been taken by another process).
@@ -47,9 +64,15 @@ local mine = ARGV[1] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1]
 local same = ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'refreshToken') == ARGV[2]
 local empty = redis.call('EXISTS', KEYS[1]) == 0
 if not (mine or same or (empty and ARGV[1] ~= '')) then return 0 end
-redis.call('DEL', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('HSET', KEYS[1], 'accessToken', ARGV[3], 'expiresAt', ARGV[4], 'refreshAt', ARGV[5], 'geolocation', ARGV[6])
 if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'refreshToken', ARGV[7]) end
+return 1`;
+
+// The first refusal's time survives later refusals (how long processing has been paused).
+const REFUSE_SCRIPT = `
+local since = redis.call('HGET', KEYS[1], 'since')
+redis.call('HSET', KEYS[1], 'code', ARGV[1], 'message', ARGV[3], 'since', since or ARGV[2])
 return 1`;
 
 export interface RedisTokenStoreOptions {
@@ -60,20 +83,42 @@ export interface RedisTokenStoreOptions {
   companyId: string;
 }
 
-/** The key that holds the shared token (the lock key is `${key}:lock`). */
+/** The key that holds the shared token (the lock key is `${key}:lock`, a refusal `${key}:refused`). */
 export function tokenKey(prefix: string, clientId: string, companyId: string): string {
   return `${prefix}:concur:token:${clientId}:${companyId}`;
+}
+
+function parseRefusal(h: Record<string, string>): TokenRefusal | undefined {
+  if (!h.since) return undefined;
+  const code = Number(h.code);
+  return {
+    code: h.code && Number.isInteger(code) ? code : undefined,
+    since: Number(h.since),
+    message: h.message ?? '',
+  };
+}
+
+/** Concur's refusal of the company's credentials, for readers without a token store (server, status). */
+export async function readTokenRefusal(
+  redis: RedisConnection,
+  prefix: string,
+  clientId: string,
+  companyId: string,
+): Promise<TokenRefusal | undefined> {
+  return parseRefusal(await redis.hgetall(`${tokenKey(prefix, clientId, companyId)}:refused`));
 }
 
 export class RedisTokenStore implements TokenStore {
   private readonly redis: RedisConnection;
   private readonly key: string;
   private readonly lockKey: string;
+  private readonly refusedKey: string;
 
   constructor(options: RedisTokenStoreOptions) {
     this.redis = options.redis;
     this.key = tokenKey(options.prefix, options.clientId, options.companyId);
     this.lockKey = `${this.key}:lock`;
+    this.refusedKey = `${this.key}:refused`;
   }
 
   async read(): Promise<TokenRecord | undefined> {
@@ -105,9 +150,10 @@ export class RedisTokenStore implements TokenStore {
     const result = await this.guard(() =>
       this.redis.eval(
         WRITE_SCRIPT,
-        2,
+        3,
         this.key,
         this.lockKey,
+        this.refusedKey,
         guard.lockToken ?? '',
         guard.usedRefreshToken ?? '',
         record.accessToken,
@@ -118,6 +164,23 @@ export class RedisTokenStore implements TokenStore {
       ),
     );
     return result === 1;
+  }
+
+  async markRefused(refusal: TokenRefusal): Promise<void> {
+    await this.guard(() =>
+      this.redis.eval(
+        REFUSE_SCRIPT,
+        1,
+        this.refusedKey,
+        refusal.code === undefined ? '' : String(refusal.code),
+        String(refusal.since),
+        refusal.message,
+      ),
+    );
+  }
+
+  async readRefusal(): Promise<TokenRefusal | undefined> {
+    return parseRefusal(await this.guard(() => this.redis.hgetall(this.refusedKey)));
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -137,6 +200,15 @@ export class RedisTokenStore implements TokenStore {
 export class MemoryTokenStore implements TokenStore {
   private record: TokenRecord | undefined;
   private lock: { token: string; until: number } | undefined;
+  private refusal: TokenRefusal | undefined;
+
+  async markRefused(refusal: TokenRefusal): Promise<void> {
+    this.refusal = { ...refusal, since: this.refusal?.since ?? refusal.since };
+  }
+
+  async readRefusal(): Promise<TokenRefusal | undefined> {
+    return this.refusal ? { ...this.refusal } : undefined;
+  }
 
   async read(): Promise<TokenRecord | undefined> {
     return this.record ? { ...this.record } : undefined;
@@ -158,6 +230,7 @@ export class MemoryTokenStore implements TokenStore {
     const same = guard.usedRefreshToken !== undefined && this.record?.refreshToken === guard.usedRefreshToken;
     if (!(mine || same || (this.record === undefined && guard.lockToken !== undefined))) return false;
     this.record = { ...record };
+    this.refusal = undefined;
     return true;
   }
 }
