@@ -7,7 +7,8 @@ export const ERROR_CODES = {
   PROV_ERR_CONFIG: 'Configuration is invalid (the message lists each bad variable).',
   PROV_ERR_INPUT: 'A drop file or row could not be read or failed validation (file, row and field named).',
   PROV_ERR_RATE_LIMITED: 'Concur answered 429; retry after `retryAfterMs`.',
-  PROV_ERR_RETRYABLE: 'Transient Concur failure (408, 5xx, network error, timeout); retried with backoff.',
+  PROV_ERR_RETRYABLE:
+    'Transient Concur failure (408, 5xx, network error, timeout); retried with backoff, per call and then per job.',
   PROV_ERR_CONFLICT: 'Concur answered 409: a uniqueness conflict (userName or employeeNumber already taken).',
   PROV_ERR_IDENTITY_CONFLICT:
     "The row's userName and employeeNumber point at different Concur people, or would change a person's key without an explicit previousEmployeeNumber / previousUserName; nothing was written (both people named).",
