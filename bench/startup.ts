@@ -4,10 +4,10 @@
 // listens on its queue, then its resident memory once idle.
 // Usage: npx tsx bench/startup.ts [--quick]   (prints one JSON line)
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { emit, note, parseBenchArgs, round } from './lib/args.ts';
 import { benchScript } from './lib/child.ts';
+import { procFigures } from './lib/proc.ts';
 import { startBenchRedis } from './lib/redis-server.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
@@ -20,16 +20,6 @@ const BIN = fileURLToPath(new URL('../bin/provision.js', import.meta.url));
 type Mode = 'compiled' | 'tsx';
 const argvOf = (mode: Mode, cli: string[]): string[] =>
   mode === 'compiled' ? [BIN, ...cli] : ['--import', TSX, benchScript('children/cli-from-source.ts'), ...cli];
-
-/** Resident memory, peak resident memory and CPU time (user + system) of a live process. */
-async function procFigures(pid: number): Promise<{ rssMb: number; peakRssMb: number; cpuMs: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? NaN);
-  // Fields 14 and 15 of /proc/PID/stat, after the parenthesised command name; in clock ticks (100/s).
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  return { rssMb: round(kb('VmRSS') / 1024, 1), peakRssMb: round(kb('VmHWM') / 1024, 1), cpuMs: ticks * 10 };
-}
 
 async function helpOnce(mode: Mode): Promise<number> {
   const t0 = performance.now();

@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import { generateEmployeeImport } from '../../src/demo/employee-import.ts';
 import { DEMO_COLUMNS, generateDrop, toCsv, type DemoDrop, type DemoRecord } from '../../src/demo/generate.ts';
 import { csvLine } from '../../src/shared/ledger/report.ts';
 
@@ -79,4 +80,33 @@ export async function writeLargeCsv(path: string, rows: number, seed = 1): Promi
   out.end();
   await once(out, 'finish');
   return bytes;
+}
+
+/**
+ * A large legacy employee import of about `lines` lines (the demo generator's mix of record types)
+ * written block by block: each block is a demo file of 10,000 people with numbers of its own.
+ * Returns the bytes and the lines written.
+ */
+export async function writeLargeEmployeeImport(
+  path: string,
+  lines: number,
+  seed = 1,
+): Promise<{ bytes: number; lines: number }> {
+  const out = createWriteStream(path);
+  let bytes = 0;
+  let written = 0;
+  const write = async (s: string): Promise<void> => {
+    bytes += Buffer.byteLength(s);
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  for (let b = 0; written < lines; b += 1) {
+    const { text } = generateEmployeeImport({ people: BLOCK, seed: seed + b, offset: b * BLOCK, noHeader: b > 0 });
+    const blockLines = text.split('\r\n').filter((l) => l !== '');
+    const take = blockLines.slice(0, lines - written);
+    written += take.length;
+    await write(`${take.join('\r\n')}\r\n`);
+  }
+  out.end();
+  await once(out, 'finish');
+  return { bytes, lines: written };
 }

@@ -37,6 +37,8 @@ export interface BenchStack {
     dropId: string,
     options?: { timeoutMs?: number; intervalMs?: number; onTick?: (view: DropView) => void | Promise<void> },
   ): Promise<DropView>;
+  /** The simulator and worker processes running now (their pids, for /proc figures). */
+  processes(): Child[];
   logs(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -158,6 +160,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         await new Promise((r) => setTimeout(r, o.intervalMs ?? 100));
       }
     },
+    processes: all,
     logs,
     stop,
   };

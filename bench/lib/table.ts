@@ -198,6 +198,20 @@ const BUILDERS: Record<string, RowBuilder> = {
       met: undefined,
     },
   ],
+  footprint: (r) => [
+    {
+      measure: `Peak memory and CPU per role, ${fmt(r.rows)} rows at R = ${fmt(r.R)}/s (one process each, /metrics scraped every second)`,
+      result: ['identity', 'extension', 'status', 'server']
+        .map(
+          (role) =>
+            `${role} ${fmt(pick(r, `roles.${role}.peakRssMb`))} MB, ${fmt(pick(r, `roles.${role}.cores`), 2)} cores`,
+        )
+        .join('; '),
+      baseline: '—',
+      target: 'measured (Kubernetes requests and limits)',
+      met: undefined,
+    },
+  ],
   'simulator-load': (r) => [
     {
       measure: 'Simulator alone (autocannon, in-process)',
@@ -217,6 +231,7 @@ export const BENCH_ORDER = [
   'redis-memory',
   'scaling',
   'startup',
+  'footprint',
   'simulator-load',
 ] as const;
 

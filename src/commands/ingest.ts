@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ingestDrop, type IngestOptions } from '../producers/ingest.ts';
 import { parseManifest, type Manifest } from '../producers/manifest.ts';
-import { DROP_FORMATS } from '../producers/sources/index.ts';
+import { DROP_FORMATS, ENCODINGS } from '../producers/sources/index.ts';
 import { isProvError } from '../shared/errors.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { openCommandContext } from './context.ts';
@@ -24,11 +24,22 @@ export function register(program: Command): void {
   program
     .command('ingest')
     .description(
-      'Ingest a drop file (CSV, JSON array or NDJSON): validate, record in the ledger, enqueue identity jobs.',
+      'Ingest a drop file (CSV, JSON array, NDJSON, or a legacy Concur employee import): validate, record in the ledger, enqueue identity jobs.',
     )
     .argument('<file>', 'the drop file')
     .option('--mapping <file>', 'mapping file (JSON) from HR columns to template columns')
-    .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices([...DROP_FORMATS]))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'file format (default: employee-import when the first line is a 100 record, else from the extension)',
+      ).choices([...DROP_FORMATS]),
+    )
+    .addOption(
+      new Option(
+        '--encoding <encoding>',
+        'text encoding (default: UTF-8 with or without BOM, UTF-16 with BOM)',
+      ).choices([...ENCODINGS]),
+    )
     .option('--delimiter <c>', "CSV delimiter: ',' ';' tab '|' (default: sniffed)")
     .option('--force', 'make a new drop even if this file was ingested before')
     .option('--wait', 'wait until every row is settled, showing progress, then print a summary')
@@ -70,6 +81,7 @@ export function register(program: Command): void {
           path: file,
           ...(opts.mapping ? { mappingPath: opts.mapping } : {}),
           ...(opts.format ? { format: opts.format } : {}),
+          ...(opts.encoding ? { encoding: opts.encoding } : {}),
           ...(delimiter ? { delimiter } : {}),
           ...(expect ? { expect } : {}),
           force: opts.force === true,
@@ -97,6 +109,7 @@ export function register(program: Command): void {
           process.exitCode = EXIT.HELD;
           return;
         }
+        for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
         if (!opts.wait) {
           if (opts.json)
             process.stdout.write(
@@ -137,6 +150,7 @@ export function register(program: Command): void {
 interface IngestFlags {
   mapping?: string;
   format?: (typeof DROP_FORMATS)[number];
+  encoding?: (typeof ENCODINGS)[number];
   delimiter?: string;
   force?: boolean;
   wait?: boolean;

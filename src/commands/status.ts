@@ -1,18 +1,23 @@
 import type { Command } from 'commander';
 import { readTokenRefusal } from '../shared/concur/token-cache.ts';
 import { dropProgress } from '../shared/ledger/progress.ts';
+import { readRateLimits } from '../shared/rate/index.ts';
+import { rateLines } from './rate-lines.ts';
 import { requireDrop, withCommandContext } from './context.ts';
 import { summaryOf } from './summary.ts';
 
 export function register(program: Command): void {
   program
     .command('status')
-    .description('Show a drop (counts per state, rate, ETA), or the recent drops without an id.')
+    .description(
+      'Show a drop (counts per state, rate, ETA), or the recent drops without an id; both with the Concur call rates in force.',
+    )
     .argument('[drop]', 'drop id')
     .option('--json', 'print JSON on stdout')
     .option('--limit <n>', 'recent drops to list', '20')
     .action(async (dropId: string | undefined, opts: { json?: boolean; limit: string }) => {
       await withCommandContext('status', async (ctx) => {
+        const rateLimits = await readRateLimits(ctx.redis, ctx.config.QUEUE_PREFIX);
         if (dropId === undefined) {
           const ids = await ctx.ledger.listDrops(Number(opts.limit) || 20);
           const drops = [];
@@ -20,12 +25,14 @@ export function register(program: Command): void {
             const view = await ctx.ledger.getDrop(id);
             if (view) drops.push(dropProgress(view));
           }
-          if (opts.json) process.stdout.write(`${JSON.stringify({ drops })}\n`);
-          else
+          if (opts.json) process.stdout.write(`${JSON.stringify({ drops, rateLimits })}\n`);
+          else {
             for (const d of drops)
               process.stdout.write(
                 `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
               );
+            process.stdout.write(`${rateLines(rateLimits).join('\n')}\n`);
+          }
           return;
         }
         const p = dropProgress(await requireDrop(ctx, dropId));
@@ -37,7 +44,7 @@ export function register(program: Command): void {
             : undefined;
         if (opts.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p })}\n`,
+            `${JSON.stringify({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p, rateLimits })}\n`,
           );
         } else {
           const lines = [
@@ -48,6 +55,7 @@ export function register(program: Command): void {
             ...Object.entries(p.counts)
               .filter(([, n]) => n > 0)
               .map(([state, n]) => `  ${state.padEnd(20)} ${n}`),
+            ...rateLines(rateLimits),
           ];
           process.stdout.write(`${lines.join('\n')}\n`);
         }

@@ -11,7 +11,19 @@ export function register(program: Command): void {
     .argument('<dir>', 'the watched directory (inbox/, processing/, archive/, rejected/ are created)')
     .option('--mapping <file>', 'mapping file applied to every drop')
     .addOption(
-      new Option('--format <f>', 'input format (default: from each file name)').choices(['csv', 'json', 'ndjson']),
+      new Option(
+        '--format <f>',
+        'input format (default: employee-import when a file starts with a 100 record, else from its name)',
+      ).choices(['csv', 'json', 'ndjson', 'employee-import']),
+    )
+    .addOption(
+      new Option('--encoding <e>', 'text encoding (default: UTF-8 with or without BOM, UTF-16 with BOM)').choices([
+        'auto',
+        'utf-8',
+        'utf-16le',
+        'utf-16be',
+        'windows-1252',
+      ]),
     )
     .addOption(new Option('--delimiter <c>', 'CSV delimiter').choices(Object.keys(DELIMITERS)))
     .option('--poll-ms <n>', 'poll interval (env WATCH_POLL_MS, default 1000)')
@@ -20,7 +32,8 @@ export function register(program: Command): void {
         dir: string,
         opts: {
           mapping?: string;
-          format?: 'csv' | 'json' | 'ndjson';
+          format?: 'csv' | 'json' | 'ndjson' | 'employee-import';
+          encoding?: 'auto' | 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
           delimiter?: keyof typeof DELIMITERS;
           pollMs?: string;
         },
@@ -38,6 +51,7 @@ export function register(program: Command): void {
           dir,
           ...(opts.mapping ? { mappingPath: opts.mapping } : {}),
           ...(opts.format ? { format: opts.format } : {}),
+          ...(opts.encoding ? { encoding: opts.encoding } : {}),
           ...(opts.delimiter ? { delimiter: DELIMITERS[opts.delimiter] } : {}),
           ...(pollMs === undefined ? {} : { pollMs }),
         });

@@ -58,7 +58,7 @@ export interface DemoDrop {
   deactivated: string[];
 }
 
-const GIVEN = [
+export const GIVEN = [
   'Ada',
   'Alan',
   'Grace',
@@ -80,7 +80,7 @@ const GIVEN = [
   'Shafi',
   'Niklaus',
 ];
-const FAMILY = [
+export const FAMILY = [
   'Lovelace',
   'Turing',
   'Hopper',

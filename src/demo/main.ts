@@ -11,8 +11,13 @@ import { Ledger } from '../shared/ledger/ledger.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createQueues } from '../shared/queues/index.ts';
 import { createRedis, deleteKeysByPrefix } from '../shared/redis.ts';
+import {
+  configureSimulatorForEmployeeImport,
+  employeeImportFileName,
+  generateEmployeeImport,
+} from './employee-import.ts';
 import { generateDrop, toCsv } from './generate.ts';
-import { seedExistingPeople } from './seed.ts';
+import { seedEmployeeImportPeople, seedExistingPeople } from './seed.ts';
 import { freePort, onPath, startChild, startCli, stopAll, waitUntil, type Child } from './processes.ts';
 
 export interface DemoOptions {
@@ -24,6 +29,8 @@ export interface DemoOptions {
   json: boolean;
   /** Worker roles the CLI offers (a role not built yet is skipped). */
   roles: readonly string[];
+  /** The generated drop: the default template (CSV) or a legacy Concur employee import. Default csv. */
+  format?: 'csv' | 'employee-import';
 }
 
 export interface DemoSummary {
@@ -34,7 +41,7 @@ export interface DemoSummary {
   urls: { page: string; drop: string; board: string; metrics: string; simulator: string };
   credentials: { user: string; password: string };
   /** Expected from the generator, for comparison. */
-  generated: { people: number; bad: number; existing: number; deactivated: number };
+  generated: { people: number; bad: number; existing: number; deactivated: number; unsupported?: number };
 }
 
 const WANTED_ROLES = ['identity', 'extension', 'status'];
@@ -167,18 +174,45 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
     const base = `http://127.0.0.1:${serverPort}`;
     await waitUntil('server', async () => (await fetch(`${base}/healthz`)).ok, 30_000, server);
 
-    const drop = generateDrop({ people: options.people, seed: options.seed });
-    await seedExistingPeople(simUrl, drop.existing, {
+    const creds = {
       clientId: config.SIM_CLIENT_ID,
       clientSecret: config.SIM_CLIENT_SECRET,
       companyId: config.SIM_COMPANY_ID,
       requestToken: config.SIM_REQUEST_TOKEN,
-    });
-    const file = join(work, `demo-people-${options.people}.csv`);
-    await writeFile(file, toCsv(drop.records));
-    out(
-      `Generated ${drop.records.length} people (${drop.managers.length} managers, ${drop.bad.length} bad rows, ${drop.existing.length} already in Concur, ${drop.deactivated.length} to deactivate) in ${file}`,
-    );
+    };
+    let file: string;
+    let generated: DemoSummary['generated'];
+    if (options.format === 'employee-import') {
+      const drop = generateEmployeeImport({ people: options.people, seed: options.seed });
+      await configureSimulatorForEmployeeImport(simUrl);
+      await seedEmployeeImportPeople(simUrl, drop.existing, creds);
+      file = join(work, employeeImportFileName('p0000demo', new Date()));
+      await writeFile(file, drop.text);
+      generated = {
+        people: drop.people.length,
+        bad: drop.expected.invalidLines,
+        existing: drop.existing.length,
+        deactivated: drop.expected.deactivated.length,
+        unsupported: drop.expected.unsupportedLines,
+      };
+      out(
+        `Generated a legacy employee import of ${drop.people.length} people (${drop.existing.length} already in Concur, ${drop.expected.deactivated.length} to deactivate, ${drop.expected.invalidLines} lines in error, ${drop.expected.unsupportedLines} unsupported records) in ${file}`,
+      );
+    } else {
+      const drop = generateDrop({ people: options.people, seed: options.seed });
+      await seedExistingPeople(simUrl, drop.existing, creds);
+      file = join(work, `demo-people-${options.people}.csv`);
+      await writeFile(file, toCsv(drop.records));
+      generated = {
+        people: drop.records.length,
+        bad: drop.bad.length,
+        existing: drop.existing.length,
+        deactivated: drop.deactivated.length,
+      };
+      out(
+        `Generated ${drop.records.length} people (${drop.managers.length} managers, ${drop.bad.length} bad rows, ${drop.existing.length} already in Concur, ${drop.deactivated.length} to deactivate) in ${file}`,
+      );
+    }
 
     const log = createLogger({ level: 'warn' }, process.stderr);
     const redis = createRedis(redisUrl, 'producer', log);
@@ -210,12 +244,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary | undef
         simulator: simUrl,
       },
       credentials: { user: 'demo', password },
-      generated: {
-        people: drop.records.length,
-        bad: drop.bad.length,
-        existing: drop.existing.length,
-        deactivated: drop.deactivated.length,
-      },
+      generated,
     };
     printSummary(summary, options.json);
 

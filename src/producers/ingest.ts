@@ -18,13 +18,22 @@ import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/m
 import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
 import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
-import { formatFromPath, hashFile, openDrop, type DropFormat } from './sources/index.ts';
+import {
+  detectDropFormat,
+  hashFile,
+  openDrop,
+  type DropFormat,
+  type DropItem,
+  type SourceEncoding,
+} from './sources/index.ts';
 
 export interface IngestOptions {
   path: string;
   mappingPath?: string;
   format?: DropFormat;
   delimiter?: ',' | ';' | '\t' | '|';
+  /** Default `auto` (UTF-8 with or without BOM, UTF-16 with BOM); `windows-1252` only when asked. */
+  encoding?: SourceEncoding;
   /** Make a new drop even if this file (with this mapping) was ingested before. */
   force?: boolean;
   /** Rows written to the ledger per round trip. */
@@ -61,6 +70,8 @@ export interface IngestResult {
   jobs: number;
   /** Why the drop is held (status `held`). */
   reason?: string;
+  /** Drop-wide warnings from the file (e.g. an employee import's ignored passwords). */
+  warnings?: string[];
 }
 
 /**
@@ -92,11 +103,11 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
 
 async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<IngestResult> {
   const now = deps.now ?? Date.now;
-  const format = options.format ?? formatFromPath(options.path);
+  const format = await detectDropFormat(options.path, options.format);
   if (!format)
     throw new ProvError(
       'PROV_ERR_INPUT',
-      `${options.path}: cannot tell the format from the file name; pass --format csv|json|ndjson`,
+      `${options.path}: cannot tell the format from the file name; pass --format csv|json|ndjson|employee-import`,
     );
   const mapping = options.mappingPath ? await loadMappingFile(options.mappingPath) : undefined;
   const mapper = compileMapping(mapping);
@@ -170,6 +181,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   let rows = 0;
   let invalid = 0;
   let deactivations = 0;
+  let warnings: string[] | undefined;
 
   const record = async (batch: NewRow[], rowsRead: number): Promise<void> => {
     const { duplicates } = await deps.ledger.addRows(dropId, batch, file);
@@ -204,18 +216,29 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     const reader = openDrop(options.path, {
       format,
       ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+      ...(options.encoding ? { encoding: options.encoding } : {}),
+      ...(mapping?.employeeImport ? { employeeImport: mapping.employeeImport } : {}),
       // A header that cannot fit the template (or the mapping) rejects the file once, not every row.
       onHeader: (columns) => mapper.assertColumns(file, columns),
     });
+    const accept = (row: NormalizedRow): void => {
+      pending.push(validRow(row));
+      if (row.active === false) deactivations += 1;
+      chunk.push(row.rowNumber);
+      if (chunk.length >= IDENTITY_CHUNK_ROWS) {
+        chunks.push(chunk);
+        chunk = [];
+      }
+    };
     for await (const item of reader) {
       rows = Math.max(rows, item.rowNumber);
       if (item.kind === 'error') {
         invalid += 1;
-        pending.push({
-          row: item.rowNumber,
-          state: 'invalid',
-          outcome: { error: item.message, code: 'PROV_ERR_INPUT' },
-        });
+        pending.push({ row: item.rowNumber, state: 'invalid', outcome: lineOutcome(item, { code: 'PROV_ERR_INPUT' }) });
+      } else if (item.kind === 'unsupported') {
+        pending.push({ row: item.rowNumber, state: 'unsupported', outcome: lineOutcome(item) });
+      } else if (item.kind === 'person') {
+        accept(item.row);
       } else {
         const prepared = prepareRow(item.rowNumber, item.record, mapper);
         if (!prepared.ok) {
@@ -226,17 +249,12 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
             outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record),
           });
         } else {
-          pending.push(validRow(prepared.row));
-          if (prepared.row.active === false) deactivations += 1;
-          chunk.push(item.rowNumber);
-          if (chunk.length >= IDENTITY_CHUNK_ROWS) {
-            chunks.push(chunk);
-            chunk = [];
-          }
+          accept(prepared.row);
         }
       }
       if (pending.length >= batchRows) await flush();
     }
+    warnings = reader.summary().warnings;
     await flush();
     await settle();
     if (chunk.length > 0) chunks.push(chunk);
@@ -257,12 +275,15 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   await deps.ledger.setDropFields(dropId, {
     deactivations,
     ...(traceparent ? { [DROP_TRACE_FIELD]: traceparent } : {}),
+    ...(warnings ? { warnings: JSON.stringify(warnings) } : {}),
   });
+  if (warnings) log.warn({ warnings }, 'the drop file has warnings');
+  const noted = warnings ? { warnings } : {};
   if (options.plan) {
     await deps.ledger.finishIngest(dropId, rows, 'planned', now());
     const view = await deps.ledger.getDrop(dropId);
     log.info({ rows, invalid }, 'drop recorded for a plan; nothing enqueued');
-    return { dropId, existed: false, status: view?.meta.status ?? 'planned', rows, invalid, jobs: 0 };
+    return { dropId, existed: false, status: view?.meta.status ?? 'planned', rows, invalid, jobs: 0, ...noted };
   }
   // Too many deactivations: the whole drop waits for approve, so nothing of a wrong file is sent.
   const holdReason = deactivationHoldReason(rows, deactivations, guards);
@@ -271,7 +292,16 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     await deps.ledger.finishIngest(dropId, rows, 'held', now());
     const view = await deps.ledger.getDrop(dropId);
     log.warn({ rows, deactivations, reason: holdReason }, 'drop held for approval');
-    return { dropId, existed: false, status: view?.meta.status ?? 'held', rows, invalid, jobs: 0, reason: holdReason };
+    return {
+      dropId,
+      existed: false,
+      status: view?.meta.status ?? 'held',
+      rows,
+      invalid,
+      jobs: 0,
+      reason: holdReason,
+      ...noted,
+    };
   }
 
   const jobs = await enqueueChunks(
@@ -284,7 +314,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   await deps.ledger.finishIngest(dropId, rows, 'running', now());
   const view = await deps.ledger.getDrop(dropId);
   log.info({ rows, invalid, jobs }, 'drop ingested');
-  return { dropId, existed: false, status: view?.meta.status ?? 'running', rows, invalid, jobs };
+  return { dropId, existed: false, status: view?.meta.status ?? 'running', rows, invalid, jobs, ...noted };
 }
 
 /**
@@ -333,9 +363,26 @@ function validRow(row: NormalizedRow): NewRow {
     state: 'pending',
     // No outcome yet: the record names the person until it is forgotten (the ledger then copies
     // userName and employeeNumber into the outcome), so a pending row costs one hash field less.
+    // A legacy employee import row starts with its source lines (the report keeps them).
+    ...(row.lines
+      ? { outcome: { lines: row.lines.join(' '), ...(row.warnings ? { warnings: row.warnings } : {}) } }
+      : {}),
     data: row,
     employeeNumber: row.employeeNumber,
-    userName: row.userName,
+    ...(row.userName === undefined ? {} : { userName: row.userName }),
+  };
+}
+
+/** The outcome of a line that is its own row (an employee import line in error, or unsupported). */
+function lineOutcome(
+  item: Extract<DropItem, { kind: 'error' | 'unsupported' }>,
+  extra: NewRow['outcome'] = {},
+): NewRow['outcome'] {
+  return {
+    error: item.message,
+    ...extra,
+    ...(item.lines ? { lines: item.lines.join(' ') } : {}),
+    ...(item.employeeNumber ? { employeeNumber: item.employeeNumber } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Config } from '../shared/config.ts';
 import { createConcurClient, type IdentityApi } from '../shared/concur/index.ts';
 import type { Logger } from '../shared/logger.ts';
-import { SharedRateLimiter } from '../shared/rate-limiter.ts';
+import { createRateLimiter } from '../shared/rate/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
 import { DEFAULT_RETRY, withConcurRetries } from '../shared/concur/retry.ts';
 
@@ -13,17 +13,25 @@ export interface PlanLookup {
 
 /**
  * The plan's way to Concur: the same identity limiter as the identity workers (IDENTITY_MAX_RPS,
- * one bucket in Redis) and the same retry rules, so a plan never pushes Concur past the limit.
+ * one bucket in Redis; in auto mode the plan's calls count towards finding the rate) and the same
+ * retry rules, so a plan never pushes Concur past the limit.
  */
 export function createPlanLookup(config: Config, redis: RedisConnection, log: Logger): PlanLookup {
-  const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, {
-    rps: config.IDENTITY_MAX_RPS,
+  const limiter = createRateLimiter('identity', { redis, config, log });
+  const concur = createConcurClient({
+    config,
+    redis,
+    log,
+    gates: { identity: limiter },
+    http: { observer: (event) => limiter.observe(event) },
   });
-  const concur = createConcurClient({ config, redis, log, gates: { identity: limiter } });
   const policy = { ...DEFAULT_RETRY, attempts: config.IDENTITY_RETRY_ATTEMPTS };
   return {
     identity: concur.identity,
     call: (fn) => withConcurRetries(fn, policy, { block: (ms) => limiter.block(ms), log }),
-    close: () => concur.close(),
+    close: async () => {
+      await limiter.stop();
+      await concur.close();
+    },
   };
 }

@@ -17,13 +17,14 @@ export function planReportRecord(p: PlannedRow): ReportRecord {
     row: String(p.row),
     userName: p.userName ?? '',
     employeeNumber: p.employeeNumber ?? '',
-    state: p.action === 'invalid' ? 'invalid' : 'planned',
+    state: p.action === 'invalid' || p.action === 'unsupported' ? p.action : 'planned',
     action: p.action,
     uuid: p.uuid ?? '',
     provisionId: '',
     errorCode: p.code ?? '',
     message: parts.join(' | '),
     schemaPath: p.column ?? '',
+    lines: p.lines ?? '',
   };
 }
 

@@ -4,12 +4,21 @@ import { DEFAULT_GUARDS, conflictHoldReason, deactivationHoldReason } from '../s
 import { decideIdentity, matchPerson, type IdentityDecision, type MatchKey } from '../shared/identity/decide.ts';
 import { lookupPeople, type LookupResult } from '../shared/identity/lookup.ts';
 import type { Ledger, RowOutcome } from '../shared/ledger/ledger.ts';
-import { hasExtensionData } from '../shared/mapping/to-scim.ts';
+import { hasExtensionData, toExtensionOperations } from '../shared/mapping/to-scim.ts';
+import type { PatchOperation } from '../shared/concur/patch.ts';
 import type { NormalizedRow } from '../shared/mapping/types.ts';
 import { ingestDrop, type IngestDeps, type IngestOptions } from './ingest.ts';
 
 /** What a real run would do with a row. `conflict`: userName and employeeNumber name two Concur users. */
-export const PLAN_ACTIONS = ['create', 'update', 'unchanged', 'deactivate', 'invalid', 'conflict'] as const;
+export const PLAN_ACTIONS = [
+  'create',
+  'update',
+  'unchanged',
+  'deactivate',
+  'invalid',
+  'conflict',
+  'unsupported',
+] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
 export type PlanCounts = Record<PlanAction, number>;
 
@@ -35,6 +44,8 @@ export interface PlannedRow {
   error?: string;
   code?: string;
   column?: string;
+  /** The source lines (a legacy employee import), space-separated. */
+  lines?: string;
 }
 
 export interface PlanDeps extends IngestDeps {
@@ -118,8 +129,8 @@ export async function computePlan(
   };
 
   for await (const r of deps.ledger.iterateRows(dropId)) {
-    if (r.state === 'invalid' || r.data === undefined) {
-      planned.push(invalidRow(r.row, r.outcome));
+    if (r.state === 'invalid' || r.state === 'unsupported' || r.data === undefined) {
+      planned.push(invalidRow(r.row, r.outcome, r.state === 'unsupported' ? 'unsupported' : 'invalid'));
       if (planned.length >= PLAN_LOOKUP_ROWS) await save();
       continue;
     }
@@ -131,10 +142,11 @@ export async function computePlan(
   return counts;
 }
 
-function invalidRow(row: number, outcome: RowOutcome): PlannedRow {
+function invalidRow(row: number, outcome: RowOutcome, action: PlanAction): PlannedRow {
   return {
     row,
-    action: 'invalid',
+    action,
+    ...(typeof outcome.lines === 'string' ? { lines: outcome.lines } : {}),
     ...(typeof outcome.userName === 'string' ? { userName: outcome.userName } : {}),
     ...(typeof outcome.employeeNumber === 'string' ? { employeeNumber: outcome.employeeNumber } : {}),
     ...(typeof outcome.error === 'string' ? { error: outcome.error } : {}),
@@ -157,8 +169,9 @@ async function planRow(
   const base: PlannedRow = {
     row: row.rowNumber,
     action: 'unchanged',
-    userName: row.userName,
+    ...(row.userName === undefined ? {} : { userName: row.userName }),
     employeeNumber: row.employeeNumber,
+    ...(row.lines ? { lines: row.lines.join(' ') } : {}),
   };
   const match = matchPerson(row, people, matchOn);
   if (match.kind === 'conflict')
@@ -180,6 +193,18 @@ async function planRow(
   const decision: IdentityDecision = decideIdentity(row, existing, managerUuid);
   const out: PlannedRow = { ...base, ...(existing ? { uuid: existing.id } : {}) };
   if (decision.kind === 'skip') return { ...out, action: 'unchanged', warnings: [decision.reason] };
+  // The run fails such a row at the identity stage.
+  if (decision.kind === 'refuse')
+    return { ...out, action: 'invalid', error: decision.reason, code: 'PROV_ERR_NOT_FOUND' };
+  if (decision.kind === 'leave') {
+    const rights = toExtensionOperations(row, { rightsOnly: true });
+    return {
+      ...out,
+      action: 'unchanged',
+      ...(rights.length > 0 ? { extensions: rights.map(operationField) } : {}),
+      ...(decision.reason ? { warnings: [decision.reason] } : {}),
+    };
+  }
   const changes: PlanChange[] =
     decision.kind === 'patch'
       ? decision.changes.map((c) => ({ field: shortPath(c.path), old: c.old, new: c.new }))
@@ -207,9 +232,14 @@ function shortPath(path: string): string {
   return path.startsWith(`${ENTERPRISE_URN}:`) ? path.slice(ENTERPRISE_URN.length + 1) : path;
 }
 
+/** A UPS operation as the plan shows it: `add spend:2.0:Role:roles`, `remove ...`. */
+function operationField(o: PatchOperation): string {
+  return `${o.op} ${(o.path ?? '').replace('urn:ietf:params:scim:schemas:extension:', '')}`;
+}
+
 /** The extension fields a row sends, e.g. `spend.country`, `travel.ruleClass`. */
 function extensionFields(row: NormalizedRow): string[] {
-  const fields: string[] = [];
+  const fields: string[] = (row.upsOperations ?? []).map(operationField);
   for (const [name, data] of [
     ['spend', row.spend],
     ['travel', row.travel],

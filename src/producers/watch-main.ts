@@ -8,6 +8,7 @@ export interface WatchCommandOptions {
   dir: string;
   mappingPath?: string;
   format?: IngestOptions['format'];
+  encoding?: IngestOptions['encoding'];
   delimiter?: IngestOptions['delimiter'];
   pollMs?: number;
   env?: Record<string, string | undefined>;
@@ -24,6 +25,7 @@ export async function runWatch(options: WatchCommandOptions): Promise<DropWatche
       ingest: {
         ...(options.mappingPath ? { mappingPath: options.mappingPath } : {}),
         ...(options.format ? { format: options.format } : {}),
+        ...(options.encoding ? { encoding: options.encoding } : {}),
         ...(options.delimiter ? { delimiter: options.delimiter } : {}),
       },
     },

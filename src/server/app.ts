@@ -5,6 +5,7 @@ import type { GuardLimits } from '../shared/guards/limits.ts';
 import type { Ledger } from '../shared/ledger/ledger.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { PipelineQueues } from '../shared/queues/index.ts';
+import { readRateLimits } from '../shared/rate/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
 import { assertAuthConfigured, installAuth, type AuthSettings } from './auth.ts';
 import { registerBoard } from './board.ts';
@@ -94,6 +95,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
           options,
         )),
     uploadMaxBytes: deps.uploadMaxBytes ?? 100 * 1024 * 1024,
+    rateLimits: () => readRateLimits(deps.redis, deps.prefix),
     log,
     ...(deps.tokenRefusal ? { tokenRefusal: deps.tokenRefusal } : {}),
   });

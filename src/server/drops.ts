@@ -13,11 +13,14 @@ import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
 import { renderReport, reportRecords, type ReportRecord } from '../shared/ledger/report.ts';
 import { ROW_STATES } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { RateApi, RateLimitView } from '../shared/rate/index.ts';
 
 export interface DropsRouteDeps {
   ledger: Ledger;
   ingest: (options: IngestOptions) => Promise<IngestResult>;
   uploadMaxBytes: number;
+  /** The Concur rate limiters in force (shown beside a drop: they set its pace). */
+  rateLimits?: () => Promise<Record<RateApi, RateLimitView>>;
   log: Logger;
   /** Concur's refusal of our credentials: a running drop shows it as `concurPaused`. */
   tokenRefusal?: () => Promise<TokenRefusal | undefined>;
@@ -64,7 +67,8 @@ export function dropDetail(view: DropView, now = Date.now()): DropDetail {
 }
 
 const DROP_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const FORMATS = new Set(['csv', 'json', 'ndjson']);
+const FORMATS = new Set(['csv', 'json', 'ndjson', 'employee-import']);
+const ENCODING_NAMES = new Set(['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252']);
 const DELIMITERS: Record<string, IngestOptions['delimiter']> = { ',': ',', ';': ';', tab: '\t', '\t': '\t', '|': '|' };
 const CONTENT_TYPE_EXT: Record<string, string> = {
   'text/csv': '.csv',
@@ -107,7 +111,12 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
     const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
     if (!view) return notFound(reply, id);
     const refusal = view.meta.status === 'running' ? await deps.tokenRefusal?.() : undefined;
-    return { ...dropDetail(view), ...(refusal ? { concurPaused: refusal } : {}) };
+    const rateLimits = await deps.rateLimits?.();
+    return {
+      ...dropDetail(view),
+      ...(refusal ? { concurPaused: refusal } : {}),
+      ...(rateLimits ? { rateLimits } : {}),
+    };
   });
 
   // Rows in the given states (the page's failed-rows table), first `limit` in row order.
@@ -158,73 +167,75 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    scope.post<{ Querystring: { filename?: string; format?: string; delimiter?: string; force?: string } }>(
-      '/drops',
-      async (request, reply) => {
-        const declared = Number(request.headers['content-length'] ?? NaN);
-        if (Number.isFinite(declared) && declared > deps.uploadMaxBytes) {
-          void reply.header('connection', 'close');
-          return reply.code(413).send({
-            error: { code: 'TOO_LARGE', message: `upload is larger than UPLOAD_MAX_BYTES (${deps.uploadMaxBytes})` },
-          });
-        }
-        const q = request.query;
-        if (q.format !== undefined && !FORMATS.has(q.format))
-          return reply
-            .code(400)
-            .send({ error: { code: 'BAD_REQUEST', message: 'format must be csv, json or ndjson' } });
-        const delimiter = q.delimiter === undefined ? undefined : DELIMITERS[q.delimiter];
-        if (q.delimiter !== undefined && delimiter === undefined)
-          return reply
-            .code(400)
-            .send({ error: { code: 'BAD_REQUEST', message: 'delimiter must be one of , ; tab |' } });
-        const headerName = request.headers['x-filename'];
-        const name = uploadName(
-          q.filename ?? (Array.isArray(headerName) ? headerName[0] : headerName),
-          request.headers['content-type'],
-        );
-        const dir = await mkdtemp(join(tmpdir(), 'provision-upload-'));
+    scope.post<{
+      Querystring: { filename?: string; format?: string; delimiter?: string; encoding?: string; force?: string };
+    }>('/drops', async (request, reply) => {
+      const declared = Number(request.headers['content-length'] ?? NaN);
+      if (Number.isFinite(declared) && declared > deps.uploadMaxBytes) {
+        void reply.header('connection', 'close');
+        return reply.code(413).send({
+          error: { code: 'TOO_LARGE', message: `upload is larger than UPLOAD_MAX_BYTES (${deps.uploadMaxBytes})` },
+        });
+      }
+      const q = request.query;
+      if (q.format !== undefined && !FORMATS.has(q.format))
+        return reply
+          .code(400)
+          .send({ error: { code: 'BAD_REQUEST', message: 'format must be csv, json, ndjson or employee-import' } });
+      if (q.encoding !== undefined && !ENCODING_NAMES.has(q.encoding))
+        return reply.code(400).send({
+          error: { code: 'BAD_REQUEST', message: 'encoding must be auto, utf-8, utf-16le, utf-16be or windows-1252' },
+        });
+      const delimiter = q.delimiter === undefined ? undefined : DELIMITERS[q.delimiter];
+      if (q.delimiter !== undefined && delimiter === undefined)
+        return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'delimiter must be one of , ; tab |' } });
+      const headerName = request.headers['x-filename'];
+      const name = uploadName(
+        q.filename ?? (Array.isArray(headerName) ? headerName[0] : headerName),
+        request.headers['content-type'],
+      );
+      const dir = await mkdtemp(join(tmpdir(), 'provision-upload-'));
+      try {
+        const path = join(dir, name);
+        let bytes = 0;
+        const limiter = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            bytes += chunk.length;
+            if (bytes > deps.uploadMaxBytes) cb(new TooLarge());
+            else cb(null, chunk);
+          },
+        });
         try {
-          const path = join(dir, name);
-          let bytes = 0;
-          const limiter = new Transform({
-            transform(chunk: Buffer, _enc, cb) {
-              bytes += chunk.length;
-              if (bytes > deps.uploadMaxBytes) cb(new TooLarge());
-              else cb(null, chunk);
-            },
-          });
-          try {
-            await pipeline(request.raw, limiter, createWriteStream(path));
-          } catch (err) {
-            if (err instanceof TooLarge) {
-              void reply.header('connection', 'close');
-              return reply.code(413).send({
-                error: {
-                  code: 'TOO_LARGE',
-                  message: `upload is larger than UPLOAD_MAX_BYTES (${deps.uploadMaxBytes})`,
-                },
-              });
-            }
-            throw err;
-          }
-          try {
-            const result = await deps.ingest({
-              path,
-              ...(q.format ? { format: q.format as NonNullable<IngestOptions['format']> } : {}),
-              ...(delimiter ? { delimiter } : {}),
-              ...(q.force === 'true' || q.force === '1' ? { force: true } : {}),
+          await pipeline(request.raw, limiter, createWriteStream(path));
+        } catch (err) {
+          if (err instanceof TooLarge) {
+            void reply.header('connection', 'close');
+            return reply.code(413).send({
+              error: {
+                code: 'TOO_LARGE',
+                message: `upload is larger than UPLOAD_MAX_BYTES (${deps.uploadMaxBytes})`,
+              },
             });
-            return reply.code(result.existed ? 200 : 201).send(result);
-          } catch (err) {
-            if (isProvError(err, 'PROV_ERR_INPUT'))
-              return reply.code(400).send({ error: { code: err.code, message: err.message } });
-            throw err;
           }
-        } finally {
-          await rm(dir, { recursive: true, force: true });
+          throw err;
         }
-      },
-    );
+        try {
+          const result = await deps.ingest({
+            path,
+            ...(q.format ? { format: q.format as NonNullable<IngestOptions['format']> } : {}),
+            ...(q.encoding ? { encoding: q.encoding as NonNullable<IngestOptions['encoding']> } : {}),
+            ...(delimiter ? { delimiter } : {}),
+            ...(q.force === 'true' || q.force === '1' ? { force: true } : {}),
+          });
+          return reply.code(result.existed ? 200 : 201).send(result);
+        } catch (err) {
+          if (isProvError(err, 'PROV_ERR_INPUT'))
+            return reply.code(400).send({ error: { code: err.code, message: err.message } });
+          throw err;
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
   });
 }

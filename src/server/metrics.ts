@@ -5,7 +5,9 @@ import type { Ledger, DropView } from '../shared/ledger/ledger.ts';
 import { ROW_STATES } from '../shared/ledger/states.ts';
 import { LATENCY_BUCKETS_S, readCallMetrics, type CallMetricsSnapshot } from '../shared/metrics/concur-calls.ts';
 import type { TokenRefusal } from '../shared/concur/token-cache.ts';
+import { RATE_APIS, readRateLimits, type RateApi, type RateLimitView } from '../shared/rate/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
+import { registerQueueAge, registerRedisMemory } from './capacity-metrics.ts';
 
 export interface MetricsDeps {
   ledger: Ledger;
@@ -92,10 +94,41 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; render()
       this.set(deps.tokenRefusal && (await deps.tokenRefusal()) ? 1 : 0);
     },
   });
+  // Both rate gauges read the limiters' hashes (shared by every worker process), once per scrape.
+  let rates: Promise<Record<RateApi, RateLimitView>> | undefined;
+  const rateViews = (): Promise<Record<RateApi, RateLimitView>> => (rates ??= readRateLimits(deps.redis, deps.prefix));
+  new Gauge({
+    name: 'provision_rate_limit_rps',
+    help: 'Concur calls per second the shared limiter allows now, by API (adaptive or fixed; 0 = no limit).',
+    labelNames: ['api'],
+    registers: [registry],
+    async collect() {
+      const views = await rateViews();
+      this.reset();
+      for (const api of RATE_APIS) {
+        const rps = views[api].rps;
+        if (rps !== undefined) this.set({ api }, rps);
+      }
+    },
+  });
+  new Gauge({
+    name: 'provision_concur_last_429_timestamp_seconds',
+    help: 'When Concur last answered 429, by API (Unix seconds; 0 = not within the last hour of calls).',
+    labelNames: ['api'],
+    registers: [registry],
+    async collect() {
+      const views = await rateViews();
+      this.reset();
+      for (const api of RATE_APIS) this.set({ api }, (views[api].last429At ?? 0) / 1000);
+    },
+  });
+  registerQueueAge(registry, deps.queues);
+  registerRedisMemory(registry, deps.redis);
 
   return {
     registry,
     render: async () => {
+      rates = undefined;
       const [own, calls] = await Promise.all([registry.metrics(), readCallMetrics(deps.redis, deps.prefix)]);
       return own + renderCallMetrics(calls);
     },

@@ -12,6 +12,16 @@ export const SIM_DEFAULTS = {
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const numFrom = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+/** `auto` (the adaptive limiter finds Concur's rate) or a fixed rate per second (0 = no limit). */
+const rateSetting = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? v.trim().toLowerCase() || 'auto' : v),
+    z.union([z.literal('auto'), z.coerce.number().min(0)], {
+      error: 'must be auto or a number of calls per second (0 = no limit)',
+    }),
+  )
+  .default('auto');
+export type RateSetting = 'auto' | number;
 const optionalString = z
   .string()
   .transform((v) => (v.trim() === '' ? undefined : v))
@@ -44,7 +54,8 @@ export const envSchema = z
     // --- identity stage ---
     /** The HR key a row is matched on (docs/matching.md). */
     MATCH_ON: z.enum(['employeeNumber', 'userName']).default('employeeNumber'),
-    IDENTITY_MAX_RPS: numFrom(25),
+    IDENTITY_MAX_RPS: rateSetting,
+    IDENTITY_RPS_CEILING: numFrom(100, 1),
     IDENTITY_CONCURRENCY: intFrom(8, 1),
     IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
     CONFLICT_RESOLVE_MAX_MS: intFrom(300_000),
@@ -91,7 +102,8 @@ export const envSchema = z
     EXTENSION_CONCURRENCY: intFrom(4, 1),
     EXTENSION_MAX_RETRIES: intFrom(5),
     EXTENSION_SWEEP_AFTER_MS: intFrom(120_000, 1),
-    UPS_MAX_RPS: numFrom(10),
+    UPS_MAX_RPS: rateSetting,
+    UPS_RPS_CEILING: numFrom(25, 1),
     STATUS_FIRST_DELAY_MS: intFrom(5_000),
     STATUS_MAX_DELAY_MS: intFrom(300_000, 1),
     STATUS_DEADLINE_MS: intFrom(3 * 3600 * 1000, 1),
@@ -123,6 +135,10 @@ export const envSchema = z
 
     // --- worker crash recovery ---
     WORKER_LOCK_MS: intFrom(60_000, 1_000),
+
+    // --- health endpoint of the workers and the watcher (docs/operations.md#health-endpoint) ---
+    HEALTH_PORT: intFrom(0, 0),
+    HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
 
     // --- traces: the standard OpenTelemetry variables we honour (docs/operations.md#traces) ---
     OTEL_SDK_DISABLED: z.stringbool().default(false),

@@ -11,6 +11,7 @@ import { profileEvent } from './ess/profile-events.ts';
 import { registerDiscoveryRoutes } from './discovery.ts';
 import { FaultInjector } from './faults.ts';
 import { registerIdentityRoutes } from './identity/routes.ts';
+import { registerListRoutes } from './lists/routes.ts';
 import { createUserStore } from './identity/store.ts';
 import { resolveKnobs, type KnobsInput } from './knobs.ts';
 import { registerOAuthRoutes } from './oauth/routes.ts';
@@ -24,7 +25,7 @@ import { createProvisionStore, registerUpsRoutes } from './ups/index.ts';
  * The simulator's fastify app. Conventions for route modules (identity, ups, ess, admin):
  *
  * - Declare the API family on every route: `app.get(url, { config: { family: 'ups' } }, handler)`
- *   with family one of 'identity' | 'ups' | 'events' | 'oauth' | 'admin'. The family selects the
+ *   with family one of 'identity' | 'ups' | 'lists' | 'events' | 'oauth' | 'admin'. The family selects the
  *   fault knobs (faults.ts): 'identity' and 'ups' are rate limited; every family except 'admin'
  *   gets resets, hangs, injected 503s and latency; 'admin' (/_sim/*) is never faulted and not
  *   counted in /_sim/stats. A route without a family is never faulted either.
@@ -165,6 +166,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   registerUpsRoutes(app, ctx);
   registerEssRoutes(app, ctx);
   registerDiscoveryRoutes(app, ctx);
+  registerListRoutes(app, ctx);
   await app.ready();
 
   let closing: Promise<void> | undefined;

@@ -13,7 +13,7 @@ export interface SimTenant {
 }
 
 /** API families: each has its own latency/fault handling and (identity, ups) rate limit. */
-export type ApiFamily = 'oauth' | 'identity' | 'ups' | 'events' | 'admin';
+export type ApiFamily = 'oauth' | 'identity' | 'ups' | 'lists' | 'events' | 'admin';
 
 /**
  * Everything route modules share. Stores are added by their modules' `create*` functions in

@@ -109,6 +109,27 @@ export const knobsSchema = z.object({
   spendListItems: z
     .record(z.string(), z.array(z.string()))
     .default({ custom3: ['CC100', 'CC200', 'CC300', 'CC400', 'CC500'] }),
+  /**
+   * Names of the lists behind `spendListItems`, by field id, as the List v4 API (`/list/v4/lists`)
+   * serves them; a field without a name is served as a list named after the field. Default:
+   * `custom3` is the list "Cost Centers".
+   */
+  spendListNames: z.record(z.string(), z.string()).default({ custom3: 'Cost Centers' }),
+  /**
+   * Ledger codes of the company: a spend `ledgerCode` outside them fails with "Invalid Value", as
+   * Concur refuses a ledger it does not know.
+   */
+  spendLedgerCodes: z.array(z.string()).default(['DEFAULT', 'US', 'EU', 'CORP']),
+  /**
+   * Travel rule classes by name (Concur's Travel configuration): a `ruleClass.name` outside the
+   * list fails with "Rule class 'X' is invalid", as a real load does. Empty: any name is accepted.
+   */
+  travelRuleClasses: z.array(z.string()).default([]),
+  /**
+   * Nodes of the approval / role hierarchy (list item codes joined with `-`, e.g. `US-WEST`): an
+   * approval limit or role group outside it fails to resolve, as a real load does. Empty: not checked.
+   */
+  hierarchyNodes: z.array(z.string()).default([]),
   /** First retry delay of an ESS event delivery; doubles per attempt (compressed from Concur's real pacing). */
   eventRetryBaseMs: z.number().int().min(1).default(100),
   /** Longest delay between two delivery attempts of one event. */

@@ -1,12 +1,15 @@
 import { loadConfig, type Config } from '../shared/config.ts';
 import { createConcurClient, type ConcurClient, type ConcurClientOptions } from '../shared/concur/index.ts';
+import type { HttpObserver } from '../shared/concur/http.ts';
 import { startCallMetricsPublisher } from '../shared/metrics/concur-calls.ts';
+import { createRateLimiter, type ConcurRateLimiter, type RateApi } from '../shared/rate/index.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { Ledger } from '../shared/ledger/ledger.ts';
 import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
 import { createRedis, type RedisConnection, type RedisRole } from '../shared/redis.ts';
 import { Shutdown } from '../shared/shutdown.ts';
 import { startTracing, type Tracing } from '../shared/telemetry/tracing.ts';
+import { HealthEndpoint } from './health.ts';
 
 /** What every long-running process (worker, server, watcher) starts with. */
 export interface Runtime {
@@ -18,6 +21,10 @@ export interface Runtime {
   shutdown: Shutdown;
   /** OpenTelemetry for this process (off unless OTEL_* asks: docs/operations.md#traces). */
   tracing: Tracing;
+  /** /healthz and /readyz on HEALTH_PORT (off at 0); parts of the process add liveness checks. */
+  health: HealthEndpoint;
+  /** Resolves with the health endpoint's URL once it listens (undefined when HEALTH_PORT is 0). */
+  healthListening: Promise<string | undefined>;
 }
 
 /**
@@ -39,15 +46,32 @@ export function createRuntime(role: string, redisRole: RedisRole, env?: Record<s
   const ledger = new Ledger(redis, config.QUEUE_PREFIX);
   const queues = createQueues(redis, config.QUEUE_PREFIX, log, tracing.bullmq);
   shutdown.register('queues', () => queues.close());
-  return { config, log, redis, ledger, queues, shutdown, tracing };
+  const health = new HealthEndpoint({ redis, closing: () => shutdown.isClosing, log });
+  let healthListening: Promise<string | undefined> = Promise.resolve(undefined);
+  if (config.HEALTH_PORT > 0) {
+    // Closed once the workers have drained: until then /readyz says "shutting down".
+    shutdown.register('health endpoint', () => health.close());
+    healthListening = health.listen(config.HEALTH_PORT, config.HEALTH_HOST);
+    healthListening.catch((err: unknown) => {
+      // A process nobody can probe would be restarted over and over: say why and stop.
+      log.fatal({ err, port: config.HEALTH_PORT }, 'health endpoint could not listen');
+      process.exitCode = 1;
+      void shutdown.close();
+    });
+  }
+  return { config, log, redis, ledger, queues, shutdown, tracing, health, healthListening };
 }
 
 /**
  * The Concur client of a worker process, with its call counts and latencies published to Redis
  * for the server's /metrics, both closed on shutdown.
  */
-export function connectConcur(rt: Runtime, gates: ConcurClientOptions['gates'] = {}): ConcurClient {
+export function connectConcur(
+  rt: Runtime,
+  options: { gates?: ConcurClientOptions['gates']; limiters?: readonly ConcurRateLimiter[] } = {},
+): ConcurClient {
   const { config, redis, log } = rt;
+  const limiters = options.limiters ?? [];
   const callMetrics = startCallMetricsPublisher({
     redis,
     prefix: config.QUEUE_PREFIX,
@@ -55,7 +79,22 @@ export function connectConcur(rt: Runtime, gates: ConcurClientOptions['gates'] =
     log,
   });
   rt.shutdown.register('call metrics', () => callMetrics.stop());
-  const concur = createConcurClient({ config, redis, log, http: { observer: callMetrics.observer }, gates });
+  // Every call feeds the metrics and the rate limiters (each takes its own API family's calls).
+  const observer: HttpObserver = (event) => {
+    callMetrics.observer(event);
+    for (const l of limiters) l.observe(event);
+  };
+  const concur = createConcurClient({ config, redis, log, http: { observer }, gates: options.gates ?? {} });
   rt.shutdown.register('concur client', () => concur.close());
   return concur;
+}
+
+/**
+ * The shared rate limiter of an API family (IDENTITY_MAX_RPS / UPS_MAX_RPS), reporting what is
+ * left on shutdown. Pass it to connectConcur's `limiters` so it sees the calls it limits.
+ */
+export function rateLimiter(rt: Runtime, api: RateApi): ConcurRateLimiter {
+  const limiter = createRateLimiter(api, { redis: rt.redis, config: rt.config, log: rt.log });
+  rt.shutdown.register(`${api} rate limiter`, () => limiter.stop());
+  return limiter;
 }

@@ -81,6 +81,7 @@ export function startWorker(rt: Runtime, queueName: string, processor: Processor
     }
   });
   rt.shutdown.register(`${queueName} worker`, () => worker.close());
+  rt.health.addCheck(`${queueName} worker`, () => worker.isRunning());
   log.info({ concurrency: options.concurrency }, 'worker started');
   return worker;
 }

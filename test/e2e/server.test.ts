@@ -83,6 +83,10 @@ describe('server with real workers (e2e)', () => {
         .waitFor({ timeout: 50_000 });
       expect(await page.textContent('#drop-status')).toBe('complete');
       expect(await page.getAttribute('#bar-settled', 'data-percent')).toBe('100');
+      // The Concur rates the stack pins (IDENTITY_MAX_RPS=400, UPS_MAX_RPS=50), no 429 met.
+      expect(await page.textContent('#rate-limits')).toBe(
+        'Identity 400.0/s (fixed), no 429 · UPS 50.0/s (fixed), no 429',
+      );
       // The invalid rows are listed with their reasons.
       await page
         .locator('#failed tbody tr')

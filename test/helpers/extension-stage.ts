@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../src/shared/config.ts';
 import { createConcurClient, type ConcurClient } from '../../src/shared/concur/index.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
-import type { NormalizedRow } from '../../src/shared/mapping/types.ts';
+import type { NormalizedRow, TemplateRow } from '../../src/shared/mapping/types.ts';
 import {
   createQueues,
   EXTENSION_QUEUE,
@@ -223,7 +223,7 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
 }
 
 /** A row with Spend User/Role/Approver and Travel data that the simulator accepts. */
-export function extensionRow(n: number, overrides: Partial<NormalizedRow> = {}): NormalizedRow {
+export function extensionRow(n: number, overrides: Partial<NormalizedRow> = {}): TemplateRow {
   return {
     rowNumber: n,
     userName: `user${n}@example.com`,
@@ -242,5 +242,5 @@ export function extensionRow(n: number, overrides: Partial<NormalizedRow> = {}):
     },
     travel: { ruleClass: { id: 624905 }, groups: [143519480], managerEmployeeNumber: n === 1 ? undefined : 'E1' },
     ...overrides,
-  } as NormalizedRow;
+  } as TemplateRow;
 }

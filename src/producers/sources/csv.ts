@@ -3,6 +3,7 @@ import { parse, type Info } from 'csv-parse';
 import { isProvError } from '../../shared/errors.ts';
 import type { RawRecord } from '../../shared/mapping/types.ts';
 import { inputError } from './errors.ts';
+import { peekFirstLine } from './first-line.ts';
 import { rowError, type DropItem, type ReaderContext } from './types.ts';
 
 /*
@@ -53,30 +54,10 @@ function friendly(err: { code?: string; message: string }, maxRecordChars: numbe
 
 export async function* readCsv(text: AsyncIterable<string>, ctx: ReaderContext): AsyncGenerator<DropItem> {
   const { file, limits } = ctx;
-  const upstream = text[Symbol.asyncIterator]();
-
   // Peek at the header line to pick the delimiter when none was given.
-  let prefix = '';
-  let exhausted = false;
-  while (!prefix.includes('\n') && prefix.length <= limits.maxRecordChars) {
-    const next = await upstream.next();
-    if (next.done) {
-      exhausted = true;
-      break;
-    }
-    prefix += next.value;
-  }
-  const firstLine = prefix.slice(0, prefix.includes('\n') ? prefix.indexOf('\n') : prefix.length);
+  const { firstLine, rest } = await peekFirstLine(text, limits.maxRecordChars);
   const delimiter = ctx.delimiter ?? sniffDelimiter(firstLine);
   ctx.delimiterUsed = delimiter;
-
-  async function* chunks(): AsyncGenerator<string> {
-    if (prefix !== '') yield prefix;
-    if (!exhausted) {
-      // for-await calls upstream.return() if we stop early, which closes the file.
-      for await (const t of { [Symbol.asyncIterator]: () => upstream }) yield t;
-    }
-  }
 
   const parser = parse({
     delimiter,
@@ -87,7 +68,7 @@ export async function* readCsv(text: AsyncIterable<string>, ctx: ReaderContext):
     max_record_size: limits.maxRecordChars,
     info: true,
   });
-  pipeline(Readable.from(chunks()), parser, () => {
+  pipeline(Readable.from(rest()), parser, () => {
     // Errors surface through the parser's async iterator below.
   });
 

@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { z } from 'zod';
 import { ProvError } from '../../shared/errors.ts';
 import { readCsv } from './csv.ts';
 import { ByteStats, decodeFile } from './decode.ts';
 import { readJson } from './json.ts';
+import {
+  employeeImportOptionsSchema,
+  isEmployeeImportStart,
+  readEmployeeImport,
+  type EmployeeImportOptions,
+} from './employee-import/index.ts';
 import type { DropItem, ReaderContext, SourceLimits } from './types.ts';
 
-export type { DropItem, DropRow, DropRowError, SourceLimits } from './types.ts';
+export type { DropItem, DropPerson, DropRow, DropRowError, DropUnsupported, SourceLimits } from './types.ts';
+export { employeeImportOptionsSchema, isEmployeeImportStart, type EmployeeImportOptions };
 export { sniffDelimiter, DELIMITERS } from './csv.ts';
 export type { SourceEncoding } from './decode.ts';
 
@@ -19,7 +27,9 @@ export type { SourceEncoding } from './decode.ts';
  * file problems throw PROV_ERR_INPUT naming the file and line. docs/template.md lists which is which.
  */
 
-export const DROP_FORMATS = ['csv', 'json', 'ndjson'] as const;
+export const DROP_FORMATS = ['csv', 'json', 'ndjson', 'employee-import'] as const;
+/** Encodings a drop may be read in (`auto`: UTF-8 with or without BOM, UTF-16 with a BOM). */
+export const ENCODINGS = ['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252'] as const;
 export type DropFormat = (typeof DROP_FORMATS)[number];
 
 const EXTENSIONS: Record<string, DropFormat> = {
@@ -32,12 +42,19 @@ const EXTENSIONS: Record<string, DropFormat> = {
 };
 
 export const openDropOptionsSchema = z.object({
-  /** Default: from the extension (.csv .tsv .txt → csv, .json → json, .ndjson .jsonl → ndjson). */
+  /**
+   * Default: `employee-import` when the first line is a 100 record, else from the extension
+   * (.csv .tsv .txt → csv, .json → json, .ndjson .jsonl → ndjson).
+   */
   format: z.enum(DROP_FORMATS).optional(),
+  /** employee-import only: the mapping options (docs/employee-import.md "Options"). */
+  employeeImport: employeeImportOptionsSchema.optional(),
+  /** employee-import only: rows per temporary partition of the second pass. Default 20,000. */
+  partitionRows: z.number().int().positive().optional(),
   /** CSV only. Default: sniffed from the header line among `,` `;` tab `|` (tab for .tsv). */
   delimiter: z.enum([',', ';', '\t', '|']).optional(),
   /** Default `auto`: UTF-8 (BOM optional) or UTF-16 LE/BE with a BOM. */
-  encoding: z.enum(['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252']).default('auto'),
+  encoding: z.enum(ENCODINGS).default('auto'),
   /** A cell over this many UTF-8 bytes is a row error. Default 64 KiB. */
   maxFieldBytes: z
     .number()
@@ -83,10 +100,17 @@ export interface DropSummary {
   delimiter?: string;
   /** CSV only: the header's column names as written (trimmed). */
   columns?: string[];
+  /** employee-import: data lines read (the 100 record and blank lines excluded). */
+  records?: number;
+  /** employee-import: the 100 record's settings. */
+  importSettings?: object;
+  /** Drop-wide warnings, one per kind (employee-import: passwords, fields no v4 API holds). */
+  warnings?: string[];
 }
 
 export interface DropReader extends AsyncIterable<DropItem> {
   readonly file: string;
+  /** From the options or the extension; once reading started, what the first line showed. */
   readonly format: DropFormat;
   /** True once every row was read (the summary is then final). */
   readonly finished: boolean;
@@ -99,14 +123,39 @@ export function formatFromPath(path: string): DropFormat | undefined {
   return EXTENSIONS[extname(path).toLowerCase()];
 }
 
+/** Reads the first line: a 100 record makes the file an employee import (whatever its extension). */
+export async function sniffFormat(path: string): Promise<DropFormat | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const { buffer, bytesRead } = await handle.read({ buffer: Buffer.alloc(64), position: 0 });
+    const head = buffer
+      .subarray(0, bytesRead)
+      .toString('latin1')
+      .replace(/^\xef\xbb\xbf/, '');
+    return isEmployeeImportStart(head) ? 'employee-import' : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The format a drop is read in: the one asked for, else what the first line shows, else the extension's. */
+export async function detectDropFormat(path: string, format?: DropFormat): Promise<DropFormat | undefined> {
+  return format ?? (await sniffFormat(path)) ?? formatFromPath(path);
+}
+
 /** Opens a drop for one pass. The file is only opened when iteration starts. */
 export function openDrop(path: string, options: OpenDropOptions = {}): DropReader {
   const opts = openDropOptionsSchema.parse(options);
-  const format = opts.format ?? formatFromPath(path);
-  if (format === undefined) {
+  let format = opts.format ?? formatFromPath(path);
+  if (format === undefined && extname(path) !== '') {
     throw new ProvError(
       'PROV_ERR_INPUT',
-      `${path}: cannot tell the format from the extension '${extname(path)}'; pass a format (csv, json, ndjson)`,
+      `${path}: cannot tell the format from the extension '${extname(path)}'; pass a format (csv, json, ndjson, employee-import)`,
       {
         details: { file: path },
       },
@@ -134,15 +183,29 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
   let finished = false;
 
   async function* rows(): AsyncGenerator<DropItem> {
+    if (opts.format === undefined) format = (await sniffFormat(path)) ?? format;
+    if (format === undefined)
+      throw new ProvError(
+        'PROV_ERR_INPUT',
+        `${path}: cannot tell the format (no extension, and the first line is not a 100 record); pass a format (csv, json, ndjson, employee-import)`,
+        { details: { file: path } },
+      );
     const text = decodeFile(path, { encoding: opts.encoding, highWaterMark: opts.highWaterMark }, stats);
     if (format === 'csv') yield* readCsv(text, ctx);
+    else if (format === 'employee-import')
+      yield* readEmployeeImport(text, ctx, {
+        ...(opts.employeeImport ? { options: opts.employeeImport } : {}),
+        ...(opts.partitionRows ? { partitionRows: opts.partitionRows } : {}),
+      });
     else yield* readJson(text, ctx, format === 'ndjson');
     finished = true;
   }
 
   return {
     file: path,
-    format,
+    get format(): DropFormat {
+      return format ?? 'csv';
+    },
     get finished() {
       return finished;
     },
@@ -156,7 +219,7 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
         throw new ProvError('PROV_ERR_INTERNAL', `${path}: the summary is known only after every row was read`);
       const s: DropSummary = {
         file: path,
-        format,
+        format: format ?? 'csv',
         sha256: stats.sha256(),
         bytes: stats.bytes,
         encoding: stats.encoding,
@@ -164,10 +227,13 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
         rowErrors: ctx.rowErrors,
         blankRows: ctx.blankRows,
       };
-      if (format === 'csv') {
+      if (format === 'csv' || format === 'employee-import') {
         if (ctx.delimiterUsed !== undefined) s.delimiter = ctx.delimiterUsed;
         if (ctx.columns !== undefined) s.columns = ctx.columns;
       }
+      if (ctx.records !== undefined) s.records = ctx.records;
+      if (ctx.importSettings !== undefined) s.importSettings = ctx.importSettings;
+      if (ctx.warnings !== undefined && ctx.warnings.length > 0) s.warnings = ctx.warnings;
       return s;
     },
   };

@@ -1,4 +1,4 @@
-import type { RawRecord } from '../../shared/mapping/types.ts';
+import type { NormalizedRow, RawRecord } from '../../shared/mapping/types.ts';
 
 /** A data row: `rowNumber` counts data rows from 1 (header and blank lines excluded). */
 export interface DropRow {
@@ -18,9 +18,36 @@ export interface DropRowError {
   message: string;
   /** The bare problem, without file and position. */
   problem: string;
+  /** Legacy employee import: the line (the report keeps it, as Concur's import log does). */
+  lines?: number[];
+  employeeNumber?: string;
 }
 
-export type DropItem = DropRow | DropRowError;
+/** Legacy employee import: every record of one person, merged and validated into one row. */
+export interface DropPerson {
+  kind: 'person';
+  rowNumber: number;
+  /** The person's first line. */
+  line: number;
+  lines: number[];
+  row: NormalizedRow;
+  /** None: a person row passed every line check (lines in error are rows of their own). */
+  problem?: undefined;
+}
+
+/** Legacy employee import: a record type without a v4 API (cards, bank accounts, cars...), reported, never sent. */
+export interface DropUnsupported {
+  kind: 'unsupported';
+  rowNumber: number;
+  line: number;
+  lines: number[];
+  recordType: string;
+  employeeNumber?: string;
+  message: string;
+  problem: string;
+}
+
+export type DropItem = DropRow | DropRowError | DropPerson | DropUnsupported;
 
 export interface SourceLimits {
   /** A cell longer than this (UTF-8 bytes) is a row error. */
@@ -44,6 +71,12 @@ export interface ReaderContext {
   blankRows: number;
   columns: string[] | undefined;
   delimiterUsed: string | undefined;
+  /** Legacy employee import: data lines read (the 100 record and blank lines excluded). */
+  records?: number;
+  /** Drop-wide warnings (one per kind). */
+  warnings?: string[];
+  /** Legacy employee import: the 100 record. */
+  importSettings?: Record<string, unknown> | object;
 }
 
 export function rowError(ctx: ReaderContext, rowNumber: number, line: number, problem: string): DropRowError {

@@ -13,6 +13,7 @@
     'done',
     'unchanged',
     'invalid',
+    'unsupported',
     'identity_failed',
     'extension_failed',
     'timed_out',
@@ -47,6 +48,14 @@
     if (s == null) return '?';
     if (s < 60) return Math.ceil(s) + ' s';
     return Math.floor(s / 60) + ' min ' + Math.ceil(s % 60) + ' s';
+  }
+
+  // One API family's limiter: the rate in force (found or fixed) and the last 429.
+  function rateText(name, r) {
+    if (!r || r.rps == null) return name + ': no calls yet';
+    var text = name + ' ' + (r.rps === 0 ? 'no limit' : r.rps.toFixed(1) + '/s') + ' (' + r.mode + ')';
+    if (r.blockedUntil) text += ', paused for Retry-After';
+    return text + (r.last429At ? ', last 429 ' + when(r.last429At) : ', no 429');
   }
 
   function renderList(drops) {
@@ -101,6 +110,9 @@
     $('settled-percent').textContent = pct(d.stages.settled.done, d.stages.settled.total) + '%';
     $('drop-rate').textContent = d.rowsPerSecond.toFixed(1);
     $('drop-eta').textContent = d.status === 'complete' ? 'done' : eta(d.etaSeconds);
+    if (d.rateLimits)
+      $('rate-limits').textContent =
+        rateText('Identity', d.rateLimits.identity) + ' · ' + rateText('UPS', d.rateLimits.ups);
     var body = $('counts').tBodies[0];
     body.textContent = '';
     STATES.forEach(function (s) {

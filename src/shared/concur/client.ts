@@ -5,6 +5,8 @@ import { ConcurApi, type CallGate } from './api.ts';
 import { TokenProvider } from './auth.ts';
 import { ConcurHttp, type ConcurHttpOptions, type HttpTransport } from './http.ts';
 import { IdentityApi } from './identity.ts';
+import { ListApi } from './lists.ts';
+import { SpendApi } from './spend.ts';
 import { StatusApi } from './status.ts';
 import { MemoryTokenStore, RedisTokenStore, type TokenStore } from './token-cache.ts';
 import { UpsApi } from './ups.ts';
@@ -44,6 +46,10 @@ export interface ConcurClient {
   identity: IdentityApi;
   ups: UpsApi;
   status: StatusApi;
+  /** Spend role catalogue and spend read-back (UPS limiter). */
+  spend: SpendApi;
+  /** List v4: the company's lists and items (UPS limiter). */
+  lists: ListApi;
   auth: TokenProvider;
   /** Closes the HTTP pools (idempotent). The Redis connection belongs to the caller. */
   close(): Promise<void>;
@@ -94,6 +100,8 @@ export function createConcurClient(options: ConcurClientOptions): ConcurClient {
     identity: new IdentityApi(identityApi),
     ups: new UpsApi(upsApi),
     status: new StatusApi(upsApi),
+    spend: new SpendApi(upsApi),
+    lists: new ListApi(upsApi),
     auth,
     close: () => (closing ??= http.close()),
   };

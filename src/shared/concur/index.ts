@@ -37,6 +37,8 @@ export {
   type UpsUserResult,
   type BulkSubmitResult,
 } from './ups.ts';
+export { SpendApi, roleCodesOf, SPEND_ROLE_CODES, SPEND_USERS } from './spend.ts';
+export { ListApi, LIST_BASE, type ConcurList, type ConcurListItem } from './lists.ts';
 export { StatusApi, type OperationState, type IterateOperationsOptions } from './status.ts';
 export {
   ENTERPRISE_URN,

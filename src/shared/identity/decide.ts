@@ -1,6 +1,6 @@
 import { ENTERPRISE_URN, type ConcurUser } from '../concur/index.ts';
 import { ProvError } from '../errors.ts';
-import { identityDiff, type IdentityChange } from '../mapping/to-scim.ts';
+import { identityDiff, missingCreateFields, type IdentityChange } from '../mapping/to-scim.ts';
 import type { NormalizedRow } from '../mapping/types.ts';
 import type { LookupResult } from './lookup.ts';
 
@@ -11,6 +11,10 @@ import type { LookupResult } from './lookup.ts';
 export type IdentityDecision =
   /** Absent and `active=false`: nothing to deactivate. */
   | { kind: 'skip'; reason: string }
+  /** Absent, and the row cannot create the person (a legacy record that only updates someone). */
+  | { kind: 'refuse'; reason: string }
+  /** Present, and the row's `whenExists` (legacy WARN / IGNORE) leaves the person's profile alone. */
+  | { kind: 'leave'; existing: ConcurUser; reason: string | undefined }
   | { kind: 'create' }
   | { kind: 'unchanged'; existing: ConcurUser }
   | { kind: 'patch'; existing: ConcurUser; changes: IdentityChange[]; action: 'update' | 'deactivate' };
@@ -120,6 +124,8 @@ export function matchPerson(
   const currentName = typeof subject.userName === 'string' ? subject.userName.toLowerCase() : undefined;
   if (
     currentName !== undefined &&
+    row.userName !== undefined &&
+    row.userNameRule === undefined &&
     currentName !== row.userName.toLowerCase() &&
     currentName !== row.previousUserName?.toLowerCase()
   ) {
@@ -151,8 +157,23 @@ export function decideIdentity(
   existing: ConcurUser | undefined,
   managerUuid?: string,
 ): IdentityDecision {
-  if (!existing)
-    return row.active === false ? { kind: 'skip', reason: 'not in Concur: nothing to deactivate' } : { kind: 'create' };
+  if (!existing) {
+    if (row.active === false) return { kind: 'skip', reason: 'not in Concur: nothing to deactivate' };
+    const missing = missingCreateFields(row);
+    if (missing.length > 0)
+      return {
+        kind: 'refuse',
+        reason: `employee ${row.employeeNumber} is not in Concur, and the row has no ${missing.join(', ')} to create them`,
+      };
+    return { kind: 'create' };
+  }
+  if (row.whenExists !== undefined) {
+    const reason =
+      row.whenExists === 'warn'
+        ? 'exists in Concur; the file says WARN for existing people: profile left as it is'
+        : undefined;
+    return { kind: 'leave', existing, reason };
+  }
   const changes = identityDiff(existing as Record<string, unknown>, row, managerUuid ? { managerUuid } : {});
   if (changes.length === 0) return { kind: 'unchanged', existing };
   const deactivating = row.active === false && existing.active !== false;

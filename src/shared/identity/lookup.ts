@@ -1,4 +1,5 @@
 import { ENTERPRISE_URN, LOOKUP_FILTER_PATH, scimString, type ConcurUser, type IdentityApi } from '../concur/index.ts';
+import { IDENTITY_DIFF_ATTRIBUTES_WITH_ENTITLEMENTS, referencedEmployeeNumbers } from '../mapping/to-scim.ts';
 import type { NormalizedRow } from '../mapping/types.ts';
 
 export interface LookupResult {
@@ -30,20 +31,21 @@ export async function lookupPeople(
     for (const userName of [row.userName, row.previousUserName]) {
       if (userName !== undefined) terms.add(`${LOOKUP_FILTER_PATH.userName} eq ${scimString(userName)}`);
     }
-    for (const emp of [
-      row.employeeNumber,
-      row.previousEmployeeNumber,
-      row.managerEmployeeNumber,
-      row.spend?.reportApproverEmployeeNumber,
-      row.travel?.managerEmployeeNumber,
-    ]) {
+    for (const emp of [row.employeeNumber, row.previousEmployeeNumber, ...referencedEmployeeNumbers(row)]) {
       if (emp !== undefined) terms.add(`${LOOKUP_FILTER_PATH.employeeNumber} eq ${scimString(emp)}`);
     }
   }
+  // Concur returns entitlements only when asked for, and asking names every attribute the diff reads.
+  const attributes = rows.some((r) => r.entitlements !== undefined)
+    ? { attributes: [...IDENTITY_DIFF_ATTRIBUTES_WITH_ENTITLEMENTS] }
+    : {};
   for (const filter of joinWithin([...terms], ' or ', MAX_FILTER_CHARS)) {
     const users = await call(async () => {
       const found: ConcurUser[] = [];
-      for await (const page of identity.searchPages({ filter, count: PAGE_SIZE }, signal ? { signal } : {}))
+      for await (const page of identity.searchPages(
+        { filter, count: PAGE_SIZE, ...attributes },
+        signal ? { signal } : {},
+      ))
         found.push(...page.users);
       return found;
     });

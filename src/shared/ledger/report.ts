@@ -13,6 +13,8 @@ export const REPORT_COLUMNS = [
   'errorCode',
   'message',
   'schemaPath',
+  /** The source lines of the row (a legacy employee import: every record of the person). */
+  'lines',
 ] as const;
 
 export type ReportColumn = (typeof REPORT_COLUMNS)[number];
@@ -51,6 +53,7 @@ export function toReportRecord(row: number, state: RowState, outcome: RowOutcome
     errorCode: str(outcome.code) || (extensions[0]?.code ?? ''),
     message: str(outcome.error),
     schemaPath: schemaPaths.join(' | ') || str(outcome.column),
+    lines: str(outcome.lines),
   };
 }
 

@@ -6,6 +6,8 @@ export const TERMINAL_STATES = [
   'done',
   'unchanged',
   'invalid',
+  /** A legacy employee import line whose record type no v4 API holds (cards, bank accounts...): reported, never sent. */
+  'unsupported',
   'identity_failed',
   'extension_failed',
   'timed_out',

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { employeeImportOptionsSchema } from './employee-import-options.ts';
 import { ProvError } from '../errors.ts';
 import { resolveTemplateColumn, TEMPLATE_COLUMNS } from './template.ts';
 import { isCalendarDate, parseBooleanWord } from './validate.ts';
@@ -67,6 +68,8 @@ export const mappingFileSchema = z
     ignore: z.array(z.string().min(1)).default([]),
     /** What to do with a column that is neither mapped, a template column, nor ignored. */
     unknownColumns: z.enum(['error', 'ignore']).default('error'),
+    /** Options for a legacy employee import drop (docs/employee-import.md). */
+    employeeImport: employeeImportOptionsSchema.optional(),
   })
   .superRefine((m, ctx) => {
     const seen = new Map<string, string>();

@@ -1,5 +1,5 @@
 import type { RecordMapper } from './mapping-file.ts';
-import { CUSTOM_DATA_IDS, resolveTemplateColumn } from './template.ts';
+import { CUSTOM_DATA_IDS, SPEND_USER_FIELDS, resolveTemplateColumn } from './template.ts';
 import type {
   FieldError,
   MappedRecord,
@@ -7,6 +7,7 @@ import type {
   NormalizedRow,
   RawRecord,
   SpendData,
+  TemplateRow,
   TravelData,
 } from './types.ts';
 import {
@@ -33,14 +34,6 @@ import {
  * an empty cell is absent.
  */
 
-const SPEND_USER_FIELDS = [
-  'country',
-  'reimbursementCurrency',
-  'locale',
-  'ledgerCode',
-  'stateProvince',
-  'cashAdvanceAccountCode',
-] as const;
 const LIST_SEPARATOR = /[;,|]/;
 
 const NOT_ASCII = /[\u0080-\uffff]/;
@@ -181,7 +174,7 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
       familyName: familyName!,
       email: email!,
       employeeNumber: employeeNumber!,
-    } as NormalizedRow,
+    } as TemplateRow,
   };
 }
 

@@ -20,6 +20,16 @@ export interface TemplateColumn {
   required?: boolean;
 }
 
+/** The `spend:2.0:User` attributes a row carries (besides `customData`), as `SpendData` keys. */
+export const SPEND_USER_FIELDS = [
+  'country',
+  'reimbursementCurrency',
+  'locale',
+  'ledgerCode',
+  'stateProvince',
+  'cashAdvanceAccountCode',
+] as const;
+
 /** Concur's spend custom fields: `spend.customData.<id>` columns. */
 export const CUSTOM_DATA_IDS: readonly string[] = [
   ...Array.from({ length: 22 }, (_, i) => `custom${i + 1}`),

@@ -43,16 +43,57 @@ export interface TravelData {
   managerEmployeeNumber?: string;
 }
 
+/** A phone number, e-mail or address by SCIM `type` (one per type, as Concur keeps them). */
+export interface TypedValue {
+  type: string;
+  value: string;
+}
+
+export interface AddressData {
+  type: string;
+  streetAddress?: string;
+  locality?: string;
+  region?: string;
+  postalCode?: string;
+  country?: string;
+}
+
+/** Entitlements (Expense, Invoice, Request, Travel) a row grants or revokes. */
+export interface EntitlementChanges {
+  grant?: string[];
+  revoke?: string[];
+  /** Granted only when the row creates the person (the legacy Expense User default). */
+  onCreate?: string[];
+}
+
+/**
+ * One UPS PatchOp operation a row carries beyond `spend`/`travel` (the legacy employee import:
+ * filtered adds and removes of roles, approvers, delegates and approval limits, cleared fields).
+ */
+export interface RowOperation {
+  op: 'add' | 'replace' | 'remove';
+  path: string;
+  value?: unknown;
+  /** A right or link (role, approval limit, delegate): still sent when `whenExists` skips the profile. */
+  rights?: true;
+  /** Sent only when the identity stage created the person (e.g. a default rule class). */
+  onCreate?: true;
+}
+
 /**
  * A row that passed validation. Optional fields are absent when the cell was empty: an empty
  * cell means "leave Concur's value alone", never "clear it".
+ *
+ * userName, givenName, familyName and email are needed to create a person; a legacy employee
+ * import row that only updates someone (a 350, a 700...) may lack them, and then fails if the
+ * person is not in Concur.
  */
 export interface NormalizedRow {
   rowNumber: number;
-  userName: string;
-  givenName: string;
-  familyName: string;
-  email: string;
+  userName?: string;
+  givenName?: string;
+  familyName?: string;
+  email?: string;
   employeeNumber: string;
   /** Absent when empty: a create then sends `true`, an update leaves the flag alone. */
   active?: boolean;
@@ -78,9 +119,44 @@ export interface NormalizedRow {
   previousUserName?: string;
   spend?: SpendData;
   travel?: TravelData;
+  nickName?: string;
+  honorificPrefix?: string;
+  honorificSuffix?: string;
+  /** `YYYY-MM-DD`. */
+  dateOfBirth?: string;
+  phoneNumbers?: TypedValue[];
+  addresses?: AddressData[];
+  /** E-mails besides the work one (`work2`, `other`). */
+  otherEmails?: TypedValue[];
+  entitlements?: EntitlementChanges;
+  /** SAP Global ID (`urn:…:sap:2.0:User:userUuid`). */
+  sapUserUuid?: string;
+  /** Identity attributes to clear (SCIM paths, e.g. `nickName`, `phoneNumbers[type eq "fax"]`). */
+  clearIdentity?: string[];
+  /** UPS operations sent after the `spend`/`travel` payload, in order. */
+  upsOperations?: RowOperation[];
+  /** Employee numbers `upsOperations` point at (the row waits for those people like for an approver). */
+  upsReferences?: string[];
+  /**
+   * How the row's userName meets an existing person (legacy employee import, where only a 320
+   * changes a Login ID): `createOnly`, used to create the person and never changed (SAP: "a 305
+   * cannot change a Login ID"); `explicit`, a change the file asks for (a 320's New Login ID, whose
+   * current login the file does not give). Absent: docs/matching.md.
+   */
+  userNameRule?: 'createOnly' | 'explicit';
+  /** When the person already exists: `warn` or `ignore` leave the profile alone (the legacy 100 record). */
+  whenExists?: 'warn' | 'ignore';
+  /** Source lines of the row (the legacy employee import: every record of the person). */
+  lines?: number[];
+  /** Warnings found at ingest, carried into the row's outcome. */
+  warnings?: string[];
 }
 
-export type NormalizeResult = { ok: true; row: NormalizedRow } | { ok: false; errors: FieldError[] };
+/** A row of the default template (or a mapping): it always names the person in full. */
+export type TemplateRow = NormalizedRow &
+  Required<Pick<NormalizedRow, 'userName' | 'givenName' | 'familyName' | 'email'>>;
+
+export type NormalizeResult = { ok: true; row: TemplateRow } | { ok: false; errors: FieldError[] };
 
 /** A cell after the mapping: its template column value and the file column it came from. */
 export interface MappedCell {

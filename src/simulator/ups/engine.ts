@@ -313,6 +313,9 @@ export class UpsEngine implements ProvisionStore {
       userByEmployeeNumber: (n) => this.ctx.users.findByEmployeeNumber(n, companyId),
       roleCodes: this.ctx.knobs.spendRoleCodes,
       listItems: this.ctx.knobs.spendListItems,
+      ledgerCodes: this.ctx.knobs.spendLedgerCodes,
+      ruleClasses: this.ctx.knobs.travelRuleClasses,
+      hierarchyNodes: this.ctx.knobs.hierarchyNodes,
     };
   }
 

@@ -218,15 +218,26 @@ function mergeAdd(base: Json, value: Json): Json {
 }
 
 /**
- * Appends items, so a retried add does not duplicate them: an identical item is skipped and an item
- * with the same `id` (customData) replaces the old one.
+ * Appends items, so a retried add does not duplicate them: an identical item is skipped, an item
+ * with the same `id` (customData) replaces the old one, and a role the user already holds gains
+ * the added groups (a user holds a role once).
  */
 function appendUnique(existing: unknown[], added: unknown[]): unknown[] {
   const out = existing.map((item) => structuredClone(item));
   for (const item of added) {
     const id = isObject(item) ? item.id : undefined;
     const sameId = id === undefined ? -1 : out.findIndex((o) => isObject(o) && o.id === id);
-    if (sameId >= 0) out[sameId] = structuredClone(item);
+    const roleName = isObject(item) && id === undefined ? item.roleName : undefined;
+    const sameRole = typeof roleName === 'string' ? out.findIndex((o) => isObject(o) && o.roleName === roleName) : -1;
+    if (sameRole >= 0) {
+      const held = out[sameRole] as Json;
+      if (!Array.isArray(held.roleGroups) && !(isObject(item) && Array.isArray(item.roleGroups))) continue;
+      const groups = [
+        ...(Array.isArray(held.roleGroups) ? held.roleGroups : []),
+        ...(isObject(item) && Array.isArray(item.roleGroups) ? item.roleGroups : []),
+      ];
+      out[sameRole] = { ...held, roleGroups: [...new Set(groups)] };
+    } else if (sameId >= 0) out[sameId] = structuredClone(item);
     else if (!out.some((o) => JSON.stringify(o) === JSON.stringify(item))) out.push(structuredClone(item));
   }
   return out;

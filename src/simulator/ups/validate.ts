@@ -22,6 +22,12 @@ export interface ValidationEnv {
   userByEmployeeNumber(employeeNumber: string): StoredUser | undefined;
   roleCodes: readonly string[];
   listItems: Readonly<Record<string, readonly string[]>>;
+  /** The company's ledgers: a `ledgerCode` outside them is refused. */
+  ledgerCodes: readonly string[];
+  /** Known travel rule class names; empty: not checked. */
+  ruleClasses?: readonly string[];
+  /** Known hierarchy nodes (`US-WEST`); empty: not checked. */
+  hierarchyNodes?: readonly string[];
 }
 
 type Json = Record<string, unknown>;
@@ -39,7 +45,7 @@ export function validateExtension(urn: string, value: Json, env: ValidationEnv):
     case SPEND_DELEGATE_URN:
       return validateReferences(value, env, urn, DELEGATE_KEYS, 'delegate');
     case SPEND_APPROVER_LIMIT_URN:
-      return validateApproverLimits(value);
+      return validateApproverLimits(value, env);
     case SPEND_USER_PREFERENCE_URN:
       return validateFlags(urn, value, USER_PREFERENCE_ENUMS);
     case SPEND_WORKFLOW_PREFERENCE_URN:
@@ -109,6 +115,9 @@ function validateSpendUser(v: Json, env: ValidationEnv): ConcurMessage[] {
   checkCode(out, v.locale, p('locale'), 5, /^[a-z]{2}[-_][A-Z]{2}$/);
   checkMaxLength(out, v.stateProvince, p('stateProvince'), 2);
   checkMaxLength(out, v.ledgerCode, p('ledgerCode'), 20);
+  if (typeof v.ledgerCode === 'string' && v.ledgerCode !== '' && v.ledgerCode.length <= 20) {
+    if (!env.ledgerCodes.includes(v.ledgerCode)) out.push(invalidValue(p('ledgerCode')));
+  }
   checkMaxLength(out, v.cashAdvanceAccountCode, p('cashAdvanceAccountCode'), 20);
   if (!isBlank(v.reimbursementType) && !REIMBURSEMENT_TYPES.includes(String(v.reimbursementType))) {
     out.push(invalidValue(p('reimbursementType')));
@@ -171,6 +180,8 @@ function validateRoles(v: Json, env: ValidationEnv): ConcurMessage[] {
       !(Array.isArray(role.roleGroups) && role.roleGroups.every((g) => typeof g === 'string'))
     ) {
       out.push(invalidValue(`${rolePath}.roleGroups`));
+    } else if (Array.isArray(role.roleGroups)) {
+      for (const g of role.roleGroups as string[]) out.push(...checkNode(g, env, `${rolePath}.roleGroups`));
     }
   }
   const names = v.roles.filter(isObject).map((r) => r.roleName);
@@ -271,7 +282,28 @@ function checkReference(ref: unknown, env: ValidationEnv, schemaPath: string): C
   return [];
 }
 
-function validateApproverLimits(v: Json): ConcurMessage[] {
+/**
+ * A group or approval node must be a node of the hierarchy. Concur's own load error text, which
+ * names the segments of the node (checked even for inactive people).
+ */
+function checkNode(node: string, env: ValidationEnv, schemaPath: string): ConcurMessage[] {
+  const nodes = env.hierarchyNodes ?? [];
+  if (nodes.length === 0 || node === '' || nodes.includes(node)) return [];
+  const segments = node
+    .split('-')
+    .map((s, i) => `Segment${i + 1}=${s}`)
+    .join(', ');
+  return [
+    {
+      code: 'INVALID_VALUE',
+      message: `An employee fails to resolve to a valid EmployeeHierarchyService configuration hierarchy node {${segments}}`,
+      schemaPath,
+      type: 'error',
+    },
+  ];
+}
+
+function validateApproverLimits(v: Json, env: ValidationEnv): ConcurMessage[] {
   const out: ConcurMessage[] = [];
   for (const key of ['authorizedApprover', 'costObjectApprover']) {
     const list = v[key];
@@ -288,6 +320,8 @@ function validateApproverLimits(v: Json): ConcurMessage[] {
       }
       if (item.approvalLimit !== undefined && typeof item.approvalLimit !== 'number')
         out.push(invalidValue(`${path}.approvalLimit`));
+      if (typeof item.approvalGroup === 'string')
+        out.push(...checkNode(item.approvalGroup, env, `${path}.approvalGroup`));
       checkCode(out, item.reimbursementCurrency, `${path}.reimbursementCurrency`, 3, /^[A-Z]{3}$/);
     }
   }
@@ -330,7 +364,25 @@ function validateTravel(v: Json, env: ValidationEnv): ConcurMessage[] {
     (typeof rc.id === 'number' ||
       (typeof rc.id === 'string' && rc.id !== '') ||
       (typeof rc.name === 'string' && rc.name !== ''));
-  if (!ruleClassOk) out.push(invalidValue(p('ruleClass')));
+  // UPS needs exactly one rule class per travel user: a new travel user without one fails.
+  if (!ruleClassOk)
+    out.push({
+      code: 'INVALID_VALUE',
+      message: 'Rule class is required for a new travel user',
+      schemaPath: p('ruleClass'),
+      type: 'error',
+    });
+  else if (
+    typeof rc.name === 'string' &&
+    (env.ruleClasses ?? []).length > 0 &&
+    !(env.ruleClasses ?? []).includes(rc.name)
+  )
+    out.push({
+      code: 'INVALID_VALUE',
+      message: `Rule class '${rc.name}' is invalid`,
+      schemaPath: p('ruleClass'),
+      type: 'error',
+    });
   if (v.groups !== undefined && !(Array.isArray(v.groups) && v.groups.every((g) => Number.isInteger(g))))
     out.push(invalidValue(p('groups')));
   if (v.manager !== undefined && v.manager !== null) out.push(...checkReference(v.manager, env, p('manager')));

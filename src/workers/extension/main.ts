@@ -1,6 +1,5 @@
 import { EXTENSION_QUEUE } from '../../shared/queues/extension.ts';
-import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
-import { connectConcur, createRuntime } from '../runtime.ts';
+import { connectConcur, createRuntime, rateLimiter } from '../runtime.ts';
 import { describeExtensionJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createExtensionProcessor, recoverExtensionStage } from './processor.ts';
@@ -11,18 +10,14 @@ export interface ExtensionWorkerOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** The UPS limiter's key: shared by extension and status workers (both call UPS). */
-export function upsLimiterKey(prefix: string): string {
-  return `${prefix}:ratelimit:ups`;
-}
-
 /** `provision worker extension`: Bulk PATCHes of Spend/Travel extensions, limited by UPS_MAX_RPS. */
 export async function runExtensionWorker(options: ExtensionWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('extension-worker', 'worker', options.env);
   const { config, redis, queues, log } = rt;
-  const limiter = new SharedRateLimiter(redis, upsLimiterKey(config.QUEUE_PREFIX), { rps: config.UPS_MAX_RPS });
-  // The processor acquires the limiter itself (once per Bulk), so the client gets no UPS gate.
-  const concur = connectConcur(rt);
+  // Shared with the status workers (both call UPS). The processor acquires it itself (once per
+  // Bulk), so the client gets no UPS gate; the limiter still sees every call.
+  const limiter = rateLimiter(rt, 'ups');
+  const concur = connectConcur(rt, { limiters: [limiter] });
   const store = new ExtensionStore(redis, config.QUEUE_PREFIX);
   const deps = {
     store,

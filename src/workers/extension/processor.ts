@@ -9,7 +9,7 @@ import { BulkBuilder, bulkPatch, splitBulk, type BulkOperation, type UpsApi } fr
 import { PATCH_OP_URN } from '../../shared/concur/schemas.ts';
 import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
-import { toExtensionPayload } from '../../shared/mapping/to-scim.ts';
+import { toExtensionOperations } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
 import {
   batchJobId,
@@ -245,18 +245,17 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
           });
           continue;
         }
-        const payload = toExtensionPayload(r.data);
-        if (payload === undefined) {
+        const operations = toExtensionOperations(r.data, {
+          created: r.outcome.action === 'create',
+          rightsOnly: r.outcome.profileLeft === true,
+        });
+        if (operations.length === 0) {
           // Nothing to send: identity was all this row needed.
           const t = await ledger.transition(dropId, r.row, 'done', { from: ['extension_batched'] });
           if (t.result === 'ok') done += 1;
           continue;
         }
-        const op = bulkPatch(
-          uuid,
-          { schemas: [PATCH_OP_URN], Operations: [{ op: 'add', value: payload }] },
-          bulkIdOf(dropId, r.row),
-        );
+        const op = bulkPatch(uuid, { schemas: [PATCH_OP_URN], Operations: operations }, bulkIdOf(dropId, r.row));
         if (BulkBuilder.operationBytes(op) + 200 > sizer.maxBytes) {
           failed += await failEntries([entry], {
             code: 'PROV_ERR_INPUT',

@@ -1,10 +1,9 @@
 import { guardsFromConfig } from '../../shared/guards/limits.ts';
 import { IDENTITY_QUEUE, releasedRowsRequeue } from '../../shared/queues/identity.ts';
-import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { RecentWrites, recentWritesKey } from '../../shared/identity/recent-writes.ts';
 import { createExtensionHandoff } from '../extension/handoff.ts';
-import { connectConcur, createRuntime } from '../runtime.ts';
+import { connectConcur, createRuntime, rateLimiter } from '../runtime.ts';
 import { describeIdentityJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';
@@ -16,14 +15,12 @@ export interface IdentityWorkerOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** `provision worker identity`: the identity stage, limited by the shared IDENTITY_MAX_RPS. */
+/** `provision worker identity`: the identity stage, limited by the shared IDENTITY_MAX_RPS (auto: found). */
 export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('identity-worker', 'worker', options.env);
   const { config, redis, queues, log } = rt;
-  const limiter = new SharedRateLimiter(redis, `${config.QUEUE_PREFIX}:ratelimit:identity`, {
-    rps: config.IDENTITY_MAX_RPS,
-  });
-  const concur = connectConcur(rt, { identity: limiter });
+  const limiter = rateLimiter(rt, 'identity');
+  const concur = connectConcur(rt, { gates: { identity: limiter }, limiters: [limiter] });
   const handoff = createExtensionHandoff({
     redis,
     queues,

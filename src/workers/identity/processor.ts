@@ -6,13 +6,20 @@ import {
   type ConcurUser,
   type IdentityApi,
 } from '../../shared/concur/index.ts';
-import { isProvError } from '../../shared/errors.ts';
+import { isProvError, ProvError } from '../../shared/errors.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { STOPPED_STATUSES, conflictHoldReason, type GuardLimits } from '../../shared/guards/limits.ts';
 import { decideIdentity, findExisting, matchPerson, type MatchKey } from '../../shared/identity/decide.ts';
-import { hasExtensionData, toCreateBody, toPatchOperations } from '../../shared/mapping/to-scim.ts';
+import {
+  canCreate,
+  extensionReferences,
+  hasExtensionData,
+  toCreateBody,
+  toExtensionOperations,
+  toPatchOperations,
+} from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
 import { identityJobSchema } from '../../shared/queues/identity.ts';
 import { withConcurRetries, type RetryPolicy } from '../../shared/concur/retry.ts';
@@ -206,8 +213,16 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     const warnings = Array.isArray(r.outcome.warnings) ? [...r.outcome.warnings] : [];
     /** Set once this run wrote the identity (with the manager when it could). */
     let wroteNow = false;
+    /** The person existed and the row's `whenExists` left their profile alone (rights still go). */
+    let profileLeft = r.outcome.profileLeft === true;
     /** The outcome of a written identity (the look-up's `absent` mark has served). */
-    const written = (): RowOutcome => ({ uuid, action, warnings, absent: null });
+    const written = (): RowOutcome => ({
+      uuid,
+      action,
+      warnings,
+      absent: null,
+      ...(profileLeft ? { profileLeft } : {}),
+    });
 
     if (notWrittenYet(r)) {
       // A manager further down the drop: wait for it and write once, with the manager.
@@ -230,7 +245,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       }
       uuid = write.uuid;
       action = write.action;
-      if (manager.kind === 'waiting') {
+      if (write.left) {
+        profileLeft = true;
+        if (write.reason) warnings.push(write.reason);
+      }
+      if (manager.kind === 'waiting' && !profileLeft) {
         // Written without the manager; the link follows once the manager exists.
         const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: [state], patch: written() });
         released.push(...t.releasedWaiters);
@@ -257,7 +276,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     }
 
     if (state === 'pending' || state === 'manager_wait') {
-      if (!hasExtensionData(row)) {
+      const sends = profileLeft ? toExtensionOperations(row, { rightsOnly: true }).length > 0 : hasExtensionData(row);
+      if (!sends) {
         const to = action === 'unchanged' ? 'unchanged' : 'done';
         const t = await deps.ledger.transition(dropId, r.row, to, { from: [state], patch: written() });
         return { released: [...released, ...t.releasedWaiters], ready: false };
@@ -268,10 +288,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     }
 
     // identity_done: the extensions go once every person they point at exists.
-    const refs = [row.spend?.reportApproverEmployeeNumber, row.travel?.managerEmployeeNumber].filter(
-      (v): v is string => v !== undefined && v !== row.employeeNumber,
-    );
-    for (const ref of new Set(refs)) {
+    for (const ref of extensionReferences(row)) {
       const res = await resolveReference(dropId, r.row, ref, people);
       if (res.kind === 'waiting') return { released, ready: false };
     }
@@ -306,12 +323,18 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     call: <T>(fn: () => Promise<T>) => Promise<T>,
     confirm: ConfirmDeps,
     signal: AbortSignal | undefined,
-  ): Promise<{ kind: 'written'; uuid: string; action: string } | { kind: 'skip'; reason: string }> {
+  ): Promise<
+    | { kind: 'written'; uuid: string; action: string; left?: boolean; reason?: string | undefined }
+    | { kind: 'skip'; reason: string }
+  > {
     let decision = decideIdentity(row, findExisting(row, people, deps.matchOn), managerUuid);
     if (decision.kind === 'skip') return { kind: 'skip', reason: decision.reason };
+    if (decision.kind === 'refuse') throw new ProvError('PROV_ERR_NOT_FOUND', decision.reason);
+    if (decision.kind === 'leave')
+      return { kind: 'written', uuid: decision.existing.id, action: 'unchanged', left: true, reason: decision.reason };
     /** Set when a create met the person already there: as the row asks, they were (most likely) our create. */
     let createdEarlier = false;
-    if (decision.kind === 'create') {
+    if (decision.kind === 'create' && canCreate(row)) {
       try {
         const created = await call(() =>
           deps.identity.create(
@@ -328,6 +351,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         createdEarlier = true;
       }
     }
+    if (decision.kind === 'leave')
+      return { kind: 'written', uuid: decision.existing.id, action: 'unchanged', left: true, reason: decision.reason };
     if (decision.kind === 'unchanged')
       return { kind: 'written', uuid: decision.existing.id, action: createdEarlier ? 'create' : 'unchanged' };
     if (decision.kind !== 'patch') throw new Error('a present person is patched or unchanged');

@@ -1,8 +1,6 @@
 import { STATUS_QUEUE } from '../../shared/queues/status.ts';
-import { SharedRateLimiter } from '../../shared/rate-limiter.ts';
-import { upsLimiterKey } from '../extension/main.ts';
 import { ExtensionStore } from '../extension/store.ts';
-import { connectConcur, createRuntime } from '../runtime.ts';
+import { connectConcur, createRuntime, rateLimiter } from '../runtime.ts';
 import { describeStatusJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createStatusProcessor } from './processor.ts';
@@ -16,8 +14,8 @@ export interface StatusWorkerOptions {
 export async function runStatusWorker(options: StatusWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('status-worker', 'worker', options.env);
   const { config, redis, queues, log } = rt;
-  const limiter = new SharedRateLimiter(redis, upsLimiterKey(config.QUEUE_PREFIX), { rps: config.UPS_MAX_RPS });
-  const concur = connectConcur(rt);
+  const limiter = rateLimiter(rt, 'ups');
+  const concur = connectConcur(rt, { limiters: [limiter] });
   const store = new ExtensionStore(redis, config.QUEUE_PREFIX);
   const processor = createStatusProcessor({
     store,

@@ -5,7 +5,7 @@ import {
   SPEND_USER_URN,
   TRAVEL_USER_URN,
 } from '../../../src/shared/mapping/to-scim.ts';
-import type { NormalizedRow } from '../../../src/shared/mapping/types.ts';
+import type { TemplateRow } from '../../../src/shared/mapping/types.ts';
 import { extensionRow, startStage, type StageHarness } from '../../helpers/extension-stage.ts';
 
 interface SimState {
@@ -28,8 +28,8 @@ afterEach(async () => {
 async function seed(
   h: StageHarness,
   dropId: string,
-  rows: NormalizedRow[],
-  uuidFor?: (row: NormalizedRow, uuid: string) => string,
+  rows: TemplateRow[],
+  uuidFor?: (row: TemplateRow, uuid: string) => string,
 ): Promise<string[]> {
   const uuids = await h.createUsers(rows.map((r) => ({ userName: r.userName, employeeNumber: r.employeeNumber })));
   await h.seedDrop(dropId, rows, uuidFor ? rows.map((r, i) => uuidFor(r, uuids[i]!)) : uuids);

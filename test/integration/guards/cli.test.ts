@@ -82,7 +82,7 @@ describe('provision ingest --plan, approve, cancel', () => {
       const csv = readFileSync(out, 'utf8').split('\r\n');
       expect(csv[0]).toBe(REPORT_COLUMNS.join(','));
       expect(csv[2]).toMatch(
-        /^2,person2@example\.com,E2,planned,update,[0-9a-f-]+,,,department: Engineering → Finance,$/,
+        /^2,person2@example\.com,E2,planned,update,[0-9a-f-]+,,,department: Engineering → Finance,,$/,
       );
 
       expect(await identityWrites(sim)).toBe(0);

@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../../src/server/app.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
+import { loadConfig } from '../../../src/shared/config.ts';
 import { startCallMetricsPublisher } from '../../../src/shared/metrics/concur-calls.ts';
+import { createRateLimiter } from '../../../src/shared/rate/index.ts';
 import { basic, startServer, TEST_AUTH, type ServerHarness } from '../../helpers/server.ts';
 
 const fixture = (name: string): URL => new URL(`../../fixtures/drops/${name}`, import.meta.url);
@@ -164,6 +166,11 @@ describe('server: drops API, report, page, metrics', () => {
     expect(d.etaSeconds).toBe(0);
     expect(d.rowsPerSecond).toBeGreaterThan(0);
     expect(Object.keys(d.timings)).toEqual(expect.arrayContaining(['createdAt', 'ingestedAt', 'completedAt']));
+    // The Concur rates in force sit beside the drop (none yet: no process has called).
+    expect(d.rateLimits).toEqual({
+      identity: { mode: undefined, rps: undefined, last429At: undefined, blockedUntil: undefined },
+      ups: { mode: undefined, rps: undefined, last429At: undefined, blockedUntil: undefined },
+    });
     expect((await h.get('/drops/nosuchdrop')).status).toBe(404);
     expect((await h.get('/drops/..%2F..%2Fetc')).status).toBe(404);
   });
@@ -189,7 +196,9 @@ describe('server: drops API, report, page, metrics', () => {
     expect(csv.headers.get('content-disposition')).toContain('report-seeded01.csv');
     const lines = (await csv.text()).trim().split('\r\n');
     expect(lines).toHaveLength(6);
-    expect(lines[0]).toBe('row,userName,employeeNumber,state,action,uuid,provisionId,errorCode,message,schemaPath');
+    expect(lines[0]).toBe(
+      'row,userName,employeeNumber,state,action,uuid,provisionId,errorCode,message,schemaPath,lines',
+    );
     expect(lines[5]).toContain(`"'=HYPERLINK(""x"")"`);
     const jsonl = await h.get('/drops/seeded01/report?format=jsonl');
     const records = (await jsonl.text())
@@ -299,5 +308,29 @@ describe('server: drops API, report, page, metrics', () => {
     expect(text).toContain(
       'provision_concur_call_duration_seconds_count{endpoint="/profile/identity/v4.1/Users/{id}"} 2',
     );
+  });
+
+  it('exposes the rate each API family runs at and when Concur last answered 429', async () => {
+    const config = loadConfig({ QUEUE_PREFIX: h.prefix, UPS_MAX_RPS: '12' });
+    const identity = createRateLimiter('identity', { redis: h.redis, config });
+    const ups = createRateLimiter('ups', { redis: h.redis, config });
+    await Promise.all([identity.acquire(), ups.acquire()]);
+    await identity.block(100);
+    await Promise.all([identity.stop(), ups.stop()]);
+    const text = await (
+      await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${TEST_AUTH.metricsToken}` } })
+    ).text();
+    // Auto starts at 5/s (cut once by the 429); UPS is pinned at 12/s and never answered 429.
+    const rate = /provision_rate_limit_rps\{api="identity"\} ([\d.]+)/.exec(text)?.[1];
+    expect(Number(rate)).toBeCloseTo(4.5, 5);
+    expect(text).toContain('provision_rate_limit_rps{api="ups"} 12');
+    const last429 = /provision_concur_last_429_timestamp_seconds\{api="identity"\} ([\d.]+)/.exec(text)?.[1];
+    expect(Number(last429)).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(text).toContain('provision_concur_last_429_timestamp_seconds{api="ups"} 0');
+    const d = (await (await h.get('/drops/seeded01')).json()) as { rateLimits: Record<string, unknown> };
+    expect(d.rateLimits).toMatchObject({
+      identity: { mode: 'auto', rps: Number(rate) },
+      ups: { mode: 'fixed', rps: 12 },
+    });
   });
 });

@@ -136,7 +136,7 @@ describe('UPS /Users', () => {
   });
 
   it('PUT replaces identity and the sent extensions; DELETE answers 204', async () => {
-    const user = identityUser('E300', { [SPEND]: validSpend({ ledgerCode: 'OLD' }) });
+    const user = identityUser('E300', { [SPEND]: validSpend({ ledgerCode: 'CORP' }) });
     const created = await h.call('POST', '/profile/v4/Users', user);
     await h.waitCompleted(created.body.meta.statusUrl);
     const id = created.body.id as string;

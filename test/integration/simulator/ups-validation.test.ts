@@ -66,12 +66,12 @@ describe('UPS extension validation (asynchronous, per extension)', () => {
     const op = await provisionOne(h, identityUser('V2', { [SPEND]: validSpend() }));
     expect(ext(op, SPEND).status.result).toBe('success');
     const patched = await h.call('PATCH', `/profile/v4/Users/${op.resource.id}`, {
-      Operations: [{ op: 'replace', path: `${SPEND}:ledgerCode`, value: 'L1' }],
+      Operations: [{ op: 'replace', path: `${SPEND}:ledgerCode`, value: 'EU' }],
     });
     const again = (await h.waitCompleted(patched.body.meta.statusUrl)).operations[0];
     expect(ext(again, SPEND).status.result).toBe('success');
     expect((await h.call('GET', `/profile/spend/v4.1/Users/${op.resource.id}`)).body[SPEND]).toEqual(
-      validSpend({ ledgerCode: 'L1' }),
+      validSpend({ ledgerCode: 'EU' }),
     );
   });
 

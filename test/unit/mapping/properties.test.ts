@@ -13,7 +13,6 @@ import {
   prepareRow,
   toCreateBody,
   userNameProblem,
-  type NormalizedRow,
   type RawRecord,
 } from '../../../src/shared/mapping/index.ts';
 
@@ -73,7 +72,7 @@ describe('mapping and validation properties', () => {
       fc.property(validRecord, (r) => {
         const result = prepareRow(1, clean(r), mapper);
         if (!result.ok) throw new Error(JSON.stringify(result.errors));
-        const row: NormalizedRow = result.row;
+        const row = result.row;
         expect(row.givenName).toBe(r.givenName);
         expect(row.spend?.country).toBe(r['spend.country']);
         const body = toCreateBody(row, { companyId: 'c' });

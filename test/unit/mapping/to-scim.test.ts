@@ -10,13 +10,13 @@ import {
   toCreateBody,
   toExtensionPayload,
   toPatchOperations,
-  type NormalizedRow,
+  type TemplateRow,
 } from '../../../src/shared/mapping/index.ts';
 
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const COMPANY = 'aa076ada-80a9-4f57-8e98-9300b1c3171d';
 
-const FULL: NormalizedRow = {
+const FULL: TemplateRow = {
   rowNumber: 1,
   userName: 'ada@example.com',
   givenName: 'Ada',
@@ -38,7 +38,7 @@ const FULL: NormalizedRow = {
 };
 
 /** What Concur would hold after creating FULL (with its own formats and extra fields). */
-function asConcur(row: NormalizedRow, managerUuid = 'm-uuid'): Record<string, unknown> {
+function asConcur(row: TemplateRow, managerUuid = 'm-uuid'): Record<string, unknown> {
   return {
     id: 'u-uuid',
     userName: row.userName.toUpperCase(),
@@ -98,7 +98,7 @@ describe('toCreateBody', () => {
   });
 
   it('sends only what the row has; active defaults to true; no manager without a uuid', () => {
-    const minimal: NormalizedRow = {
+    const minimal: TemplateRow = {
       rowNumber: 2,
       userName: 'b@x.com',
       givenName: 'B',
@@ -125,7 +125,7 @@ describe('identityDiff', () => {
   });
 
   it('lists each changed field with Concur paths, old and new values', () => {
-    const desired: NormalizedRow = {
+    const desired: TemplateRow = {
       ...FULL,
       givenName: 'Augusta',
       email: 'augusta@example.com',
@@ -148,7 +148,7 @@ describe('identityDiff', () => {
   });
 
   it('never diffs fields the row leaves empty, and skips the manager without a uuid', () => {
-    const sparse: NormalizedRow = {
+    const sparse: TemplateRow = {
       rowNumber: 1,
       userName: 'ada@example.com',
       givenName: 'Ada',
@@ -168,7 +168,7 @@ describe('identityDiff', () => {
       emails: [{ type: 'home', value: 'h@x.com' }],
       [ENT]: { employeeNumber: '1001' },
     };
-    const desired: NormalizedRow = {
+    const desired: TemplateRow = {
       rowNumber: 1,
       userName: 'ada@example.com',
       givenName: 'Ada',
@@ -184,7 +184,7 @@ describe('identityDiff', () => {
   });
 
   it('survives a malformed existing user', () => {
-    const desired: NormalizedRow = {
+    const desired: TemplateRow = {
       rowNumber: 1,
       userName: 'a@x.com',
       givenName: 'A',
@@ -198,7 +198,7 @@ describe('identityDiff', () => {
 });
 
 describe('extension payload and references', () => {
-  const row: NormalizedRow = {
+  const row: TemplateRow = {
     rowNumber: 1,
     userName: 'a@x.com',
     givenName: 'A',
@@ -238,12 +238,12 @@ describe('extension payload and references', () => {
   });
 
   it('sends only the extensions the row has', () => {
-    const rolesOnly: NormalizedRow = { ...row, spend: { roles: ['EXP_USER'] }, travel: { ruleClass: { name: 'Std' } } };
+    const rolesOnly: TemplateRow = { ...row, spend: { roles: ['EXP_USER'] }, travel: { ruleClass: { name: 'Std' } } };
     expect(toExtensionPayload(rolesOnly)).toEqual({
       [SPEND_ROLE_URN]: { roles: [{ roleName: 'EXP_USER' }] },
       [TRAVEL_USER_URN]: { ruleClass: { name: 'Std' } },
     });
-    const none: NormalizedRow = {
+    const none: TemplateRow = {
       rowNumber: 1,
       userName: 'a@x.com',
       givenName: 'A',

@@ -67,6 +67,7 @@ describe('report', () => {
       errorCode: 'INVALID_VALUE',
       message: 'spend:2.0:User: Invalid List Item',
       schemaPath: 'urn:x:customData[id eq "custom3"].value | urn:y:report',
+      lines: '',
     });
   });
 
@@ -80,7 +81,7 @@ describe('report', () => {
     const rec = toReportRecord(1, 'done', { userName: '=x', uuid: 'u' });
     const csv = await collect([rec], 'csv');
     expect(csv.split('\r\n')[0]).toBe(REPORT_COLUMNS.join(','));
-    expect(csv.split('\r\n')[1]).toBe("1,'=x,,done,,u,,,,");
+    expect(csv.split('\r\n')[1]).toBe("1,'=x,,done,,u,,,,,");
     const jsonl = await collect([rec, rec], 'jsonl');
     expect(
       jsonl

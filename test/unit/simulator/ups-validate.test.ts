@@ -24,6 +24,7 @@ const env: ValidationEnv = {
   userByEmployeeNumber: (n) => users.find((u) => u.resource.id === numbers[n]),
   roleCodes: knobs.spendRoleCodes,
   listItems: knobs.spendListItems,
+  ledgerCodes: knobs.spendLedgerCodes,
 };
 const validSpend = { reimbursementCurrency: 'USD', country: 'US', locale: 'en-US' };
 
@@ -65,6 +66,18 @@ describe('validateExtension', () => {
         code: 'INVALID_VALUE',
         message: 'Invalid List Item',
         schemaPath: `${SPEND}:customData[id eq "custom3"].value`,
+        type: 'error',
+      },
+    ]);
+  });
+
+  it('rejects a ledgerCode the company does not have, as Concur refuses an unknown ledger', () => {
+    expect(validateExtension(SPEND, { ...validSpend, ledgerCode: 'DEFAULT' }, env)).toEqual([]);
+    expect(validateExtension(SPEND, { ...validSpend, ledgerCode: 'NOLEDGER' }, env)).toEqual([
+      {
+        code: 'INVALID_VALUE',
+        message: `Invalid Value: '${SPEND}:ledgerCode'`,
+        schemaPath: `${SPEND}:ledgerCode`,
         type: 'error',
       },
     ]);
