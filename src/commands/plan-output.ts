@@ -6,6 +6,7 @@ import { createPlanLookup } from '../producers/plan-client.ts';
 import { describeChange, planReportRecords } from '../producers/plan-report.ts';
 import { PLAN_ACTIONS, planDrop, type PlannedRow, type PlanResult } from '../producers/plan.ts';
 import { isProvError } from '../shared/errors.ts';
+import { flagsFail } from '../shared/preflight/flags.ts';
 import { renderReport } from '../shared/ledger/report.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -15,7 +16,7 @@ const MAX_TEXT_ROWS = 1000;
 
 /**
  * `ingest FILE --plan`: plans the drop and prints it. With `--json` one object on stdout,
- * `{"dropId", "rows", "plan": {counts}, "status", "hold"?, "rowsDetail": [...]}`, streamed from the
+ * `{"dropId", "rows", "plan": {counts, willFail}, "status", "hold"?, "notes"?, "rowsDetail": [...]}`, streamed from the
  * ledger so a large drop never sits in memory.
  */
 export async function runPlan(
@@ -27,7 +28,7 @@ export async function runPlan(
   const lookup = createPlanLookup(ctx.config, ctx.redis, ctx.log);
   try {
     const result = await planDrop(
-      { ...deps, identity: lookup.identity, call: lookup.call, matchOn: ctx.config.MATCH_ON },
+      { ...deps, identity: lookup.identity, call: lookup.call, matchOn: ctx.config.MATCH_ON, state: lookup.state },
       options,
     );
     if (flags.out) await writePlanReport(ctx, result.dropId, flags.out);
@@ -54,6 +55,7 @@ async function writeJson(ctx: CommandContext, result: PlanResult): Promise<void>
     plan: result.plan,
     status: result.status,
     ...(result.hold ? { hold: result.hold } : {}),
+    ...(result.notes ? { notes: result.notes } : {}),
   };
   await write(`${JSON.stringify(head).slice(0, -1)},"rowsDetail":[`);
   let first = true;
@@ -66,29 +68,33 @@ async function writeJson(ctx: CommandContext, result: PlanResult): Promise<void>
 
 async function writeText(ctx: CommandContext, result: PlanResult, path: string): Promise<void> {
   const counts = PLAN_ACTIONS.map((a) => `${a} ${result.plan[a]}`).join(', ');
-  await write(`plan for drop ${result.dropId}: ${result.rows} rows: ${counts}\n`);
+  await write(`plan for drop ${result.dropId}: ${result.rows} rows: ${counts}, will fail ${result.plan.willFail}\n`);
   let shown = 0;
   let hidden = 0;
   for await (const p of ctx.ledger.iteratePlanRows<PlannedRow>(result.dropId)) {
-    if (p.action === 'unchanged' && !p.extensions && !p.warnings) continue;
+    if (p.action === 'unchanged' && !p.extensions && !p.warnings && !p.flags) continue;
     if (shown >= MAX_TEXT_ROWS) {
       hidden += 1;
       continue;
     }
     shown += 1;
     const detail = [
-      p.error,
+      p.action === 'conflict' ? undefined : p.error,
       ...(p.changes ?? []).map(describeChange),
       p.extensions ? `extensions: ${p.extensions.join(', ')}` : undefined,
       ...(p.warnings ?? []),
     ]
       .filter(Boolean)
       .join('; ');
+    const fails = flagsFail(p.flags) ? ' WILL FAIL' : '';
     await write(
-      `  row ${String(p.row).padEnd(7)} ${p.action.padEnd(10)} ${p.userName ?? ''}${detail ? `  ${detail}` : ''}\n`,
+      `  row ${String(p.row).padEnd(7)} ${p.action.padEnd(10)} ${p.userName ?? ''}${fails}${detail ? `  ${detail}` : ''}\n`,
     );
+    for (const f of p.flags ?? [])
+      await write(`      ${f.severity === 'fail' ? 'will fail' : 'note'} ${f.code}: ${f.message}\n`);
   }
   if (hidden > 0) await write(`  … ${hidden} more rows (use --json or --out FILE for all of them)\n`);
+  for (const note of result.notes ?? []) await write(`not checked: ${note}\n`);
   if (result.hold) await write(`running it would hold the drop: ${result.hold}\n`);
   if (result.status === 'planned')
     await write(`nothing was sent. Run it with: provision approve ${result.dropId}   (or: provision ingest ${path})\n`);

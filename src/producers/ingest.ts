@@ -182,6 +182,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   let invalid = 0;
   let deactivations = 0;
   let warnings: string[] | undefined;
+  let errorThreshold: number | undefined;
 
   const record = async (batch: NewRow[], rowsRead: number): Promise<void> => {
     const { duplicates } = await deps.ledger.addRows(dropId, batch, file);
@@ -254,7 +255,9 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       }
       if (pending.length >= batchRows) await flush();
     }
-    warnings = reader.summary().warnings;
+    const summary = reader.summary();
+    warnings = summary.warnings;
+    errorThreshold = (summary.importSettings as { errorThreshold?: number } | undefined)?.errorThreshold;
     await flush();
     await settle();
     if (chunk.length > 0) chunks.push(chunk);
@@ -276,6 +279,8 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     deactivations,
     ...(traceparent ? { [DROP_TRACE_FIELD]: traceparent } : {}),
     ...(warnings ? { warnings: JSON.stringify(warnings) } : {}),
+    // The failure brake also stops the drop past this many rows in error (docs/employee-import.md).
+    ...(errorThreshold ? { errorThreshold } : {}),
   });
   if (warnings) log.warn({ warnings }, 'the drop file has warnings');
   const noted = warnings ? { warnings } : {};

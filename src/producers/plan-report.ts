@@ -4,15 +4,19 @@ import type { PlanChange, PlannedRow } from './plan.ts';
 
 /**
  * The plan as report records: the same columns as a real run's report (`REPORT_COLUMNS`), with
- * `state` `planned` (or `invalid`), `action` what the run would do, `uuid` the matched Concur user
- * and `message` the field-level difference (old → new), the extensions it sends and any warning.
+ * `state` `planned` (or `invalid`), `action` what the run would do, `uuid` the matched Concur user,
+ * `errorCode` / `schemaPath` the first failing flag's code and field, and `message` the field-level
+ * difference (old → new), the extensions it sends and every flag.
  */
 export function planReportRecord(p: PlannedRow): ReportRecord {
   const parts: string[] = [];
-  if (p.error) parts.push(p.error);
+  // A conflict's error is its IDENTITY_CONFLICT flag, listed below.
+  if (p.error && p.action !== 'conflict') parts.push(p.error);
   if (p.changes && p.changes.length > 0) parts.push(p.changes.map(describeChange).join('; '));
   if (p.extensions && p.extensions.length > 0) parts.push(`extensions will be sent: ${p.extensions.join(', ')}`);
   if (p.warnings) parts.push(...p.warnings);
+  for (const f of p.flags ?? []) parts.push(`${f.severity === 'fail' ? 'will fail' : 'note'} ${f.code}: ${f.message}`);
+  const failing = p.flags?.find((f) => f.severity === 'fail');
   return {
     row: String(p.row),
     userName: p.userName ?? '',
@@ -21,9 +25,9 @@ export function planReportRecord(p: PlannedRow): ReportRecord {
     action: p.action,
     uuid: p.uuid ?? '',
     provisionId: '',
-    errorCode: p.code ?? '',
+    errorCode: p.code ?? failing?.code ?? '',
     message: parts.join(' | '),
-    schemaPath: p.column ?? '',
+    schemaPath: p.column ?? failing?.field ?? '',
     lines: p.lines ?? '',
   };
 }

@@ -1,15 +1,30 @@
-import { ENTERPRISE_URN, type ConcurUser, type IdentityApi } from '../shared/concur/index.ts';
+import {
+  ENTERPRISE_URN,
+  type ConcurUser,
+  type IdentityApi,
+  type ListApi,
+  type SpendApi,
+} from '../shared/concur/index.ts';
 import { ProvError } from '../shared/errors.ts';
 import { DEFAULT_GUARDS, conflictHoldReason, deactivationHoldReason } from '../shared/guards/limits.ts';
-import { decideIdentity, matchPerson, type IdentityDecision, type MatchKey } from '../shared/identity/decide.ts';
+import { decideIdentity, type IdentityDecision, type MatchKey } from '../shared/identity/decide.ts';
 import { lookupPeople, type LookupResult } from '../shared/identity/lookup.ts';
 import type { Ledger, RowOutcome } from '../shared/ledger/ledger.ts';
 import { hasExtensionData, toExtensionOperations } from '../shared/mapping/to-scim.ts';
 import type { PatchOperation } from '../shared/concur/patch.ts';
 import type { NormalizedRow } from '../shared/mapping/types.ts';
+import { loadCompanyCatalog, type CatalogOptions, type CompanyCatalog } from '../shared/preflight/catalog.ts';
+import { flagsFail, type PlanFlag } from '../shared/preflight/flags.ts';
+import { predictBatch, type PredictContext, type RowPrediction } from '../shared/preflight/predict.ts';
+import { ReferenceForecast } from '../shared/preflight/references.ts';
+import { SpendUserProbe } from '../shared/preflight/spend-users.ts';
 import { ingestDrop, type IngestDeps, type IngestOptions } from './ingest.ts';
 
-/** What a real run would do with a row. `conflict`: userName and employeeNumber name two Concur users. */
+/**
+ * What a real run would do with a row's identity. `conflict`: the row's keys point at another
+ * Concur person, so nothing is written (docs/matching.md). `unsupported`: a record the pipeline
+ * does not apply (a legacy employee import record type).
+ */
 export const PLAN_ACTIONS = [
   'create',
   'update',
@@ -20,7 +35,8 @@ export const PLAN_ACTIONS = [
   'unsupported',
 ] as const;
 export type PlanAction = (typeof PLAN_ACTIONS)[number];
-export type PlanCounts = Record<PlanAction, number>;
+/** Rows per action, and `willFail`: rows the run will fail (a `fail` flag), whatever their action. */
+export type PlanCounts = Record<PlanAction, number> & { willFail: number };
 
 /** One field that would change: `field` as Concur names it (enterprise fields without their URN). */
 export interface PlanChange {
@@ -38,14 +54,26 @@ export interface PlannedRow {
   /** The Concur user the row matches. */
   uuid?: string;
   changes?: PlanChange[];
-  /** Extension fields the row sends through UPS (the plan does not read UPS state). */
+  /** Extension fields the row sends through UPS. */
   extensions?: string[];
   warnings?: string[];
+  /** What Concur will refuse (`fail`) or leave out (`warn`), each with a code and the field. */
+  flags?: PlanFlag[];
   error?: string;
   code?: string;
   column?: string;
   /** The source lines (a legacy employee import), space-separated. */
   lines?: string;
+}
+
+/** How the plan reads what the company's Concur accepts (roles, lists, spend users). */
+export interface PlanConcurState {
+  spend: Pick<SpendApi, 'roleCodes' | 'getUser'>;
+  lists: Pick<ListApi, 'lists' | 'items'>;
+  /** Runs one UPS-family call under the retry rules and the shared UPS limiter. */
+  call: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** CONCUR_LIST_FIELDS and CONCUR_LEDGER_CODES. */
+  options: CatalogOptions;
 }
 
 export interface PlanDeps extends IngestDeps {
@@ -54,6 +82,8 @@ export interface PlanDeps extends IngestDeps {
   call: <T>(fn: () => Promise<T>) => Promise<T>;
   /** The key rows are matched on (MATCH_ON). Default: employeeNumber. */
   matchOn?: MatchKey;
+  /** Without it only identities are judged: extensions are not checked against Concur. */
+  state?: PlanConcurState;
 }
 
 export interface PlanResult {
@@ -62,8 +92,10 @@ export interface PlanResult {
   plan: PlanCounts;
   /** `planned` (or `complete` when no row would be sent). */
   status: string;
-  /** Set when running this drop would hold it for approval (the deactivation threshold). */
+  /** Set when running this drop would hold it for approval (deactivations, identity conflicts). */
   hold?: string;
+  /** What the plan could not check, and why. */
+  notes?: string[];
 }
 
 /** Rows looked up together: one or a few `.search` calls (filters are split by length). */
@@ -71,9 +103,10 @@ const PLAN_LOOKUP_ROWS = 200;
 
 /**
  * `ingest --plan`: records the drop as `planned` (the normal ingest path, nothing enqueued), then
- * reads current state from Concur with batched searches (no writes) and decides every row the way
- * the identity stage will. The planned rows are stored with the drop, so `provision ingest FILE`
- * or `provision approve DROP` runs the same rows without reading the file again.
+ * reads current state from Concur (batched searches, the role catalogue, lists; no writes) and
+ * decides every row the way the identity stage will, flagging what Concur will refuse. The planned
+ * rows are stored with the drop, so `provision ingest FILE` or `provision approve DROP` runs the
+ * same rows without reading the file again.
  */
 export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<PlanResult> {
   const now = deps.now ?? Date.now;
@@ -87,7 +120,7 @@ export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<
       },
     );
   }
-  const plan = await computePlan(deps, ingest.dropId);
+  const { counts: plan, notes } = await computePlan(deps, ingest.dropId);
   await deps.ledger.setDropFields(ingest.dropId, { plan: JSON.stringify(plan), plannedAt: now() });
   const view = await deps.ledger.getDrop(ingest.dropId);
   const guards = deps.guards ?? DEFAULT_GUARDS;
@@ -100,20 +133,45 @@ export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<
     plan,
     status: view?.meta.status ?? ingest.status,
     ...(hold ? { hold } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
   };
 }
 
 /** Decides every row of a recorded drop against Concur and stores the planned rows. */
 export async function computePlan(
-  deps: Pick<PlanDeps, 'ledger' | 'identity' | 'call' | 'matchOn'>,
+  deps: Pick<PlanDeps, 'ledger' | 'identity' | 'call' | 'matchOn' | 'state'>,
   dropId: string,
-): Promise<PlanCounts> {
-  const counts = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])) as PlanCounts;
+): Promise<{ counts: PlanCounts; notes: string[] }> {
+  const counts = { ...Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])), willFail: 0 } as PlanCounts;
+  const file = (await deps.ledger.getDrop(dropId))?.meta.file ?? 'drop';
+  const catalog: CompanyCatalog = deps.state
+    ? await loadCompanyCatalog(deps.state, deps.state.options)
+    : {
+        roleCodes: undefined,
+        listCodes: new Map(),
+        ledgerCodes: undefined,
+        notes: ['extensions not checked against Concur (no access to its catalogue)'],
+      };
+  const spendUsers = new SpendUserProbe(
+    deps.state?.spend ?? { getUser: async () => undefined },
+    deps.state?.call ?? ((fn) => fn()),
+  );
+  const ctx: PredictContext = {
+    file,
+    catalog,
+    references: new ReferenceForecast(),
+    spendUsers,
+    inDrop: (employeeNumber) => deps.ledger.rowForEmployeeNumber(dropId, employeeNumber),
+    matchOn: deps.matchOn,
+  };
   let valid: NormalizedRow[] = [];
   let planned: PlannedRow[] = [];
 
   const save = async (): Promise<void> => {
-    for (const p of planned) counts[p.action] += 1;
+    for (const p of planned) {
+      counts[p.action] += 1;
+      if (flagsFail(p.flags)) counts.willFail += 1;
+    }
     await deps.ledger.savePlanRows(
       dropId,
       planned.map((p) => ({ row: p.row, plan: p })),
@@ -123,7 +181,8 @@ export async function computePlan(
   const decideBatch = async (): Promise<void> => {
     if (valid.length === 0) return;
     const people = await lookupPeople(deps.call, deps.identity, valid);
-    for (const row of valid) planned.push(await planRow(deps.ledger, dropId, row, people, deps.matchOn));
+    for (const prediction of await predictBatch(valid, people, ctx))
+      planned.push(await planRow(deps.ledger, dropId, prediction, people));
     valid = [];
     await save();
   };
@@ -139,7 +198,35 @@ export async function computePlan(
   }
   await decideBatch();
   await save();
-  return counts;
+  counts.willFail += await addLateFlags(deps.ledger, dropId, ctx.references.settle());
+
+  const notes = [...catalog.notes];
+  if (spendUsers.unchecked > 0)
+    notes.push(
+      `${spendUsers.unchecked} existing people were not checked for a spend user (one read each; limit reached)`,
+    );
+  return { counts, notes };
+}
+
+/** Adds flags known only at the end (references to later rows); returns the rows that now fail. */
+async function addLateFlags(ledger: Ledger, dropId: string, late: Map<number, PlanFlag[]>): Promise<number> {
+  let newlyFailing = 0;
+  const rows = [...late.keys()];
+  for (let i = 0; i < rows.length; i += PLAN_LOOKUP_ROWS) {
+    const slice = rows.slice(i, i + PLAN_LOOKUP_ROWS);
+    const stored = await ledger.getPlanRows<PlannedRow>(dropId, slice);
+    const updated: { row: number; plan: PlannedRow }[] = [];
+    slice.forEach((row, j) => {
+      const p = stored[j];
+      if (!p) return;
+      const before = flagsFail(p.flags);
+      const flags = [...(p.flags ?? []), ...late.get(row)!];
+      if (!before && flagsFail(flags)) newlyFailing += 1;
+      updated.push({ row, plan: { ...p, flags } });
+    });
+    await ledger.savePlanRows(dropId, updated);
+  }
+  return newlyFailing;
 }
 
 function invalidRow(row: number, outcome: RowOutcome, action: PlanAction): PlannedRow {
@@ -156,28 +243,28 @@ function invalidRow(row: number, outcome: RowOutcome, action: PlanAction): Plann
 }
 
 /**
- * One row, decided as the identity stage decides it (`decideIdentity`). A manager who is new in
- * this drop is linked after the manager is created: a present person then counts as an update.
+ * One row, decided as the identity stage decides it (`decideIdentity`), with the prediction's
+ * flags. A manager who is new in this drop is linked after the manager is created: a present
+ * person then counts as an update.
  */
 async function planRow(
   ledger: Ledger,
   dropId: string,
-  row: NormalizedRow,
+  prediction: RowPrediction,
   people: LookupResult,
-  matchOn: MatchKey | undefined,
 ): Promise<PlannedRow> {
+  const { row, match, flags } = prediction;
   const base: PlannedRow = {
     row: row.rowNumber,
     action: 'unchanged',
     ...(row.userName === undefined ? {} : { userName: row.userName }),
     employeeNumber: row.employeeNumber,
     ...(row.lines ? { lines: row.lines.join(' ') } : {}),
+    ...(flags.length > 0 ? { flags } : {}),
   };
-  const match = matchPerson(row, people, matchOn);
   if (match.kind === 'conflict')
     return { ...base, action: 'conflict', error: match.error.message, code: match.error.code };
   const existing: ConcurUser | undefined = match.kind === 'match' ? match.user : undefined;
-  const warnings: string[] = [];
   let managerUuid: string | undefined;
   let managerLater = false;
   const managerNumber = row.managerEmployeeNumber;
@@ -186,14 +273,14 @@ async function planRow(
     if (!managerUuid) {
       const target = await ledger.rowForEmployeeNumber(dropId, managerNumber);
       if (target !== undefined && target !== row.rowNumber) managerLater = true;
-      else warnings.push(`manager ${managerNumber} not found in Concur or this drop; written without a manager`);
     }
   }
 
   const decision: IdentityDecision = decideIdentity(row, existing, managerUuid);
   const out: PlannedRow = { ...base, ...(existing ? { uuid: existing.id } : {}) };
-  if (decision.kind === 'skip') return { ...out, action: 'unchanged', warnings: [decision.reason] };
-  // The run fails such a row at the identity stage.
+  // Nothing to deactivate: the DEACTIVATE_ABSENT flag says so.
+  if (decision.kind === 'skip') return { ...out, action: 'unchanged' };
+  // The run fails such a row at the identity stage (its NOT_IN_CONCUR flag).
   if (decision.kind === 'refuse')
     return { ...out, action: 'invalid', error: decision.reason, code: 'PROV_ERR_NOT_FOUND' };
   if (decision.kind === 'leave') {
@@ -224,7 +311,6 @@ async function planRow(
     action,
     ...(changes.length > 0 ? { changes } : {}),
     ...(hasExtensionData(row) ? { extensions: extensionFields(row) } : {}),
-    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 

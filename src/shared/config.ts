@@ -12,6 +12,40 @@ export const SIM_DEFAULTS = {
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const numFrom = (def: number, min = 0) => z.coerce.number().min(min).default(def);
+/** `custom3=Cost Centers; orgUnit1=Org Units`: spend custom fields and the Concur list behind each. */
+const LIST_FIELD_ID = /^(custom([1-9]|1\d|2[0-2])|orgUnit[1-6])$/;
+const listFields = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const out: Record<string, string> = {};
+    for (const pair of raw.split(';')) {
+      if (pair.trim() === '') continue;
+      const eq = pair.indexOf('=');
+      const field = pair.slice(0, Math.max(eq, 0)).trim();
+      const list = pair.slice(eq + 1).trim();
+      if (eq < 0 || !LIST_FIELD_ID.test(field) || list === '') {
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${pair.trim()}' is not field=List name with field custom1..custom22 or orgUnit1..orgUnit6`,
+        });
+        return z.NEVER;
+      }
+      out[field] = list;
+    }
+    return out;
+  });
+/** A comma-separated list; unset or empty: undefined (not configured). */
+const optionalList = z
+  .string()
+  .optional()
+  .transform((raw) => {
+    const items = (raw ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    return items.length > 0 ? items : undefined;
+  });
 /** `auto` (the adaptive limiter finds Concur's rate) or a fixed rate per second (0 = no limit). */
 const rateSetting = z
   .preprocess(
@@ -124,6 +158,12 @@ export const envSchema = z
     METRICS_FLUSH_MS: intFrom(5_000, 100),
     UPLOAD_MAX_BYTES: intFrom(100 * 1024 * 1024, 1),
     WATCH_POLL_MS: intFrom(1_000, 50),
+
+    // --- what the plan checks against Concur (docs/safety.md#what-the-plan-predicts) ---
+    /** Spend custom fields backed by a Concur list, and the list's name or id. */
+    CONCUR_LIST_FIELDS: listFields,
+    /** The company's ledger codes (Concur has no API that lists them). */
+    CONCUR_LEDGER_CODES: optionalList,
 
     // --- safety guards (docs/safety.md) ---
     MAX_DEACTIVATIONS: intFrom(500),

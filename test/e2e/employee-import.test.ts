@@ -135,9 +135,21 @@ describe('a legacy Concur employee import, unchanged, as a drop (e2e)', () => {
       // As customers' files are: a UTF-8 BOM, CRLF, no header.
       writeFileSync(path, `\uFEFF${drop.text}`);
 
+      // A plan first: it reads Concur, sends nothing, and knows who is new and who is updated.
+      const planned = await runCli(['ingest', path, '--plan', '--json'], stack.env);
+      const plan = JSON.parse(planned.stdout.trim() || '{}') as { plan: Record<string, number> };
+      expect(plan.plan, planned.stderr).toMatchObject({
+        create: drop.people.length - drop.existing.length,
+        update: drop.existing.length - drop.expected.deactivated.length,
+        deactivate: drop.expected.deactivated.length,
+        invalid: drop.expected.invalidLines,
+        unsupported: drop.expected.unsupportedLines,
+      });
+
+      // Running it: the planned rows, without reading the file again.
       const ingest = await runCli(['ingest', path, '--wait', '--json'], stack.env);
       const summary = JSON.parse(ingest.stdout.trim() || '{}') as { rows: number; states: Record<string, number> };
-      expect(ingest.stderr).toContain("passwords are ignored: Concur's v4 APIs provision none");
+      expect(planned.stderr).toContain("passwords are ignored: Concur's v4 APIs provision none");
       const settled = Object.fromEntries(Object.entries(summary.states).filter(([, n]) => n > 0));
       expect(settled, ingest.stderr + (await stack.logs())).toEqual({
         done: drop.people.length,

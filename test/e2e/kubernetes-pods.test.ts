@@ -238,8 +238,12 @@ describe.skipIf(!kubectl)('pods as the Kubernetes manifests run them', () => {
         [
           'set -eu',
           'if [ -n "${POD_DROPS:-}" ]; then mount --bind "$POD_DROPS" "$POD_DROPS"; fi',
-          'mount --bind "$POD_TMP" /tmp',
+          // A checkout under /tmp (CI clones often are) would vanish under the pod's /tmp: it is
+          // carried into the pod's /tmp at the same path, read-only like the rest of the image.
+          'case "$POD_ROOT" in /tmp/*) inner="$POD_TMP/${POD_ROOT#/tmp/}"; mkdir -p "$inner"; mount --rbind "$POD_ROOT" "$inner";; esac',
+          'mount --rbind "$POD_TMP" /tmp',
           'mount -o bind,remount,ro /',
+          'case "$POD_ROOT" in /tmp/*) mount -o bind,remount,ro "$POD_ROOT";; esac',
           'exec setpriv --reuid="$POD_UID" --regid="$POD_GID" --clear-groups --inh-caps=-all -- "$@"',
         ].join('\n'),
       );
@@ -252,6 +256,7 @@ describe.skipIf(!kubectl)('pods as the Kubernetes manifests run them', () => {
           ...env,
           ...extra,
           POD_TMP: tmp,
+          POD_ROOT: ROOT,
           POD_UID: String(uid),
           POD_GID: String(spec.securityContext!.runAsGroup ?? uid),
         };
@@ -277,7 +282,10 @@ describe.skipIf(!kubectl)('pods as the Kubernetes manifests run them', () => {
           '-c',
           `id -u; touch ${join(ROOT, 'k8s-ro-probe')} 2>&1; touch /tmp/ok && echo tmp-ok`,
         ],
-        { env: { ...env, POD_TMP: tempDir('k8s-ro-probe'), POD_UID: '1000', POD_GID: '1000' }, encoding: 'utf8' },
+        {
+          env: { ...env, POD_TMP: tempDir('k8s-ro-probe'), POD_ROOT: ROOT, POD_UID: '1000', POD_GID: '1000' },
+          encoding: 'utf8',
+        },
       );
       expect(probe.stdout).toMatch(/^1000\n/);
       expect(probe.stdout).toMatch(/Read-only file system|Permission denied/);

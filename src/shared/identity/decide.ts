@@ -24,7 +24,12 @@ export type MatchKey = 'employeeNumber' | 'userName';
 
 /** Who a row is, in Concur: a person to update, nobody (create), or a conflict that stops the row. */
 export type PersonMatch =
-  { kind: 'match'; user: ConcurUser } | { kind: 'new' } | { kind: 'conflict'; error: ProvError };
+  | { kind: 'match'; user: ConcurUser }
+  | { kind: 'new' }
+  /** `field`: the row's field the conflict is about. */
+  | { kind: 'conflict'; error: ProvError; field: ConflictField };
+
+export type ConflictField = 'userName' | 'employeeNumber' | 'previousEmployeeNumber' | 'previousUserName';
 
 /**
  * The matching policy (docs/matching.md). The row is about the person its key names (`MATCH_ON`:
@@ -35,7 +40,7 @@ export type PersonMatch =
  * - the previous key of an explicit change still names another person;
  * - writing the row would change the person's other key without the matching previous column
  *   (a key never changes as a side effect of matching).
- * An explicit change whose person is not in Concur fails with PROV_ERR_NOT_FOUND.
+ * - an explicit change names a person Concur does not have (by the previous nor the new key).
  */
 export function matchPerson(
   row: NormalizedRow,
@@ -50,8 +55,9 @@ export function matchPerson(
   const previousByName = byName(row.previousUserName);
   // An explicit change names the person by the old key; the new key finds them once it is done.
   const subject = matchOn === 'employeeNumber' ? (previousByNumber ?? numberHolder) : (previousByName ?? nameHolder);
-  const conflict = (message: string, others: ConcurUser[]): PersonMatch => ({
+  const conflict = (field: ConflictField, message: string, others: ConcurUser[]): PersonMatch => ({
     kind: 'conflict',
+    field,
     error: new ProvError('PROV_ERR_IDENTITY_CONFLICT', `${message}; nothing was written`, {
       details: {
         employeeNumber: row.employeeNumber,
@@ -65,6 +71,7 @@ export function matchPerson(
 
   if (other(nameHolder)) {
     return conflict(
+      'userName',
       subject
         ? `the row's userName belongs to ${them(nameHolder)}, but the row is ${them(subject)} (swapped logins?): two people cannot share a userName`
         : `the row's userName belongs to ${them(nameHolder)}, and no Concur person has employeeNumber ${row.employeeNumber} (a recycled login, or a rehire with a new number?): give the row another userName, or change that person's employeeNumber explicitly with previousEmployeeNumber`,
@@ -73,6 +80,7 @@ export function matchPerson(
   }
   if (other(numberHolder)) {
     return conflict(
+      'employeeNumber',
       subject
         ? `employeeNumber ${row.employeeNumber} belongs to ${them(numberHolder)}, but the row is ${them(subject)}: two people cannot share an employeeNumber`
         : `employeeNumber ${row.employeeNumber} belongs to ${them(numberHolder)}, and no Concur person has the row's userName (a login change?): to change that person's userName, give previousUserName with the current one`,
@@ -86,12 +94,15 @@ export function matchPerson(
   const rowIs = subject ? `the row is ${them(subject)}` : nobody;
   if (other(previousByNumber)) {
     return conflict(
+      'previousEmployeeNumber',
       `previousEmployeeNumber ${row.previousEmployeeNumber} is still ${them(previousByNumber)}, but ${rowIs}`,
       [previousByNumber],
     );
   }
   if (other(previousByName)) {
-    return conflict(`previousUserName belongs to ${them(previousByName)}, but ${rowIs}`, [previousByName]);
+    return conflict('previousUserName', `previousUserName belongs to ${them(previousByName)}, but ${rowIs}`, [
+      previousByName,
+    ]);
   }
   if (!subject) {
     if (row.previousEmployeeNumber !== undefined || row.previousUserName !== undefined) {
@@ -99,14 +110,11 @@ export function matchPerson(
         row.previousEmployeeNumber !== undefined
           ? `employeeNumber ${row.previousEmployeeNumber}`
           : 'the previousUserName';
-      return {
-        kind: 'conflict',
-        error: new ProvError(
-          'PROV_ERR_NOT_FOUND',
-          `the row changes the key of the Concur person with ${named}, but no Concur person has it (nor the row's own keys); nothing was written`,
-          { details: { employeeNumber: row.employeeNumber } },
-        ),
-      };
+      return conflict(
+        row.previousEmployeeNumber !== undefined ? 'previousEmployeeNumber' : 'previousUserName',
+        `the row changes the key of the Concur person with ${named}, but no Concur person has it (nor the row's own keys)`,
+        [],
+      );
     }
     return { kind: 'new' };
   }
@@ -117,6 +125,7 @@ export function matchPerson(
     currentNumber !== row.previousEmployeeNumber
   ) {
     return conflict(
+      'employeeNumber',
       `${rowIs}, and writing the row would change its employeeNumber to ${row.employeeNumber}: to change it, give previousEmployeeNumber ${currentNumber}`,
       [],
     );
@@ -130,6 +139,7 @@ export function matchPerson(
     currentName !== row.previousUserName?.toLowerCase()
   ) {
     return conflict(
+      'userName',
       `${rowIs}, and writing the row would change that person's userName: to change it, give previousUserName with the current one`,
       [],
     );

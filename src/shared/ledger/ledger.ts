@@ -695,6 +695,13 @@ export class Ledger {
     await this.redis.hset(this.keys(dropId).plan, ...fields);
   }
 
+  /** The planned actions of these rows (undefined where a row has none). */
+  async getPlanRows<T = unknown>(dropId: string, rows: readonly number[]): Promise<(T | undefined)[]> {
+    if (rows.length === 0) return [];
+    const values = await this.redis.hmget(this.keys(dropId).plan, ...rows.map(String));
+    return values.map((v) => (v ? (JSON.parse(v) as T) : undefined));
+  }
+
   /** The planned actions in row order, page by page (rows without one are skipped). */
   async *iteratePlanRows<T = unknown>(dropId: string, pageSize = 1000): AsyncGenerator<T> {
     const view = await this.getDrop(dropId);

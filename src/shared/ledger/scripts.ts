@@ -307,6 +307,16 @@ if sent >= minRows and sent > 0 and failed * 100 > maxPct * sent then
   redis.call('HSET', KEYS[1], 'status', 'paused', 'reason', reason, 'pausedAt', ARGV[3])
   return 'paused'
 end
+-- A legacy employee import's error threshold (its 100 record): rows in error, the invalid ones included.
+local threshold = tonumber(redis.call('HGET', KEYS[1], 'errorThreshold') or '')
+if threshold and threshold > 0 then
+  local errors = failed + num(redis.call('HGET', KEYS[2], 'invalid'))
+  if errors > threshold then
+    local reason = string.format("%d rows in error, more than the error threshold of the file's 100 record (%d): the import stops as Concur's did; approve to go on or cancel the drop", errors, threshold)
+    redis.call('HSET', KEYS[1], 'status', 'paused', 'reason', reason, 'pausedAt', ARGV[3])
+    return 'paused'
+  end
+end
 return status
 `;
 

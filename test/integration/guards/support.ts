@@ -23,6 +23,8 @@ export function planDeps(h: PipelineHarness): { deps: PlanDeps; close(): Promise
       log: silent,
       identity: lookup.identity,
       call: lookup.call,
+      matchOn: h.config.MATCH_ON,
+      state: lookup.state,
     },
     close: () => lookup.close(),
   };

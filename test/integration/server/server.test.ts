@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { recordLine } from '../../../src/demo/employee-import.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../../src/server/app.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
@@ -332,5 +333,36 @@ describe('server: drops API, report, page, metrics', () => {
       identity: { mode: 'auto', rps: Number(rate) },
       ups: { mode: 'fixed', rps: 12 },
     });
+  });
+});
+
+describe('server: uploads of a legacy employee import', () => {
+  let h: ServerHarness;
+  beforeAll(async () => {
+    h = await startServer({ uploadMaxBytes: 4096 });
+  });
+  afterAll(async () => h.close());
+
+  it('ingests an uploaded legacy employee import (Windows-1252 when ?encoding says so): one row per person', async () => {
+    const text = [
+      recordLine('100', { 2: '0', 3: 'SSO', 4: 'UPDATE', 5: 'EN', 6: 'N', 7: 'N' }),
+      recordLine('305', { 2: 'Renée', 4: 'Doe', 5: 'U1', 6: 'u1@example.com', 8: 'u1@example.com', 15: 'Y' }),
+      recordLine('350', { 2: 'U1', 10: 'Engineer' }),
+      recordLine('650', { 2: 'U1' }),
+    ].join('\r\n');
+    const body = Buffer.from(text, 'latin1');
+    const res = await h.get('/drops?filename=employee_p0001_20240101020304.txt&encoding=windows-1252', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { dropId: string; rows: number };
+    expect(created.rows).toBe(2);
+    const [person] = await h.ledger.getRows<{ givenName: string; lines: number[] }>(created.dropId, [1]);
+    expect(person?.data).toMatchObject({ givenName: 'Renée', lines: [2, 3] });
+    expect((await h.ledger.getDrop(created.dropId))?.meta.format).toBe('employee-import');
+    const bad = await h.get('/drops?filename=x.txt&encoding=ebcdic', { method: 'POST', body });
+    expect(bad.status).toBe(400);
   });
 });

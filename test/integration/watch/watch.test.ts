@@ -2,6 +2,7 @@ import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { generateEmployeeImport } from '../../../src/demo/employee-import.ts';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
 import { DropWatcher, SIDECAR_SUFFIX, type ArchiveSidecar } from '../../../src/producers/watch.ts';
 import { Ledger } from '../../../src/shared/ledger/ledger.ts';
@@ -101,6 +102,22 @@ describe('watch folder', () => {
       await readFile(join(dir, 'archive', `${sidecar.archivedAs}${SIDECAR_SUFFIX}`), 'utf8'),
     ) as ArchiveSidecar;
     expect(final).toMatchObject({ status: 'complete', reportFile: reportName });
+  });
+
+  it('takes a legacy employee import as it is named and written (no header, CRLF, .txt): one row per person', async () => {
+    watcher = newWatcher();
+    await watcher.start();
+    const { text, people, expected } = generateEmployeeImport({ people: 20 });
+    await writeFile(join(dir, 'inbox', 'employee_p0001abcd_20240101020304.txt'), text);
+    const sidecar = await archivedSidecar('employee_p0001abcd_20240101020304.txt');
+    const view = await ledger.getDrop(sidecar.dropId);
+    expect(view?.meta.format).toBe('employee-import');
+    expect(view?.meta.rows).toBe(people.length + expected.invalidLines + expected.unsupportedLines);
+    expect(view?.counts).toMatchObject({
+      pending: people.length,
+      invalid: expected.invalidLines,
+      unsupported: expected.unsupportedLines,
+    });
   });
 
   it('takes a file at once when its .done marker appears, and removes the marker', async () => {

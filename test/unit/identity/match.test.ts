@@ -82,9 +82,10 @@ describe('matching policy (MATCH_ON=employeeNumber)', () => {
     const taken = matchPerson(row('a@example.com', 'E2', { previousEmployeeNumber: 'E1' }), people(a, b));
     expect(kind(taken)).toBe('PROV_ERR_IDENTITY_CONFLICT');
     const nobody = matchPerson(row('z@example.com', 'E8', { previousEmployeeNumber: 'E7' }), people(a));
-    expect(kind(nobody)).toBe('PROV_ERR_NOT_FOUND');
+    expect(kind(nobody)).toBe('PROV_ERR_IDENTITY_CONFLICT');
+    if (nobody.kind === 'conflict') expect(nobody.error.message).toContain('no Concur person has it');
     const nobodyByLogin = matchPerson(row('z@example.com', 'E8', { previousUserName: 'y@example.com' }), people(a));
-    expect(kind(nobodyByLogin)).toBe('PROV_ERR_NOT_FOUND');
+    expect(kind(nobodyByLogin)).toBe('PROV_ERR_IDENTITY_CONFLICT');
   });
 
   it('a previousUserName that belongs to someone else than the matched person is a conflict', () => {
