@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { emit, note, parseBenchArgs, round } from './lib/args.ts';
 import { benchScript } from './lib/child.ts';
 import { procFigures } from './lib/proc.ts';
+import { ensureBuilt } from './lib/build.ts';
 import { startBenchRedis } from './lib/redis-server.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
@@ -65,6 +66,7 @@ const median = (xs: number[]): number => {
 const modes: Mode[] = ['compiled', 'tsx'];
 const help: Record<Mode, number[]> = { compiled: [], tsx: [] };
 const workers: Record<Mode, Awaited<ReturnType<typeof workerOnce>>[]> = { compiled: [], tsx: [] };
+ensureBuilt();
 const redis = await startBenchRedis();
 try {
   // Alternated, so load from other tenants of the machine falls on both alike.

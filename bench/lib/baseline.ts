@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { waitUntil } from '../../src/demo/processes.ts';
-import { benchScript, spawnTsx } from './child.ts';
+import { benchScript, spawnChild } from './child.ts';
 import { round } from './args.ts';
 
 export interface QueueBaseline {
@@ -36,7 +36,7 @@ export async function rawQueueThroughput(redisUrl: string, jobs: number, concurr
     defaultJobOptions: { removeOnComplete: true, removeOnFail: true },
   });
   queue.on('error', () => undefined);
-  const child = spawnTsx(benchScript('children/noop-worker.ts'), [redisUrl, prefix, 'noop', String(concurrency)]);
+  const child = spawnChild(benchScript('children/noop-worker.js'), [redisUrl, prefix, 'noop', String(concurrency)]);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await waitUntil('noop worker', async () => (await queue.getWorkersCount()) >= 1, 60_000);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-/** Path of a script in bench/ (children run through tsx, like bin/provision.js). */
+/** Path of a script in bench/. */
 export function benchScript(name: string): string {
   return fileURLToPath(new URL(`../${name}`, import.meta.url));
 }
@@ -10,8 +10,13 @@ export function benchScript(name: string): string {
 /** tsx's loader by absolute URL, so children start from any working directory. */
 const TSX = import.meta.resolve('tsx');
 
-export function spawnTsx(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, script, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * A bench child: a `.ts` script through tsx (the benchmark drivers), a `.js` one on plain Node
+ * (children that measure the compiled build, dist/, as bin/provision.js runs it).
+ */
+export function spawnChild(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const loader = script.endsWith('.ts') ? ['--import', TSX] : [];
+  return spawn(process.execPath, [...loader, script, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 /** Peak resident set (VmHWM) of a live process, in bytes; undefined off Linux or once it exited. */
@@ -32,7 +37,7 @@ export interface ChildRun<T> {
 
 /** Runs a bench child to its end and parses the last JSON line it printed, sampling its peak RSS. */
 export async function runJsonChild<T>(script: string, args: string[], env?: NodeJS.ProcessEnv): Promise<ChildRun<T>> {
-  const child = spawnTsx(script, args, env);
+  const child = spawnChild(script, args, env);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   let peak: number | undefined;

@@ -8,6 +8,7 @@ import { Ledger, type DropView } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { createQueues, type PipelineQueues, type QueueName } from '../../src/shared/queues/index.ts';
 import { createRedis, type RedisConnection } from '../../src/shared/redis.ts';
+import { ensureBuilt } from './build.ts';
 import { SimClient } from './sim.ts';
 
 export type Role = QueueName;
@@ -49,6 +50,7 @@ export interface BenchStack {
  * tests' stack, with settings chosen per benchmark instead of for speed of tests.
  */
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  ensureBuilt();
   const prefix = `{bench-${randomBytes(4).toString('hex')}}`;
   const logDir = await mkdtemp(join(tmpdir(), 'provision-bench-'));
   const simPort = await freePort();

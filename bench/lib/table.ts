@@ -87,6 +87,51 @@ const BUILDERS: Record<string, RowBuilder> = {
       met: num(r, 'dropWallOfIdeal') <= 1.1,
     },
   ],
+  'adaptive-rate': (r) => {
+    const runs = (Array.isArray(r.runs) ? r.runs : []) as Record<string, unknown>[];
+    const each = (f: (x: Record<string, unknown>) => string): string =>
+      `${runs.map(f).join(' / ')} (${runs.map((x) => fmt(x.processes)).join(' / ')} identity process${runs.length === 1 && runs[0]?.processes === 1 ? '' : 'es'})`;
+    const all = (ok: (x: Record<string, unknown>) => boolean): boolean => runs.length > 0 && runs.every(ok);
+    const n = (x: Record<string, unknown>, path: string): number => Number(pick(x, path));
+    const nullable = (v: unknown, unit: string): string => (typeof v === 'number' ? `${fmt(v, 1)} ${unit}` : 'never');
+    return [
+      {
+        measure: `Adaptive rate, hidden limit ${fmt(pick(r, 'limit.before'))}/s: time to 0.9 × it from the first call`,
+        result: each((x) => nullable(x.reachS, 's')),
+        baseline: '—',
+        target: '≤ 120 s',
+        met: all((x) => typeof x.reachS === 'number' && x.reachS <= 120),
+      },
+      {
+        measure: 'Adaptive rate: accepted calls/s from 120 s until the limit changes (lowest 10 s)',
+        result: each((x) => `${fmt(n(x, 'hold.ofLimit'), 2)} × (${fmt(n(x, 'hold.lowest10sOfLimit'), 2)} ×)`),
+        baseline: `pinned at ${fmt(pick(r, 'limit.before'))}/s: ${fmt(pick(r, 'baseline.ofLimit'), 2)} ×`,
+        target: '≥ 0.9 × the limit',
+        met: all((x) => n(x, 'hold.ofLimit') >= 0.9),
+      },
+      {
+        measure: 'Adaptive rate: share of Identity calls answered 429 after 120 s',
+        result: each((x) => pct(x.share429After120s)),
+        baseline: `pinned at ${fmt(pick(r, 'limit.before'))}/s once the limit halves: ${pct(pick(r, 'baseline.afterHalvingShare429'))}`,
+        target: '≤ 1 %',
+        met: all((x) => n(x, 'share429After120s') <= 0.01),
+      },
+      {
+        measure: `Adaptive rate: limit halved to ${fmt(pick(r, 'limit.after'))}/s at ${fmt(pick(r, 'limit.changeAtS'))} s: rate under it`,
+        result: each((x) => nullable(pick(x, 'halved.rateUnderS'), 's')),
+        baseline: '—',
+        target: '≤ 10 s',
+        met: all((x) => typeof pick(x, 'halved.rateUnderS') === 'number' && n(x, 'halved.rateUnderS') <= 10),
+      },
+      {
+        measure: 'Adaptive rate: back at 0.85 × the new limit (then accepted, from 60 s after the change)',
+        result: each((x) => `${nullable(pick(x, 'halved.reach085S'), 's')} (${fmt(n(x, 'halved.afterOfLimit'), 2)} ×)`),
+        baseline: '—',
+        target: '≤ 60 s',
+        met: all((x) => typeof pick(x, 'halved.reach085S') === 'number' && n(x, 'halved.reach085S') <= 60),
+      },
+    ];
+  },
   calls: (r) => [
     {
       measure: 'Identity calls per new user',
@@ -237,6 +282,7 @@ const BUILDERS: Record<string, RowBuilder> = {
 export const BENCH_ORDER = [
   'pipeline',
   'rate-limit',
+  'adaptive-rate',
   'calls',
   'ingest',
   'redis-memory',

@@ -49,7 +49,7 @@ export const openDropOptionsSchema = z.object({
   format: z.enum(DROP_FORMATS).optional(),
   /** employee-import only: the mapping options (docs/employee-import.md "Options"). */
   employeeImport: employeeImportOptionsSchema.optional(),
-  /** employee-import only: rows per temporary partition of the second pass. Default 20,000. */
+  /** employee-import only: rows per temporary partition of the second pass. Default 5,000. */
   partitionRows: z.number().int().positive().optional(),
   /** CSV only. Default: sniffed from the header line among `,` `;` tab `|` (tab for .tsv). */
   delimiter: z.enum([',', ';', '\t', '|']).optional(),

@@ -86,7 +86,10 @@ describe('adaptive limiter, shared through Redis', () => {
       'blockedUntil',
     );
     expect(decision).toBe('cut_429');
-    expect(Number(rate)).toBeCloseTo(6.25 * 0.9, 5);
+    // A tenth below what was refused: the rate in force, or what Concur accepted if that was less.
+    const ctl = JSON.parse((await admin.hget(key, 'ctl'))!) as { refusedRps: number; acceptedRps: number };
+    expect(ctl.refusedRps).toBe(Math.min(6.25, ctl.acceptedRps));
+    expect(Number(rate)).toBeCloseTo(ctl.refusedRps * 0.9, 5);
     expect(Number(blockedUntil) - Number(last429)).toBeGreaterThanOrEqual(1_000);
     const view = (await readRateLimits(admin, prefix)).identity;
     expect(view).toMatchObject({ mode: 'auto', rps: Number(rate), last429At: Number(last429) });

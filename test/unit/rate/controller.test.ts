@@ -80,23 +80,28 @@ describe('rate controller', () => {
     let r = step(s, { throttled: 2, last429At: at - 10, blockedUntil: at + 1000 });
     expect(r).toMatchObject({ decision: 'cut_429', state: { rps: 36, phase: 'steady', streak: 1, refusedRps: 40 } });
     s = r.state;
-    // Paused until at + 1000, and 429s from calls in flight until a second after: the same episode.
-    expect(s.episodeEnd).toBe(at + 2000);
-    r = step(s, { throttled: 3, last429At: at + 1500 });
+    // Paused until at + 1000; 429s of calls already on their way until 200 ms after: the same episode.
+    expect(s.episodeEnd).toBe(at + 1200);
+    r = step(s, { throttled: 3, last429At: at + 100 });
     expect(r.decision).not.toMatch(/^cut/);
     expect(r.state.rps).toBe(36);
-    s = r.state;
-    // A new 429 within 10 s of the episode's end: the cut was not enough.
+    s = { ...r.state, acceptedRps: 36 };
+    // A 429 of a call sent after the pause, within 10 s: the cut was not enough.
     r = step(s, { throttled: 1, last429At: at + 2500 });
     expect(r).toMatchObject({ decision: 'cut_429', state: { rps: 27, streak: 2 } });
-    r = step(r.state, { throttled: 1, last429At: r.state.episodeEnd + 100 });
+    r = step({ ...r.state, acceptedRps: 27 }, { throttled: 1, last429At: r.state.episodeEnd + 100 });
     expect(r).toMatchObject({ decision: 'cut_429', state: { rps: 13.5, streak: 3 } });
     // Long after: a fresh streak, a gentle cut again.
-    r = step(
-      { ...r.state, decidedAt: r.state.episodeEnd + 60_000 },
-      { throttled: 1, last429At: r.state.episodeEnd + 60_500 },
-    );
+    s = { ...r.state, decidedAt: r.state.episodeEnd + 60_000, acceptedRps: 13.5 };
+    r = step(s, { throttled: 1, last429At: s.decidedAt + 500 });
     expect(r).toMatchObject({ decision: 'cut_429', state: { rps: 12.15, streak: 1 } });
+  });
+
+  it('cuts below what Concur accepted lately, not below the rate set (an overshoot is far above the limit)', () => {
+    const s: RateState = { ...initialRateState(options, T0), rps: 72, acceptedRps: 40 };
+    // 40 answered in the second of the 429: the smoothed accepted rate stays 40; refused 40, cut to 36.
+    const r = step(s, { answered: 40, throttled: 1, last429At: s.decidedAt + 900 });
+    expect(r.state).toMatchObject({ rps: 36, refusedRps: 40, acceptedRps: 40 });
   });
 
   it('never cuts below the floor', () => {
@@ -104,7 +109,7 @@ describe('rate controller', () => {
     expect(step(s, { throttled: 1, last429At: s.decidedAt + 500 }).state.rps).toBe(0.5);
   });
 
-  it('after a cut climbs back to just under the refused rate, then probes above it slowly', () => {
+  it('after a cut climbs back to just under the refused rate, then probes above it, faster the longer it goes', () => {
     let s: RateState = {
       ...initialRateState(options, T0),
       rps: 20,
@@ -117,20 +122,25 @@ describe('rate controller', () => {
       s = step(s).state;
       rates.push(s.rps);
     }
-    // A third of the gap to 0.97 × 40 = 38.8 per second: close within ten seconds.
+    // 30 % of the gap to 0.97 × 40 = 38.8 per second: close within ten seconds.
     expect(rates[0]).toBeCloseTo(20 + 0.3 * 18.8, 5);
     expect(rates[9]).toBeGreaterThan(38);
     expect(rates[9]).toBeLessThanOrEqual(38.8);
-    // Then 1 % a second above it.
+    // Then 1 % a second above it, plus 0.1 % for every second since the last cut.
     const above = rates.findIndex((r) => r > 38.8);
-    expect(rates[above + 1]! / rates[above]!).toBeCloseTo(1.01, 5);
+    const calmS = above + 2;
+    expect(rates[above + 1]! / rates[above]!).toBeCloseTo(1.01 + 0.001 * calmS, 5);
   });
 
-  it('grows fast again once probing passes the refused rate by 15 % without a 429 (the limit rose)', () => {
-    let s: RateState = { ...initialRateState(options, T0), rps: 45.9, phase: 'steady', refusedRps: 40 };
-    s = step(s).state;
-    expect(s).toMatchObject({ phase: 'start', refusedRps: undefined });
-    expect(step(s).state.rps).toBeCloseTo(s.rps * 1.25, 5);
+  it('probes a minute after the last cut at 7 % a second: a limit that rose is found', () => {
+    const s: RateState = {
+      ...initialRateState(options, T0),
+      rps: 45,
+      phase: 'steady',
+      refusedRps: 40,
+      episodeEnd: T0 - 59_000,
+    };
+    expect(step(s).state.rps).toBeCloseTo(45 * 1.07, 5);
   });
 
   it('cuts when latency grows well above its baseline, and lets the baseline drift with a lasting change', () => {
@@ -142,7 +152,9 @@ describe('rate controller', () => {
     expect(s.baseLatencyMs).toBeCloseTo(51.8, 5);
     const r = step(s, used(s, 1, 1, 200));
     expect(r).toMatchObject({ decision: 'cut_latency', state: { phase: 'steady' } });
-    expect(r.state.rps).toBeCloseTo(s.rps * 0.9, 5);
+    // From the accepted rate (smoothed over the last seconds), which lags the rising rate.
+    expect(r.state.rps).toBeCloseTo(0.9 * r.state.acceptedRps!, 5);
+    expect(r.state.rps).toBeLessThan(s.rps * 0.9);
     // Too few answers to judge latency by.
     expect(step(s, { ...used(s, 1, 1, 500), answered: 9, latencyCount: 9, latencyMsSum: 4500 }).decision).not.toBe(
       'cut_latency',

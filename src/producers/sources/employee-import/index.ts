@@ -36,7 +36,7 @@ export type { ImportSettings } from './records.ts';
 
 export interface EmployeeImportReadOptions {
   options?: EmployeeImportOptions;
-  /** Rows per temporary partition (second-pass memory). Default 20,000. */
+  /** Rows per temporary partition (second-pass memory). Default 5,000. */
   partitionRows?: number;
   /** Where the partitions go. Default: the OS temp dir. */
   tempDir?: string;
@@ -60,7 +60,7 @@ export async function* readEmployeeImport(
   read: EmployeeImportReadOptions = {},
 ): AsyncGenerator<DropItem> {
   const options = read.options ?? DEFAULT_EMPLOYEE_IMPORT_OPTIONS;
-  const partitionRows = read.partitionRows ?? 20_000;
+  const partitionRows = read.partitionRows ?? 5_000;
   const dir = await mkdtemp(join(read.tempDir ?? tmpdir(), 'provision-employee-import-'));
   try {
     const first = await firstPass(text, ctx, options, dir, partitionRows);

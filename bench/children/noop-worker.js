@@ -1,5 +1,6 @@
-// A BullMQ worker whose jobs do nothing: the baseline consumer. Stops on SIGTERM.
-// Usage: node --import tsx bench/children/noop-worker.ts REDIS_URL PREFIX QUEUE CONCURRENCY
+// A BullMQ worker whose jobs do nothing: the baseline consumer (plain JavaScript, like the
+// compiled workers). Stops on SIGTERM.
+// Usage: node bench/children/noop-worker.js REDIS_URL PREFIX QUEUE CONCURRENCY
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 

@@ -1,20 +1,23 @@
-// One side of the ingest benchmark, in its own process so its peak RSS is its own.
-// Usage: node --import tsx bench/children/ingest-child.ts csv-parse FILE
-//        node --import tsx bench/children/ingest-child.ts addbulk ROWS REDIS_URL PREFIX
-//        node --import tsx bench/children/ingest-child.ts ingest FILE REDIS_URL PREFIX
-// Prints one JSON line: { mode, rows, seconds, rowsPerSecond, maxRssBytes }.
+// One side of the ingest benchmark, in its own process so its peak RSS and CPU are its own. Plain
+// JavaScript on the compiled build (dist/), as `provision ingest` runs: no TypeScript loader in
+// the figures.
+// Usage: node bench/children/ingest-child.js csv-parse FILE   (csv-parse-lines FILE: no header)
+//        node bench/children/ingest-child.js addbulk ROWS REDIS_URL PREFIX
+//        node bench/children/ingest-child.js ingest FILE REDIS_URL PREFIX
+// Prints one JSON line: { mode, rows, seconds, rowsPerSecond, cpuMs, maxRssBytes }.
 import { createReadStream } from 'node:fs';
 import { Queue } from 'bullmq';
 import { parse } from 'csv-parse';
 import { Redis } from 'ioredis';
-import { ingestDrop } from '../../src/producers/ingest.ts';
-import { Ledger } from '../../src/shared/ledger/ledger.ts';
-import { createLogger } from '../../src/shared/logger.ts';
-import { createQueues } from '../../src/shared/queues/index.ts';
-import { createRedis } from '../../src/shared/redis.ts';
+import { ingestDrop } from '../../dist/producers/ingest.js';
+import { Ledger } from '../../dist/shared/ledger/ledger.js';
+import { createLogger } from '../../dist/shared/logger.js';
+import { createQueues } from '../../dist/shared/queues/index.js';
+import { createRedis } from '../../dist/shared/redis.js';
 
 const [mode, target, url, prefix] = process.argv.slice(2);
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 let rows = 0;
 
 if (mode === 'csv-parse-lines' && target) {
@@ -56,7 +59,8 @@ if (mode === 'csv-parse-lines' && target) {
 }
 
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 // maxRSS is in kilobytes.
 process.stdout.write(
-  `${JSON.stringify({ mode, rows, seconds: Math.round(seconds * 100) / 100, rowsPerSecond: Math.round(rows / seconds), maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+  `${JSON.stringify({ mode, rows, seconds: Math.round(seconds * 100) / 100, rowsPerSecond: Math.round(rows / seconds), cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
 );
