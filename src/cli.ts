@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isProvError } from './shared/errors.ts';
+import { terminalText } from './shared/safe-text.ts';
 import { EXIT } from './commands/exit-codes.ts';
 import { register as registerSimulator } from './commands/simulator.ts';
 import { register as registerWorker } from './commands/worker.ts';
@@ -54,11 +55,11 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (isProvError(err, 'PROV_ERR_CONFIG')) {
-      process.stderr.write(`${err.message}\n`);
+      process.stderr.write(`${terminalText(err.message)}\n`);
       process.exitCode = EXIT.USAGE;
       return;
     }
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`${terminalText(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
     process.exitCode = EXIT.ERROR;
   }
 }

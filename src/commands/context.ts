@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from '../shared/config.ts';
 import { isProvError, ProvError } from '../shared/errors.ts';
+import { terminalText } from '../shared/safe-text.ts';
 import { Ledger, type DropView } from '../shared/ledger/ledger.ts';
 import { EXIT } from './exit-codes.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
@@ -52,7 +53,7 @@ export async function withCommandContext(role: string, body: (ctx: CommandContex
     await body(ctx);
   } catch (err) {
     if (!isProvError(err, 'PROV_ERR_LEDGER') && !isProvError(err, 'PROV_ERR_INPUT')) throw err;
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`${terminalText(err.message)}\n`);
     process.exitCode = EXIT.ERROR;
   } finally {
     await ctx.close();

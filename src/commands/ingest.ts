@@ -4,6 +4,7 @@ import { ingestDrop, type IngestOptions } from '../producers/ingest.ts';
 import { parseManifest, type Manifest } from '../producers/manifest.ts';
 import { DROP_FORMATS, ENCODINGS } from '../producers/sources/index.ts';
 import { isProvError } from '../shared/errors.ts';
+import { terminalText } from '../shared/safe-text.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { openCommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -57,7 +58,7 @@ export function register(program: Command): void {
         expect = manifestFromFlags(opts);
       } catch (err) {
         if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
-        process.stderr.write(`${err.message}\n`);
+        process.stderr.write(`${terminalText(err.message)}\n`);
         process.exitCode = EXIT.USAGE;
         return;
       }
@@ -136,7 +137,7 @@ export function register(program: Command): void {
         }
       } catch (err) {
         if (isProvError(err, 'PROV_ERR_INPUT')) {
-          process.stderr.write(`${err.message}\n`);
+          process.stderr.write(`${terminalText(err.message)}\n`);
           process.exitCode = EXIT.ERROR;
           return;
         }

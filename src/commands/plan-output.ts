@@ -7,6 +7,7 @@ import { describeChange, planReportRecords } from '../producers/plan-report.ts';
 import { PLAN_ACTIONS, planDrop, type PlannedRow, type PlanResult } from '../producers/plan.ts';
 import { isProvError } from '../shared/errors.ts';
 import { flagsFail } from '../shared/preflight/flags.ts';
+import { jsonText, terminalText } from '../shared/safe-text.ts';
 import { renderReport } from '../shared/ledger/report.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
@@ -37,7 +38,7 @@ export async function runPlan(
     process.exitCode = EXIT.OK;
   } catch (err) {
     if (!isProvError(err)) throw err;
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`${terminalText(err.message)}\n`);
     process.exitCode = EXIT.ERROR;
   } finally {
     await lookup.close();
@@ -60,7 +61,7 @@ async function writeJson(ctx: CommandContext, result: PlanResult): Promise<void>
   await write(`${JSON.stringify(head).slice(0, -1)},"rowsDetail":[`);
   let first = true;
   for await (const p of ctx.ledger.iteratePlanRows<PlannedRow>(result.dropId)) {
-    await write(`${first ? '' : ','}${JSON.stringify(p)}`);
+    await write(`${first ? '' : ','}${jsonText(JSON.stringify(p))}`);
     first = false;
   }
   await write(']}\n');
@@ -87,14 +88,17 @@ async function writeText(ctx: CommandContext, result: PlanResult, path: string):
       .filter(Boolean)
       .join('; ');
     const fails = flagsFail(p.flags) ? ' WILL FAIL' : '';
+    // Old values come from Concur, new ones from the file: either may hold anything.
     await write(
-      `  row ${String(p.row).padEnd(7)} ${p.action.padEnd(10)} ${p.userName ?? ''}${fails}${detail ? `  ${detail}` : ''}\n`,
+      terminalText(
+        `  row ${String(p.row).padEnd(7)} ${p.action.padEnd(10)} ${p.userName ?? ''}${fails}${detail ? `  ${detail}` : ''}\n`,
+      ),
     );
     for (const f of p.flags ?? [])
-      await write(`      ${f.severity === 'fail' ? 'will fail' : 'note'} ${f.code}: ${f.message}\n`);
+      await write(terminalText(`      ${f.severity === 'fail' ? 'will fail' : 'note'} ${f.code}: ${f.message}\n`));
   }
   if (hidden > 0) await write(`  … ${hidden} more rows (use --json or --out FILE for all of them)\n`);
-  for (const note of result.notes ?? []) await write(`not checked: ${note}\n`);
+  for (const note of result.notes ?? []) await write(terminalText(`not checked: ${note}\n`));
   if (result.hold) await write(`running it would hold the drop: ${result.hold}\n`);
   if (result.status === 'planned')
     await write(`nothing was sent. Run it with: provision approve ${result.dropId}   (or: provision ingest ${path})\n`);

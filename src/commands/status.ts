@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readTokenRefusal } from '../shared/concur/token-cache.ts';
 import { dropProgress } from '../shared/ledger/progress.ts';
 import { readRateLimits } from '../shared/rate/index.ts';
+import { jsonText, terminalText } from '../shared/safe-text.ts';
 import { rateLines } from './rate-lines.ts';
 import { requireDrop, withCommandContext } from './context.ts';
 import { summaryOf } from './summary.ts';
@@ -25,11 +26,13 @@ export function register(program: Command): void {
             const view = await ctx.ledger.getDrop(id);
             if (view) drops.push(dropProgress(view));
           }
-          if (opts.json) process.stdout.write(`${JSON.stringify({ drops, rateLimits })}\n`);
+          if (opts.json) process.stdout.write(`${jsonText(JSON.stringify({ drops, rateLimits }))}\n`);
           else {
             for (const d of drops)
               process.stdout.write(
-                `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
+                terminalText(
+                  `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
+                ),
               );
             process.stdout.write(`${rateLines(rateLimits).join('\n')}\n`);
           }
@@ -44,7 +47,7 @@ export function register(program: Command): void {
             : undefined;
         if (opts.json) {
           process.stdout.write(
-            `${JSON.stringify({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p, rateLimits })}\n`,
+            `${jsonText(JSON.stringify({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p, rateLimits }))}\n`,
           );
         } else {
           const lines = [
@@ -57,7 +60,7 @@ export function register(program: Command): void {
               .map(([state, n]) => `  ${state.padEnd(20)} ${n}`),
             ...rateLines(rateLimits),
           ];
-          process.stdout.write(`${lines.join('\n')}\n`);
+          process.stdout.write(`${terminalText(lines.join('\n'))}\n`);
         }
       });
     });

@@ -2,10 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Queue } from 'bullmq';
 import { isProvError, ProvError } from '../shared/errors.ts';
+import { printable } from '../shared/safe-text.ts';
 import {
   DEFAULT_GUARDS,
   conflictHoldReason,
   deactivationHoldReason,
+  ingestLimitProblem,
   type GuardLimits,
 } from '../shared/guards/limits.ts';
 import { enqueueOpenRows } from '../shared/guards/release.ts';
@@ -18,6 +20,7 @@ import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/m
 import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
 import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
+import { inputError } from './sources/errors.ts';
 import {
   detectDropFormat,
   hashFile,
@@ -36,6 +39,8 @@ export interface IngestOptions {
   encoding?: SourceEncoding;
   /** Make a new drop even if this file (with this mapping) was ingested before. */
   force?: boolean;
+  /** Refuse the file (and its manifest) when the path is a symbolic link (the watch folder). */
+  noFollow?: boolean;
   /** Rows written to the ledger per round trip. */
   ledgerBatchRows?: number;
   onProgress?: (rowsRead: number) => void;
@@ -103,7 +108,8 @@ export async function ingestDrop(deps: IngestDeps, options: IngestOptions): Prom
 
 async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<IngestResult> {
   const now = deps.now ?? Date.now;
-  const format = await detectDropFormat(options.path, options.format);
+  const noFollow = options.noFollow === true;
+  const format = await detectDropFormat(options.path, options.format, { noFollow });
   if (!format)
     throw new ProvError(
       'PROV_ERR_INPUT',
@@ -112,9 +118,9 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   const mapping = options.mappingPath ? await loadMappingFile(options.mappingPath) : undefined;
   const mapper = compileMapping(mapping);
   const mappingSha256 = mappingFingerprint(mapping);
-  const expected = options.expect ?? (await readManifestBeside(options.path));
+  const expected = options.expect ?? (await readManifestBeside(options.path, { noFollow }));
   const guards = deps.guards ?? DEFAULT_GUARDS;
-  const fileSha256 = await hashFile(options.path);
+  const fileSha256 = await hashFile(options.path, { noFollow });
   const dropId = dropIdFor(fileSha256, mappingSha256, options.force ? randomUUID() : '');
   const file = basename(options.path);
   const log = deps.log.child({ dropId });
@@ -216,6 +222,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     checkManifest(file, expected, { sha256: fileSha256 });
     const reader = openDrop(options.path, {
       format,
+      noFollow,
       ...(options.delimiter ? { delimiter: options.delimiter } : {}),
       ...(options.encoding ? { encoding: options.encoding } : {}),
       ...(mapping?.employeeImport ? { employeeImport: mapping.employeeImport } : {}),
@@ -254,6 +261,9 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
         }
       }
       if (pending.length >= batchRows) await flush();
+      // Garbage stops here, before the rest of it costs Redis memory (~270 B per invalid row).
+      const tooMuch = ingestLimitProblem(rows, invalid, guards);
+      if (tooMuch) throw inputError(file, tooMuch, { row: rows });
     }
     const summary = reader.summary();
     warnings = summary.warnings;
@@ -268,7 +278,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
     await deps.ledger.rejectDrop(dropId, err.message, now());
     log.info(
-      { reason: err.message },
+      { err },
       'drop rejected: the file could not be read to its end or does not match its manifest; nothing was sent',
     );
     throw err;
@@ -395,7 +405,9 @@ function lineOutcome(
 function invalidOutcome(file: string, rowNumber: number, errors: FieldError[], record: RawRecord): NewRow['outcome'] {
   const first = errors[0];
   const message = errors.map((e) => `${e.column}: ${e.reason}`).join('; ');
-  const text = (v: RawValue | undefined) => (typeof v === 'string' && v !== '' ? v : undefined);
+  // The row failed validation, so its identifiers may hold anything: kept to name the row in the
+  // report, clipped and with control characters shown as escapes.
+  const text = (v: RawValue | undefined) => (typeof v === 'string' && v !== '' ? printable(v, 128) : undefined);
   const userName = text(record.userName);
   const employeeNumber = text(record.employeeNumber);
   return {

@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { ProvError } from '../shared/errors.ts';
+import { ProvError, isProvError } from '../shared/errors.ts';
+import { readSmallFile } from './safe-fs.ts';
+import { jsonErrorMessage } from './sources/json.ts';
 
 /**
  * A drop's completeness manifest: `FILE.manifest.json` beside the file, or `--expect-rows N
@@ -22,6 +23,8 @@ export const manifestSchema = z
 export type Manifest = z.output<typeof manifestSchema>;
 
 export const MANIFEST_SUFFIX = '.manifest.json';
+/** A manifest is a few dozen bytes; anything bigger is not one. */
+const MANIFEST_MAX_BYTES = 64 * 1024;
 
 export function manifestPathFor(dropPath: string): string {
   return `${dropPath}${MANIFEST_SUFFIX}`;
@@ -42,23 +45,29 @@ export function parseManifest(value: unknown, source: string): Manifest {
   return parsed.data;
 }
 
-/** Reads `FILE.manifest.json` when it exists; undefined when there is none. A broken one is an input error. */
-export async function readManifestBeside(dropPath: string): Promise<Manifest | undefined> {
+/**
+ * Reads `FILE.manifest.json` when it exists; undefined when there is none. A broken one is an input
+ * error whose message never quotes the file (it may not be a manifest at all). With `noFollow` a
+ * manifest that is a symbolic link is refused without being read (the watch folder).
+ */
+export async function readManifestBeside(
+  dropPath: string,
+  options: { noFollow?: boolean } = {},
+): Promise<Manifest | undefined> {
   const path = manifestPathFor(dropPath);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readSmallFile(path, MANIFEST_MAX_BYTES, { noFollow: options.noFollow ?? false });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new ProvError('PROV_ERR_INPUT', `${basename(path)}: cannot read the manifest: ${(err as Error).message}`, {
-      cause: err,
-    });
+    const why = isProvError(err) ? err.message.slice(basename(path).length + 2) : 'cannot be read';
+    throw new ProvError('PROV_ERR_INPUT', `${basename(path)}: the manifest ${why}`, { cause: err });
   }
+  if (text === undefined) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ProvError('PROV_ERR_INPUT', `${basename(path)}: the manifest is not JSON: ${(err as Error).message}`, {
+    throw new ProvError('PROV_ERR_INPUT', `${basename(path)}: the manifest is not JSON (${jsonErrorMessage(err)})`, {
       cause: err,
     });
   }

@@ -38,6 +38,12 @@ export async function runWatch(options: WatchCommandOptions): Promise<DropWatche
   rt.shutdown.register('log flush', () => log.flush());
   rt.shutdown.register('watcher', () => watcher.stop());
   rt.shutdown.installSignalHandlers();
-  await watcher.start();
+  try {
+    await watcher.start();
+  } catch (err) {
+    // A folder the watcher refuses (a link, not a directory): nothing may keep the process up.
+    await rt.shutdown.close();
+    throw err;
+  }
   return watcher;
 }

@@ -1,5 +1,9 @@
-/** Sub-folders of a watched directory. */
-export const WATCH_DIRS = ['inbox', 'processing', 'archive', 'rejected'] as const;
+/**
+ * Sub-folders of a watched directory: four for data files, and reports/ for everything the
+ * watcher writes itself (no data file is ever moved there).
+ */
+export const WATCH_DIRS = ['inbox', 'processing', 'archive', 'rejected', 'reports'] as const;
+export type WatchDir = (typeof WATCH_DIRS)[number];
 
 /** A `NAME.done` marker says NAME is complete (no need to wait for a stable size). */
 export const DONE_SUFFIX = '.done';

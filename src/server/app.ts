@@ -12,7 +12,9 @@ import { registerBoard } from './board.ts';
 import { registerDropRoutes } from './drops.ts';
 import { registerMetricsRoute } from './metrics.ts';
 import { registerPage } from './page.ts';
-import { registerConcurWebhook, type WebhookDeps } from './webhook.ts';
+import { installCsrfGuard } from './csrf.ts';
+import { installSecurityHeaders } from './headers.ts';
+import { registerConcurWebhook, WEBHOOK_PATH, type WebhookDeps } from './webhook.ts';
 
 export interface ServerDeps {
   ledger: Ledger;
@@ -34,6 +36,10 @@ export interface ServerDeps {
   webhook?: WebhookDeps;
   /** Concur's refusal of our credentials while processing is paused for it (/metrics, the drops API). */
   tokenRefusal?: () => Promise<TokenRefusal | undefined>;
+  /** Slow clients are cut off (docs/security.md). Defaults: headers 20 s, whole request 10 min. */
+  timeouts?: { headersMs?: number; requestMs?: number };
+  /** Fastify's trustProxy (SERVER_TRUST_PROXY): whose X-Forwarded-For to believe for the client address. */
+  trustProxy?: boolean | string;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -47,10 +53,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   assertAuthConfigured(deps.auth);
   const log = deps.log.child({ component: 'server' });
   // Request logging off: the page polls every second. Errors are still logged below.
+  const headersMs = deps.timeouts?.headersMs ?? 20_000;
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    // A client that sends its headers or body too slowly (slowloris) is cut off. Node checks these
+    // deadlines on an interval, so the interval follows the headers deadline.
+    requestTimeout: deps.timeouts?.requestMs ?? 600_000,
+    http: { headersTimeout: headersMs, connectionsCheckingInterval: Math.max(100, Math.min(5_000, headersMs / 4)) },
+    ...(deps.trustProxy === undefined ? {} : { trustProxy: deps.trustProxy }),
   });
   app.setErrorHandler((err: { statusCode?: number; message?: string }, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -63,7 +75,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     });
   });
 
+  installSecurityHeaders(app);
   installAuth(app, deps.auth);
+  installCsrfGuard(app, { exempt: new Set([WEBHOOK_PATH]) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

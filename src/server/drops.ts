@@ -11,6 +11,7 @@ import { isProvError } from '../shared/errors.ts';
 import type { Ledger, DropView } from '../shared/ledger/ledger.ts';
 import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
 import { renderReport, reportRecords, type ReportRecord } from '../shared/ledger/report.ts';
+import { isDropId } from '../shared/ledger/keys.ts';
 import { ROW_STATES } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RateApi, RateLimitView } from '../shared/rate/index.ts';
@@ -66,7 +67,6 @@ export function dropDetail(view: DropView, now = Date.now()): DropDetail {
   };
 }
 
-const DROP_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const FORMATS = new Set(['csv', 'json', 'ndjson', 'employee-import']);
 const ENCODING_NAMES = new Set(['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252']);
 const DELIMITERS: Record<string, IngestOptions['delimiter']> = { ',': ',', ';': ';', tab: '\t', '\t': '\t', '|': '|' };
@@ -108,7 +108,7 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
 
   app.get<{ Params: { id: string } }>('/drops/:id', async (request, reply) => {
     const { id } = request.params;
-    const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
+    const view = isDropId(id) ? await ledger.getDrop(id) : undefined;
     if (!view) return notFound(reply, id);
     const refusal = view.meta.status === 'running' ? await deps.tokenRefusal?.() : undefined;
     const rateLimits = await deps.rateLimits?.();
@@ -124,7 +124,7 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
     '/drops/:id/rows',
     async (request, reply) => {
       const { id } = request.params;
-      const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
+      const view = isDropId(id) ? await ledger.getDrop(id) : undefined;
       if (!view) return notFound(reply, id);
       const wanted = (request.query.states ?? FAILED_STATES.join(','))
         .split(',')
@@ -154,7 +154,7 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
     const format = request.query.format ?? 'csv';
     if (format !== 'csv' && format !== 'jsonl')
       return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: 'format must be csv or jsonl' } });
-    const view = DROP_ID.test(id) ? await ledger.getDrop(id) : undefined;
+    const view = isDropId(id) ? await ledger.getDrop(id) : undefined;
     if (!view) return notFound(reply, id);
     void reply
       .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')

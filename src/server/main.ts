@@ -43,6 +43,8 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       guards: guardsFromConfig(config),
       tokenRefusal: () =>
         readTokenRefusal(rt.redis, config.QUEUE_PREFIX, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID),
+      timeouts: { headersMs: config.SERVER_HEADER_TIMEOUT_MS, requestMs: config.SERVER_REQUEST_TIMEOUT_MS },
+      ...(config.SERVER_TRUST_PROXY === undefined ? {} : { trustProxy: config.SERVER_TRUST_PROXY }),
       ...(publicKeyPem
         ? {
             webhook: {
@@ -50,6 +52,7 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
               statusQueue: rt.queues.status,
               publicKeyPem,
               eventTtlMs: config.WEBHOOK_EVENT_TTL_MS,
+              maxAgeMs: config.WEBHOOK_MAX_AGE_MS,
               log,
             },
           }

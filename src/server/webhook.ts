@@ -17,11 +17,14 @@ export interface WebhookDeps {
   publicKeyPem: string;
   /** How long event ids are remembered (WEBHOOK_EVENT_TTL_MS). Default 4 days (Concur retries 72 h). */
   eventTtlMs?: number;
+  /** Events whose `timeStamp` is further than this from now are refused (WEBHOOK_MAX_AGE_MS). Default 72 h 15 min. */
+  maxAgeMs?: number;
   log: Logger;
+  now?: () => number;
 }
 
 /** What a delivery led to (also the response body, for operators and tests). */
-export type WebhookOutcome = 'promoted' | 'queued' | 'early' | 'duplicate' | 'ignored';
+export type WebhookOutcome = 'promoted' | 'queued' | 'early' | 'duplicate' | 'ignored' | 'stale';
 
 /** The PEM from WEBHOOK_PUBLIC_KEY (literal `\n` allowed) or WEBHOOK_PUBLIC_KEY_FILE; undefined when neither is set. */
 export function loadWebhookPublicKey(
@@ -54,6 +57,8 @@ interface ProvisionEvent {
   id: string;
   eventType: string | undefined;
   provisionId: string | undefined;
+  /** Epoch ms of the event's `timeStamp`; NaN when missing or unreadable. */
+  at: number;
 }
 
 function readEvent(body: unknown): ProvisionEvent | undefined {
@@ -65,6 +70,7 @@ function readEvent(body: unknown): ProvisionEvent | undefined {
     id: b.id,
     eventType: typeof b.eventType === 'string' ? b.eventType : undefined,
     provisionId: typeof facts.provisionId === 'string' && facts.provisionId !== '' ? facts.provisionId : undefined,
+    at: typeof b.timeStamp === 'string' ? Date.parse(b.timeStamp) : NaN,
   };
 }
 
@@ -99,17 +105,22 @@ export async function promoteStatusCheck(
 }
 
 /**
- * `POST /webhooks/concur`: ESS deliveries. Verifies the signature over the raw body (401 otherwise,
- * which Concur retries, so a key rotation loses nothing), de-duplicates by event id, and answers
- * at once after promoting the provision's status check; polling stays the fallback.
+ * `POST /webhooks/concur`: ESS deliveries. Verifies the signature over the raw body, whatever its
+ * content type (401 otherwise, which Concur retries, so a key rotation loses nothing); refuses an
+ * event whose `timeStamp` is outside WEBHOOK_MAX_AGE_MS of now (a replayed capture, even one the
+ * id cache has forgotten); de-duplicates by event id, remembering an id only once its event was
+ * handled (a crash in between makes Concur's retry count); and answers at once after promoting
+ * the provision's status check. Polling stays the fallback.
  */
 export function registerConcurWebhook(app: FastifyInstance, deps: WebhookDeps): void {
   const key = createPublicKey(deps.publicKeyPem);
   const ttl = deps.eventTtlMs ?? 4 * 24 * 3600 * 1000;
+  const maxAge = deps.maxAgeMs ?? 72 * 3600 * 1000 + 15 * 60 * 1000;
+  const now = deps.now ?? Date.now;
   const log = deps.log.child({ component: 'webhook' });
   void app.register(async (scope) => {
-    // Raw bytes: the signature covers the body exactly as sent.
-    scope.removeContentTypeParser(['application/json']);
+    // Raw bytes whatever the content type: the signature covers the body exactly as sent.
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     scope.post(WEBHOOK_PATH, async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -126,21 +137,27 @@ export function registerConcurWebhook(app: FastifyInstance, deps: WebhookDeps): 
       }
       // Other 4xx are not retried by Concur: right for a body that will never make sense.
       if (!event) return reply.code(400).send({ error: 'not an event' });
-      if (!(await deps.store.firstSighting(event.id, ttl)))
+      if (!Number.isFinite(event.at) || Math.abs(now() - event.at) > maxAge) {
+        log.warn({ eventId: event.id }, 'webhook event outside WEBHOOK_MAX_AGE_MS (or without a timeStamp); refused');
+        return reply.code(400).send({ error: 'event too old or undated', outcome: 'stale' satisfies WebhookOutcome });
+      }
+      if (await deps.store.seenEvent(event.id))
         return reply.code(200).send({ outcome: 'duplicate' satisfies WebhookOutcome });
       if (event.eventType !== 'provisionCompleted' || event.provisionId === undefined) {
+        await deps.store.markEventSeen(event.id, ttl);
         return reply.code(200).send({ outcome: 'ignored' satisfies WebhookOutcome });
       }
+      let outcome: WebhookOutcome;
       try {
-        const outcome = await promoteStatusCheck(deps, event.provisionId);
-        log.debug({ eventId: event.id, provisionId: event.provisionId, outcome }, 'provision completed event');
-        return reply.code(200).send({ outcome });
+        outcome = await promoteStatusCheck(deps, event.provisionId);
+        await deps.store.markEventSeen(event.id, ttl);
       } catch (err) {
-        // Let Concur deliver it again.
-        await deps.store.forgetSighting(event.id).catch(() => undefined);
+        // Not marked seen: Concur delivers it again.
         log.error({ err, eventId: event.id }, 'webhook processing failed');
         return reply.code(503).send({ error: 'try again' });
       }
+      log.debug({ eventId: event.id, provisionId: event.provisionId, outcome }, 'provision completed event');
+      return reply.code(200).send({ outcome });
     });
   });
 }

@@ -145,12 +145,21 @@ export const envSchema = z
     WEBHOOK_PUBLIC_KEY: optionalString,
     WEBHOOK_PUBLIC_KEY_FILE: optionalString,
     WEBHOOK_EVENT_TTL_MS: intFrom(4 * 24 * 3600 * 1000, 1),
+    /** Concur retries a delivery for 72 h; older events (a replay) are refused, with 15 min of clock skew. */
+    WEBHOOK_MAX_AGE_MS: intFrom(72 * 3600 * 1000 + 15 * 60 * 1000, 1),
 
     // --- server, metrics, watch folder ---
     PORT: intFrom(3000, 0),
     SERVER_HOST: z.string().default('127.0.0.1'),
+    SERVER_HEADER_TIMEOUT_MS: intFrom(20_000, 100),
+    SERVER_REQUEST_TIMEOUT_MS: intFrom(600_000, 100),
+    /** Whose X-Forwarded-For to believe: `true`, or addresses/CIDRs of the proxies (comma-separated). */
+    SERVER_TRUST_PROXY: optionalString.transform((v) => (v === 'true' ? true : v === 'false' ? undefined : v)),
     DASHBOARD_USER: optionalString,
-    DASHBOARD_PASSWORD: optionalString,
+    DASHBOARD_PASSWORD: optionalString.refine(
+      (v) => v === undefined || [...v].length >= 12,
+      'must be at least 12 characters (docs/security.md)',
+    ),
     DASHBOARD_TOKEN: optionalString,
     DASHBOARD_INSECURE: z.stringbool().default(false),
     DASHBOARD_READ_ONLY: z.stringbool().default(false),
@@ -172,6 +181,8 @@ export const envSchema = z
     MAX_CONFLICTS: intFrom(20),
     MAX_CONFLICT_PERCENT: numFrom(5).pipe(z.number().max(100)),
     GUARD_MIN_ROWS: intFrom(50, 1),
+    MAX_DROP_ROWS: intFrom(1_000_000, 1),
+    MAX_INVALID_PERCENT: numFrom(50).pipe(z.number().max(100)),
 
     // --- worker crash recovery ---
     WORKER_LOCK_MS: intFrom(60_000, 1_000),

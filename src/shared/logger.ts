@@ -1,4 +1,4 @@
-import { pino, type Logger, type DestinationStream, type LoggerOptions } from 'pino';
+import { pino, stdSerializers, type Logger, type DestinationStream, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -39,6 +39,26 @@ function redactPaths(): string[] {
   return paths;
 }
 
+/**
+ * The `err` serializer: the standard one, except for input errors (PROV_ERR_INPUT), whose message
+ * may quote cells of a drop file (a header cell of a headerless export is a person). Those are
+ * logged by their `details.logSafe` text (file, row, column, no values) and nothing else.
+ */
+export function serializeError(err: unknown): unknown {
+  const e = err as { code?: unknown; details?: { logSafe?: unknown; file?: unknown; line?: unknown; row?: unknown } };
+  if (typeof err === 'object' && err !== null && e.code === 'PROV_ERR_INPUT') {
+    const d = e.details ?? {};
+    return {
+      type: 'ProvError',
+      code: 'PROV_ERR_INPUT',
+      message: typeof d.logSafe === 'string' ? d.logSafe : 'input error (the message quotes the file; not logged)',
+      ...(d.line === undefined ? {} : { line: d.line }),
+      ...(d.row === undefined ? {} : { row: d.row }),
+    };
+  }
+  return err instanceof Error ? stdSerializers.err(err) : err;
+}
+
 export interface LoggerConfig {
   level?: string;
   /** Base bindings (e.g. `{ role: 'identity-worker' }`). */
@@ -54,6 +74,7 @@ export function createLogger(config: LoggerConfig = {}, destination?: Destinatio
     level: config.level ?? 'info',
     base: { pid: process.pid, ...config.base },
     redact: { paths: redactPaths(), censor: '[redacted]' },
+    serializers: { err: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return destination ? pino(options, destination) : pino(options);

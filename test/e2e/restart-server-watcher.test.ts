@@ -58,13 +58,13 @@ describe('server and watcher restarted mid-drop (e2e)', () => {
     await waitUntil(
       'archived',
       async () => {
-        sidecarName = (await readdir(join(dir, 'archive'))).find((n) => n.endsWith('__people.csv.drop.json')) ?? '';
+        sidecarName = (await readdir(join(dir, 'reports'))).find((n) => n.endsWith('__people.csv.drop.json')) ?? '';
         return sidecarName !== '';
       },
       30_000,
       watcher,
     );
-    const { dropId } = JSON.parse(await readFile(join(dir, 'archive', sidecarName), 'utf8')) as ArchiveSidecar;
+    const { dropId } = JSON.parse(await readFile(join(dir, 'reports', sidecarName), 'utf8')) as ArchiveSidecar;
     await waitUntil(
       'server sees progress',
       async () => {
@@ -94,7 +94,7 @@ describe('server and watcher restarted mid-drop (e2e)', () => {
     await waitUntil(
       'report after restart',
       async () => {
-        sidecar = JSON.parse(await readFile(join(dir, 'archive', sidecarName), 'utf8')) as ArchiveSidecar;
+        sidecar = JSON.parse(await readFile(join(dir, 'reports', sidecarName), 'utf8')) as ArchiveSidecar;
         return sidecar.reportFile !== undefined;
       },
       90_000,
@@ -106,7 +106,7 @@ describe('server and watcher restarted mid-drop (e2e)', () => {
     const expectedDone = PEOPLE - drop.bad.length - drop.deactivated.length;
     expect(sidecar?.status).toBe('complete');
     expect(sidecar?.states?.invalid).toBe(drop.bad.length);
-    const report = (await readFile(join(dir, 'archive', sidecar!.reportFile!), 'utf8')).trim().split('\r\n');
+    const report = (await readFile(join(dir, 'reports', sidecar!.reportFile!), 'utf8')).trim().split('\r\n');
     expect(report).toHaveLength(PEOPLE + 1);
     const rowsByState = new Map<string, number>();
     for (const line of report.slice(1)) {

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDrop, toCsv } from '../../src/demo/generate.ts';
 import { basic } from '../helpers/server.ts';
@@ -22,6 +25,34 @@ interface DropDetail {
   rows: number;
   settled: number;
   counts: Record<string, number>;
+}
+
+/** Headless Chromium on a fresh profile, answering the server's Basic challenge as a saved login would. */
+async function browser(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+  const { chromium } = await import('playwright-core');
+  const profile = await mkdtemp(join(tmpdir(), 'provision-chromium-'));
+  // A persistent context on a fresh profile directory is playwright's form of --user-data-dir.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    httpCredentials: { username: STACK_AUTH.user, password: STACK_AUTH.password },
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 describe('server with real workers (e2e)', () => {
@@ -55,23 +86,7 @@ describe('server with real workers (e2e)', () => {
   });
 
   it.skipIf(!hasChromium)('the drop page in headless Chromium shows the drop reaching 100%', async () => {
-    const { chromium } = await import('playwright-core');
-    const profile = await mkdtemp(join(tmpdir(), 'provision-chromium-'));
-    // A persistent context on a fresh profile directory is playwright's form of --user-data-dir.
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      httpCredentials: { username: STACK_AUTH.user, password: STACK_AUTH.password },
-    });
+    const { context, close } = await browser();
     try {
       const page = await context.newPage();
       await page.goto(`${url}/#drop=${dropId}`);
@@ -97,8 +112,7 @@ describe('server with real workers (e2e)', () => {
       // The list links to it too.
       expect(await page.textContent('#drops tbody')).toContain(dropId);
     } finally {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
+      await close();
     }
   });
 
@@ -142,6 +156,69 @@ describe('server with real workers (e2e)', () => {
       /provision_concur_call_duration_seconds_count\{endpoint="\/profile\/identity\/v4\.1\/Users\/\.search"\} [1-9]/,
     );
   });
+
+  const dropFiles = async (): Promise<string[]> => {
+    const res = await fetch(`${url}/drops?limit=500`, { headers: { authorization: auth } });
+    return ((await res.json()) as { drops: { file: string }[] }).drops.map((d) => d.file);
+  };
+
+  it.skipIf(!hasChromium)(
+    'the page uploads a file through its form (same origin, so the CSRF guard lets it through)',
+    async () => {
+      const { context, close } = await browser();
+      try {
+        const page = await context.newPage();
+        await page.goto(`${url}/`);
+        const csv = toCsv(generateDrop({ people: 5, seed: 11 }).records);
+        await page.setInputFiles('#upload-file', {
+          name: 'from-page.csv',
+          mimeType: 'text/csv',
+          buffer: Buffer.from(csv),
+        });
+        await page.click('#upload button[type=submit]');
+        await page
+          .locator('#upload-result')
+          .filter({ hasText: /^ingested: / })
+          .waitFor({ timeout: 20_000 });
+        expect(await dropFiles()).toContain('from-page.csv');
+      } finally {
+        await close();
+      }
+    },
+  );
+
+  it.skipIf(!hasChromium)(
+    'a hostile page on another origin cannot upload a drop with the saved login: its form and its no-cors fetch get 403',
+    async () => {
+      const csv =
+        'userName,givenName,familyName,email,employeeNumber\nevil@example.com,Evil,Page,evil@example.com,666\n';
+      const html = `<!doctype html><html><body>
+<form id="f" method="POST" enctype="multipart/form-data" action="${url}/drops?filename=evil-form.csv">
+<input type="hidden" name="file" value="${csv.replace(/\n/g, '&#10;')}"></form>
+<script>
+fetch(${JSON.stringify(`${url}/drops?filename=evil-fetch.csv`)}, { method: 'POST', mode: 'no-cors', credentials: 'include', body: ${JSON.stringify(csv)} })
+  .catch(() => undefined)
+  .finally(() => document.getElementById('f').submit());
+</script></body></html>`;
+      const hostile = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+      await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+      const { context, close } = await browser();
+      try {
+        const page = await context.newPage();
+        const formAnswer = page.waitForResponse((r) => r.url().includes('evil-form.csv') && r.status() !== 401, {
+          timeout: 20_000,
+        });
+        await page.goto(`http://127.0.0.1:${(hostile.address() as AddressInfo).port}/`);
+        expect((await formAnswer).status()).toBe(403);
+        const files = await dropFiles();
+        expect(files).not.toContain('evil-form.csv');
+        expect(files).not.toContain('evil-fetch.csv');
+      } finally {
+        await close();
+        hostile.close();
+      }
+    },
+  );
 
   it('keeps the dashboard password out of every log line', async () => {
     const logs = await stack.logs();

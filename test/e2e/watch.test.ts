@@ -32,9 +32,9 @@ describe('watch folder with real processes (e2e)', () => {
     await waitUntil(
       'report',
       async () => {
-        const name = (await readdir(join(dir, 'archive'))).find((n) => n.endsWith('__people.csv.drop.json'));
+        const name = (await readdir(join(dir, 'reports'))).find((n) => n.endsWith('__people.csv.drop.json'));
         if (!name) return false;
-        sidecar = JSON.parse(await readFile(join(dir, 'archive', name), 'utf8')) as ArchiveSidecar;
+        sidecar = JSON.parse(await readFile(join(dir, 'reports', name), 'utf8')) as ArchiveSidecar;
         return sidecar.reportFile !== undefined;
       },
       50_000,
@@ -44,10 +44,10 @@ describe('watch folder with real processes (e2e)', () => {
     });
     expect(sidecar?.status).toBe('complete');
     expect(sidecar?.states?.invalid).toBe(drop.bad.length);
-    const report = (await readFile(join(dir, 'archive', sidecar!.reportFile!), 'utf8')).trim().split('\r\n');
+    const report = (await readFile(join(dir, 'reports', sidecar!.reportFile!), 'utf8')).trim().split('\r\n');
     expect(report).toHaveLength(201);
     expect(report.slice(1).every((line) => /,(done|unchanged|invalid),/.test(line))).toBe(true);
-    expect(await readFile(join(dir, 'rejected', 'broken.csv.reason.txt'), 'utf8')).toContain('broken.csv');
+    expect(await readFile(join(dir, 'reports', 'broken.csv.reason.txt'), 'utf8')).toContain('broken.csv');
     expect(await readdir(join(dir, 'inbox'))).toEqual([]);
 
     watcher.process.kill('SIGTERM');

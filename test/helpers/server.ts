@@ -9,7 +9,7 @@ import { deletePrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from './redis.t
 
 export const TEST_AUTH = {
   user: 'ops',
-  password: 'pa:ss word',
+  password: 'pa:ss word 2026',
   token: 'dash-token',
   metricsToken: 'metrics-token',
 } as const;

@@ -1,6 +1,7 @@
 import { Readable, pipeline } from 'node:stream';
 import { parse, type Info } from 'csv-parse';
 import { isProvError } from '../../shared/errors.ts';
+import { echo } from '../../shared/safe-text.ts';
 import type { RawRecord } from '../../shared/mapping/types.ts';
 import { inputError } from './errors.ts';
 import { peekFirstLine } from './first-line.ts';
@@ -39,16 +40,17 @@ function lineBreaks(s: string): number {
   return n;
 }
 
-function friendly(err: { code?: string; message: string }, maxRecordChars: number): string {
+function friendly(err: { code?: string }, limits: ReaderContext['limits']): string {
   switch (err.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'has a quoted field that is never closed (unclosed quote)';
     case 'CSV_MAX_RECORD_SIZE':
-      return `has a record longer than ${maxRecordChars} characters (a huge field, or an unclosed quote swallowing the rest of the file)`;
+      return `has a record longer than ${limits.maxRecordChars} characters or with more than ${limits.maxColumns} fields (a huge field, a line of empty fields, or an unclosed quote swallowing the rest of the file)`;
     case 'CSV_INVALID_CLOSING_QUOTE':
       return 'has a quoted field followed by text before the delimiter (a quote inside a quoted field must be doubled)';
     default:
-      return `is not valid CSV (${err.message})`;
+      // csv-parse's own messages may quote the offending cell: only its code is shown.
+      return `is not valid CSV (${err.code ?? 'parse error'})`;
   }
 }
 
@@ -66,6 +68,9 @@ export async function* readCsv(text: AsyncIterable<string>, ctx: ReaderContext):
     relax_quotes: true,
     skip_empty_lines: true,
     max_record_size: limits.maxRecordChars,
+    // Bounds the fields of one record: past maxColumns + 1, delimiters count as field text, which
+    // max_record_size bounds. Without it a line of empty fields (20 MB of commas) costs ~1 GB.
+    ignore_last_delimiters: limits.maxColumns + 1,
     info: true,
   });
   pipeline(Readable.from(rest()), parser, () => {
@@ -109,11 +114,7 @@ export async function* readCsv(text: AsyncIterable<string>, ctx: ReaderContext):
   } catch (err) {
     const e = err as { code?: string; message: string; lines?: number };
     if (isProvError(err) || !e.code?.startsWith('CSV_')) throw err;
-    throw inputError(
-      file,
-      friendly(e, limits.maxRecordChars),
-      e.lines === undefined ? { cause: err } : { line: e.lines, cause: err },
-    );
+    throw inputError(file, friendly(e, limits), e.lines === undefined ? { cause: err } : { line: e.lines, cause: err });
   } finally {
     parser.destroy();
   }
@@ -123,7 +124,14 @@ export async function* readCsv(text: AsyncIterable<string>, ctx: ReaderContext):
 function checkHeader(record: string[], line: number, ctx: ReaderContext): string[] {
   const names = record.map((n) => n.trim());
   if (names.length > ctx.limits.maxColumns) {
-    throw inputError(ctx.file, `has ${names.length} columns; the limit is ${ctx.limits.maxColumns}`, { line });
+    // The parser stops splitting past maxColumns + 1 fields, so the real count may be higher.
+    throw inputError(
+      ctx.file,
+      `has more than ${ctx.limits.maxColumns} columns in its header; the limit is ${ctx.limits.maxColumns}`,
+      {
+        line,
+      },
+    );
   }
   const seen = new Map<string, number>();
   names.forEach((name, i) => {
@@ -132,8 +140,8 @@ function checkHeader(record: string[], line: number, ctx: ReaderContext): string
     if (prior !== undefined) {
       throw inputError(
         ctx.file,
-        `has the column name '${clip(name)}' twice in its header (columns ${prior + 1} and ${i + 1})`,
-        { line },
+        `has the column name ${echo(name)} twice in its header (columns ${prior + 1} and ${i + 1})`,
+        { line, logProblem: `has a column name twice in its header (columns ${prior + 1} and ${i + 1})` },
       );
     }
     seen.set(name, i);
@@ -159,9 +167,5 @@ function rowProblem(record: string[], header: string[], ctx: ReaderContext): str
 }
 
 function columnName(header: string[], i: number): string {
-  return header[i] ? `'${clip(header[i])}'` : String(i + 1);
-}
-
-function clip(s: string): string {
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  return header[i] ? echo(header[i]) : String(i + 1);
 }

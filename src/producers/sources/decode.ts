@@ -1,8 +1,9 @@
-import { createReadStream } from 'node:fs';
+import type { ReadStream } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
-import { inputError } from './errors.ts';
+import { openReadStream } from '../safe-fs.ts';
+import { inputError, readProblem } from './errors.ts';
 
 /*
  * Bytes → text, one chunk at a time: BOM sniffing, strict decoding (a bad byte is a file-level
@@ -172,6 +173,8 @@ function pickDecoder(
 export interface DecodeOptions {
   encoding: SourceEncoding;
   highWaterMark: number;
+  /** Open with O_NOFOLLOW: a symbolic link is an error, never read through. */
+  noFollow?: boolean;
 }
 
 /**
@@ -179,7 +182,6 @@ export interface DecodeOptions {
  * asks for the next one, which is what gives the whole reader backpressure.
  */
 export async function* decodeFile(path: string, options: DecodeOptions, stats: ByteStats): AsyncGenerator<string> {
-  const stream = createReadStream(path, { highWaterMark: options.highWaterMark });
   let decoder: ChunkDecoder | undefined;
   let head: Buffer | undefined;
   let line = 1;
@@ -194,7 +196,9 @@ export async function* decodeFile(path: string, options: DecodeOptions, stats: B
     return text;
   };
 
+  let stream: ReadStream | undefined;
   try {
+    stream = await openReadStream(path, options);
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       stats.hash.update(chunk);
       stats.bytes += chunk.length;
@@ -222,9 +226,8 @@ export async function* decodeFile(path: string, options: DecodeOptions, stats: B
     if (tail !== '') yield emit(tail);
   } catch (err) {
     if ((err as { code?: unknown }).code === 'PROV_ERR_INPUT') throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw inputError(path, `cannot be read (${code})`, { cause: err });
+    throw inputError(path, readProblem(err), { cause: err });
   } finally {
-    stream.destroy();
+    stream?.destroy();
   }
 }

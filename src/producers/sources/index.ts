@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { z } from 'zod';
 import { ProvError } from '../../shared/errors.ts';
+import { openReadStream, READ_NO_FOLLOW } from '../safe-fs.ts';
 import { readCsv } from './csv.ts';
 import { ByteStats, decodeFile } from './decode.ts';
+import { readProblem } from './errors.ts';
 import { readJson } from './json.ts';
 import {
   employeeImportOptionsSchema,
@@ -77,6 +78,8 @@ export const openDropOptionsSchema = z.object({
     .int()
     .positive()
     .default(64 * 1024),
+  /** Refuse a path that is a symbolic link (ELOOP) instead of reading what it points at. */
+  noFollow: z.boolean().default(false),
   /** Called once with the CSV header's column names; throw to reject the file. */
   onHeader: z.custom<(columns: string[]) => void>((v) => typeof v === 'function').optional(),
 });
@@ -124,10 +127,10 @@ export function formatFromPath(path: string): DropFormat | undefined {
 }
 
 /** Reads the first line: a 100 record makes the file an employee import (whatever its extension). */
-export async function sniffFormat(path: string): Promise<DropFormat | undefined> {
+export async function sniffFormat(path: string, options: { noFollow?: boolean } = {}): Promise<DropFormat | undefined> {
   let handle;
   try {
-    handle = await open(path, 'r');
+    handle = await open(path, options.noFollow ? READ_NO_FOLLOW : 'r');
   } catch {
     return undefined;
   }
@@ -144,8 +147,12 @@ export async function sniffFormat(path: string): Promise<DropFormat | undefined>
 }
 
 /** The format a drop is read in: the one asked for, else what the first line shows, else the extension's. */
-export async function detectDropFormat(path: string, format?: DropFormat): Promise<DropFormat | undefined> {
-  return format ?? (await sniffFormat(path)) ?? formatFromPath(path);
+export async function detectDropFormat(
+  path: string,
+  format?: DropFormat,
+  options: { noFollow?: boolean } = {},
+): Promise<DropFormat | undefined> {
+  return format ?? (await sniffFormat(path, options)) ?? formatFromPath(path);
 }
 
 /** Opens a drop for one pass. The file is only opened when iteration starts. */
@@ -183,14 +190,18 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
   let finished = false;
 
   async function* rows(): AsyncGenerator<DropItem> {
-    if (opts.format === undefined) format = (await sniffFormat(path)) ?? format;
+    if (opts.format === undefined) format = (await sniffFormat(path, { noFollow: opts.noFollow })) ?? format;
     if (format === undefined)
       throw new ProvError(
         'PROV_ERR_INPUT',
         `${path}: cannot tell the format (no extension, and the first line is not a 100 record); pass a format (csv, json, ndjson, employee-import)`,
         { details: { file: path } },
       );
-    const text = decodeFile(path, { encoding: opts.encoding, highWaterMark: opts.highWaterMark }, stats);
+    const text = decodeFile(
+      path,
+      { encoding: opts.encoding, highWaterMark: opts.highWaterMark, noFollow: opts.noFollow },
+      stats,
+    );
     if (format === 'csv') yield* readCsv(text, ctx);
     else if (format === 'employee-import')
       yield* readEmployeeImport(text, ctx, {
@@ -240,20 +251,16 @@ export function openDrop(path: string, options: OpenDropOptions = {}): DropReade
 }
 
 /** sha256 of a file, streamed (for a drop id before reading the rows). */
-export async function hashFile(path: string): Promise<string> {
+export async function hashFile(path: string, options: { noFollow?: boolean } = {}): Promise<string> {
   const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>)
-      hash.update(chunk);
+    const stream = await openReadStream(path, { highWaterMark: 64 * 1024, noFollow: options.noFollow });
+    for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
   } catch (err) {
-    throw new ProvError(
-      'PROV_ERR_INPUT',
-      `${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      {
-        cause: err,
-        details: { file: path },
-      },
-    );
+    throw new ProvError('PROV_ERR_INPUT', `${path}: ${readProblem(err)}`, {
+      cause: err,
+      details: { file: path },
+    });
   }
   return hash.digest('hex');
 }

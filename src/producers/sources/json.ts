@@ -27,7 +27,7 @@ function describe(value: unknown): string {
 }
 
 /** V8's JSON.parse message without the quoted input it appends (that may hold personal data). */
-function parseMessage(err: unknown): string {
+export function jsonErrorMessage(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split(', "')[0]!.split(' in JSON at')[0]!;
 }
@@ -82,7 +82,7 @@ function elementToItem(
   try {
     value = JSON.parse(scanned.text);
   } catch (err) {
-    return rowError(ctx, rowNumber, line, `is not valid JSON (${parseMessage(err)})`);
+    return rowError(ctx, rowNumber, line, `is not valid JSON (${jsonErrorMessage(err)})`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return rowError(ctx, rowNumber, line, `is ${describe(value)}, not an object`);
@@ -200,6 +200,10 @@ export class JsonArraySplitter {
   }
 }
 
+const CR = 0x0d;
+const LF = 0x0a;
+const LINE_BREAK = /[\r\n]/g;
+
 /** Splits NDJSON into rows: one value per line, blank lines skipped, each line its own fate. */
 export class NdjsonSplitter {
   private partial: string[] = [];
@@ -207,6 +211,8 @@ export class NdjsonSplitter {
   private oversize = false;
   private lineNo = 0;
   private sawContent = false;
+  /** The previous chunk ended in a CR: a LF right after it belongs to the same line break. */
+  private afterCr = false;
   private readonly scanner: ValueScanner;
 
   constructor(private readonly ctx: ReaderContext) {
@@ -224,11 +230,22 @@ export class NdjsonSplitter {
     }
   }
 
+  /**
+   * Lines end with LF, CRLF or (old Mac exports) a lone CR; a raw CR can never be inside a JSON
+   * value. Most chunks hold no CR at all and take the LF-only path.
+   */
   push(text: string): DropItem[] {
     const out: DropItem[] = [];
-    let start = 0;
+    if (text === '') return out;
+    let start = this.afterCr && text.charCodeAt(0) === LF ? 1 : 0;
+    this.afterCr = false;
+    const breaks = text.indexOf('\r', start) === -1 ? undefined : LINE_BREAK;
     for (;;) {
-      const nl = text.indexOf('\n', start);
+      let nl: number;
+      if (breaks) {
+        breaks.lastIndex = start;
+        nl = breaks.exec(text)?.index ?? -1;
+      } else nl = text.indexOf('\n', start);
       if (nl === -1) {
         this.addPartial(text.slice(start));
         return out;
@@ -237,6 +254,10 @@ export class NdjsonSplitter {
       const item = this.finishLine();
       if (item) out.push(item);
       start = nl + 1;
+      if (text.charCodeAt(nl) === CR) {
+        if (start === text.length) this.afterCr = true;
+        else if (text.charCodeAt(start) === LF) start += 1;
+      }
     }
   }
 

@@ -18,9 +18,13 @@ export interface GuardLimits {
   maxConflictPercent: number;
   /** Rows before the percentage rules apply, so a tiny drop or the first few failures do not trip them. */
   minRows: number;
+  /** A file with more data rows than this is rejected while it is read (MAX_DROP_ROWS). */
+  maxDropRows: number;
+  /** A file whose invalid rows pass this % (from `minRows` rows read) is rejected while it is read (MAX_INVALID_PERCENT). */
+  maxInvalidPercent: number;
 }
 
-/** The env schema's defaults (MAX_DEACTIVATIONS, …, MAX_CONFLICTS, MAX_CONFLICT_PERCENT, GUARD_MIN_ROWS). */
+/** The env schema's defaults (MAX_DEACTIVATIONS, …, MAX_CONFLICTS, MAX_CONFLICT_PERCENT, GUARD_MIN_ROWS, MAX_DROP_ROWS, MAX_INVALID_PERCENT). */
 export const DEFAULT_GUARDS: GuardLimits = {
   maxDeactivations: 500,
   maxDeactivationPercent: 20,
@@ -28,6 +32,8 @@ export const DEFAULT_GUARDS: GuardLimits = {
   maxConflicts: 20,
   maxConflictPercent: 5,
   minRows: 50,
+  maxDropRows: 1_000_000,
+  maxInvalidPercent: 50,
 };
 
 export function guardsFromConfig(
@@ -39,6 +45,8 @@ export function guardsFromConfig(
     | 'MAX_CONFLICTS'
     | 'MAX_CONFLICT_PERCENT'
     | 'GUARD_MIN_ROWS'
+    | 'MAX_DROP_ROWS'
+    | 'MAX_INVALID_PERCENT'
   >,
 ): GuardLimits {
   return {
@@ -48,7 +56,27 @@ export function guardsFromConfig(
     maxConflicts: config.MAX_CONFLICTS,
     maxConflictPercent: config.MAX_CONFLICT_PERCENT,
     minRows: config.GUARD_MIN_ROWS,
+    maxDropRows: config.MAX_DROP_ROWS,
+    maxInvalidPercent: config.MAX_INVALID_PERCENT,
   };
+}
+
+/**
+ * Why a file being read must be rejected now, before the rest of it costs Redis memory: more rows
+ * than MAX_DROP_ROWS, or (from `minRows` rows on) more invalid rows than MAX_INVALID_PERCENT.
+ */
+export function ingestLimitProblem(
+  rows: number,
+  invalid: number,
+  limits: Pick<GuardLimits, 'maxDropRows' | 'maxInvalidPercent' | 'minRows'>,
+): string | undefined {
+  if (rows > limits.maxDropRows)
+    return `has more than MAX_DROP_ROWS=${limits.maxDropRows} rows; split the file or raise the limit`;
+  if (rows >= limits.minRows && invalid * 100 > limits.maxInvalidPercent * rows) {
+    const pct = Math.round((invalid * 1000) / rows) / 10;
+    return `has ${invalid} invalid rows in its first ${rows} (${pct}%), more than MAX_INVALID_PERCENT=${limits.maxInvalidPercent}% (a wrong file, format or mapping?)`;
+  }
+  return undefined;
 }
 
 /**

@@ -1,3 +1,10 @@
+/** The shape of every drop id (16 hex characters today; a little wider for what may come). */
+export const DROP_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isDropId(value: unknown): value is string {
+  return typeof value === 'string' && DROP_ID_PATTERN.test(value);
+}
+
 /**
  * Ledger key layout. Every key of one drop shares the queue prefix's hash tag (`{prov}` by
  * default), so multi-key Lua scripts also run on Redis Cluster.

@@ -1,3 +1,4 @@
+import { printable } from '../safe-text.ts';
 import type { Ledger, RowOutcome } from './ledger.ts';
 import type { RowState } from './states.ts';
 
@@ -57,8 +58,9 @@ export function toReportRecord(row: number, state: RowState, outcome: RowOutcome
   };
 }
 
+/** A cell's text, with control, bidi and invisible characters shown as escapes (a report ends up on screens). */
 function str(v: unknown): string {
-  return v === undefined || v === null ? '' : String(v);
+  return v === undefined || v === null ? '' : printable(String(v), Number.POSITIVE_INFINITY);
 }
 
 /** Every row of the drop as report records, in row order, page by page. */

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { employeeImportOptionsSchema } from './employee-import-options.ts';
 import { ProvError } from '../errors.ts';
+import { echo } from '../safe-text.ts';
 import { resolveTemplateColumn, TEMPLATE_COLUMNS } from './template.ts';
 import { isCalendarDate, parseBooleanWord } from './validate.ts';
 import type { FieldError, MappedRecord, RawRecord, RawValue } from './types.ts';
@@ -212,8 +213,9 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
     return m.unknownColumns === 'ignore' ? 'ignore' : 'unknown';
   };
 
-  const checkColumns = (columns: readonly string[]): string[] => {
-    const problems: string[] = [];
+  /** Each problem twice: as shown to the person who sent the file, and without header cells for the logs. */
+  const columnProblems = (columns: readonly string[]): { text: string; log: string }[] => {
+    const problems: { text: string; log: string }[] = [];
     const fedBy = new Map<string, string>();
     const unknown: string[] = [];
     for (const column of columns) {
@@ -226,28 +228,41 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
       }
       for (const target of r.targets) {
         const prior = fedBy.get(target);
-        if (prior !== undefined) problems.push(`columns '${prior}' and '${column}' both map to ${target}`);
+        if (prior !== undefined)
+          problems.push({
+            text: `columns ${echo(prior)} and ${echo(column)} both map to ${target}`,
+            log: `two columns both map to ${target}`,
+          });
         else fedBy.set(target, column);
         if (constantTargets.has(target))
-          problems.push(`column '${column}' maps to ${target}, which the mapping sets as a constant`);
+          problems.push({
+            text: `column ${echo(column)} maps to ${target}, which the mapping sets as a constant`,
+            log: `a column maps to ${target}, which the mapping sets as a constant`,
+          });
       }
     }
     if (unknown.length > 0) {
       const list = unknown
         .slice(0, 20)
-        .map((c) => `'${c}'`)
+        .map((c) => echo(c))
         .join(', ');
       const more = unknown.length > 20 ? ` and ${unknown.length - 20} more` : '';
-      problems.push(
-        `unknown columns ${list}${more}: not template columns (docs/template.md), not mapped and not in the mapping's ignore list`,
-      );
+      const why = `not template columns (docs/template.md), not mapped and not in the mapping's ignore list`;
+      problems.push({
+        text: `unknown columns ${list}${more}: ${why}`,
+        log: `${unknown.length} unknown columns: ${why}`,
+      });
     }
     for (const [target] of defaults) fedBy.set(target, fedBy.get(target) ?? '(default)');
     for (const [target] of constants) fedBy.set(target, '(constant)');
     const missing = TEMPLATE_COLUMNS.filter((c) => c.required && !fedBy.has(c.name)).map((c) => c.name);
-    if (missing.length > 0) problems.push(`required columns missing: ${missing.join(', ')}`);
+    if (missing.length > 0) {
+      const text = `required columns missing: ${missing.join(', ')}`;
+      problems.push({ text, log: text });
+    }
     return problems;
   };
+  const checkColumns = (columns: readonly string[]): string[] => columnProblems(columns).map((p) => p.text);
 
   const mapCell = (
     rowNumber: number,
@@ -265,7 +280,7 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
           row: rowNumber,
           column,
           field: target,
-          reason: `both '${prior.source}' and '${column}' give ${target}`,
+          reason: `both ${echo(prior.source)} and ${echo(column)} give ${target}`,
         });
         return;
       }
@@ -317,15 +332,13 @@ export function compileMapping(mapping?: MappingFile): RecordMapper {
   return {
     checkColumns,
     assertColumns(file, columns) {
-      const problems = checkColumns(columns);
-      if (problems.length > 0) {
-        throw new ProvError(
-          'PROV_ERR_INPUT',
-          `${file}: the header does not fit the template/mapping: ${problems.join('; ')}`,
-          {
-            details: { file, line: 1, problems },
-          },
-        );
+      const found = columnProblems(columns);
+      if (found.length > 0) {
+        const problems = found.map((p) => p.text);
+        const lead = `${file}: the header does not fit the template/mapping: `;
+        throw new ProvError('PROV_ERR_INPUT', `${lead}${problems.join('; ')}`, {
+          details: { file, line: 1, problems, logSafe: `${lead}${found.map((p) => p.log).join('; ')}` },
+        });
       }
     },
     map,
@@ -376,7 +389,7 @@ function applyOne(value: RawValue, t: Transform): Out {
     if (typeof value !== 'string') return { reason: `expected a date in the form ${t.date}` };
     const iso = parseDate(value, t.date);
     return iso === undefined
-      ? { reason: `'${clip(value.trim())}' is not a valid date in the form ${t.date}` }
+      ? { reason: `${echo(value.trim(), 40)} is not a valid date in the form ${t.date}` }
       : { value: iso };
   }
   if ('map' in t) {
@@ -390,7 +403,7 @@ function applyOne(value: RawValue, t: Transform): Out {
       return t.otherwise === 'empty' ? '' : s;
     });
     if (miss !== undefined && t.otherwise === 'error')
-      return { reason: `'${clip(miss.trim())}' is not one of the mapped values` };
+      return { reason: `${echo(miss.trim(), 40)} is not one of the mapped values` };
     return { value: mapped };
   }
   if ('default' in t) return isEmpty(value) ? { value: t.default } : { value };
@@ -409,7 +422,7 @@ function booleanOf(value: RawValue, parse: (s: string) => boolean | undefined, w
   if (isEmpty(value)) return { value: '' };
   if (typeof value !== 'string') return { reason: `expected one of ${words}` };
   const b = parse(value);
-  return b === undefined ? { reason: `'${clip(value.trim())}' is not one of ${words}` } : { value: String(b) };
+  return b === undefined ? { reason: `${echo(value.trim(), 40)} is not one of ${words}` } : { value: String(b) };
 }
 
 const dateRegexCache = new Map<string, { re: RegExp; order: string[] }>();
@@ -444,8 +457,4 @@ export function parseDate(value: string, format: string): string | undefined {
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function clip(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 37)}...` : value;
 }

@@ -1,3 +1,4 @@
+import { echo } from '../safe-text.ts';
 import type { RecordMapper } from './mapping-file.ts';
 import { CUSTOM_DATA_IDS, SPEND_USER_FIELDS, resolveTemplateColumn } from './template.ts';
 import type {
@@ -26,6 +27,7 @@ import {
   exclusiveRolesProblem,
   textProblem,
   userNameProblem,
+  identifierProblem,
 } from './validate.ts';
 
 /*
@@ -117,7 +119,7 @@ class RowReader {
 }
 
 const max = (n: number) => (v: string) => textProblem(v, n);
-const refProblem = (v: string) => textProblem(v, LIMITS.employeeNumber);
+const refProblem = (v: string) => textProblem(v, LIMITS.employeeNumber) ?? identifierProblem(v);
 
 /** Turns a mapped record into a NormalizedRow or the field errors it has. */
 export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeResult {
@@ -137,8 +139,7 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   const activeText = r.text('active');
   if (activeText !== undefined) {
     const b = parseBooleanWord(activeText);
-    if (b === undefined)
-      r.fail('active', `'${activeText.slice(0, 20)}' is not a boolean (true/false, yes/no, y/n, 1/0)`);
+    if (b === undefined) r.fail('active', `${echo(activeText, 20)} is not a boolean (true/false, yes/no, y/n, 1/0)`);
     set('active', b);
   }
   set('middleName', r.check('middleName', r.text('middleName'), max(LIMITS.middleName), formulaProblem));

@@ -1,3 +1,4 @@
+import { echo } from '../safe-text.ts';
 import { COUNTRY_CODES, CURRENCY_CODES, EXCLUSIVE_SPEND_ROLES, SPEND_ROLE_CODES } from './codes.ts';
 
 /*
@@ -68,8 +69,21 @@ export function formulaProblem(value: string): string | undefined {
 // Concur's documented forbidden userName characters, plus the pipe.
 const USERNAME_FORBIDDEN = /[%[\]#!*&()~'{^}\\/?><,;:"+=|]/;
 
+// Invisible and bidirectional format characters (zero-width space and joiners, LRM/RLM, bidi
+// embeddings and isolates, soft hyphen, BOM...): in an identifier they make one login or number
+// look like another (`ad\u200bmin` shows as `admin`).
+const FORMAT_CHAR = /\p{Cf}/u;
+
+/** A key that must be exactly what it looks like: no invisible or bidirectional characters. */
+export function identifierProblem(value: string): string | undefined {
+  const m = FORMAT_CHAR.exec(value);
+  if (!m) return undefined;
+  const code = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return `contains an invisible or bidirectional character (U+${code}), which would make it look like another`;
+}
+
 export function userNameProblem(value: string): string | undefined {
-  const generic = textProblem(value, LIMITS.userName);
+  const generic = textProblem(value, LIMITS.userName) ?? identifierProblem(value);
   if (generic) return generic;
   const bad = USERNAME_FORBIDDEN.exec(value);
   if (bad) return `contains '${bad[0]}', which Concur does not allow in a userName`;
@@ -114,20 +128,20 @@ export function isCalendarDate(y: number, m: number, d: number): boolean {
 /** `YYYY-MM-DD`, a real day, within Concur's 1900-01-01..2079-06-06. */
 export function dateProblem(value: string): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!m) return `'${clip(value)}' is not a date in the form YYYY-MM-DD`;
+  if (!m) return `${echo(value, 40)} is not a date in the form YYYY-MM-DD`;
   if (!isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]))) return `'${value}' is not a real calendar date`;
   if (value < DATE_MIN || value > DATE_MAX) return `'${value}' is outside Concur's range ${DATE_MIN}..${DATE_MAX}`;
   return undefined;
 }
 
 export function currencyProblem(value: string): string | undefined {
-  if (!/^[A-Z]{3}$/.test(value)) return `'${clip(value)}' is not a 3-letter ISO 4217 currency code`;
+  if (!/^[A-Z]{3}$/.test(value)) return `${echo(value, 40)} is not a 3-letter ISO 4217 currency code`;
   if (!CURRENCY_CODES.has(value)) return `'${value}' is not a current ISO 4217 currency code`;
   return undefined;
 }
 
 export function countryProblem(value: string): string | undefined {
-  if (!/^[A-Z]{2}$/.test(value)) return `'${clip(value)}' is not a 2-letter ISO 3166 country code`;
+  if (!/^[A-Z]{2}$/.test(value)) return `${echo(value, 40)} is not a 2-letter ISO 3166 country code`;
   if (!COUNTRY_CODES.has(value)) return `'${value}' is not an assigned ISO 3166-1 alpha-2 country code`;
   return undefined;
 }
@@ -138,7 +152,7 @@ export function countryProblem(value: string): string | undefined {
  */
 export function canonicalLocale(value: string): { value: string } | { reason: string } {
   const m = /^([a-zA-Z]{2})[-_]([a-zA-Z]{2})$/.exec(value);
-  if (!m) return { reason: `'${clip(value)}' is not a locale of the form en-US` };
+  if (!m) return { reason: `${echo(value, 40)} is not a locale of the form en-US` };
   return { value: `${m[1]!.toLowerCase()}-${m[2]!.toUpperCase()}` };
 }
 
@@ -147,7 +161,7 @@ export function canonicalTimezone(value: string): { value: string } | { reason: 
   const generic = textProblem(value, LIMITS.timezone);
   if (generic) return { reason: generic };
   if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) {
-    return { reason: `'${clip(value)}' is not an IANA time zone name such as America/New_York` };
+    return { reason: `${echo(value, 40)} is not an IANA time zone name such as America/New_York` };
   }
   // Building an Intl.DateTimeFormat is costly (a third of ingest CPU when done per row); a drop
   // has few distinct zones, so each name is resolved once per process.
@@ -160,7 +174,7 @@ export function canonicalTimezone(value: string): { value: string } | { reason: 
     }
     if (RESOLVED_ZONES.size < 10_000) RESOLVED_ZONES.set(value, resolved);
   }
-  if (resolved === null) return { reason: `'${clip(value)}' is not a known IANA time zone` };
+  if (resolved === null) return { reason: `${echo(value, 40)} is not a known IANA time zone` };
   // Keep aliases as written (Asia/Calcutta stays), only fix the letter case.
   return { value: resolved.toLowerCase() === value.toLowerCase() ? resolved : value };
 }
@@ -178,7 +192,7 @@ export function canonicalStateProvince(value: string): { value: string } | { rea
   const code = full ? full[1]! : upper;
   if (!/^[A-Z0-9]{1,2}$/.test(code)) {
     return {
-      reason: `'${clip(value)}' is not a subdivision code of at most ${LIMITS.stateProvince} letters or digits`,
+      reason: `${echo(value, 40)} is not a subdivision code of at most ${LIMITS.stateProvince} letters or digits`,
     };
   }
   return { value: code };
@@ -187,7 +201,7 @@ export function canonicalStateProvince(value: string): { value: string } | { rea
 /** Role codes such as EXP_APPROVER: one of Concur's published Spend role codes. */
 export function roleProblem(value: string): string | undefined {
   if (!/^[A-Z0-9_]+$/.test(value))
-    return `'${clip(value)}' is not a role code (letters, digits and _ only, e.g. EXP_APPROVER)`;
+    return `${echo(value, 40)} is not a role code (letters, digits and _ only, e.g. EXP_APPROVER)`;
   if (value.length > LIMITS.roleName) return `role code is longer than ${LIMITS.roleName} characters`;
   if (!SPEND_ROLE_CODES.has(value))
     return `'${value}' is not a Concur Spend role code (the codes are listed in docs/concur-api.md#spend-role-codes)`;
@@ -206,11 +220,7 @@ export function exclusiveRolesProblem(codes: readonly string[]): string | undefi
 /** Travel group ids and rule class ids: positive 32-bit integers. */
 export function positiveIntProblem(value: string): string | undefined {
   if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > 2_147_483_647) {
-    return `'${clip(value)}' is not a positive integer id`;
+    return `${echo(value, 40)} is not a positive integer id`;
   }
   return undefined;
-}
-
-function clip(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 37)}...` : value;
 }

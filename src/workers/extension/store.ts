@@ -303,11 +303,13 @@ export class ExtensionStore {
   }
 
   /** True the first time an event id is seen (within ttl). */
-  async firstSighting(eventId: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(`${this.keys.eventPrefix}${eventId}`, '1', 'PX', ttlMs, 'NX')) === 'OK';
+  /** Whether a webhook event id was handled already (within its TTL). */
+  async seenEvent(eventId: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.keys.eventPrefix}${eventId}`)) === 1;
   }
 
-  async forgetSighting(eventId: string): Promise<void> {
-    await this.redis.del(`${this.keys.eventPrefix}${eventId}`);
+  /** Remembers a handled webhook event id for `ttlMs` (set only once the event was handled). */
+  async markEventSeen(eventId: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`${this.keys.eventPrefix}${eventId}`, '1', 'PX', ttlMs);
   }
 }

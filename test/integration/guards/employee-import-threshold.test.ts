@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordLine } from '../../../src/demo/employee-import.ts';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
+import { DEFAULT_GUARDS } from '../../../src/shared/guards/limits.ts';
 import { simulatorPipeline } from '../../helpers/pipeline.ts';
 import { silent, until } from './support.ts';
 
@@ -31,6 +32,7 @@ describe("a legacy employee import's error threshold", () => {
         identityQueue: t.h.queues.identity,
         log: silent,
         guards: {
+          ...DEFAULT_GUARDS,
           maxDeactivations: 500,
           maxDeactivationPercent: 20,
           maxFailurePercent: 100,

@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
 import { planDrop, type PlannedRow } from '../../../src/producers/plan.ts';
+import { DEFAULT_GUARDS } from '../../../src/shared/guards/limits.ts';
 import { approveDrop, cancelDrop } from '../../../src/shared/guards/release.ts';
 import { dropProgress } from '../../../src/shared/ledger/progress.ts';
 import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
@@ -21,6 +22,7 @@ const ingestDeps = () => ({
   identityQueue: t.h.queues.identity,
   log: silent,
   guards: {
+    ...DEFAULT_GUARDS,
     maxDeactivations: 500,
     maxDeactivationPercent: 20,
     maxFailurePercent: 50,

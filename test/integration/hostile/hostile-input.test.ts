@@ -1,14 +1,16 @@
-import { mkdtempSync, readdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/demo/processes.ts';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
 import { Ledger } from '../../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { createQueues } from '../../../src/shared/queues/index.ts';
+import { hasUnsafeChars } from '../../../src/shared/safe-text.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 
 /*
@@ -118,6 +120,42 @@ const CORPUS: Record<string, Expectation> = {
   '26-bad-enum-values.csv': { rows: 2, invalid: { 1: /row 1: active: 'maybe' is not a boolean/ } },
   '27-unknown-column.csv': { reject: /27-unknown-column\.csv: .*unknown columns 'favouriteColour'/ },
   '28-ragged-quoted-newline.csv': { rows: 3, invalid: { 2: /row 2: userName: contains a control character/ } },
+  // Classic Mac line ends (a lone CR): each line is its own row, as with LF.
+  '29-ndjson-cr-only.ndjson': { rows: 3, invalid: {} },
+  // Invisible characters make one login look like another: refused, named by code point.
+  '30-username-zero-width.csv': {
+    rows: 6,
+    invalid: {
+      2: /row 2: userName: contains an invisible or bidirectional character \(U\+200B\)/,
+      3: /row 3: userName: .*\(U\+200D\)/,
+      4: /row 4: userName: .*\(U\+00AD\)/,
+      5: /row 5: userName: .*\(U\+2060\)/,
+    },
+  },
+  '31-username-bidi.csv': {
+    rows: 5,
+    invalid: {
+      2: /row 2: userName: contains a bidirectional override character/,
+      3: /row 3: userName: .*\(U\+200F\)/,
+      4: /row 4: userName: contains a bidirectional override character/,
+      5: /row 5: employeeNumber: .*\(U\+200E\)/,
+    },
+  },
+  // Escape sequences never pass validation, and the reasons quote them as visible escapes only.
+  '32-terminal-escapes.csv': {
+    rows: 7,
+    invalid: {
+      2: /row 2: givenName: contains a control character/,
+      3: /row 3: title: contains a control character/,
+      4: /row 4: department: contains a control character/,
+      5: /row 5: title: contains a control character/,
+      6: /row 6: startDate: '2026\\u\{1B\}\[31m-01-01' is not a date/,
+      7: /row 7: userName: contains a control character/,
+    },
+  },
+  '33-csv-cr-only.csv': { rows: 2, invalid: {} },
+  // A line of 900 empty fields: a ragged row, bounded, and the rows around it go on.
+  '34-many-empty-fields.csv': { rows: 3, invalid: { 2: /row 2 \(line 3\): has 901 fields; the header has 5/ } },
 };
 
 async function expectOutcome(path: string, expected: Expectation): Promise<void> {
@@ -139,6 +177,8 @@ async function expectOutcome(path: string, expected: Expectation): Promise<void>
     } else {
       expect(r.state, `row ${r.row}: ${r.outcome.error ?? ''}`).toBe('pending');
     }
+    // Whatever a row holds, what the ledger says about it never carries a raw control character.
+    expect(hasUnsafeChars(r.outcome.error ?? ''), `row ${r.row}`).toBe(false);
   }
 }
 
@@ -236,5 +276,46 @@ describe('hostile input generated at test time (too big to commit)', () => {
       `${header.join(',')}\n${['a@example.com', 'A', 'B', 'a@example.com', '1', ...Array.from({ length: 9995 }, () => '')].join(',')}\n`,
     );
     await expect(ingestDrop(deps, { path })).rejects.toThrow(/ten-thousand-columns\.csv: .*(columns|column)/);
+  });
+});
+
+describe('what reaches the terminal (real CLI processes)', () => {
+  // Everything a terminal could act on, the line ends (LF, and CRLF in CSV) aside.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const RAW = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
+  const cliPrefix = uniquePrefix('hostile-cli');
+  const env = { ...process.env, QUEUE_PREFIX: cliPrefix, LOG_LEVEL: 'silent' };
+  const tmp = mkdtempSync(join(tmpdir(), 'hostile-cli-'));
+  afterAll(async () => {
+    await deletePrefix(redis, cliPrefix);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ingest, status and both report formats show escape sequences from cells as visible escapes', async () => {
+    const ingest = await runCli(['ingest', join(dir, '32-terminal-escapes.csv')], env);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const dropId = ingest.stdout.trim();
+    for (const args of [
+      ['status', dropId],
+      ['status', dropId, '--json'],
+      ['report', dropId],
+      ['report', dropId, '--format', 'jsonl'],
+    ]) {
+      const out = await runCli(args, env);
+      expect(out.code, `${args.join(' ')}: ${out.stderr}`).toBe(0);
+      expect(RAW.test(out.stdout + out.stderr), args.join(' ')).toBe(false);
+    }
+    const report = await runCli(['report', dropId], env);
+    expect(report.stdout).toContain('esc6\\u{1B}[1m@example.com');
+    expect(report.stdout).toContain("'2026\\u{1B}[31m-01-01' is not a date");
+  });
+
+  it('a file error quoting a header cell with escape sequences prints them as visible escapes', async () => {
+    const path = join(tmp, 'evil-header.csv');
+    writeFileSync(path, 'userName,givenName,familyName,email,employeeNumber,\u001b[31mred\u001b]0;title\u0007\n');
+    const ingest = await runCli(['ingest', path], env);
+    expect(ingest.code).toBe(3);
+    expect(ingest.stderr).toContain("unknown columns '\\u{1B}[31mred\\u{1B}]0;title\\u{7}'");
+    expect(RAW.test(ingest.stdout + ingest.stderr)).toBe(false);
   });
 });

@@ -12,14 +12,28 @@ interface Service {
   deploy?: { replicas?: number };
   healthcheck?: { test?: string[] };
   volumes?: string[];
+  ports?: string[];
   depends_on?: Record<string, { condition?: string }>;
 }
 
 // No Docker engine runs here: the file is checked by parsing (merge keys resolved), and by
 // `docker-compose config` too when that tool is installed.
+/** Compose's variable interpolation, enough for this file: `${X}`, `${X:-default}`, `${X:?error}`. */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_m, name: string, op?: string, arg?: string) => {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+    if (op === '?') throw new Error(`${name}: ${arg}`);
+    return op === '-' ? (arg ?? '') : '';
+  });
+}
+
 describe('docker-compose.yml', () => {
-  const doc = parse(readFileSync(file, 'utf8'), { merge: true }) as { services: Record<string, Service> };
+  const raw = readFileSync(file, 'utf8');
+  const doc = parse(raw, { merge: true }) as { services: Record<string, Service> };
   const s = doc.services;
+  const env = { DASHBOARD_PASSWORD: 'a-long-dashboard-password', REDIS_PASSWORD: 'f00dfeed' };
+  const resolved = (parse(interpolate(raw, env), { merge: true }) as { services: Record<string, Service> }).services;
 
   it('runs Redis with AOF, noeviction and a healthcheck', () => {
     const redis = s.redis!;
@@ -35,9 +49,25 @@ describe('docker-compose.yml', () => {
       const w = s[`worker-${role}`];
       expect(w?.command, role).toEqual(['worker', role]);
       expect(w?.deploy?.replicas, role).toBeGreaterThanOrEqual(1);
-      expect(w?.environment?.REDIS_URL, role).toBe('redis://redis:6379');
+      expect(resolved[`worker-${role}`]?.environment?.REDIS_URL, role).toBe('redis://:f00dfeed@redis:6379');
       expect(w?.depends_on?.redis?.condition, role).toBe('service_healthy');
     }
+  });
+
+  it('sets a Redis password: the server requires it, every process and the healthcheck use it, and none is started without one', () => {
+    const redis = resolved.redis!;
+    expect(redis.command).toEqual(expect.arrayContaining(['--requirepass', 'f00dfeed']));
+    expect(redis.environment?.REDISCLI_AUTH).toBe('f00dfeed');
+    for (const [name, svc] of Object.entries(resolved))
+      if (name !== 'redis') expect(svc.environment?.REDIS_URL, name).toBe('redis://:f00dfeed@redis:6379');
+    expect(() => interpolate(raw, { DASHBOARD_PASSWORD: env.DASHBOARD_PASSWORD })).toThrow(/REDIS_PASSWORD/);
+  });
+
+  it('publishes ports on 127.0.0.1 only (a TLS proxy goes in front) and says so', () => {
+    const published = Object.entries(s).flatMap(([name, svc]) => (svc.ports ?? []).map((p) => [name, p] as const));
+    expect(published.length).toBeGreaterThan(0);
+    for (const [name, port] of published) expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+    expect(raw).toMatch(/TLS-terminating[\s#]+reverse proxy/);
   });
 
   it('has a watch-folder producer on a mounted ./drops', () => {
@@ -49,7 +79,7 @@ describe('docker-compose.yml', () => {
   it.skipIf(!tool)('passes `docker-compose config`', () => {
     const res = spawnSync('docker-compose', ['-f', file, 'config', '-q'], {
       encoding: 'utf8',
-      env: { ...process.env, DASHBOARD_PASSWORD: 'x' },
+      env: { ...process.env, ...env },
     });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);

@@ -249,7 +249,11 @@ describe('server: drops API, report, page, metrics', () => {
 
   it('answers 400 with the file error for an unreadable file, and marks the drop rejected', async () => {
     const body = await readFile(fixture('unclosed-quote.csv'));
-    const res = await h.get('/drops?filename=broken.csv', { method: 'POST', body });
+    const res = await h.get('/drops?filename=broken.csv', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(res.status).toBe(400);
     const err = (await res.json()) as { error: { code: string; message: string } };
     expect(err.error.code).toBe('PROV_ERR_INPUT');
@@ -261,7 +265,8 @@ describe('server: drops API, report, page, metrics', () => {
 
   it('answers 413 over UPLOAD_MAX_BYTES, declared or streamed', async () => {
     const big = Buffer.alloc(5000, 'a');
-    const declared = await h.get('/drops?filename=big.csv', { method: 'POST', body: big });
+    const csv = { 'content-type': 'text/csv' };
+    const declared = await h.get('/drops?filename=big.csv', { method: 'POST', body: big, headers: csv });
     expect(declared.status).toBe(413);
     // Chunked: no content-length, so the limit is enforced while streaming.
     const stream = new ReadableStream({
@@ -272,6 +277,7 @@ describe('server: drops API, report, page, metrics', () => {
     });
     const chunked = await h.get('/drops?filename=big.csv', {
       method: 'POST',
+      headers: csv,
       body: stream,
       duplex: 'half',
     } as RequestInit);
@@ -354,7 +360,7 @@ describe('server: uploads of a legacy employee import', () => {
     const res = await h.get('/drops?filename=employee_p0001_20240101020304.txt&encoding=windows-1252', {
       method: 'POST',
       body,
-      headers: { 'content-type': 'text/plain' },
+      headers: { 'content-type': 'application/octet-stream' },
     });
     expect(res.status).toBe(201);
     const created = (await res.json()) as { dropId: string; rows: number };
@@ -362,7 +368,11 @@ describe('server: uploads of a legacy employee import', () => {
     const [person] = await h.ledger.getRows<{ givenName: string; lines: number[] }>(created.dropId, [1]);
     expect(person?.data).toMatchObject({ givenName: 'Renée', lines: [2, 3] });
     expect((await h.ledger.getDrop(created.dropId))?.meta.format).toBe('employee-import');
-    const bad = await h.get('/drops?filename=x.txt&encoding=ebcdic', { method: 'POST', body });
+    const bad = await h.get('/drops?filename=x.txt&encoding=ebcdic', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(bad.status).toBe(400);
   });
 });

@@ -70,9 +70,9 @@ afterEach(async () => {
 
 async function archivedSidecar(source: string): Promise<ArchiveSidecar> {
   const name = await until(`${source} archived`, async () =>
-    (await ls(join(dir, 'archive'))).find((n) => n.endsWith(`__${source}${SIDECAR_SUFFIX}`)),
+    (await ls(join(dir, 'reports'))).find((n) => n.endsWith(`__${source}${SIDECAR_SUFFIX}`)),
   );
-  return JSON.parse(await readFile(join(dir, 'archive', name), 'utf8')) as ArchiveSidecar;
+  return JSON.parse(await readFile(join(dir, 'reports', name), 'utf8')) as ArchiveSidecar;
 }
 
 describe('watch folder', () => {
@@ -95,12 +95,14 @@ describe('watch folder', () => {
     for await (const r of ledger.iterateRows(sidecar.dropId))
       if (r.state === 'pending') await ledger.transition(sidecar.dropId, r.row, 'done');
     const reportName = `${sidecar.archivedAs}.report.csv`;
-    await until('report', async () => ((await ls(join(dir, 'archive'))).includes(reportName) ? true : undefined));
-    const report = (await readFile(join(dir, 'archive', reportName), 'utf8')).trim().split('\r\n');
+    await until('report', async () => ((await ls(join(dir, 'reports'))).includes(reportName) ? true : undefined));
+    const report = (await readFile(join(dir, 'reports', reportName), 'utf8')).trim().split('\r\n');
     expect(report).toHaveLength((view?.meta.rows ?? 0) + 1);
     const final = JSON.parse(
-      await readFile(join(dir, 'archive', `${sidecar.archivedAs}${SIDECAR_SUFFIX}`), 'utf8'),
+      await readFile(join(dir, 'reports', `${sidecar.archivedAs}${SIDECAR_SUFFIX}`), 'utf8'),
     ) as ArchiveSidecar;
+    // The archive holds the data file only; the watcher's own files are in reports/.
+    expect(await ls(join(dir, 'archive'))).toEqual([sidecar.archivedAs]);
     expect(final).toMatchObject({ status: 'complete', reportFile: reportName });
   });
 
@@ -147,11 +149,11 @@ describe('watch folder', () => {
     await writeFile(join(dir, 'inbox', 'cut.csv.manifest.json'), JSON.stringify({ rows, sha256 }));
     await writeFile(join(dir, 'inbox', 'cut.csv'), truncated);
     const reason = await until('reason', async () =>
-      readFile(join(dir, 'rejected', 'cut.csv.reason.txt'), 'utf8').catch(() => undefined),
+      readFile(join(dir, 'reports', 'cut.csv.reason.txt'), 'utf8').catch(() => undefined),
     );
     expect(reason).toMatch(/cut\.csv/);
     expect(reason).toMatch(new RegExp(`${rows}`));
-    expect(await ls(join(dir, 'rejected'))).toEqual(['cut.csv', 'cut.csv.manifest.json', 'cut.csv.reason.txt']);
+    expect(await ls(join(dir, 'rejected'))).toEqual(['cut.csv', 'cut.csv.manifest.json']);
     expect(await ls(join(dir, 'inbox'))).toEqual([]);
   });
 
@@ -161,21 +163,16 @@ describe('watch folder', () => {
     await copyFile(fixture('unclosed-quote.csv'), join(dir, 'inbox', 'broken.csv'));
     await writeFile(join(dir, 'inbox', 'notes.txt'), 'hello');
     const reason = await until('reason', async () =>
-      readFile(join(dir, 'rejected', 'broken.csv.reason.txt'), 'utf8').catch(() => undefined),
+      readFile(join(dir, 'reports', 'broken.csv.reason.txt'), 'utf8').catch(() => undefined),
     );
     expect(reason).toContain('broken.csv');
     const notes = await until('reason', async () =>
-      readFile(join(dir, 'rejected', 'notes.txt.reason.txt'), 'utf8').catch(() => undefined),
+      readFile(join(dir, 'reports', 'notes.txt.reason.txt'), 'utf8').catch(() => undefined),
     );
     expect(notes).toContain('notes.txt');
     await copyFile(fixture('template-valid.csv'), join(dir, 'inbox', 'after.csv'));
     await archivedSidecar('after.csv');
-    expect(await ls(join(dir, 'rejected'))).toEqual([
-      'broken.csv',
-      'broken.csv.reason.txt',
-      'notes.txt',
-      'notes.txt.reason.txt',
-    ]);
+    expect(await ls(join(dir, 'rejected'))).toEqual(['broken.csv', 'notes.txt']);
   });
 
   it('rejects symlinks, directories and names with path tricks without reading them', async () => {
@@ -189,21 +186,23 @@ describe('watch folder', () => {
     watcher = newWatcher();
     await watcher.start();
     await until('four rejections', async () =>
-      (await ls(join(dir, 'rejected'))).filter((n) => n.endsWith('.reason.txt')).length === 4 ? true : undefined,
+      (await ls(join(dir, 'reports'))).filter((n) => n.endsWith('.reason.txt')).length === 4 ? true : undefined,
     );
     const rejected = join(dir, 'rejected');
-    expect(await readFile(join(rejected, 'link.csv.reason.txt'), 'utf8')).toContain('symbolic link');
+    const reports = join(dir, 'reports');
+    expect(await readFile(join(reports, 'link.csv.reason.txt'), 'utf8')).toContain('symbolic link');
     expect((await lstat(join(rejected, 'link.csv'))).isSymbolicLink()).toBe(true);
-    expect(await readFile(join(rejected, 'folder.csv.reason.txt'), 'utf8')).toContain('not a regular file');
-    expect(await readFile(join(rejected, 'a_b.csv.reason.txt'), 'utf8')).toContain('".."');
-    expect(await readFile(join(rejected, 'bell_.csv.reason.txt'), 'utf8')).toContain('control characters');
+    expect(await readFile(join(reports, 'folder.csv.reason.txt'), 'utf8')).toContain('not a regular file');
+    expect(await readFile(join(reports, 'a_b.csv.reason.txt'), 'utf8')).toContain('".."');
+    expect(await readFile(join(reports, 'bell_.csv.reason.txt'), 'utf8')).toContain('control characters');
     expect(ingests).toEqual([]);
     expect(await ledger.listDrops(10)).toEqual([]);
     expect(await ls(join(dir, 'inbox'))).toEqual([]);
   });
 
   it('resumes a file left in processing/ by a crash without ingesting it twice', async () => {
-    for (const sub of ['inbox', 'processing', 'archive', 'rejected']) await mkdir(join(dir, sub), { recursive: true });
+    for (const sub of ['inbox', 'processing', 'archive', 'rejected', 'reports'])
+      await mkdir(join(dir, sub), { recursive: true });
     const path = join(dir, 'processing', 'people.csv');
     await copyFile(fixture('template-valid.csv'), path);
     // The crash came after the ingest but before the move to archive/.

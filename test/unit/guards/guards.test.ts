@@ -13,6 +13,7 @@ import { loadConfig } from '../../../src/shared/config.ts';
 import { REPORT_COLUMNS } from '../../../src/shared/ledger/report.ts';
 
 const limits = {
+  ...DEFAULT_GUARDS,
   maxDeactivations: 100,
   maxDeactivationPercent: 20,
   maxFailurePercent: 50,

@@ -241,13 +241,14 @@ describe('JSON splitting properties', () => {
     );
   });
 
-  it('NDJSON lines come out the same, whatever the chunking', () => {
+  it('NDJSON lines come out the same, whatever the chunking and the line ends (LF, CRLF, a lone CR)', () => {
     fc.assert(
       fc.property(
         fc.array(element, { minLength: 1, maxLength: 6 }),
         fc.array(fc.nat(400), { maxLength: 8 }),
-        (elements, cuts) => {
-          const text = elements.map((e) => JSON.stringify(e)).join('\r\n');
+        fc.constantFrom('\n', '\r\n', '\r'),
+        (elements, cuts, eol) => {
+          const text = elements.map((e) => JSON.stringify(e)).join(eol);
           const expected = elements.map((e) => expectedRecord(e));
           fc.pre(expected.every((e, i) => Object.keys(e).length === countLeaves(elements[i]!)));
           const items = feed(new NdjsonSplitter(ctx()), text, cuts);

@@ -160,7 +160,7 @@ describe('CSV drops', () => {
     it('rejects a header with more columns than the limit (10,000 columns)', async () => {
       const header = Array.from({ length: 10_000 }, (_, i) => `c${i}`).join(',');
       const err = await readError(tmp.path('wide.csv', `${header}\n`));
-      expect(err.message).toMatch(/has 10000 columns; the limit is 1000 \(line 1\)/);
+      expect(err.message).toMatch(/has more than 1000 columns in its header; the limit is 1000 \(line 1\)/);
     });
 
     it('rejects a record over maxRecordChars (a 50 MB field) without reading it all', async () => {
