@@ -42,17 +42,21 @@ export function withFresh(people: LookupResult, fresh: ReadonlyMap<string, Concu
   return out;
 }
 
-/** People of a look-up that this pipeline wrote within the search lag, as GET shows them now. */
+/**
+ * The look-up with the people this pipeline wrote within the search lag, and whom search does not
+ * show at the version we wrote, replaced by what GET shows now.
+ */
 export async function confirmRecentWrites(
   people: LookupResult,
-  recent: Pick<RecentWrites, 'within'>,
+  recent: Pick<RecentWrites, 'stale'>,
   get: ConfirmDeps['get'],
 ): Promise<LookupResult> {
-  const ids = [...new Set([...people.byUserName.values(), ...people.byEmployeeNumber.values()].map((u) => u.id))];
-  const written = await recent.within(ids);
-  if (written.size === 0) return people;
+  const users = new Map<string, ConcurUser>();
+  for (const u of [...people.byUserName.values(), ...people.byEmployeeNumber.values()]) users.set(u.id, u);
+  const stale = await recent.stale([...users.values()]);
+  if (stale.size === 0) return people;
   const fresh = new Map<string, ConcurUser | undefined>();
-  for (const id of written) fresh.set(id, await get(id));
+  for (const id of stale) fresh.set(id, await get(id));
   return withFresh(people, fresh);
 }
 

@@ -57,7 +57,7 @@ export interface IdentityProcessorDeps {
    * People this pipeline wrote within the search lag: re-read by id, never trusted from search.
    * Without it every search result is taken as current.
    */
-  recent?: Pick<RecentWrites, 'remember' | 'within'>;
+  recent?: Pick<RecentWrites, 'remember' | 'confirm' | 'stale'>;
   /** How long Concur's search may lag (CONFLICT_RESOLVE_MAX_MS). Default 300 000. */
   conflictResolveMaxMs?: number;
   now?: () => number;
@@ -268,7 +268,10 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       if (manager.kind === 'waiting') return { released, ready: false };
       if (manager.kind === 'found' && uuid) {
         await deps.recent?.remember(uuid);
-        await call(() => deps.identity.patch(uuid!, patch().replace(`${ENTERPRISE_URN}:manager.value`, manager.uuid)));
+        const linked = await call(() =>
+          deps.identity.patch(uuid!, patch().replace(`${ENTERPRISE_URN}:manager.value`, manager.uuid)),
+        );
+        await deps.recent?.confirm(linked);
         if (action === 'unchanged') action = 'update';
       } else {
         warnings.push(`manager ${row.managerEmployeeNumber} was not provisioned; left without a manager`);
@@ -341,7 +344,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
             toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) }),
           ),
         );
-        await deps.recent?.remember(created.id);
+        await deps.recent?.confirm(created);
         return { kind: 'written', uuid: created.id, action: 'create' };
       } catch (err) {
         // A uniqueness 409: the person exists (often our own create whose answer was lost). Found
@@ -360,12 +363,13 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     // Recorded before sending: a PATCH whose answer is lost may still have been applied.
     await deps.recent?.remember(existing.id);
     try {
-      await call(() =>
+      const patched = await call(() =>
         deps.identity.patch(existing.id, {
           schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
           Operations: toPatchOperations(changes),
         }),
       );
+      await deps.recent?.confirm(patched);
     } catch (err) {
       const renaming = changes.some((c) => c.path === 'userName');
       if (!renaming || concurErrorKind(err) !== 'conflict' || !isProvError(err)) throw err;
