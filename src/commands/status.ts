@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { readTokenRefusal } from '../shared/concur/token-cache.ts';
 import { dropProgress } from '../shared/ledger/progress.ts';
 import { readRateLimits } from '../shared/rate/index.ts';
 import { jsonText, terminalText } from '../shared/safe-text.ts';
@@ -38,12 +39,21 @@ export function register(program: Command): void {
           return;
         }
         const p = dropProgress(await requireDrop(ctx, dropId));
+        const { config } = ctx;
+        // A running drop makes no progress while Concur refuses our credentials: say so, and why.
+        const refusal =
+          p.status === 'running'
+            ? await readTokenRefusal(ctx.redis, config.QUEUE_PREFIX, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID)
+            : undefined;
         if (opts.json) {
-          process.stdout.write(`${jsonText(JSON.stringify({ ...summaryOf(p), progress: p, rateLimits }))}\n`);
+          process.stdout.write(
+            `${jsonText(JSON.stringify({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p, rateLimits }))}\n`,
+          );
         } else {
           const lines = [
             `drop      ${p.dropId} (${p.file})`,
             `status    ${p.status}${p.reason ? `: ${p.reason}` : ''}${p.parentDropId ? ` (replay of ${p.parentDropId})` : ''}`,
+            ...(refusal ? [`concur    paused since ${new Date(refusal.since).toISOString()}: ${refusal.message}`] : []),
             `rows      ${p.settled}/${p.rows ?? '?'} settled, ${p.rowsPerSecond.toFixed(1)} rows/s, ETA ${p.etaSeconds === undefined ? '?' : `${Math.ceil(p.etaSeconds)}s`}`,
             ...Object.entries(p.counts)
               .filter(([, n]) => n > 0)

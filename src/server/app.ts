@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ingestDrop, type IngestOptions, type IngestResult } from '../producers/ingest.ts';
+import type { TokenRefusal } from '../shared/concur/token-cache.ts';
 import type { GuardLimits } from '../shared/guards/limits.ts';
 import type { Ledger } from '../shared/ledger/ledger.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -33,6 +34,8 @@ export interface ServerDeps {
   ingest?: (options: IngestOptions) => Promise<IngestResult>;
   /** The ESS webhook; omitted when no public key is configured. */
   webhook?: WebhookDeps;
+  /** Concur's refusal of our credentials while processing is paused for it (/metrics, the drops API). */
+  tokenRefusal?: () => Promise<TokenRefusal | undefined>;
   /** Slow clients are cut off (docs/security.md). Defaults: headers 20 s, whole request 10 min. */
   timeouts?: { headersMs?: number; requestMs?: number };
   /** Fastify's trustProxy (SERVER_TRUST_PROXY): whose X-Forwarded-For to believe for the client address. */
@@ -108,8 +111,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     uploadMaxBytes: deps.uploadMaxBytes ?? 100 * 1024 * 1024,
     rateLimits: () => readRateLimits(deps.redis, deps.prefix),
     log,
+    ...(deps.tokenRefusal ? { tokenRefusal: deps.tokenRefusal } : {}),
   });
-  registerMetricsRoute(app, { ledger: deps.ledger, queues: deps.queues.all, redis: deps.redis, prefix: deps.prefix });
+  registerMetricsRoute(app, {
+    ledger: deps.ledger,
+    queues: deps.queues.all,
+    redis: deps.redis,
+    prefix: deps.prefix,
+    ...(deps.tokenRefusal ? { tokenRefusal: deps.tokenRefusal } : {}),
+  });
   await registerBoard(app, deps.queues.all, { readOnly: deps.readOnly ?? false });
   if (deps.webhook) registerConcurWebhook(app, deps.webhook);
   await app.ready();

@@ -1,3 +1,4 @@
+import type { TokenRefusal } from '../shared/concur/token-cache.ts';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,8 @@ export interface DropsRouteDeps {
   /** The Concur rate limiters in force (shown beside a drop: they set its pace). */
   rateLimits?: () => Promise<Record<RateApi, RateLimitView>>;
   log: Logger;
+  /** Concur's refusal of our credentials: a running drop shows it as `concurPaused`. */
+  tokenRefusal?: () => Promise<TokenRefusal | undefined>;
 }
 
 export interface StageProgress {
@@ -105,8 +108,13 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
     const { id } = request.params;
     const view = isDropId(id) ? await ledger.getDrop(id) : undefined;
     if (!view) return notFound(reply, id);
+    const refusal = view.meta.status === 'running' ? await deps.tokenRefusal?.() : undefined;
     const rateLimits = await deps.rateLimits?.();
-    return { ...dropDetail(view), ...(rateLimits ? { rateLimits } : {}) };
+    return {
+      ...dropDetail(view),
+      ...(refusal ? { concurPaused: refusal } : {}),
+      ...(rateLimits ? { rateLimits } : {}),
+    };
   });
 
   // Rows in the given states (the page's failed-rows table), first `limit` in row order.

@@ -1,3 +1,4 @@
+import { readTokenRefusal } from '../shared/concur/token-cache.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { ProvisionStore } from '../shared/provisions/store.ts';
 import { createRuntime } from '../shared/runtime.ts';
@@ -40,6 +41,8 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       readOnly: config.DASHBOARD_READ_ONLY,
       uploadMaxBytes: config.UPLOAD_MAX_BYTES,
       guards: guardsFromConfig(config),
+      tokenRefusal: () =>
+        readTokenRefusal(rt.redis, config.QUEUE_PREFIX, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID),
       timeouts: { headersMs: config.SERVER_HEADER_TIMEOUT_MS, requestMs: config.SERVER_REQUEST_TIMEOUT_MS },
       ...(config.SERVER_TRUST_PROXY === undefined ? {} : { trustProxy: config.SERVER_TRUST_PROXY }),
       ...(publicKeyPem

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ledger, DropView } from '../shared/ledger/ledger.ts';
 import { ROW_STATES } from '../shared/ledger/states.ts';
 import { LATENCY_BUCKETS_S, readCallMetrics, type CallMetricsSnapshot } from '../shared/metrics/concur-calls.ts';
+import type { TokenRefusal } from '../shared/concur/token-cache.ts';
 import { RATE_APIS, readRateLimits, type RateApi, type RateLimitView } from '../shared/rate/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
 import { registerQueueAge, registerRedisMemory } from './capacity-metrics.ts';
@@ -15,6 +16,8 @@ export interface MetricsDeps {
   prefix: string;
   /** How many recent drops the row gauges sum over. Default 100. */
   recentDrops?: number;
+  /** Concur's refusal of our credentials, while processing is paused for it. */
+  tokenRefusal?: () => Promise<TokenRefusal | undefined>;
 }
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -83,6 +86,14 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; render()
     },
   });
 
+  new Gauge({
+    name: 'provision_concur_token_refused',
+    help: 'Concur refuses the stored refresh token (error code 108) or every other credential, and processing is paused for it: 1, else 0.',
+    registers: [registry],
+    async collect() {
+      this.set(deps.tokenRefusal && (await deps.tokenRefusal()) ? 1 : 0);
+    },
+  });
   // Both rate gauges read the limiters' hashes (shared by every worker process), once per scrape.
   let rates: Promise<Record<RateApi, RateLimitView>> | undefined;
   const rateViews = (): Promise<Record<RateApi, RateLimitView>> => (rates ??= readRateLimits(deps.redis, deps.prefix));

@@ -92,6 +92,7 @@ export const envSchema = z
     IDENTITY_RPS_CEILING: numFrom(100, 1),
     IDENTITY_CONCURRENCY: intFrom(8, 1),
     IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
+    CONFLICT_RESOLVE_MAX_MS: intFrom(300_000),
     /** How often an identity worker looks for open rows no job will ever move (0 = never). */
     IDENTITY_REPAIR_INTERVAL_MS: intFrom(30_000),
     /** How often an identity worker compacts finished drops in the ledger (0 = never). */

@@ -7,12 +7,16 @@ export const ERROR_CODES = {
   PROV_ERR_CONFIG: 'Configuration is invalid (the message lists each bad variable).',
   PROV_ERR_INPUT: 'A drop file or row could not be read or failed validation (file, row and field named).',
   PROV_ERR_RATE_LIMITED: 'Concur answered 429; retry after `retryAfterMs`.',
-  PROV_ERR_RETRYABLE: 'Transient Concur failure (408, 5xx, network error, timeout); retried with backoff.',
+  PROV_ERR_RETRYABLE:
+    'Transient Concur failure (408, 5xx, network error, timeout); retried with backoff, per call and then per job.',
   PROV_ERR_CONFLICT: 'Concur answered 409: a uniqueness conflict (userName or employeeNumber already taken).',
   PROV_ERR_IDENTITY_CONFLICT:
     "The row's userName and employeeNumber point at different Concur people, or would change a person's key without an explicit previousEmployeeNumber / previousUserName; nothing was written (both people named).",
+  PROV_ERR_USERNAME_TAKEN:
+    "Concur refuses the row's userName as taken (409), yet no user of this company holds it, even after search had time to catch up: userName is unique across all of SAP Concur, so another company holds it.",
   PROV_ERR_INVALID: 'Concur rejected the request (other 4xx) with its messages and schemaPath.',
-  PROV_ERR_AUTH: 'Concur rejected our credentials (401/403 after one refresh and retry).',
+  PROV_ERR_AUTH:
+    'Concur refused our credentials (every grant refused: processing pauses) or a freshly renewed token (401 twice: the job is retried).',
   PROV_ERR_NOT_FOUND: 'The Concur resource does not exist (404).',
   PROV_ERR_RESPONSE: 'Concur answered with a body we could not parse or that lacks a required field.',
   PROV_ERR_REDIS: 'Redis is unreachable or answered with an error.',

@@ -123,6 +123,21 @@ export function tokenLockKey(prefix: string, clientId: string, companyId: string
   return `${tokenKey(prefix, clientId, companyId)}:lock`;
 }
 
+/** Hash: Concur refuses every credential we hold (code, message, since when), until a token is written. */
+export function tokenRefusedKey(prefix: string, clientId: string, companyId: string): string {
+  return `${tokenKey(prefix, clientId, companyId)}:refused`;
+}
+
+/** Prefix of one company's recent writes: `<prefix>:<uuid>` holds the version Concur answered, for CONFLICT_RESOLVE_MAX_MS. */
+export function recentWritesKey(prefix: string, companyId: string): string {
+  return `${prefix}:identity:recent:${companyId}`;
+}
+
+/** String: one recently written user under a company's recent-writes prefix. */
+export function recentWriteKey(recentWritesPrefix: string, uuid: string): string {
+  return `${recentWritesPrefix}:${uuid}`;
+}
+
 /** String: held by the one identity worker compacting finished drops. */
 export function compactionLockKey(prefix: string): string {
   return `${ledgerRoot(prefix)}:compact-lock`;

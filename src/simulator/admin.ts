@@ -76,4 +76,6 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: SimContext, deps:
   });
 
   app.post('/_sim/tokens/expire', { config }, async () => ({ expired: deps.tokens.expireAll() }));
+
+  app.post('/_sim/request-token', { config }, async () => ({ requestToken: deps.tokens.newRequestToken() }));
 }

@@ -1,4 +1,5 @@
 import { Worker, type Job, type Processor } from 'bullmq';
+import { isTokenRefused } from '../shared/concur/errors.ts';
 import { WORKER_SETTINGS } from '../shared/queues/common.ts';
 import { queueKeyPrefix } from '../shared/keys.ts';
 import { annotateJobSpan, markSpanFailed, type DescribeJob } from './job-spans.ts';
@@ -17,6 +18,9 @@ export interface StartWorkerOptions {
   describeJob?: DescribeJob;
 }
 
+/** How long a queue waits before trying Concur's token again after every credential was refused. */
+export const TOKEN_REFUSED_PAUSE_MS = 10_000;
+
 /**
  * A BullMQ worker on the runtime's connection and the queue's key prefix, with error listeners and
  * a shutdown step that lets active jobs finish (a job cut off by the deadline stalls and is retried
@@ -24,19 +28,30 @@ export interface StartWorkerOptions {
  */
 export function startWorker(rt: Runtime, queueName: string, processor: Processor, options: StartWorkerOptions): Worker {
   const describe = options.describeJob;
+  // Concur refuses every credential (a dead refresh token, code 108): the queue pauses and the
+  // job goes back to wait, no attempt spent, no row failed; a working token resumes it.
+  const guarded: Processor = async (job, token, signal) => {
+    try {
+      return await processor(job, token, signal);
+    } catch (err) {
+      if (!isTokenRefused(err)) throw err;
+      await worker.rateLimit(TOKEN_REFUSED_PAUSE_MS);
+      throw Worker.RateLimitError();
+    }
+  };
   // Three parameters: BullMQ passes the abort signal only to a processor that declares it.
   const run: Processor = rt.tracing.enabled
     ? async (job, token, signal) => {
         if (describe) await annotateJobSpan(rt.ledger, job, describe);
         try {
-          return await processor(job, token, signal);
+          return await guarded(job, token, signal);
         } catch (err) {
           markSpanFailed(err);
           throw err;
         }
       }
-    : processor;
-  const worker = new Worker(queueName, run, {
+    : guarded;
+  const worker: Worker = new Worker(queueName, run, {
     connection: rt.redis,
     // The same key prefix as createQueues gives this queue.
     prefix: queueKeyPrefix(rt.config.QUEUE_PREFIX, queueName),

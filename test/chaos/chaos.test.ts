@@ -5,7 +5,8 @@ import { expectChaosOutcome } from './expect.ts';
 /*
  * The long chaos variant (`npm run test:chaos`), sized by env:
  *   CHAOS_ROWS (10000), CHAOS_KILLS (20), CHAOS_SEED (1), CHAOS_WORKERS (3 per role),
- *   CHAOS_IDENTITY_RPS (200), CHAOS_UPS_RPS (8), CHAOS_TIMEOUT_MS (1800000).
+ *   CHAOS_IDENTITY_RPS (200), CHAOS_UPS_RPS (8), CHAOS_TIMEOUT_MS (1800000), CHAOS_FOREIGN_ROWS (20).
+ * Every way Concur fails is on, as in the CI-sized run (test/chaos/harness.ts).
  * Test files read the env directly: they are not the app (loadConfig is the app's only reader).
  */
 const num = (name: string, def: number): number => {
@@ -28,11 +29,17 @@ describe('chaos, long variant', () => {
         identityRps: num('CHAOS_IDENTITY_RPS', 200),
         upsRps: num('CHAOS_UPS_RPS', 8),
         settleTimeoutMs: num('CHAOS_TIMEOUT_MS', 1_800_000),
+        foreignRows: num('CHAOS_FOREIGN_ROWS', 20),
       },
       (line) => process.stderr.write(`${line.slice(0, 4000)}\n`),
     );
     expect(result.kills.length).toBe(kills);
     expect(result.redisRestarted).toBe(true);
+    expect(result.injected.applyThenFail ?? 0).toBeGreaterThan(0);
+    expect(result.relocatedAt).toBeDefined();
+    process.stderr.write(
+      `${JSON.stringify({ rows, kills, durationMs: result.durationMs, counts: result.counts, injected: result.injected, statuses: result.faults, refreshFallbacks: result.refreshFallbacks, repairs: result.repairs })}\n`,
+    );
     expectChaosOutcome(result);
   });
 });

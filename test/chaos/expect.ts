@@ -56,8 +56,15 @@ export function expectChaosOutcome(result: ChaosResult): void {
   expect(sum).toBe(rows);
   for (const s of ACTIVE_STATES) expect(counts[s], s).toBe(0);
   expect(counts.invalid).toBe(drop.bad.length);
-  // Faults are all transient: every valid row ends done (unchanged is fine for an untouched person).
-  expect((counts.done ?? 0) + (counts.unchanged ?? 0)).toBe(rows - drop.bad.length);
+  // Concur's unreliability fails no row: every valid row ends done (unchanged for an untouched
+  // person), except the ones whose userName another company holds, which say so.
+  const foreign = new Set(result.foreign);
+  expect(result.foreignOutcomes).toEqual(
+    result.foreign.map((row) => ({ row, state: 'identity_failed', code: 'PROV_ERR_USERNAME_TAKEN' })),
+  );
+  expect(counts.identity_failed ?? 0).toBe(foreign.size);
+  expect(counts.extension_failed ?? 0).toBe(0);
+  expect((counts.done ?? 0) + (counts.unchanged ?? 0)).toBe(rows - drop.bad.length - foreign.size);
 
   expect(result.reportRows).toBe(rows);
   expect(Object.values(result.reportStates).reduce((a, b) => a + b, 0)).toBe(rows);
@@ -71,7 +78,7 @@ export function expectChaosOutcome(result: ChaosResult): void {
   const dups = [...byName.entries()].filter(([, us]) => us.length > 1).map(([n]) => n);
   expect(dups).toEqual([]);
   const badRows = new Set(drop.bad.map((b) => b.row));
-  const expected = drop.records.filter((_, i) => !badRows.has(i + 1));
+  const expected = drop.records.filter((_, i) => !badRows.has(i + 1) && !foreign.has(i + 1));
   for (const r of expected) {
     const found = byName.get(r.userName.toLowerCase());
     expect(found, `missing ${r.userName}`).toBeDefined();

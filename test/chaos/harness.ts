@@ -11,12 +11,15 @@ import { ACTIVE_STATES, TERMINAL_STATES } from '../../src/shared/ledger/states.t
 import { QUEUE_NAMES, queueKeyPrefix } from '../../src/shared/queues/index.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/redis-server.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 /*
  * Chaos run in real processes: a generated drop through two workers of each role against a
- * faulty simulator, while worker processes are kill -9'd and restarted and Redis (a private
- * server with AOF) is killed and restarted once. Shared by the CI-sized e2e test and the long
- * `npm run test:chaos` variant.
+ * simulator failing every way Concur does (transient faults, answers lost after the write,
+ * a search lagging 2 s, 3-second tokens with rotating refresh tokens, userNames held by another
+ * company, a move of data center mid-run), while worker processes are kill -9'd and restarted and
+ * Redis (a private server with AOF) is killed and restarted once. Shared by the CI-sized e2e test
+ * and the long `npm run test:chaos` variant.
  */
 
 export interface ChaosParams {
@@ -34,6 +37,8 @@ export interface ChaosParams {
   upsRps: number;
   /** Upper bound for the whole run once the kills are over. */
   settleTimeoutMs: number;
+  /** Rows whose userName another company holds (knob foreignUserNames): they must end PROV_ERR_USERNAME_TAKEN. */
+  foreignRows?: number;
 }
 
 export interface ChaosResult {
@@ -51,6 +56,18 @@ export interface ChaosResult {
   /** Times the identity stage's stranded-rows repair re-enqueued rows. */
   repairs: number;
   faults: Record<string, number>;
+  /** The simulator's injected-fault counters (applyThenFail, error, reset, hang, rateLimited). */
+  injected: Record<string, number>;
+  /** Row numbers whose userName belongs to another company. */
+  foreign: number[];
+  /** Row outcomes of the foreign rows (state, code). */
+  foreignOutcomes: { row: number; state: string; code: unknown }[];
+  /** When the company moved data center (ms into the run), and the new geolocation. */
+  relocatedAt: number | undefined;
+  /** Token grants that fell back to the request token after a refresh token was refused. */
+  refreshFallbacks: number;
+  /** From the first kill's wait to every row settled. */
+  durationMs: number;
 }
 
 export type SimStateUser = Record<string, unknown> & {
@@ -92,6 +109,8 @@ export function chaosEnv(redisUrl: string, extra: Record<string, string> = {}): 
     WORKER_LOCK_MS: '5000',
     // The safety net for a lost release checks often enough to matter within the settle timeout.
     IDENTITY_REPAIR_INTERVAL_MS: '6000',
+    // The simulator's search lags 2 s; a userName of another company is given up on after 15 s.
+    CONFLICT_RESOLVE_MAX_MS: '15000',
     ...extra,
   };
 }
@@ -104,6 +123,7 @@ export async function runChaos(
   const between = ([lo, hi]: [number, number]): number => Math.round(lo + random() * (hi - lo));
   const redisServer: PrivateRedis = await startPrivateRedis();
   let stack: Stack | undefined;
+  let proxy: TcpProxy | undefined;
   let dropIdSeen: string | undefined;
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
@@ -112,16 +132,24 @@ export async function runChaos(
     const s = stack;
     const drop = generateDrop({ people: params.rows, seed: params.seed });
     await seedExistingPeople(s.simUrl, drop.existing);
+    const foreign = pickForeignRows(drop, params.foreignRows ?? 0);
+    // Every way Concur fails at once (docs/simulator.md#how-concur-fails); the move of data
+    // center comes mid-run.
     await patchSim(s.simUrl, {
       seed: params.seed,
       errorRate: 0.05,
       hangRate: 0.01,
       resetRate: 0.01,
+      applyThenFailRate: 0.05,
+      searchLagMs: 2000,
+      foreignUserNames: foreign.map((row) => drop.records[row - 1]!.userName),
+      rotateRefreshTokens: true,
       identityRps: params.identityRps,
       upsRps: params.upsRps,
       burstSeconds: 0.25,
       tokenLifetimeS: 3,
     });
+    proxy = await startTcpProxy(s.simUrl);
 
     // Slots: one child per (role, index); the stack started index 0 of each role.
     const slots = new Map<string, Child>();
@@ -146,7 +174,9 @@ export async function runChaos(
     // Kills: every role at least once (round-robin start), then random slots; Redis once, a third of the way in.
     const kills: ChaosResult['kills'] = [];
     const redisAt = Math.max(1, Math.floor(params.kills / 3));
+    const relocateAt = Math.max(2, Math.floor(params.kills / 2));
     let redisRestarted = false;
+    let relocatedAt: number | undefined;
     const started = Date.now();
     let restarts: Promise<void>[] = [];
     for (let k = 0; k < params.kills; k += 1) {
@@ -165,6 +195,11 @@ export async function runChaos(
           slots.set(key, s.start(`worker-${key}-r${k}`, ['worker', role]));
         })(),
       );
+      if (k === relocateAt) {
+        await patchSim(s.simUrl, { relocateTo: proxy.url });
+        relocatedAt = Date.now() - started;
+        onLog(`company moved to ${proxy.url} at ${relocatedAt} ms`);
+      }
       if (k === redisAt) {
         await redisServer.kill();
         onLog(`redis killed at ${Date.now() - started} ms`);
@@ -195,7 +230,12 @@ export async function runChaos(
     );
     onLog(`settled at ${Date.now() - started} ms`);
     // How often the safety net had to re-enqueue stranded rows (0 when every release went through).
-    const repairs = (await s.logs()).split('\n').filter((l) => l.includes('re-enqueued the stranded rows'));
+    const logText = await s.logs();
+    const repairs = logText.split('\n').filter((l) => l.includes('re-enqueued the stranded rows'));
+    const refreshFallbacks = logText
+      .split('\n')
+      .filter((l) => l.includes('concur token grant refused') && l.includes('"grant":"refresh_token"')).length;
+    onLog(`refresh tokens refused, request token used instead: ${refreshFallbacks}`);
     onLog(`stranded-rows repairs: ${repairs.length}${repairs.length > 0 ? `\n${repairs.join('\n')}` : ''}`);
 
     const view = (await ledger.getDrop(dropId))!;
@@ -228,7 +268,13 @@ export async function runChaos(
 
     const statsRes = (await (await fetch(`${s.simUrl}/_sim/stats`)).json()) as {
       routes: Record<string, Record<string, number>>;
+      faults: Record<string, number>;
     };
+    const foreignOutcomes = (await ledger.getRows(dropId, foreign)).map((r) => ({
+      row: r.row,
+      state: r.state,
+      code: r.outcome.code,
+    }));
     const faults: Record<string, number> = {};
     for (const statuses of Object.values(statsRes.routes))
       for (const [status, n] of Object.entries(statuses)) faults[status] = (faults[status] ?? 0) + n;
@@ -247,6 +293,12 @@ export async function runChaos(
       redisRestarted,
       repairs: repairs.length,
       faults,
+      injected: statsRes.faults,
+      foreign,
+      foreignOutcomes,
+      relocatedAt,
+      refreshFallbacks,
+      durationMs: Date.now() - started,
     };
   } catch (err) {
     if (stack) onLog(await stack.logs());
@@ -260,11 +312,38 @@ export async function runChaos(
   } finally {
     redis.disconnect();
     await stack?.stop();
+    await proxy?.close();
     await redisServer.stop();
   }
 }
 
 export const ACTIVE = ACTIVE_STATES;
+
+/**
+ * Rows whose userName another company will hold: valid, new, active people nobody in the file
+ * refers to (as manager, approver or travel manager), so their failure touches no other row.
+ */
+function pickForeignRows(drop: DemoDrop, n: number): number[] {
+  if (n <= 0) return [];
+  const bad = new Set(drop.bad.map((b) => b.row));
+  const existing = new Set(drop.existing.map((e) => e.userName.toLowerCase()));
+  const referenced = new Set(
+    drop.records.flatMap((r) => [
+      r.managerEmployeeNumber,
+      r['spend.reportApproverEmployeeNumber'],
+      r['travel.managerEmployeeNumber'],
+    ]),
+  );
+  const rows: number[] = [];
+  drop.records.forEach((r, i) => {
+    const row = i + 1;
+    if (rows.length >= n || bad.has(row) || r.active !== 'true') return;
+    if (existing.has(r.userName.toLowerCase()) || referenced.has(r.employeeNumber)) return;
+    // Spread over the file rather than the first few.
+    if (row % 97 === 0) rows.push(row);
+  });
+  return rows;
+}
 
 /**
  * What a row left active is waiting for: its state and outcome, the row it was deferred to (or

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +86,15 @@ async function podEnv(config: Record<string, string>, prefix: string): Promise<N
   };
 }
 
+/** A TCP port whose listener closes every connection unanswered, until the test ends. */
+async function hangUpListener(): Promise<number> {
+  const server = createServer((socket: Socket) => socket.destroy());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
 function tempDir(label: string): string {
   mkdirSync(join(ROOT, '.tmp'), { recursive: true });
   const dir = mkdtempSync(join(ROOT, '.tmp', `${label}-`));
@@ -123,8 +133,9 @@ describe.skipIf(!kubectl)('pods as the Kubernetes manifests run them', () => {
         const portEnv = role === 'server' ? { PORT: String(port) } : { HEALTH_PORT: String(port) };
         children.push(startChild(role, process.execPath, [CLI_PATH, ...args], { ...env, ...portEnv }, logDir));
       }
-      // A worker whose Redis does not answer.
-      const deadPort = await freePort();
+      // A worker whose Redis does not answer: a port held by a listener that hangs up at once (a
+      // merely unused port could be taken by another process meanwhile).
+      const deadPort = await hangUpListener();
       const orphanPort = await freePort();
       children.push(
         startChild(

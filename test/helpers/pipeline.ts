@@ -16,10 +16,12 @@ import {
 } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
+import { RecentWrites, recentWritesKey } from '../../src/shared/identity/recent-writes.ts';
 import { createExtensionHandoff } from '../../src/shared/provisions/handoff.ts';
 import { createIdentityProcessor } from '../../src/workers/identity/processor.ts';
 import { TEST_REDIS_URL, deletePrefix, uniquePrefix } from './redis.ts';
 import { startSimulator, type StartedSimulator } from './simulator.ts';
+import type { SimulatorOptions } from '../../src/simulator/app.ts';
 import { WORKER_SETTINGS } from '../../src/shared/queues/common.ts';
 
 export interface PipelineHarness {
@@ -73,6 +75,12 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
         brake: guardsFromConfig(config),
         conflictGuard: guardsFromConfig(config),
         matchOn: config.MATCH_ON,
+        recent: new RecentWrites(
+          redis,
+          recentWritesKey(prefix, config.CONCUR_COMPANY_ID),
+          config.CONFLICT_RESOLVE_MAX_MS,
+        ),
+        conflictResolveMaxMs: config.CONFLICT_RESOLVE_MAX_MS,
       });
       const worker = new Worker(IDENTITY_QUEUE, processor, {
         connection: redis,
@@ -117,13 +125,16 @@ export function nonce(): string {
  * A fresh simulator and pipeline harness for every test of the file, closed after it. Read them
  * as `t.sim` and `t.h` inside tests (they change from one test to the next).
  */
-export function simulatorPipeline(env: Record<string, string> = {}): {
+export function simulatorPipeline(
+  env: Record<string, string> = {},
+  simulator: SimulatorOptions = {},
+): {
   readonly sim: StartedSimulator;
   readonly h: PipelineHarness;
 } {
   const ctx = {} as { sim: StartedSimulator; h: PipelineHarness };
   beforeEach(async () => {
-    ctx.sim = await startSimulator();
+    ctx.sim = await startSimulator(simulator);
     ctx.h = pipelineHarness(ctx.sim.baseUrl, env);
   });
   afterEach(async () => {

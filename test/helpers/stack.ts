@@ -14,8 +14,8 @@ export interface Stack {
   serverUrl: string | undefined;
   children: Child[];
   logDir: string;
-  /** Starts one more CLI process with the stack's env. */
-  start(name: string, args: string[]): Child;
+  /** Starts one more CLI process with the stack's env (plus `extraEnv`). */
+  start(name: string, args: string[], extraEnv?: Record<string, string>): Child;
   /** Every child's log, for failure messages. */
   logs(): Promise<string>;
   stop(): Promise<void>;
@@ -55,8 +55,8 @@ export async function startStack(
     ...options.env,
   };
   const children: Child[] = [];
-  const start = (name: string, args: string[]): Child => {
-    const c = startCli(name, args, env, logDir);
+  const start = (name: string, args: string[], extraEnv: Record<string, string> = {}): Child => {
+    const c = startCli(name, args, { ...env, ...extraEnv }, logDir);
     children.push(c);
     return c;
   };

@@ -99,7 +99,11 @@
     var status = $('drop-status');
     status.textContent = d.status;
     status.className = 'status-' + d.status;
-    $('drop-reason').textContent = d.reason ? '— ' + d.reason : '';
+    $('drop-reason').textContent = d.concurPaused
+      ? '— paused: ' + d.concurPaused.message
+      : d.reason
+        ? '— ' + d.reason
+        : '';
     bar('identity', d.stages.identity);
     bar('extensions', d.stages.extensions);
     bar('settled', d.stages.settled);

@@ -4,6 +4,7 @@ import type { TokenProvider } from './auth.ts';
 import type { HttpRequest, HttpResponse, HttpTransport } from './http.ts';
 import { classifyConcurResponse } from './errors.ts';
 import { parseResponse } from './schemas.ts';
+import { ProvError } from '../errors.ts';
 
 /** Per-call options every client method accepts. */
 export interface CallOptions {
@@ -35,8 +36,9 @@ export interface ApiResult<T> {
 }
 
 /**
- * Authenticated calls: bearer token from the shared provider, one refresh-and-retry on 401,
- * non-2xx classified into a ProvError, 2xx parsed with the given schema.
+ * Authenticated calls: bearer token from the shared provider, one refresh-and-retry on 401 (a
+ * second 401 is a retryable PROV_ERR_AUTH), non-2xx classified into a ProvError, 2xx parsed with
+ * the given schema.
  */
 export class ConcurApi {
   constructor(
@@ -47,15 +49,37 @@ export class ConcurApi {
   ) {}
 
   async call<S extends z.ZodType>(call: ApiCall<S>): Promise<ApiResult<z.output<S>>> {
-    let token = await this.auth.current();
-    let res = await this.send(call, token.geolocation, token.accessToken);
+    let sent = await this.send(call);
+    let res = sent.res;
     if (res.status === 401) {
       this.log.warn(
         { method: call.method, path: res.path, correlationId: res.correlationId },
         'concur answered 401, refreshing the token once',
       );
-      token = await this.auth.renewAfter401(token.accessToken);
-      res = await this.send(call, token.geolocation, token.accessToken);
+      await this.auth.renewAfter401(sent.accessToken);
+      sent = await this.send(call);
+      res = sent.res;
+      if (res.status === 401) {
+        // Our credentials just gave us this token (a refusal would have thrown), so the token died
+        // on the way (a short lifetime, a slow call) or the company is moving: not the row's
+        // fault. Workers retry the job (docs/errors.md).
+        throw new ProvError(
+          'PROV_ERR_AUTH',
+          `Concur ${call.method} ${res.path} answered 401 again with a freshly renewed token`,
+          {
+            retryable: true,
+            statusCode: 401,
+            details: {
+              kind: 'auth',
+              tokenRejected: true,
+              statusCode: 401,
+              method: call.method,
+              path: res.path,
+              correlationId: res.correlationId,
+            },
+          },
+        );
+      }
     }
     const logFields = { method: call.method, path: res.path, status: res.status, correlationId: res.correlationId };
     if (res.status < 200 || res.status >= 300) {
@@ -79,21 +103,27 @@ export class ConcurApi {
     return { data, status: res.status, correlationId: res.correlationId };
   }
 
-  private async send(call: ApiCall<z.ZodType>, baseUrl: string, accessToken: string): Promise<HttpResponse> {
+  /**
+   * One request: the rate-limit wait first, then the token, so a long wait never sends a token
+   * that expired meanwhile.
+   */
+  private async send(call: ApiCall<z.ZodType>): Promise<{ res: HttpResponse; accessToken: string }> {
     await this.gate?.acquire(call.signal);
+    const token = await this.auth.current();
     // An absolute URL from a response (statusUrl) is only trusted for its path: the bearer token
     // goes to the token's geolocation and nowhere else.
     const path = /^https?:\/\//i.test(call.path) ? pathOf(call.path) : call.path;
-    return this.http.request({
+    const res = await this.http.request({
       method: call.method,
-      baseUrl,
+      baseUrl: token.geolocation,
       path,
       query: call.query,
       json: call.json,
-      headers: { authorization: `Bearer ${accessToken}` },
+      headers: { authorization: `Bearer ${token.accessToken}` },
       signal: call.signal,
       correlationId: call.correlationId,
     });
+    return { res, accessToken: token.accessToken };
   }
 }
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 import { ProvError, isProvError } from '../errors.ts';
 import type { HttpTransport } from './http.ts';
-import { classifyConcurResponse, concurErrorKind } from './errors.ts';
+import { classifyConcurResponse, concurErrorKind, oauthCodeOf } from './errors.ts';
 import { parseResponse, tokenResponseSchema } from './schemas.ts';
 import type { TokenRecord, TokenStore } from './token-cache.ts';
 
@@ -38,6 +38,17 @@ export interface TokenProviderOptions {
 type Grant = { kind: 'refresh_token'; refreshToken: string; baseUrl: string } | { kind: 'password'; baseUrl: string };
 
 const stripSlash = (url: string): string => url.replace(/\/+$/, '');
+
+/** An http(s) base URL without its trailing slash, or undefined. */
+function httpUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? stripSlash(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The company access token, shared by every process through the store: read from the store,
@@ -104,9 +115,10 @@ export class TokenProvider {
             usedRefreshToken: record.usedRefreshToken,
           });
           if (!wrote) {
-            // Our lock expired mid-request and someone else refreshed: theirs is the shared one.
+            // Our lock expired mid-request and someone else wrote a token: theirs is the shared
+            // one (ours is never used unstored, or its refresh token would die with this process).
             const latest = await this.o.store.read();
-            if (this.fresh(latest, stale)) return (this.local = latest);
+            if (latest) return (this.local = latest);
           }
           return (this.local = record.record);
         } finally {
@@ -132,7 +144,8 @@ export class TokenProvider {
     if (credentials.refreshToken && credentials.refreshToken !== stored?.refreshToken) {
       grants.push({ kind: 'refresh_token', refreshToken: credentials.refreshToken, baseUrl: base });
     }
-    if (credentials.requestToken) grants.push({ kind: 'password', baseUrl: this.o.baseUrl });
+    // After a move (code 16) the request token goes to the company's new data center as well.
+    if (credentials.requestToken) grants.push({ kind: 'password', baseUrl: base });
     return grants;
   }
 
@@ -143,24 +156,52 @@ export class TokenProvider {
     if (grants.length === 0) {
       throw new ProvError('PROV_ERR_CONFIG', 'No Concur credentials: set CONCUR_REQUEST_TOKEN or CONCUR_REFRESH_TOKEN');
     }
-    let lastError: unknown;
+    const refusals: ProvError[] = [];
     for (const grant of grants) {
       try {
         const record = await this.requestToken(grant, stored);
         return { record, usedRefreshToken: grant.kind === 'refresh_token' ? grant.refreshToken : undefined };
       } catch (err) {
-        lastError = err;
         if (!(isProvError(err) && concurErrorKind(err) === 'auth')) throw err;
+        refusals.push(err);
         this.o.log.warn(
-          { grant: grant.kind, err: { code: err.code, message: err.message } },
+          { grant: grant.kind, oauthCode: oauthCodeOf(err), err: { code: err.code, message: err.message } },
           'concur token grant refused, trying the next credential',
         );
       }
     }
-    throw lastError;
+    throw await this.refused(refusals);
   }
 
-  private async requestToken(grant: Grant, stored: TokenRecord | undefined): Promise<TokenRecord> {
+  /**
+   * Every credential was refused: recorded for /metrics and `provision status`, alerted once, and
+   * thrown as a `tokenRefused` error, on which workers pause instead of failing rows.
+   */
+  private async refused(refusals: ProvError[]): Promise<ProvError> {
+    const refresh = refusals.find((e) => oauthCodeOf(e) === 108);
+    const cause = refresh ?? refusals.at(-1);
+    const code = oauthCodeOf(cause);
+    const message = refresh
+      ? 'Concur refused the stored refresh token (code 108) and no other credential works: set CONCUR_REQUEST_TOKEN to a new company request token and restart the workers'
+      : `Concur refused the company's credentials${code === undefined ? '' : ` (code ${code})`}: check CONCUR_CLIENT_ID and CONCUR_CLIENT_SECRET, set CONCUR_REQUEST_TOKEN to a new company request token and restart the workers`;
+    const already = await this.o.store.readRefusal();
+    await this.o.store.markRefused({ code, since: this.o.now(), message });
+    if (!already)
+      this.o.log.error({ alert: 'concur_token_refused', oauthCode: code }, `ALERT: ${message}; processing is paused`);
+    return new ProvError('PROV_ERR_AUTH', message, {
+      cause,
+      statusCode: cause?.statusCode,
+      details: {
+        kind: 'auth',
+        tokenRefused: true,
+        ...(code === undefined ? {} : { oauthCode: code }),
+        ...(cause?.details.oauthError === undefined ? {} : { oauthError: cause.details.oauthError }),
+      },
+    });
+  }
+
+  /** One grant; Concur's code 16 ("user lives elsewhere") moves it to the given geolocation. */
+  private async requestToken(grant: Grant, stored: TokenRecord | undefined, hops = 0): Promise<TokenRecord> {
     const { credentials } = this.o;
     const form: Record<string, string> =
       grant.kind === 'refresh_token'
@@ -180,7 +221,7 @@ export class TokenProvider {
           };
     const res = await this.o.http.request({ method: 'POST', baseUrl: grant.baseUrl, path: TOKEN_PATH, form });
     if (res.status < 200 || res.status >= 300) {
-      throw classifyConcurResponse({
+      const err = classifyConcurResponse({
         method: 'POST',
         path: res.path,
         statusCode: res.status,
@@ -189,6 +230,15 @@ export class TokenProvider {
         correlationId: res.correlationId,
         tokenEndpoint: true,
       });
+      const elsewhere = oauthCodeOf(err) === 16 ? httpUrl(err.details.oauthGeolocation) : undefined;
+      if (elsewhere !== undefined && elsewhere !== grant.baseUrl && hops < 2) {
+        this.o.log.warn(
+          { from: grant.baseUrl, to: elsewhere, correlationId: res.correlationId },
+          'Concur says the company lives in another data center (code 16): moving there',
+        );
+        return this.requestToken({ ...grant, baseUrl: elsewhere }, stored, hops + 1);
+      }
+      throw err;
     }
     const body = parseResponse(tokenResponseSchema, res.body, {
       what: 'token',
@@ -202,7 +252,7 @@ export class TokenProvider {
       accessToken: body.access_token,
       expiresAt,
       refreshAt: expiresAt - Math.min(this.o.refreshMarginMs, lifetimeMs / 5),
-      geolocation: stripSlash(body.geolocation ?? stored?.geolocation ?? this.o.baseUrl),
+      geolocation: stripSlash(body.geolocation ?? grant.baseUrl),
       // Keep the old refresh token when Concur does not rotate it.
       refreshToken: body.refresh_token ?? (grant.kind === 'refresh_token' ? grant.refreshToken : stored?.refreshToken),
     };

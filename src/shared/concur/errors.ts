@@ -85,6 +85,7 @@ interface ErrorBodyFacts {
   oauthError: string | undefined;
   oauthCode: string | number | undefined;
   oauthDescription: string | undefined;
+  oauthGeolocation: string | undefined;
 }
 
 function readErrorBody(body: unknown): ErrorBodyFacts {
@@ -99,6 +100,7 @@ function readErrorBody(body: unknown): ErrorBodyFacts {
     oauthError: oauth.success ? oauth.data.error : undefined,
     oauthCode: oauth.success ? oauth.data.code : undefined,
     oauthDescription: oauth.success ? oauth.data.error_description : undefined,
+    oauthGeolocation: oauth.success ? oauth.data.geolocation : undefined,
   };
 }
 
@@ -150,6 +152,7 @@ export function classifyConcurResponse(facts: ResponseFacts, now: number = Date.
       schemaPath: body.schemaPath,
       oauthError: body.oauthError,
       oauthCode: body.oauthCode,
+      oauthGeolocation: body.oauthGeolocation,
     }),
   });
 }
@@ -186,6 +189,21 @@ export function classifyNetworkError(facts: NetworkFacts): ProvError {
       }),
     },
   );
+}
+
+/** The OAuth `code` of a token-endpoint refusal (108: bad or expired refresh token), or undefined. */
+export function oauthCodeOf(err: unknown): number | undefined {
+  const code = (err as { details?: { oauthCode?: unknown } } | null)?.details?.oauthCode;
+  const n = typeof code === 'number' ? code : typeof code === 'string' ? Number(code) : Number.NaN;
+  return Number.isInteger(n) ? n : undefined;
+}
+
+/**
+ * Concur refuses to issue a token (every credential refused): processing waits for new
+ * credentials instead of failing rows (docs/operations.md#concur-refuses-the-token).
+ */
+export function isTokenRefused(err: unknown): boolean {
+  return (err as { details?: { tokenRefused?: unknown } } | null)?.details?.tokenRefused === true;
 }
 
 /** The kind of a ProvError made by this module (undefined for others). */

@@ -119,11 +119,12 @@ export const scimErrorSchema = z.looseObject({
   [CONCUR_ERROR_URN]: z.looseObject({ messages: z.array(concurMessageSchema).optional() }).optional(),
 });
 
-/** OAuth errors have their own shape: `{ error, error_description, code }`. */
+/** OAuth errors have their own shape: `{ error, error_description, code }`, and `geolocation` with code 16. */
 export const oauthErrorSchema = z.looseObject({
   error: z.string().optional(),
   error_description: z.string().optional(),
   code: z.union([z.number(), z.string()]).optional(),
+  geolocation: z.string().optional(),
 });
 
 export interface ParseContext {

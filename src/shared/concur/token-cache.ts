@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
+import { tokenKey, tokenLockKey, tokenRefusedKey } from '../keys.ts';
+import { defineScript, type LuaScript, type ScriptRunner } from '../lua.ts';
 
 /** The company token as every process sees it. */
 export interface TokenRecord {
@@ -13,6 +15,16 @@ export interface TokenRecord {
   geolocation: string;
   /** The latest refresh token (Concur may rotate it; the old one then stops working). */
   refreshToken: string | undefined;
+}
+
+/** Concur refused every credential we hold (docs/operations.md#concur-refuses-the-token). */
+export interface TokenRefusal {
+  /** Concur's OAuth code of the refresh token's refusal (108), else of the last refusal. */
+  code: number | undefined;
+  /** Epoch ms of the first refusal since a token last worked. */
+  since: number;
+  /** What an operator must do, in one line. */
+  message: string;
 }
 
 export interface WriteGuard {
@@ -31,26 +43,20 @@ export interface TokenStore {
   /** Takes the refresh lock; returns its token, or undefined when someone else holds it. */
   tryLock(ttlMs: number): Promise<string | undefined>;
   unlock(lockToken: string): Promise<void>;
-  /** Replaces the record in one atomic step if the guard still holds; returns whether it wrote. */
+  /**
+   * Replaces the record in one atomic step if the guard still holds; returns whether it wrote.
+   * A written token also ends a recorded refusal.
+   */
   write(record: TokenRecord, guard: WriteGuard): Promise<boolean>;
+  /** Records that Concur refuses every credential (the first refusal's time is kept). */
+  markRefused(refusal: TokenRefusal): Promise<void>;
+  /** The recorded refusal, until a token is written again. */
+  readRefusal(): Promise<TokenRefusal | undefined>;
 }
 
-// Release only our own lock (it may have expired and been taken by another process).
-const UNLOCK_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-// Access token and rotated refresh token are written together, so no process can ever read a new
-// access token next to a refresh token Concur has already invalidated (or the reverse).
-const WRITE_SCRIPT = `
-local mine = ARGV[1] ~= '' and redis.call('GET', KEYS[2]) == ARGV[1]
-local same = ARGV[2] ~= '' and redis.call('HGET', KEYS[1], 'refreshToken') == ARGV[2]
-local empty = redis.call('EXISTS', KEYS[1]) == 0
-if not (mine or same or (empty and ARGV[1] ~= '')) then return 0 end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'accessToken', ARGV[3], 'expiresAt', ARGV[4], 'refreshAt', ARGV[5], 'geolocation', ARGV[6])
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'refreshToken', ARGV[7]) end
-return 1`;
+const UNLOCK: LuaScript = { name: 'provTokenUnlock', file: new URL('./lua/token-unlock.lua', import.meta.url) };
+const WRITE: LuaScript = { name: 'provTokenWrite', file: new URL('./lua/token-write.lua', import.meta.url) };
+const REFUSE: LuaScript = { name: 'provTokenRefuse', file: new URL('./lua/token-refuse.lua', import.meta.url) };
 
 export interface RedisTokenStoreOptions {
   redis: RedisConnection;
@@ -60,20 +66,47 @@ export interface RedisTokenStoreOptions {
   companyId: string;
 }
 
-/** The key that holds the shared token (the lock key is `${key}:lock`). */
-export function tokenKey(prefix: string, clientId: string, companyId: string): string {
-  return `${prefix}:concur:token:${clientId}:${companyId}`;
+/** The key that holds the shared token. */
+export { tokenKey };
+
+function parseRefusal(h: Record<string, string>): TokenRefusal | undefined {
+  if (!h.since) return undefined;
+  const code = Number(h.code);
+  return {
+    code: h.code && Number.isInteger(code) ? code : undefined,
+    since: Number(h.since),
+    message: h.message ?? '',
+  };
+}
+
+/** Concur's refusal of the company's credentials, for readers without a token store (server, status). */
+export async function readTokenRefusal(
+  redis: RedisConnection,
+  prefix: string,
+  clientId: string,
+  companyId: string,
+): Promise<TokenRefusal | undefined> {
+  return parseRefusal(await redis.hgetall(tokenRefusedKey(prefix, clientId, companyId)));
 }
 
 export class RedisTokenStore implements TokenStore {
   private readonly redis: RedisConnection;
   private readonly key: string;
   private readonly lockKey: string;
+  private readonly refusedKey: string;
+  private readonly scripts: Record<'unlock' | 'write' | 'refuse', ScriptRunner>;
 
   constructor(options: RedisTokenStoreOptions) {
     this.redis = options.redis;
-    this.key = tokenKey(options.prefix, options.clientId, options.companyId);
-    this.lockKey = `${this.key}:lock`;
+    const { prefix, clientId, companyId } = options;
+    this.key = tokenKey(prefix, clientId, companyId);
+    this.lockKey = tokenLockKey(prefix, clientId, companyId);
+    this.refusedKey = tokenRefusedKey(prefix, clientId, companyId);
+    this.scripts = {
+      unlock: defineScript(this.redis, UNLOCK),
+      write: defineScript(this.redis, WRITE),
+      refuse: defineScript(this.redis, REFUSE),
+    };
   }
 
   async read(): Promise<TokenRecord | undefined> {
@@ -98,26 +131,38 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async unlock(lockToken: string): Promise<void> {
-    await this.guard(() => this.redis.eval(UNLOCK_SCRIPT, 1, this.lockKey, lockToken));
+    await this.guard(() => this.scripts.unlock([this.lockKey], [lockToken]));
   }
 
   async write(record: TokenRecord, guard: WriteGuard): Promise<boolean> {
     const result = await this.guard(() =>
-      this.redis.eval(
-        WRITE_SCRIPT,
-        2,
-        this.key,
-        this.lockKey,
-        guard.lockToken ?? '',
-        guard.usedRefreshToken ?? '',
-        record.accessToken,
-        String(record.expiresAt),
-        String(record.refreshAt),
-        record.geolocation,
-        record.refreshToken ?? '',
+      this.scripts.write(
+        [this.key, this.lockKey, this.refusedKey],
+        [
+          guard.lockToken ?? '',
+          guard.usedRefreshToken ?? '',
+          record.accessToken,
+          String(record.expiresAt),
+          String(record.refreshAt),
+          record.geolocation,
+          record.refreshToken ?? '',
+        ],
       ),
     );
     return result === 1;
+  }
+
+  async markRefused(refusal: TokenRefusal): Promise<void> {
+    await this.guard(() =>
+      this.scripts.refuse(
+        [this.refusedKey],
+        [refusal.code === undefined ? '' : String(refusal.code), String(refusal.since), refusal.message],
+      ),
+    );
+  }
+
+  async readRefusal(): Promise<TokenRefusal | undefined> {
+    return parseRefusal(await this.guard(() => this.redis.hgetall(this.refusedKey)));
   }
 
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -137,6 +182,15 @@ export class RedisTokenStore implements TokenStore {
 export class MemoryTokenStore implements TokenStore {
   private record: TokenRecord | undefined;
   private lock: { token: string; until: number } | undefined;
+  private refusal: TokenRefusal | undefined;
+
+  async markRefused(refusal: TokenRefusal): Promise<void> {
+    this.refusal = { ...refusal, since: this.refusal?.since ?? refusal.since };
+  }
+
+  async readRefusal(): Promise<TokenRefusal | undefined> {
+    return this.refusal ? { ...this.refusal } : undefined;
+  }
 
   async read(): Promise<TokenRecord | undefined> {
     return this.record ? { ...this.record } : undefined;
@@ -158,6 +212,7 @@ export class MemoryTokenStore implements TokenStore {
     const same = guard.usedRefreshToken !== undefined && this.record?.refreshToken === guard.usedRefreshToken;
     if (!(mine || same || (this.record === undefined && guard.lockToken !== undefined))) return false;
     this.record = { ...record };
+    this.refusal = undefined;
     return true;
   }
 }

@@ -37,6 +37,17 @@ export class TokenStore implements AuthGate {
     return this.ctx.clock.now() < this.requestTokenIssuedAt + this.ctx.knobs.requestTokenLifetimeS * 1000;
   }
 
+  /**
+   * An administrator generates a new company request token (POST /_sim/request-token): the old
+   * one stops working and the new one lasts requestTokenLifetimeS from now.
+   */
+  newRequestToken(): string {
+    const token = `sim-request-token-${randomBytes(6).toString('hex')}`;
+    this.ctx.tenant.requestToken = token;
+    this.requestTokenIssuedAt = this.ctx.clock.now();
+    return token;
+  }
+
   /** DELETE /app-mgmt/v0/connections: every refresh token of this app for this company stops working. */
   revokeRefreshTokens(clientId: string, companyId: string | undefined): number {
     let n = 0;

@@ -304,9 +304,10 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
         );
       }
     } catch (err) {
-      // On the job's last attempt the rows end with the error instead of waiting forever.
+      // On the job's last attempt the rows end with the error instead of waiting forever; token
+      // trouble never fails rows (a refused credential pauses the queue, a second 401 retries).
       const last = job !== undefined && job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (!last) throw err;
+      if (!last || concurErrorKind(err) === 'auth') throw err;
       const error = isProvError(err)
         ? err
         : new ProvError('PROV_ERR_INTERNAL', err instanceof Error ? err.message : String(err), { cause: err });

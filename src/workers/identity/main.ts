@@ -1,6 +1,7 @@
 import { guardsFromConfig } from '../../shared/guards/limits.ts';
 import { IDENTITY_QUEUE, releasedRowsRequeue } from '../../shared/queues/identity.ts';
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
+import { RecentWrites, recentWritesKey } from '../../shared/identity/recent-writes.ts';
 import { createExtensionHandoff } from '../../shared/provisions/handoff.ts';
 import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
 import { describeIdentityJob } from '../job-spans.ts';
@@ -41,6 +42,12 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
     brake: guardsFromConfig(config),
     conflictGuard: guardsFromConfig(config),
     matchOn: config.MATCH_ON,
+    recent: new RecentWrites(
+      redis,
+      recentWritesKey(config.QUEUE_PREFIX, config.CONCUR_COMPANY_ID),
+      config.CONFLICT_RESOLVE_MAX_MS,
+    ),
+    conflictResolveMaxMs: config.CONFLICT_RESOLVE_MAX_MS,
   });
   startWorker(rt, IDENTITY_QUEUE, processor, {
     concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY,

@@ -1,5 +1,11 @@
 import type { Job } from 'bullmq';
-import { ENTERPRISE_URN, concurErrorKind, patch, type IdentityApi } from '../../shared/concur/index.ts';
+import {
+  ENTERPRISE_URN,
+  concurErrorKind,
+  patch,
+  type ConcurUser,
+  type IdentityApi,
+} from '../../shared/concur/index.ts';
 import { isProvError, ProvError } from '../../shared/errors.ts';
 import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
@@ -18,11 +24,14 @@ import {
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
 import { identityJobSchema } from '../../shared/queues/identity.ts';
 import { withConcurRetries, type RetryPolicy } from '../../shared/concur/retry.ts';
+import type { RecentWrites } from '../../shared/identity/recent-writes.ts';
+import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
+import { confirmRecentWrites, resolveCreateConflict, resolveRenameConflict, type ConfirmDeps } from './confirm.ts';
 import { lookupPeople, type LookupResult } from './lookup.ts';
 
 export interface IdentityProcessorDeps {
   ledger: Ledger;
-  identity: Pick<IdentityApi, 'create' | 'patch' | 'searchPages'>;
+  identity: Pick<IdentityApi, 'create' | 'patch' | 'get' | 'searchPages'>;
   /** Blocks the shared identity limiter for Retry-After (every process pauses). */
   block(ms: number): Promise<number>;
   companyId: string;
@@ -45,6 +54,15 @@ export interface IdentityProcessorDeps {
   conflictGuard?: Pick<GuardLimits, 'minRows' | 'maxConflicts' | 'maxConflictPercent'>;
   /** The key rows are matched on (MATCH_ON, docs/matching.md). Default: employeeNumber. */
   matchOn?: MatchKey;
+  /**
+   * People this pipeline wrote within the search lag: re-read by id, never trusted from search.
+   * Without it every search result is taken as current.
+   */
+  recent?: Pick<RecentWrites, 'remember' | 'confirm' | 'stale'>;
+  /** How long Concur's search may lag (CONFLICT_RESOLVE_MAX_MS). Default 300 000. */
+  conflictResolveMaxMs?: number;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface IdentityJobResult {
@@ -61,12 +79,14 @@ type LedgerRow = { row: number; state: RowState; data: NormalizedRow | undefined
  */
 export function createIdentityProcessor(deps: IdentityProcessorDeps) {
   return async function processIdentityJob(
-    job: Pick<Job, 'data' | 'id' | 'attemptsMade'>,
+    job: Pick<Job, 'data' | 'id' | 'attemptsMade'> & { opts?: Pick<Job['opts'], 'attempts'> },
     _token?: string,
     signal?: AbortSignal,
   ): Promise<IdentityJobResult> {
     const { dropId, rows } = identityJobSchema.parse(job.data);
     const log = deps.log.child({ queue: 'identity', jobId: job.id, dropId, attempt: job.attemptsMade });
+    // Concur still failing after a call's retries fails the rows only when the job has no attempt left.
+    const lastAttempt = job.opts === undefined || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const loaded = (await deps.ledger.getRows<NormalizedRow>(dropId, rows)) as LedgerRow[];
     const work = loaded.filter(
       (r) => r.state === 'pending' || r.state === 'manager_wait' || r.state === 'identity_done',
@@ -115,6 +135,14 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         { block: deps.block, log, ...(deps.random ? { random: deps.random } : {}) },
         signal,
       );
+    const confirm: ConfirmDeps = {
+      lookup: (row) => lookupPeople(call, deps.identity, [row], signal),
+      get: (id) => getUser(id, call, deps.identity),
+      ...(deps.matchOn ? { matchOn: deps.matchOn } : {}),
+      maxMs: deps.conflictResolveMaxMs ?? 300_000,
+      now: deps.now ?? Date.now,
+      sleep: deps.sleep ?? defaultSleep,
+    };
     // A deferred row the first look-up did not find is created without a second one.
     const needsLookup = work.filter((r) => notWrittenYet(r) && r.data && r.outcome.absent !== true);
     let people: LookupResult;
@@ -125,8 +153,9 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         needsLookup.map((r) => r.data!),
         signal,
       );
+      if (deps.recent) people = await confirmRecentWrites(people, deps.recent, confirm.get);
     } catch (err) {
-      if (!isConcurRowFailure(err)) throw err;
+      if (!isConcurRowFailure(err, lastAttempt)) throw err;
       // The look-up itself failed for good (e.g. 400 on the filter): every row of the chunk fails.
       for (const r of needsLookup) await requeueReleased(await fail(dropId, r.row, err), [r.row]);
       people = { byUserName: new Map(), byEmployeeNumber: new Map() };
@@ -145,11 +174,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         continue;
       }
       try {
-        const outcome = await processRow(dropId, r, people, call);
+        const outcome = await processRow(dropId, r, people, call, confirm, signal);
         await requeueReleased(outcome.released, [r.row], { group: true });
         if (outcome.ready) ready.push(r.row);
       } catch (err) {
-        if (!isConcurRowFailure(err)) throw err;
+        if (!isConcurRowFailure(err, lastAttempt)) throw err;
         await requeueReleased(await fail(dropId, r.row, err), [r.row], { group: true });
         // The brake may have paused the drop: the rest of the chunk waits for approve.
         if (await stopped(dropId)) {
@@ -174,6 +203,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     r: LedgerRow,
     people: LookupResult,
     call: <T>(fn: () => Promise<T>) => Promise<T>,
+    confirm: ConfirmDeps,
+    signal: AbortSignal | undefined,
   ): Promise<{ released: number[]; ready: boolean }> {
     const row = r.data!;
     const released: number[] = [];
@@ -205,7 +236,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
           `manager ${row.managerEmployeeNumber} not found in Concur or this drop; created without a manager`,
         );
       const managerUuid = manager.kind === 'found' ? manager.uuid : undefined;
-      const write = await writeIdentity(row, people, managerUuid, call);
+      const write = await writeIdentity(row, people, managerUuid, call, confirm, signal);
       if (write.kind === 'skip') {
         const t = await deps.ledger.transition(dropId, r.row, 'unchanged', {
           from: [state],
@@ -237,7 +268,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       const manager = await resolveReference(dropId, r.row, row.managerEmployeeNumber!, people);
       if (manager.kind === 'waiting') return { released, ready: false };
       if (manager.kind === 'found' && uuid) {
-        await call(() => deps.identity.patch(uuid!, patch().replace(`${ENTERPRISE_URN}:manager.value`, manager.uuid)));
+        await deps.recent?.remember(uuid);
+        const linked = await call(() =>
+          deps.identity.patch(uuid!, patch().replace(`${ENTERPRISE_URN}:manager.value`, manager.uuid)),
+        );
+        await deps.recent?.confirm(linked);
         if (action === 'unchanged') action = 'update';
       } else {
         warnings.push(`manager ${row.managerEmployeeNumber} was not provisioned; left without a manager`);
@@ -290,6 +325,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     people: LookupResult,
     managerUuid: string | undefined,
     call: <T>(fn: () => Promise<T>) => Promise<T>,
+    confirm: ConfirmDeps,
+    signal: AbortSignal | undefined,
   ): Promise<
     | { kind: 'written'; uuid: string; action: string; left?: boolean; reason?: string | undefined }
     | { kind: 'skip'; reason: string }
@@ -299,6 +336,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (decision.kind === 'refuse') throw new ProvError('PROV_ERR_NOT_FOUND', decision.reason);
     if (decision.kind === 'leave')
       return { kind: 'written', uuid: decision.existing.id, action: 'unchanged', left: true, reason: decision.reason };
+    /** Set when a create met the person already there: as the row asks, they were (most likely) our create. */
+    let createdEarlier = false;
     if (decision.kind === 'create' && canCreate(row)) {
       try {
         const created = await call(() =>
@@ -306,26 +345,37 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
             toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) }),
           ),
         );
+        await deps.recent?.confirm(created);
         return { kind: 'written', uuid: created.id, action: 'create' };
       } catch (err) {
-        // A uniqueness 409 means the person exists (e.g. our earlier create whose answer was lost): update it.
-        if (concurErrorKind(err) !== 'conflict') throw err;
-        const again = findExisting(row, await lookupPeople(call, deps.identity, [row]), deps.matchOn);
-        if (!again) throw err;
-        decision = decideIdentity(row, again, managerUuid);
+        // A uniqueness 409: the person exists (often our own create whose answer was lost). Found
+        // once search catches up, read by id, then updated: never a second user.
+        if (concurErrorKind(err) !== 'conflict' || !isProvError(err)) throw err;
+        decision = decideIdentity(row, await resolveCreateConflict(row, err, confirm, signal), managerUuid);
+        createdEarlier = true;
       }
     }
     if (decision.kind === 'leave')
       return { kind: 'written', uuid: decision.existing.id, action: 'unchanged', left: true, reason: decision.reason };
-    if (decision.kind === 'unchanged') return { kind: 'written', uuid: decision.existing.id, action: 'unchanged' };
+    if (decision.kind === 'unchanged')
+      return { kind: 'written', uuid: decision.existing.id, action: createdEarlier ? 'create' : 'unchanged' };
     if (decision.kind !== 'patch') throw new Error('a present person is patched or unchanged');
     const { existing, changes, action } = decision;
-    await call(() =>
-      deps.identity.patch(existing.id, {
-        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-        Operations: toPatchOperations(changes),
-      }),
-    );
+    // Recorded before sending: a PATCH whose answer is lost may still have been applied.
+    await deps.recent?.remember(existing.id);
+    try {
+      const patched = await call(() =>
+        deps.identity.patch(existing.id, {
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: toPatchOperations(changes),
+        }),
+      );
+      await deps.recent?.confirm(patched);
+    } catch (err) {
+      const renaming = changes.some((c) => c.path === 'userName');
+      if (!renaming || concurErrorKind(err) !== 'conflict' || !isProvError(err)) throw err;
+      await resolveRenameConflict(row, err, confirm, signal);
+    }
     return { kind: 'written', uuid: existing.id, action };
   }
 
@@ -404,22 +454,35 @@ export async function settleFailedIdentityJob(
   await ledger.forgetReleasedWaiters(dropId, rows, waiting);
 }
 
+/** GET /Users/{id} through the call's retries; undefined when Concur has no such user. */
+async function getUser(
+  id: string,
+  call: <T>(fn: () => Promise<T>) => Promise<T>,
+  identity: Pick<IdentityApi, 'get'>,
+): Promise<ConcurUser | undefined> {
+  try {
+    return await call(() => identity.get(id));
+  } catch (err) {
+    if (concurErrorKind(err) === 'not_found') return undefined;
+    throw err;
+  }
+}
+
 /** A row whose identity has not been written: new, or deferred until its manager exists. */
 function notWrittenYet(r: LedgerRow): boolean {
   return r.state === 'pending' || (r.state === 'manager_wait' && r.outcome.uuid === undefined);
 }
 
 /**
- * No answer at all (refused, reset, timed out) even after the call's retries: Concur is away, which
- * is not the row's fault. The job fails instead and BullMQ retries it with its own, longer backoff,
- * so an outage of a minute or so delays rows instead of failing them.
+ * Errors that fail a row (Concur said no) rather than the whole job. Concur being unreliable is
+ * never the row's fault: a failure that outlived the call's retries (5xx, no answer) fails the
+ * job, which BullMQ retries with its own, longer backoff, until its last attempt; token trouble
+ * always fails the job (a second 401 is retried, a refused credential pauses the queue).
  */
-function concurUnreachable(err: { details?: unknown }): boolean {
-  const d = err.details as { kind?: unknown; statusCode?: unknown } | undefined;
-  return d?.kind === 'retryable' && d.statusCode === undefined;
-}
-
-/** Errors that fail a row (Concur said no, or gave up after retries) rather than the whole job. */
-function isConcurRowFailure(err: unknown): boolean {
-  return isProvError(err) && err.code !== 'PROV_ERR_REDIS' && err.code !== 'PROV_ERR_LEDGER' && !concurUnreachable(err);
+function isConcurRowFailure(err: unknown, lastAttempt: boolean): boolean {
+  if (!isProvError(err) || err.code === 'PROV_ERR_REDIS' || err.code === 'PROV_ERR_LEDGER') return false;
+  const kind = concurErrorKind(err);
+  if (kind === 'auth') return false;
+  if (kind === 'retryable') return lastAttempt && (err.details as { statusCode?: unknown }).statusCode !== undefined;
+  return true;
 }

@@ -248,12 +248,69 @@ describe('Concur client against a scripted server: auth', () => {
     expect(grants[1]?.get('refresh_token')).toBe('rt-1');
   });
 
-  it('a second 401 after the refresh is auth, not retried again', async () => {
+  it('a second 401 after the refresh is a retryable auth error (the job retries; no row fails for it)', async () => {
     const { client, tokenRequests } = await setup([{ status: 401 }, { status: 401 }]);
     const err = await failure(client.identity.get(USER_ID));
     expect(err.code).toBe('PROV_ERR_AUTH');
-    expect(err.details.kind).toBe('auth');
+    expect(err.details).toMatchObject({ kind: 'auth', tokenRejected: true, statusCode: 401 });
+    expect(err.retryable).toBe(true);
+    expect(err.details.tokenRefused).toBeUndefined();
     expect(tokenRequests()).toBe(2);
+  });
+
+  it('code 16 moves the token request to the geolocation Concur names, and every later call with it', async () => {
+    const moved = await startScriptedServer({
+      steps: [{ body: okUser }],
+      routes: {
+        'POST /oauth2/v0/token': () => ({
+          body: { access_token: 'at-moved', expires_in: '3600', refresh_token: 'rt-moved', geolocation: moved.url },
+        }),
+      },
+    });
+    servers.push(moved);
+    const { client, server } = await setup([], {
+      tokens: [
+        {
+          status: 400,
+          body: {
+            error: 'invalid_request',
+            error_description: 'user lives elsewhere',
+            code: 16,
+            geolocation: moved.url,
+          },
+        },
+      ],
+    });
+    expect((await client.identity.get(USER_ID)).id).toBe(USER_ID);
+    expect(server.requests.map((r) => r.path)).toEqual(['/oauth2/v0/token']);
+    expect(moved.requests.map((r) => [r.path, r.headers.authorization ?? ''])).toEqual([
+      ['/oauth2/v0/token', ''],
+      [`/profile/identity/v4.1/Users/${USER_ID}`, 'Bearer at-moved'],
+    ]);
+    // The same grant went to the new data center (the request token, not a made-up credential).
+    expect(new URLSearchParams(moved.requests[0]!.body).get('password')).toBe('req-token-1');
+  });
+
+  it('every credential refused: a tokenRefused error, recorded once for the metric and status', async () => {
+    const refused = {
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'bad or expired refresh token', code: 108 },
+    };
+    const { client } = await setup([{ body: okUser }], {
+      tokens: [
+        { body: { access_token: 'at-1', expires_in: '1', refresh_token: 'rt-1' } },
+        refused,
+        {
+          status: 400,
+          body: { error: 'invalid_grant', error_description: 'Incorrect Credentials. Please Retry', code: 5 },
+        },
+      ],
+    });
+    expect((await client.identity.get(USER_ID)).id).toBe(USER_ID);
+    await new Promise((r) => setTimeout(r, 1100));
+    const err = await failure(client.identity.get(USER_ID));
+    expect(err.details).toMatchObject({ kind: 'auth', tokenRefused: true, oauthCode: 108 });
+    expect(err.message).toContain('CONCUR_REQUEST_TOKEN');
   });
 
   it('a 403 is auth without a refresh', async () => {
@@ -274,7 +331,7 @@ describe('Concur client against a scripted server: auth', () => {
     });
     const err = await failure(client.identity.get(USER_ID));
     expect(err.code).toBe('PROV_ERR_AUTH');
-    expect(err.details).toMatchObject({ kind: 'auth', oauthError: 'invalid_grant', oauthCode: 5 });
+    expect(err.details).toMatchObject({ kind: 'auth', oauthError: 'invalid_grant', oauthCode: 5, tokenRefused: true });
     expect(JSON.stringify(err.toJSON()) + err.message).not.toContain('req-token-1');
   });
 
