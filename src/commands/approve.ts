@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { approveDrop } from '../shared/guards/release.ts';
 import { withCommandContext } from './context.ts';
+import { printJson } from './output.ts';
+import { waitAndSummarize } from './summary.ts';
 
 export function register(program: Command): void {
   program
@@ -11,13 +13,21 @@ export function register(program: Command): void {
     )
     .argument('<drop>', 'drop id')
     .option('--json', 'print one JSON object on stdout')
-    .action(async (dropId: string, opts: { json?: boolean }) => {
+    .option(
+      '--wait',
+      'then wait until every row is settled (or the drop stops again), showing progress; exit code by outcome',
+    )
+    .action(async (dropId: string, opts: { json?: boolean; wait?: boolean }) => {
       await withCommandContext('approve', async (ctx) => {
         const result = await approveDrop(
           { ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log },
           dropId,
         );
-        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        if (opts.wait) {
+          // One JSON document on stdout: the summary; the approval itself goes to stderr.
+          process.stderr.write(`drop ${dropId}: ${result.previous} → ${result.status}, ${result.rows} rows enqueued\n`);
+          await waitAndSummarize(ctx, dropId, opts.json === true);
+        } else if (opts.json) printJson(result);
         else
           process.stdout.write(`drop ${dropId}: ${result.previous} → ${result.status}, ${result.rows} rows enqueued\n`);
       });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { cancelDrop } from '../shared/guards/release.ts';
 import { withCommandContext } from './context.ts';
+import { printJson } from './output.ts';
 
 export function register(program: Command): void {
   program
@@ -16,7 +17,7 @@ export function register(program: Command): void {
           { ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log },
           dropId,
         );
-        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        if (opts.json) printJson(result);
         else
           process.stdout.write(`drop ${dropId}: ${result.previous} → cancelled, ${result.cancelled} rows cancelled\n`);
       });

@@ -1,11 +1,11 @@
 import { loadConfig, type Config } from '../shared/config.ts';
 import { isProvError, ProvError } from '../shared/errors.ts';
-import { terminalText } from '../shared/safe-text.ts';
 import { Ledger, type DropView } from '../shared/ledger/ledger.ts';
 import { EXIT } from './exit-codes.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createQueues, type PipelineQueues } from '../shared/queues/index.ts';
-import { createRedis, type RedisConnection } from '../shared/redis.ts';
+import { createRedis, readyOrFail, type RedisConnection } from '../shared/redis.ts';
+import { printError } from './output.ts';
 import { startTracing } from '../shared/telemetry/tracing.ts';
 
 /** What a one-shot command needs: fail-fast Redis (producer role), ledger, queues. */
@@ -18,15 +18,22 @@ export interface CommandContext {
   close(): Promise<void>;
 }
 
-/** Logs go to stderr so stdout stays clean for `--json` and reports. */
-export function openCommandContext(role: string): CommandContext {
+/**
+ * Logs go to stderr so stdout stays clean for `--json` and reports. Redis must answer first: when
+ * it is down the command fails with one PROV_ERR_REDIS line (exit 3), not a retry log.
+ */
+export async function openCommandContext(role: string): Promise<CommandContext> {
   const config = loadConfig();
   const log = createLogger(
     { level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, base: { role } },
     process.stderr,
   );
+  const redis = createRedis(config.REDIS_URL, 'producer');
+  await readyOrFail(redis, config.REDIS_URL);
+  redis.on('error', (err: Error) =>
+    log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'redis connection error'),
+  );
   const tracing = startTracing(config, role, log);
-  const redis = createRedis(config.REDIS_URL, 'producer', log);
   const ledger = new Ledger(redis, config.QUEUE_PREFIX);
   const queues = createQueues(redis, config.QUEUE_PREFIX, log, tracing.bullmq);
   return {
@@ -48,12 +55,12 @@ export function openCommandContext(role: string): CommandContext {
  * act on (unknown drop, illegal state change, unreadable input) into one stderr line and exit 3.
  */
 export async function withCommandContext(role: string, body: (ctx: CommandContext) => Promise<void>): Promise<void> {
-  const ctx = openCommandContext(role);
+  const ctx = await openCommandContext(role);
   try {
     await body(ctx);
   } catch (err) {
     if (!isProvError(err, 'PROV_ERR_LEDGER') && !isProvError(err, 'PROV_ERR_INPUT')) throw err;
-    process.stderr.write(`${terminalText(err.message)}\n`);
+    printError(err.code, err.message);
     process.exitCode = EXIT.ERROR;
   } finally {
     await ctx.close();

@@ -1,16 +1,17 @@
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { ingestDrop, type IngestOptions } from '../producers/ingest.ts';
 import { parseManifest, type Manifest } from '../producers/manifest.ts';
 import { DROP_FORMATS, ENCODINGS } from '../producers/sources/index.ts';
 import { isProvError } from '../shared/errors.ts';
-import { terminalText } from '../shared/safe-text.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { openCommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
+import { printError, printJson } from './output.ts';
 import { runPlan } from './plan-output.ts';
-import { waitForDrop } from '../producers/wait-for-drop.ts';
-import { summaryOf } from './summary.ts';
+import { ProgressLine } from './progress-line.ts';
+import { waitAndSummarize } from './summary.ts';
 
 const DELIMITERS: Record<string, ',' | ';' | '\t' | '|'> = {
   ',': ',',
@@ -45,6 +46,7 @@ export function register(program: Command): void {
     .option('--force', 'make a new drop even if this file was ingested before')
     .option('--wait', 'wait until every row is settled, showing progress, then print a summary')
     .option('--json', 'print one JSON object on stdout')
+    .option('--progress', 'show rows read (and planned) on stderr even when it is not a terminal')
     .option(
       '--plan',
       'dry run: read Concur (no writes) and print what a real run would do per row; the drop is recorded as planned',
@@ -58,12 +60,12 @@ export function register(program: Command): void {
         expect = manifestFromFlags(opts);
       } catch (err) {
         if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
-        process.stderr.write(`${terminalText(err.message)}\n`);
+        printError('PROV_ERR_USAGE', err.message);
         process.exitCode = EXIT.USAGE;
         return;
       }
       if (opts.plan && opts.wait) {
-        process.stderr.write('--plan and --wait do not go together: a plan sends nothing\n');
+        printError('PROV_ERR_USAGE', '--plan and --wait do not go together: a plan sends nothing');
         process.exitCode = EXIT.USAGE;
         return;
       }
@@ -71,14 +73,19 @@ export function register(program: Command): void {
       if (opts.delimiter !== undefined) {
         delimiter = DELIMITERS[opts.delimiter];
         if (!delimiter) {
-          process.stderr.write(`--delimiter must be one of , ; tab | (got ${JSON.stringify(opts.delimiter)})\n`);
+          printError('PROV_ERR_USAGE', `--delimiter must be one of , ; tab | (got ${JSON.stringify(opts.delimiter)})`);
           process.exitCode = EXIT.USAGE;
           return;
         }
       }
-      const ctx = openCommandContext('ingest');
+      const ctx = await openCommandContext('ingest');
+      const progress = new ProgressLine(opts.progress === true || process.stderr.isTTY === true);
+      const reading = `reading ${basename(file)}`;
+      const planning = `planning ${basename(file)}`;
       try {
         const options: IngestOptions = {
+          onProgress: (rows) => progress.update(reading, rows),
+          onPlanProgress: (rows) => progress.update(planning, rows),
           path: file,
           ...(opts.mapping ? { mappingPath: opts.mapping } : {}),
           ...(opts.format ? { format: opts.format } : {}),
@@ -94,15 +101,25 @@ export function register(program: Command): void {
           guards: guardsFromConfig(ctx.config),
         };
         if (opts.plan) {
-          await runPlan(ctx, deps, options, { json: opts.json === true, ...(opts.out ? { out: opts.out } : {}) });
+          await runPlan(ctx, deps, options, {
+            json: opts.json === true,
+            ...(opts.out ? { out: opts.out } : {}),
+            planned: (rows) => progress.done(planning, rows),
+          });
           return;
         }
         const result = await ingestDrop(deps, options);
+        if (!result.existed) progress.done(reading, result.rows);
         if (result.status === 'held') {
           if (opts.json)
-            process.stdout.write(
-              `${JSON.stringify({ dropId: result.dropId, existed: result.existed, status: result.status, rows: result.rows, invalid: result.invalid, reason: result.reason })}\n`,
-            );
+            printJson({
+              dropId: result.dropId,
+              existed: result.existed,
+              status: result.status,
+              rows: result.rows,
+              invalid: result.invalid,
+              reason: result.reason,
+            });
           else process.stdout.write(`${result.dropId}\n`);
           process.stderr.write(
             `drop ${result.dropId} is held: ${result.reason ?? 'waiting for approval'}\n  provision approve ${result.dropId}   # run it\n  provision cancel ${result.dropId}    # end it, sending nothing\n`,
@@ -113,9 +130,13 @@ export function register(program: Command): void {
         for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
         if (!opts.wait) {
           if (opts.json)
-            process.stdout.write(
-              `${JSON.stringify({ dropId: result.dropId, existed: result.existed, status: result.status, rows: result.rows, invalid: result.invalid })}\n`,
-            );
+            printJson({
+              dropId: result.dropId,
+              existed: result.existed,
+              status: result.status,
+              rows: result.rows,
+              invalid: result.invalid,
+            });
           else process.stdout.write(`${result.dropId}\n`);
           if (result.existed)
             process.stderr.write(
@@ -124,20 +145,11 @@ export function register(program: Command): void {
           return;
         }
         if (!opts.json) process.stderr.write(`drop ${result.dropId}: ${result.rows} rows, ${result.invalid} invalid\n`);
-        const progress = await waitForDrop(ctx.ledger, result.dropId);
-        const summary = summaryOf(progress);
-        process.stdout.write(opts.json ? `${JSON.stringify(summary)}\n` : `${renderSummary(summary)}\n`);
-        if (progress.status === 'held' || progress.status === 'paused') {
-          process.stderr.write(
-            `drop ${result.dropId} is ${progress.status}: ${progress.reason ?? 'waiting for an operator'}\n  provision approve ${result.dropId}   # go on\n  provision cancel ${result.dropId}    # end it\n`,
-          );
-          process.exitCode = EXIT.HELD;
-        } else {
-          process.exitCode = summary.failed > 0 || (summary.states.cancelled ?? 0) > 0 ? EXIT.ROWS_FAILED : EXIT.OK;
-        }
+        await waitAndSummarize(ctx, result.dropId, opts.json === true);
       } catch (err) {
+        progress.clear();
         if (isProvError(err, 'PROV_ERR_INPUT')) {
-          process.stderr.write(`${terminalText(err.message)}\n`);
+          printError(err.code, err.message);
           process.exitCode = EXIT.ERROR;
           return;
         }
@@ -156,6 +168,7 @@ interface IngestFlags {
   force?: boolean;
   wait?: boolean;
   json?: boolean;
+  progress?: boolean;
   plan?: boolean;
   out?: string;
   expectRows?: string;
@@ -171,11 +184,4 @@ function manifestFromFlags(opts: IngestFlags): Manifest | undefined {
     { ...(rows === undefined ? {} : { rows }), ...(opts.sha256 === undefined ? {} : { sha256: opts.sha256 }) },
     '--expect-rows/--sha256',
   );
-}
-
-function renderSummary(s: ReturnType<typeof summaryOf>): string {
-  const parts = Object.entries(s.states)
-    .filter(([, n]) => n > 0)
-    .map(([state, n]) => `${state} ${n}`);
-  return `drop ${s.dropId}: ${s.rows} rows, ${s.status}: ${parts.join(', ') || 'no rows'}`;
 }

@@ -11,6 +11,7 @@ import { jsonText, terminalText } from '../shared/safe-text.ts';
 import { renderReport } from '../shared/ledger/report.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
+import { printError } from './output.ts';
 
 /** Human output lists at most this many rows; the JSON and the report file list them all. */
 const MAX_TEXT_ROWS = 1000;
@@ -24,7 +25,7 @@ export async function runPlan(
   ctx: CommandContext,
   deps: IngestDeps,
   options: IngestOptions,
-  flags: { json: boolean; out?: string },
+  flags: { json: boolean; out?: string; planned?: (rows: number) => void },
 ): Promise<void> {
   const lookup = createPlanLookup(ctx.config, ctx.redis, ctx.log);
   try {
@@ -32,13 +33,14 @@ export async function runPlan(
       { ...deps, identity: lookup.identity, call: lookup.call, matchOn: ctx.config.MATCH_ON, state: lookup.state },
       options,
     );
+    flags.planned?.(result.rows);
     if (flags.out) await writePlanReport(ctx, result.dropId, flags.out);
     if (flags.json) await writeJson(ctx, result);
     else await writeText(ctx, result, options.path);
     process.exitCode = EXIT.OK;
   } catch (err) {
     if (!isProvError(err)) throw err;
-    process.stderr.write(`${terminalText(err.message)}\n`);
+    printError(err.code, err.message);
     process.exitCode = EXIT.ERROR;
   } finally {
     await lookup.close();

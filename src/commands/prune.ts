@@ -4,6 +4,7 @@ import { refuseUnfinished } from '../shared/ledger/ledger.ts';
 import { FINISHED_STATUSES } from '../shared/ledger/states.ts';
 import type { CommandContext } from './context.ts';
 import { withCommandContext } from './context.ts';
+import { printJson } from './output.ts';
 
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -77,7 +78,7 @@ export function register(program: Command): void {
           pruned.push(t);
         }
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun === true, pruned })}\n`);
+          printJson({ dryRun: opts.dryRun === true, pruned });
           return;
         }
         const verb = opts.dryRun ? 'would delete' : 'deleted';

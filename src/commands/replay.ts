@@ -3,6 +3,7 @@ import { DEFAULT_REPLAY_STATES, replayDrop } from '../producers/replay.ts';
 import { ROW_STATES, type RowState } from '../shared/ledger/states.ts';
 import { requireDrop, withCommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
+import { printError, printJson } from './output.ts';
 
 export function register(program: Command): void {
   program
@@ -20,7 +21,10 @@ export function register(program: Command): void {
         : [...DEFAULT_REPLAY_STATES];
       const unknown = states.filter((s) => !(ROW_STATES as readonly string[]).includes(s));
       if (unknown.length > 0) {
-        process.stderr.write(`unknown row state(s): ${unknown.join(', ')}; states are ${ROW_STATES.join(', ')}\n`);
+        printError(
+          'PROV_ERR_USAGE',
+          `unknown row state(s): ${unknown.join(', ')}; states are ${ROW_STATES.join(', ')}`,
+        );
         process.exitCode = EXIT.USAGE;
         return;
       }
@@ -32,9 +36,21 @@ export function register(program: Command): void {
           dropId,
           states: states as RowState[],
         });
-        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        // Invalid rows keep only their reason, never a record: replay finds them and says what to do.
+        const skipped = Object.entries(result.skipped).filter(([, n]) => n > 0);
+        const skippedText = skipped.map(([state, n]) => `${n} ${state}`).join(', ');
+        const advice =
+          skipped.length > 0
+            ? `drop ${dropId} has ${skippedText} row(s) with no record to replay (rows that failed validation keep only their reason): fix them in the file and ingest it again; provision report ${dropId} --states ${skipped.map(([s]) => s).join(',')} lists them`
+            : undefined;
+        if (opts.json && (result.dropId || !advice)) printJson(result);
         else if (result.dropId) process.stdout.write(`${result.dropId}\n`);
-        else process.stderr.write(`drop ${dropId} has no rows in ${states.join(', ')}: nothing to replay\n`);
+        if (advice && result.dropId) process.stderr.write(`${advice}\n`);
+        if (advice && !result.dropId) {
+          printError('PROV_ERR_INPUT', advice);
+          process.exitCode = EXIT.ERROR;
+        } else if (!result.dropId)
+          process.stderr.write(`drop ${dropId} has no rows in ${states.join(', ')}: nothing to replay\n`);
       });
     });
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { readTokenRefusal } from '../shared/concur/token-cache.ts';
-import { dropProgress } from '../shared/ledger/progress.ts';
+import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
 import { readRateLimits } from '../shared/rate/index.ts';
-import { jsonText, terminalText } from '../shared/safe-text.ts';
+import { terminalText } from '../shared/safe-text.ts';
+import { printJson } from './output.ts';
 import { rateLines } from './rate-lines.ts';
 import { requireDrop, withCommandContext } from './context.ts';
 import { summaryOf } from './summary.ts';
@@ -26,12 +27,12 @@ export function register(program: Command): void {
             const view = await ctx.ledger.getDrop(id);
             if (view) drops.push(dropProgress(view));
           }
-          if (opts.json) process.stdout.write(`${jsonText(JSON.stringify({ drops, rateLimits }))}\n`);
+          if (opts.json) printJson({ drops, rateLimits });
           else {
             for (const d of drops)
               process.stdout.write(
                 terminalText(
-                  `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
+                  `${d.dropId}  ${statusWord(d).padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
                 ),
               );
             process.stdout.write(`${rateLines(rateLimits).join('\n')}\n`);
@@ -46,15 +47,13 @@ export function register(program: Command): void {
             ? await readTokenRefusal(ctx.redis, config.QUEUE_PREFIX, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID)
             : undefined;
         if (opts.json) {
-          process.stdout.write(
-            `${jsonText(JSON.stringify({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p, rateLimits }))}\n`,
-          );
+          printJson({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p, rateLimits });
         } else {
           const lines = [
             `drop      ${p.dropId} (${p.file})`,
-            `status    ${p.status}${p.reason ? `: ${p.reason}` : ''}${p.parentDropId ? ` (replay of ${p.parentDropId})` : ''}`,
+            `status    ${statusWord(p)}${p.reason ? `: ${p.reason}` : ''}${p.parentDropId ? ` (replay of ${p.parentDropId})` : ''}`,
             ...(refusal ? [`concur    paused since ${new Date(refusal.since).toISOString()}: ${refusal.message}`] : []),
-            `rows      ${p.settled}/${p.rows ?? '?'} settled, ${p.rowsPerSecond.toFixed(1)} rows/s, ETA ${p.etaSeconds === undefined ? '?' : `${Math.ceil(p.etaSeconds)}s`}`,
+            `rows      ${p.settled}/${p.rows ?? '?'} settled (${p.failed} failed), ${p.rowsPerSecond.toFixed(1)} rows/s, ETA ${etaText(p)}`,
             ...Object.entries(p.counts)
               .filter(([, n]) => n > 0)
               .map(([state, n]) => `  ${state.padEnd(20)} ${n}`),
@@ -64,4 +63,17 @@ export function register(program: Command): void {
         }
       });
     });
+}
+
+/** `complete` only when nothing failed; a drop whose rows all failed says so. */
+function statusWord(p: DropProgress): string {
+  if (p.outcome === 'failed') return `${p.status} (every row failed)`;
+  if (p.outcome === 'partial') return `${p.status} (some rows failed)`;
+  return p.status;
+}
+
+/** No ETA while the drop waits for an operator (planned, held, paused) or before rows move. */
+function etaText(p: DropProgress): string {
+  if (p.status === 'planned' || p.status === 'held' || p.status === 'paused') return `none (${p.status})`;
+  return p.etaSeconds === undefined ? '?' : `${Math.ceil(p.etaSeconds)}s`;
 }

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { DROP_ENCODINGS, type DropEncoding } from '../shared/mapping/encodings.ts';
 
 const DELIMITERS = { ',': ',', ';': ';', tab: '\t', '|': '|' } as const;
 
@@ -18,11 +19,7 @@ export function register(program: Command): void {
     )
     .addOption(
       new Option('--encoding <e>', 'text encoding (default: UTF-8 with or without BOM, UTF-16 with BOM)').choices([
-        'auto',
-        'utf-8',
-        'utf-16le',
-        'utf-16be',
-        'windows-1252',
+        ...DROP_ENCODINGS,
       ]),
     )
     .addOption(new Option('--delimiter <c>', 'CSV delimiter').choices(Object.keys(DELIMITERS)))
@@ -33,7 +30,7 @@ export function register(program: Command): void {
         opts: {
           mapping?: string;
           format?: 'csv' | 'json' | 'ndjson' | 'employee-import';
-          encoding?: 'auto' | 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+          encoding?: DropEncoding;
           delimiter?: keyof typeof DELIMITERS;
           pollMs?: string;
         },

@@ -18,7 +18,7 @@ import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/m
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
 import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
-import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
+import { IDENTITY_CHUNK_ROWS, identityJobId, identityJobName, type IdentityJob } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
 import { inputError } from './sources/errors.ts';
 import {
@@ -43,7 +43,10 @@ export interface IngestOptions {
   noFollow?: boolean;
   /** Rows written to the ledger per round trip. */
   ledgerBatchRows?: number;
+  /** Rows read so far, after each batch written to the ledger (the CLI's progress line). */
   onProgress?: (rowsRead: number) => void;
+  /** `ingest --plan`: rows planned so far, after each look-up batch. */
+  onPlanProgress?: (rowsPlanned: number) => void;
   /**
    * Record the drop as `planned` and enqueue nothing (`ingest --plan`). A later ingest of the same
    * file (or `provision approve`) runs it from the ledger without reading the file again.
@@ -118,7 +121,9 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   const mapping = options.mappingPath ? await loadMappingFile(options.mappingPath) : undefined;
   const mapper = compileMapping(mapping);
   const mappingSha256 = mappingFingerprint(mapping);
+  // --expect-rows / --sha256 replace FILE.manifest.json entirely.
   const expected = options.expect ?? (await readManifestBeside(options.path, { noFollow }));
+  const encoding = options.encoding ?? expected?.encoding ?? mapping?.encoding;
   const guards = deps.guards ?? DEFAULT_GUARDS;
   const fileSha256 = await hashFile(options.path, { noFollow });
   const dropId = dropIdFor(fileSha256, mappingSha256, options.force ? randomUUID() : '');
@@ -224,7 +229,8 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       format,
       noFollow,
       ...(options.delimiter ? { delimiter: options.delimiter } : {}),
-      ...(options.encoding ? { encoding: options.encoding } : {}),
+      // --encoding, then the manifest's, then the mapping file's (docs/template.md#encodings).
+      ...(encoding ? { encoding } : {}),
       ...(mapping?.employeeImport ? { employeeImport: mapping.employeeImport } : {}),
       // A header that cannot fit the template (or the mapping) rejects the file once, not every row.
       onHeader: (columns) => mapper.assertColumns(file, columns),
@@ -426,7 +432,7 @@ async function enqueueChunks(queue: Queue, dropId: string, chunks: number[][]): 
     const group = chunks.slice(i, i + GROUP);
     await queue.addBulk(
       group.map((rows) => ({
-        name: IDENTITY_QUEUE,
+        name: identityJobName(dropId, rows),
         data: { dropId, rows } satisfies IdentityJob,
         opts: { jobId: identityJobId(dropId, rows[0]!) },
       })),

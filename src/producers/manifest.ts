@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ProvError, isProvError } from '../shared/errors.ts';
 import { readSmallFile } from './safe-fs.ts';
 import { jsonErrorMessage } from './sources/json.ts';
+import { DROP_ENCODINGS } from '../shared/mapping/encodings.ts';
 
 /**
  * A drop's completeness manifest: `FILE.manifest.json` beside the file, or `--expect-rows N
@@ -17,8 +18,13 @@ export const manifestSchema = z
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')
       .transform((v) => v.toLowerCase())
       .optional(),
+    /** The file's text encoding (`--encoding` wins; a mapping file's `encoding` comes after). */
+    encoding: z.enum(DROP_ENCODINGS).optional(),
   })
-  .refine((m) => m.rows !== undefined || m.sha256 !== undefined, 'a manifest needs "rows", "sha256" or both');
+  .refine(
+    (m) => m.rows !== undefined || m.sha256 !== undefined || m.encoding !== undefined,
+    'a manifest needs "rows", "sha256", "encoding" or some of them',
+  );
 
 export type Manifest = z.output<typeof manifestSchema>;
 

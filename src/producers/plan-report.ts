@@ -1,5 +1,5 @@
 import type { Ledger } from '../shared/ledger/ledger.ts';
-import type { ReportRecord } from '../shared/ledger/report.ts';
+import { describeChange as describeFieldChange, type ReportRecord } from '../shared/ledger/report.ts';
 import type { PlanChange, PlannedRow } from './plan.ts';
 
 /**
@@ -33,12 +33,7 @@ export function planReportRecord(p: PlannedRow): ReportRecord {
 }
 
 export function describeChange(c: PlanChange): string {
-  return `${c.field}: ${show(c.old)} → ${show(c.new)}`;
-}
-
-function show(v: unknown): string {
-  if (v === undefined || v === null || v === '') return '(none)';
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  return describeFieldChange(c);
 }
 
 /** The stored plan of a drop, in row order, as report records. */

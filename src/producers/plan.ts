@@ -120,7 +120,7 @@ export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<
       },
     );
   }
-  const { counts: plan, notes } = await computePlan(deps, ingest.dropId);
+  const { counts: plan, notes } = await computePlan(deps, ingest.dropId, options.onPlanProgress);
   await deps.ledger.setDropFields(ingest.dropId, { plan: JSON.stringify(plan), plannedAt: now() });
   const view = await deps.ledger.getDrop(ingest.dropId);
   const guards = deps.guards ?? DEFAULT_GUARDS;
@@ -141,7 +141,9 @@ export async function planDrop(deps: PlanDeps, options: IngestOptions): Promise<
 export async function computePlan(
   deps: Pick<PlanDeps, 'ledger' | 'identity' | 'call' | 'matchOn' | 'state'>,
   dropId: string,
+  onProgress?: (rowsPlanned: number) => void,
 ): Promise<{ counts: PlanCounts; notes: string[] }> {
+  let plannedRows = 0;
   const counts = { ...Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0])), willFail: 0 } as PlanCounts;
   const file = (await deps.ledger.getDrop(dropId))?.meta.file ?? 'drop';
   const catalog: CompanyCatalog = deps.state
@@ -176,6 +178,8 @@ export async function computePlan(
       dropId,
       planned.map((p) => ({ row: p.row, plan: p })),
     );
+    plannedRows += planned.length;
+    onProgress?.(plannedRows);
     planned = [];
   };
   const decideBatch = async (): Promise<void> => {

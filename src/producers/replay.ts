@@ -4,7 +4,7 @@ import { ProvError } from '../shared/errors.ts';
 import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
 import { REPLAYABLE_STATES, type RowState } from '../shared/ledger/states.ts';
 import type { NormalizedRow } from '../shared/mapping/types.ts';
-import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
+import { IDENTITY_CHUNK_ROWS, identityJobId, identityJobName, type IdentityJob } from '../shared/queues/identity.ts';
 
 /** States replayed when the operator names none. */
 export const DEFAULT_REPLAY_STATES: readonly RowState[] = REPLAYABLE_STATES;
@@ -22,6 +22,11 @@ export interface ReplayResult {
   dropId: string | undefined;
   parentDropId: string;
   rows: number;
+  /**
+   * Rows in the asked states that keep no record to replay, by state: `invalid` rows (they failed
+   * validation, so only their reason is kept) and unsupported ones. Fix those in the file.
+   */
+  skipped: Record<string, number>;
 }
 
 /** A replay's drop id: derived from the parent and the time, in the same 16-hex shape as ingest's. */
@@ -56,8 +61,13 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
     pending = [];
   };
 
+  const skipped: Record<string, number> = {};
   for await (const r of ledger.iterateRows(parentDropId)) {
-    if (!states.has(r.state) || r.data === undefined) continue;
+    if (!states.has(r.state)) continue;
+    if (r.data === undefined) {
+      skipped[r.state] = (skipped[r.state] ?? 0) + 1;
+      continue;
+    }
     if (!created) {
       await ledger.createDrop({
         id: dropId,
@@ -93,12 +103,12 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
   }
   await flushRows();
   if (chunk.length > 0) chunks.push(chunk);
-  if (!created) return { dropId: undefined, parentDropId, rows: 0 };
+  if (!created) return { dropId: undefined, parentDropId, rows: 0, skipped };
 
   for (let i = 0; i < chunks.length; i += 500) {
     await options.queues.identity.addBulk(
       chunks.slice(i, i + 500).map((rows) => ({
-        name: IDENTITY_QUEUE,
+        name: identityJobName(dropId, rows),
         data: { dropId, rows } satisfies IdentityJob,
         opts: { jobId: identityJobId(dropId, rows[0]!) },
       })),
@@ -106,5 +116,5 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
   }
   await ledger.finishIngest(dropId, n, 'running', now());
   await ledger.setDropFields(parentDropId, { replayDropId: dropId, replayedAt: createdAt });
-  return { dropId, parentDropId, rows: n };
+  return { dropId, parentDropId, rows: n, skipped };
 }

@@ -23,7 +23,8 @@ export async function waitForDrop(
     ? new cliProgress.SingleBar(
         {
           stream,
-          format: ' {bar} {percentage}% | {value}/{total} rows | {rate} rows/s | ETA {etaText} | {status}',
+          format:
+            ' {bar} {percentage}% | {value}/{total} rows through, {failed} failed | {rate} rows/s | ETA {etaText} | {status}',
           hideCursor: true,
         },
         cliProgress.Presets.shades_classic,
@@ -35,20 +36,23 @@ export async function waitForDrop(
     const view = await ledger.getDrop(dropId);
     if (!view) throw new Error(`unknown drop ${dropId}`);
     const p = dropProgress(view);
+    // Failed and cancelled rows are settled, but they are no progress: they do not fill the bar.
+    const through = p.settled - p.failed - (p.counts.cancelled ?? 0);
     const payload = {
       rate: p.rowsPerSecond.toFixed(1),
-      etaText: p.etaSeconds === undefined ? '?' : `${Math.ceil(p.etaSeconds)}s`,
+      etaText: p.etaSeconds === undefined ? (STOP.has(p.status) ? '-' : '?') : `${Math.ceil(p.etaSeconds)}s`,
+      failed: p.failed,
       status: p.reason ? `${p.status}: ${p.reason}` : p.status,
     };
     if (bar) {
-      if (!started) bar.start(p.rows ?? 0, p.settled, payload);
+      if (!started) bar.start(p.rows ?? 0, through, payload);
       started = true;
       bar.setTotal(p.rows ?? Math.max(p.settled, 1));
-      bar.update(p.settled, payload);
+      bar.update(through, payload);
     } else if (Date.now() - lastLine >= 5_000 || STOP.has(p.status)) {
       lastLine = Date.now();
       stream.write(
-        `${dropId}: ${p.settled}/${p.rows ?? '?'} rows settled, ${payload.rate} rows/s, ETA ${payload.etaText}, ${payload.status}\n`,
+        `${dropId}: ${p.settled}/${p.rows ?? '?'} rows settled (${p.failed} failed), ${payload.rate} rows/s, ETA ${payload.etaText}, ${payload.status}\n`,
       );
     }
     if (STOP.has(p.status)) {

@@ -12,6 +12,7 @@ import type { Ledger, DropView } from '../shared/ledger/ledger.ts';
 import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
 import { renderReport, reportRecords, type ReportRecord } from '../shared/ledger/report.ts';
 import { isDropId } from '../shared/keys.ts';
+import { DROP_ENCODINGS } from '../shared/mapping/encodings.ts';
 import { FAILED_STATES, ROW_STATES } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RateApi, RateLimitView } from '../shared/rate/index.ts';
@@ -28,27 +29,38 @@ export interface DropsRouteDeps {
 }
 
 export interface StageProgress {
+  /** Rows that got through the stage (failed and cancelled rows are not counted: they fill no bar). */
   done: number;
+  /** Rows that failed at or before the stage (the page shows them apart, in red). */
+  failed: number;
   total: number;
 }
 
 /** What `GET /drops/:id` answers: progress plus a bar per stage and the stage timings. */
 export interface DropDetail extends DropProgress {
   stages: { identity: StageProgress; extensions: StageProgress; settled: StageProgress };
-  failed: number;
   timings: Record<string, number>;
 }
 
 /**
- * Stage bars from the O(1) counters. A row has passed a stage once it is in no state before the
- * stage's end (terminal rows have passed them all), so each bar only ever grows.
+ * Stage bars from the O(1) counters. A row has reached a stage's end once it is in no state before
+ * it (terminal rows have reached them all); of those, the ones that failed or were cancelled are
+ * not progress, so a drop whose rows all failed never shows a full bar.
  */
 export function dropDetail(view: DropView, now = Date.now()): DropDetail {
   const p = dropProgress(view, now);
   const c = view.counts;
+  const n = (state: string): number => c[state] ?? 0;
   const total = p.rows ?? Object.values(c).reduce((a, b) => a + b, 0);
-  const beforeIdentity = (c.pending ?? 0) + (c.manager_wait ?? 0);
-  const beforeExtensions = beforeIdentity + (c.identity_done ?? 0) + (c.extension_batched ?? 0);
+  const beforeIdentity = n('pending') + n('manager_wait');
+  const beforeExtensions = beforeIdentity + n('identity_done') + n('extension_batched');
+  const failedIdentity = n('invalid') + n('identity_failed');
+  const failedExtensions = failedIdentity + n('extension_failed') + n('timed_out');
+  const stage = (reached: number, failed: number): StageProgress => ({
+    done: Math.max(reached - failed - n('cancelled'), 0),
+    failed,
+    total,
+  });
   const timings: Record<string, number> = {};
   for (const [key, value] of Object.entries(view.meta)) {
     if (key.endsWith('At') && typeof value === 'number' && Number.isFinite(value)) timings[key] = value;
@@ -56,17 +68,16 @@ export function dropDetail(view: DropView, now = Date.now()): DropDetail {
   return {
     ...p,
     stages: {
-      identity: { done: Math.max(total - beforeIdentity, 0), total },
-      extensions: { done: Math.max(total - beforeExtensions, 0), total },
-      settled: { done: p.settled, total },
+      identity: stage(Math.max(total - beforeIdentity, 0), failedIdentity),
+      extensions: stage(Math.max(total - beforeExtensions, 0), failedExtensions),
+      settled: stage(p.settled, p.failed),
     },
-    failed: FAILED_STATES.reduce((n, s) => n + (c[s] ?? 0), 0),
     timings,
   };
 }
 
 const FORMATS = new Set(['csv', 'json', 'ndjson', 'employee-import']);
-const ENCODING_NAMES = new Set(['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252']);
+const ENCODING_NAMES: ReadonlySet<string> = new Set(DROP_ENCODINGS);
 const DELIMITERS: Record<string, IngestOptions['delimiter']> = { ',': ',', ';': ';', tab: '\t', '\t': '\t', '|': '|' };
 const CONTENT_TYPE_EXT: Record<string, string> = {
   'text/csv': '.csv',
@@ -182,7 +193,7 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
           .send({ error: { code: 'BAD_REQUEST', message: 'format must be csv, json, ndjson or employee-import' } });
       if (q.encoding !== undefined && !ENCODING_NAMES.has(q.encoding))
         return reply.code(400).send({
-          error: { code: 'BAD_REQUEST', message: 'encoding must be auto, utf-8, utf-16le, utf-16be or windows-1252' },
+          error: { code: 'BAD_REQUEST', message: `encoding must be one of ${DROP_ENCODINGS.join(', ')}` },
         });
       const delimiter = q.delimiter === undefined ? undefined : DELIMITERS[q.delimiter];
       if (q.delimiter !== undefined && delimiter === undefined)

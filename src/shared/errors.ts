@@ -5,6 +5,8 @@
  */
 export const ERROR_CODES = {
   PROV_ERR_CONFIG: 'Configuration is invalid (the message lists each bad variable).',
+  PROV_ERR_USAGE:
+    'The command line is wrong: an unknown command or option, a missing argument or a bad value (exit 2).',
   PROV_ERR_INPUT: 'A drop file or row could not be read or failed validation (file, row and field named).',
   PROV_ERR_RATE_LIMITED: 'Concur answered 429; retry after `retryAfterMs`.',
   PROV_ERR_RETRYABLE:

@@ -1,6 +1,7 @@
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.ts';
 import { namespaceKeyPrefixes } from './keys.ts';
+import { ProvError } from './errors.ts';
 
 /**
  * Connection roles:
@@ -121,4 +122,43 @@ export async function deleteKeysByPrefix(redis: RedisConnection, prefix: string)
       } while (cursor !== '0');
     }
   }
+}
+
+/** Where a REDIS_URL points, without its credentials: for messages. */
+export function redisWhere(url: string): string {
+  try {
+    return parseRedisUrl(url)
+      .nodes.map((n) => `${n.host}:${n.port}`)
+      .join(',');
+  } catch {
+    return 'REDIS_URL';
+  }
+}
+
+/**
+ * Waits until a fail-fast connection is ready; on its first connection error (or after
+ * `timeoutMs`) closes it and throws PROV_ERR_REDIS in one line: what a one-shot command prints
+ * when Redis is down, instead of a retry log and a stack trace (docs/errors.md#exit-codes).
+ */
+export async function readyOrFail(conn: RedisConnection, url: string, timeoutMs = 5_000): Promise<void> {
+  if (conn.status === 'ready') return;
+  const problem = await new Promise<string | undefined>((resolve) => {
+    const timer = setTimeout(() => done(`no answer within ${timeoutMs} ms`), timeoutMs);
+    const onReady = (): void => done(undefined);
+    const onError = (err: Error & { code?: string }): void => done(err.code ?? err.message);
+    function done(why: string | undefined): void {
+      clearTimeout(timer);
+      conn.off('ready', onReady);
+      conn.off('error', onError);
+      resolve(why);
+    }
+    conn.once('ready', onReady);
+    conn.on('error', onError);
+  });
+  if (problem === undefined) return;
+  conn.disconnect();
+  throw new ProvError(
+    'PROV_ERR_REDIS',
+    `Redis at ${redisWhere(url)} is unreachable (${problem}): start it, or point REDIS_URL at it`,
+  );
 }

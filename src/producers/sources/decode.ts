@@ -2,6 +2,7 @@ import type { ReadStream } from 'node:fs';
 import { createHash, type Hash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
+import type { DropEncoding } from '../../shared/mapping/encodings.ts';
 import { openReadStream } from '../safe-fs.ts';
 import { inputError, readProblem } from './errors.ts';
 
@@ -11,7 +12,7 @@ import { inputError, readProblem } from './errors.ts';
  * computed on the way through.
  */
 
-export type SourceEncoding = 'auto' | 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
+export type SourceEncoding = DropEncoding;
 
 export class ByteStats {
   bytes = 0;

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { z } from 'zod';
 import { ProvError } from '../../shared/errors.ts';
+import { DROP_ENCODINGS } from '../../shared/mapping/encodings.ts';
 import { openReadStream, READ_NO_FOLLOW } from '../safe-fs.ts';
 import { readCsv } from './csv.ts';
 import { ByteStats, decodeFile } from './decode.ts';
@@ -30,7 +31,7 @@ export type { SourceEncoding } from './decode.ts';
 
 export const DROP_FORMATS = ['csv', 'json', 'ndjson', 'employee-import'] as const;
 /** Encodings a drop may be read in (`auto`: UTF-8 with or without BOM, UTF-16 with a BOM). */
-export const ENCODINGS = ['auto', 'utf-8', 'utf-16le', 'utf-16be', 'windows-1252'] as const;
+export const ENCODINGS = DROP_ENCODINGS;
 export type DropFormat = (typeof DROP_FORMATS)[number];
 
 const EXTENSIONS: Record<string, DropFormat> = {

@@ -44,6 +44,15 @@
   function when(ms) {
     return ms ? new Date(ms).toLocaleString() : '';
   }
+  // Planned, held and paused drops move no row until an operator acts: no ETA.
+  var WAITING = { planned: true, held: true, paused: true };
+  var OUTCOME_TEXT = { partial: ' (some rows failed)', failed: ' (every row failed)' };
+  function statusText(d) {
+    return d.status + ((d.outcome && OUTCOME_TEXT[d.outcome]) || '');
+  }
+  function statusClass(d) {
+    return 'status-' + d.status + (d.outcome ? ' outcome-' + d.outcome : '');
+  }
   function eta(s) {
     if (s == null) return '?';
     if (s < 60) return Math.ceil(s) + ' s';
@@ -67,7 +76,7 @@
       tr.dataset.dropId = d.dropId;
       cell(tr, d.dropId);
       cell(tr, d.file);
-      cell(tr, d.status).className = 'status-' + d.status;
+      cell(tr, statusText(d)).className = statusClass(d);
       cell(tr, d.rows == null ? '…' : pct(d.settled, d.rows) + '%');
       cell(tr, d.rows == null ? '' : d.rows);
       cell(tr, d.failed);
@@ -86,19 +95,24 @@
       .catch(function () {});
   }
 
+  // Rows that got through fill the bar; failed rows get a red part of their own.
   function bar(name, stage) {
     var p = pct(stage.done, stage.total);
+    var f = stage.failed > 0 ? Math.max(pct(stage.failed, stage.total), 1) : 0;
     $('bar-' + name).style.width = p + '%';
     $('bar-' + name).dataset.percent = String(p);
-    $('bar-' + name + '-text').textContent = stage.done + ' / ' + stage.total + ' (' + p + '%)';
+    $('bar-' + name + '-failed').style.width = Math.min(f, 100 - p) + '%';
+    $('bar-' + name + '-failed').dataset.percent = String(f);
+    $('bar-' + name + '-text').textContent =
+      stage.done + ' / ' + stage.total + ' (' + p + '%)' + (stage.failed > 0 ? ', ' + stage.failed + ' failed' : '');
   }
 
   function renderDetail(d) {
     $('detail-id').textContent = d.dropId;
     $('detail-file').textContent = d.file;
     var status = $('drop-status');
-    status.textContent = d.status;
-    status.className = 'status-' + d.status;
+    status.textContent = statusText(d);
+    status.className = statusClass(d);
     $('drop-reason').textContent = d.concurPaused
       ? '— paused: ' + d.concurPaused.message
       : d.reason
@@ -109,7 +123,7 @@
     bar('settled', d.stages.settled);
     $('settled-percent').textContent = pct(d.stages.settled.done, d.stages.settled.total) + '%';
     $('drop-rate').textContent = d.rowsPerSecond.toFixed(1);
-    $('drop-eta').textContent = d.status === 'complete' ? 'done' : eta(d.etaSeconds);
+    $('drop-eta').textContent = FINAL[d.status] ? 'done' : WAITING[d.status] ? '—' : eta(d.etaSeconds);
     if (d.rateLimits)
       $('rate-limits').textContent =
         rateText('Identity', d.rateLimits.identity) + ' · ' + rateText('UPS', d.rateLimits.ups);

@@ -4,7 +4,7 @@ import { ProvError } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { APPROVABLE_STATUSES, CANCELLABLE_STATUSES, OPEN_STATES, type DropStatus } from '../ledger/states.ts';
 import type { Logger } from '../logger.ts';
-import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../queues/identity.ts';
+import { IDENTITY_CHUNK_ROWS, identityJobId, identityJobName, type IdentityJob } from '../queues/identity.ts';
 
 export interface ReleaseDeps {
   ledger: Ledger;
@@ -29,7 +29,7 @@ export async function enqueueOpenRows(deps: ReleaseDeps, dropId: string): Promis
   const flushChunk = () => {
     if (chunk.length === 0) return;
     batch.push({
-      name: IDENTITY_QUEUE,
+      name: identityJobName(dropId, chunk),
       data: { dropId, rows: chunk },
       opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) },
     });

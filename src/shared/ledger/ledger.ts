@@ -61,6 +61,9 @@ export interface DropMeta {
   deactivations?: number;
   /** Identity conflicts counted by the identity stage (the conflict guard). */
   conflicts?: number;
+  /** When a worker first moved a row since the drop ran or was approved (its rate's clock), and the rows settled then. */
+  startedAt?: number;
+  startedSettled?: number;
   /** The plan's counts as JSON (`ingest --plan`). */
   plan?: string;
   /** Stage timings (epoch ms) and other extra fields. */
@@ -142,6 +145,8 @@ const NUMERIC_META = new Set([
   'deactivations',
   'conflicts',
   'conflictsBase',
+  'startedAt',
+  'startedSettled',
 ]);
 
 /**

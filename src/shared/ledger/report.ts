@@ -19,7 +19,36 @@ export const REPORT_COLUMNS = [
 ] as const;
 
 export type ReportColumn = (typeof REPORT_COLUMNS)[number];
-export type ReportRecord = Record<ReportColumn, string>;
+/** A report row; `changes` (old → new per changed field) is printed only with `--changes`. */
+export type ReportRecord = Record<ReportColumn, string> & { changes?: string };
+
+/** One field the identity stage changed, as the ledger keeps it for the report (`--changes`). */
+export interface FieldChange {
+  field: string;
+  old: unknown;
+  new: unknown;
+}
+
+/** `field: old → new`, as the plan and the report (`--changes`) show a change. */
+export function describeChange(c: FieldChange): string {
+  return `${c.field}: ${showValue(c.old)} → ${showValue(c.new)}`;
+}
+
+function showValue(v: unknown): string {
+  if (v === undefined || v === null || v === '') return '(none)';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The `changes` cell: every change, `; `-separated ('' when the row changed nothing). */
+function changesText(changes: unknown): string {
+  if (!Array.isArray(changes)) return '';
+  return changes
+    .filter(
+      (c): c is FieldChange => typeof c === 'object' && c !== null && typeof (c as FieldChange).field === 'string',
+    )
+    .map(describeChange)
+    .join('; ');
+}
 
 /** A failed extension as the status stage records it (Concur's messages carry the schemaPath). */
 interface ExtensionResult {
@@ -55,6 +84,7 @@ export function toReportRecord(row: number, state: RowState, outcome: RowOutcome
     message: str(outcome.error),
     schemaPath: schemaPaths.join(' | ') || str(outcome.column),
     lines: str(outcome.lines),
+    changes: printable(changesText(outcome.changes), Number.POSITIVE_INFINITY),
   };
 }
 
@@ -90,13 +120,32 @@ export function csvLine(values: readonly string[]): string {
 
 export type ReportFormat = 'csv' | 'jsonl';
 
-/** The report as text chunks (header first for CSV), for a file, stdout or an HTTP response. */
+export interface RenderOptions {
+  /** Add the `changes` column: old → new for every field the identity stage changed (personal data: for the operator). */
+  changes?: boolean;
+  /** CSV: start with a UTF-8 byte order mark, so Excel reads the file as UTF-8. */
+  bom?: boolean;
+}
+
+/**
+ * The report as text chunks (header first for CSV), for a file, stdout or an HTTP response. In
+ * JSONL `row` is a number; every other cell a string.
+ */
 export async function* renderReport(
   records: AsyncIterable<ReportRecord>,
   format: ReportFormat,
+  options: RenderOptions = {},
 ): AsyncGenerator<string> {
-  if (format === 'csv') yield csvLine(REPORT_COLUMNS);
+  const columns: readonly (ReportColumn | 'changes')[] = options.changes
+    ? [...REPORT_COLUMNS, 'changes']
+    : REPORT_COLUMNS;
+  if (format === 'csv') yield `${options.bom ? '\uFEFF' : ''}${csvLine(columns)}`;
   for await (const record of records) {
-    yield format === 'csv' ? csvLine(REPORT_COLUMNS.map((c) => record[c])) : `${JSON.stringify(record)}\n`;
+    if (format === 'csv') {
+      yield csvLine(columns.map((c) => record[c] ?? ''));
+      continue;
+    }
+    const { changes, ...cells } = record;
+    yield `${JSON.stringify({ ...cells, row: Number(record.row), ...(options.changes ? { changes: changes ?? '' } : {}) })}\n`;
   }
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { LuaScript } from '../lua.ts';
+import { BRAKE_ADVICE, BRAKE_ADVICE_DEFAULT } from './brake-advice.ts';
 import {
   BRAKE_FAILED_STATES,
   FINISHED_STATUSES,
@@ -19,19 +20,25 @@ import {
 
 const luaString = (s: string): string => `'${s}'`;
 const luaSet = (values: Iterable<string>): string => `{${[...values].map((v) => `[${luaString(v)}]=true`).join(',')}}`;
+const luaQuoted = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const luaList = (values: Iterable<string>): string => `{${[...values].map(luaString).join(',')}}`;
 
-/** The state tables every ledger script sees, from states.ts (so the Lua cannot drift from it). */
+/** The state tables every ledger script sees, from states.ts and brake-advice.ts (so the Lua cannot drift from them). */
 export function stateTablesLua(): string {
   const moves = ROW_STATES.map((from) => `[${luaString(from)}]=${luaSet(TRANSITIONS[from])}`).join(',\n  ');
   return [
-    '-- Rendered from src/shared/ledger/states.ts.',
+    '-- Rendered from src/shared/ledger/states.ts and brake-advice.ts.',
     `local TERMINAL = ${luaSet(TERMINAL_STATES)}`,
     `local MOVES = {\n  ${moves},\n}`,
     `local RECORD_FORGOTTEN = ${luaSet(RECORD_FORGOTTEN_STATES)}`,
     `local FINISHED_STATUS = ${luaSet(FINISHED_STATUSES)}`,
     `local NEVER_SENT = ${luaList(NEVER_SENT_STATES)}`,
     `local BRAKE_FAILED = ${luaList(BRAKE_FAILED_STATES)}`,
+    `local BRAKE_FAILED_SET = ${luaSet(BRAKE_FAILED_STATES)}`,
+    `local BRAKE_ADVICE = {\n  ${Object.entries(BRAKE_ADVICE)
+      .map(([code, advice]) => `[${luaQuoted(code)}]=${luaQuoted(advice)}`)
+      .join(',\n  ')},\n}`,
+    `local BRAKE_ADVICE_DEFAULT = ${luaQuoted(BRAKE_ADVICE_DEFAULT)}`,
     '',
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { employeeImportOptionsSchema } from './employee-import-options.ts';
+import { DROP_ENCODINGS } from './encodings.ts';
 import { ProvError } from '../errors.ts';
 import { echo } from '../safe-text.ts';
 import { resolveTemplateColumn, TEMPLATE_COLUMNS } from './template.ts';
@@ -69,6 +70,8 @@ export const mappingFileSchema = z
     ignore: z.array(z.string().min(1)).default([]),
     /** What to do with a column that is neither mapped, a template column, nor ignored. */
     unknownColumns: z.enum(['error', 'ignore']).default('error'),
+    /** The text encoding of the HR export this mapping reads (a `--encoding` flag wins). */
+    encoding: z.enum(DROP_ENCODINGS).optional(),
     /** Options for a legacy employee import drop (docs/employee-import.md). */
     employeeImport: employeeImportOptionsSchema.optional(),
   })

@@ -21,6 +21,6 @@ export async function enqueueFirstCheck(
   const jobId = statusJobId(provision.provisionId, 0);
   const early = await store.takeEarlyEvent(provision.provisionId);
   const data: StatusJob = { ...provision, checks: 0 };
-  await queue.add('status', data, { jobId, delay: early ? 0 : firstDelayMs });
+  await queue.add(`status ${provision.provisionId}`, data, { jobId, delay: early ? 0 : firstDelayMs });
   await store.setStatusJob(provision.provisionId, jobId, true);
 }

@@ -1,8 +1,15 @@
 import type { AdvancedOptions, DefaultJobOptions, MinimalJob } from 'bullmq';
 
-/** Finished jobs leave Redis; the ledger keeps the outcome. Failed jobs stay a week for inspection. */
+/**
+ * Completed jobs kept per queue: the newest ones, so Bull Board's Completed tab shows what just ran
+ * (docs/operations.md#bull-board). A bounded count, not an age: Redis memory stays flat however
+ * large the drop (a few hundred bytes a job); the ledger keeps every row's outcome anyway.
+ */
+export const COMPLETED_JOBS_KEPT = 1000;
+
+/** Completed jobs: the newest COMPLETED_JOBS_KEPT stay. Failed jobs stay a week for inspection. */
 export const RETENTION: Pick<DefaultJobOptions, 'removeOnComplete' | 'removeOnFail'> = {
-  removeOnComplete: true,
+  removeOnComplete: { count: COMPLETED_JOBS_KEPT },
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 

@@ -18,6 +18,9 @@ export type ExtensionJob = z.infer<typeof extensionJobSchema>;
 
 export const extensionJobOptions: DefaultJobOptions = {
   ...RETENTION,
+  // Not kept once complete: the recovery sweep re-enqueues an unsent batch under its own job id,
+  // and a kept completed job of that id would swallow it.
+  removeOnComplete: true,
   attempts: 15,
   backoff: { type: CAPPED_BACKOFF, delay: 1_000 },
 };

@@ -29,6 +29,18 @@ export const identityJobOptions: DefaultJobOptions = {
 };
 
 /**
+ * The job's name, as Bull Board lists it: the drop and the rows it covers (`identity 3f2a… rows 1-50`),
+ * so a stuck or failed job points at its rows. Workers never read it.
+ */
+export function identityJobName(dropId: string, rows: readonly number[]): string {
+  if (rows.length === 0) return `${IDENTITY_QUEUE} ${dropId}`;
+  const first = rows[0]!;
+  const last = rows[rows.length - 1]!;
+  const range = first === last ? `row ${first}` : `rows ${first}-${last}`;
+  return `${IDENTITY_QUEUE} ${dropId} ${range}${rows.length < last - first + 1 ? ` (${rows.length} rows)` : ''}`;
+}
+
+/**
  * Ingest chunks get a deterministic id (a resumed ingest enqueues nothing twice). Released rows
  * get a unique one: a row may be released again while an earlier release job is still active.
  */
@@ -50,7 +62,7 @@ export function releasedRowJobs(
   for (let i = 0; i < rows.length; i += IDENTITY_CHUNK_ROWS) {
     const chunk = rows.slice(i, i + IDENTITY_CHUNK_ROWS);
     jobs.push({
-      name: IDENTITY_QUEUE,
+      name: identityJobName(dropId, chunk),
       data: { dropId, rows: chunk, released: true },
       opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) },
     });

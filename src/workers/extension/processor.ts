@@ -102,7 +102,8 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     if (batchIds.length === 0) return;
     await deps.extensionQueue.addBulk(
       batchIds.map((batchId) => ({
-        name: 'batch',
+        // Bull Board lists jobs by name: the batch id finds the batch (docs/operations.md#bull-board).
+        name: `batch ${batchId}`,
         data: { kind: 'batch', batchId } satisfies ExtensionJob,
         opts: { jobId: batchJobId(batchId) },
       })),
@@ -341,7 +342,8 @@ export async function recoverExtensionStage(
   if (unsent.length > 0) {
     await deps.extensionQueue.addBulk(
       unsent.map((batchId) => ({
-        name: 'batch',
+        // Bull Board lists jobs by name: the batch id finds the batch (docs/operations.md#bull-board).
+        name: `batch ${batchId}`,
         data: { kind: 'batch', batchId } satisfies ExtensionJob,
         opts: { jobId: batchJobId(batchId) },
       })),

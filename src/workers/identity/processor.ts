@@ -20,7 +20,9 @@ import {
   toCreateBody,
   toExtensionOperations,
   toPatchOperations,
+  type IdentityChange,
 } from '../../shared/mapping/to-scim.ts';
+import type { FieldChange } from '../../shared/ledger/report.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
 import { identityJobSchema } from '../../shared/queues/identity.ts';
 import { withConcurRetries, type RetryPolicy } from '../../shared/concur/retry.ts';
@@ -216,6 +218,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     let wroteNow = false;
     /** The person existed and the row's `whenExists` left their profile alone (rights still go). */
     let profileLeft = r.outcome.profileLeft === true;
+    /** What this run's PATCH changed, old → new: for the report's `--changes` (never logged). */
+    let changes: FieldChange[] | undefined;
     /** The outcome of a written identity (the look-up's `absent` mark has served). */
     const written = (): RowOutcome => ({
       uuid,
@@ -223,6 +227,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       warnings,
       absent: null,
       ...(profileLeft ? { profileLeft } : {}),
+      ...(changes && changes.length > 0 ? { changes } : {}),
     });
 
     if (notWrittenYet(r)) {
@@ -246,6 +251,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       }
       uuid = write.uuid;
       action = write.action;
+      changes = write.changes;
       if (write.left) {
         profileLeft = true;
         if (write.reason) warnings.push(write.reason);
@@ -328,7 +334,14 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     confirm: ConfirmDeps,
     signal: AbortSignal | undefined,
   ): Promise<
-    | { kind: 'written'; uuid: string; action: string; left?: boolean; reason?: string | undefined }
+    | {
+        kind: 'written';
+        uuid: string;
+        action: string;
+        left?: boolean;
+        reason?: string | undefined;
+        changes?: FieldChange[];
+      }
     | { kind: 'skip'; reason: string }
   > {
     let decision = decideIdentity(row, findExisting(row, people, deps.matchOn), managerUuid);
@@ -376,7 +389,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       if (!renaming || concurErrorKind(err) !== 'conflict' || !isProvError(err)) throw err;
       await resolveRenameConflict(row, err, confirm, signal);
     }
-    return { kind: 'written', uuid: existing.id, action };
+    return { kind: 'written', uuid: existing.id, action, changes: changes.map(fieldChange) };
   }
 
   /**
@@ -444,7 +457,11 @@ export async function settleFailedIdentityJob(
   const { dropId, rows } = parsed.data;
   for (const row of rows) {
     await ledger.transition(dropId, row, 'identity_failed', {
-      patch: { error: `the identity job failed every attempt: ${err.message}`, code: 'PROV_ERR_INTERNAL' },
+      // The job's own code (a 503 storm ends PROV_ERR_RETRYABLE): the failure brake's advice follows it.
+      patch: {
+        error: `the identity job failed every attempt: ${err.message}`,
+        code: isProvError(err) ? err.code : 'PROV_ERR_INTERNAL',
+      },
     });
   }
   // Rows waiting for these ones go on without them (as "missing"), instead of waiting forever.
@@ -485,4 +502,10 @@ function isConcurRowFailure(err: unknown, lastAttempt: boolean): boolean {
   if (kind === 'auth') return false;
   if (kind === 'retryable') return lastAttempt && (err.details as { statusCode?: unknown }).statusCode !== undefined;
   return true;
+}
+
+/** A PATCH change as the report shows it: enterprise fields without their URN. */
+function fieldChange(c: IdentityChange): FieldChange {
+  const field = c.path.startsWith(`${ENTERPRISE_URN}:`) ? c.path.slice(ENTERPRISE_URN.length + 1) : c.path;
+  return { field, old: c.old ?? null, new: c.new ?? null };
 }

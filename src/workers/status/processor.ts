@@ -98,7 +98,7 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
       submittedAt: data.submittedAt,
       checks,
     };
-    await deps.statusQueue.add('status', next, { jobId, delay });
+    await deps.statusQueue.add(`status ${next.provisionId}`, next, { jobId, delay });
     await store.setStatusJob(data.provisionId, jobId);
     return delay;
   }

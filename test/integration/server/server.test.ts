@@ -158,14 +158,17 @@ describe('server: drops API, report, page, metrics', () => {
       timings: Record<string, number>;
     };
     expect(d.counts).toMatchObject({ done: 3, invalid: 1, extension_failed: 1, pending: 0 });
+    // The invalid and the extension_failed row fill no bar: they are counted apart.
     expect(d.stages).toEqual({
-      identity: { done: 5, total: 5 },
-      extensions: { done: 5, total: 5 },
-      settled: { done: 5, total: 5 },
+      identity: { done: 4, failed: 1, total: 5 },
+      extensions: { done: 3, failed: 2, total: 5 },
+      settled: { done: 3, failed: 2, total: 5 },
     });
+    expect(d.outcome).toBe('partial');
     expect(d.fraction).toBe(1);
     expect(d.etaSeconds).toBe(0);
-    expect(d.rowsPerSecond).toBeGreaterThan(0);
+    // No worker moved a row (they were recorded settled): no clock, no rate.
+    expect(d.rowsPerSecond).toBe(0);
     expect(Object.keys(d.timings)).toEqual(expect.arrayContaining(['createdAt', 'ingestedAt', 'completedAt']));
     // The Concur rates in force sit beside the drop (none yet: no process has called).
     expect(d.rateLimits).toEqual({

@@ -11,5 +11,6 @@ if not in_csv(ARGV[1], cur) then return {0, cur, 0} end
 local sent, failed = sent_and_failed(KEYS[2])
 local conflicts = redis.call('HGET', KEYS[1], 'conflicts') or '0'
 redis.call('HSET', KEYS[1], 'status', 'running', 'approvedAt', ARGV[2], 'brakeSentBase', sent, 'brakeFailedBase', failed, 'conflictsBase', conflicts)
-redis.call('HDEL', KEYS[1], 'reason')
+-- The rate and ETA count again from the first row the approved drop moves.
+redis.call('HDEL', KEYS[1], 'reason', 'startedAt', 'startedSettled')
 return {1, cur, check_complete(KEYS[1], KEYS[2], KEYS[3], ARGV[2])}

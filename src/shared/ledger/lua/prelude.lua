@@ -1,5 +1,6 @@
 -- The ledger's prelude: put before every ledger script, after the tables rendered from states.ts
--- (TERMINAL, MOVES, RECORD_FORGOTTEN, FINISHED_STATUS, NEVER_SENT, BRAKE_FAILED). Every change of
+-- (TERMINAL, MOVES, RECORD_FORGOTTEN, FINISHED_STATUS, NEVER_SENT, BRAKE_FAILED, BRAKE_FAILED_SET,
+-- BRAKE_ADVICE). Every change of
 -- a row's state goes through move_row, which refuses a move the transition table does not list.
 -- KEYS: none (each function takes the keys it touches)
 -- ARGV: none

@@ -25,8 +25,24 @@ end
 if TERMINAL[cur] then return {'terminal', cur, 0} end
 if from ~= '' and not in_csv(from, cur) then return {'refused', cur, 0} end
 if not move_row(KEYS[1], KEYS[2], row, cur, to) then return {'refused', cur, 0} end
+-- The first move since the drop started (or was approved) starts the clock of its rate and ETA,
+-- with the rows already settled then (invalid ones, earlier runs) as the base.
+if redis.call('HSETNX', KEYS[3], 'startedAt', now) == 1 then
+  local before = num(redis.call('HGET', KEYS[2], '_terminal')) - (TERMINAL[to] and 1 or 0)
+  redis.call('HSET', KEYS[3], 'startedSettled', before)
+end
 local hasUuid = false
-if patch ~= '' then hasUuid = merge_out(KEYS[4], row, cjson.decode(patch))['uuid'] ~= nil end
+local out
+if patch ~= '' then
+  out = merge_out(KEYS[4], row, cjson.decode(patch))
+  hasUuid = out['uuid'] ~= nil
+end
+-- Failures by error code, so the failure brake can name the dominant one (docs/safety.md).
+if BRAKE_FAILED_SET[to] then
+  local code = out and out['code']
+  if type(code) ~= 'string' or code == '' then code = to end
+  redis.call('HINCRBY', KEYS[2], 'code:' .. code, 1)
+end
 local completed = 0
 if TERMINAL[to] then
   if RECORD_FORGOTTEN[to] then forget_data(KEYS[5], KEYS[4], row) end
