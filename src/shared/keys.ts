@@ -23,7 +23,7 @@ export function isDropId(value: unknown): value is string {
 export interface DropKeys {
   /** Hash: drop metadata (file, checksum, rows, status, timings). */
   meta: string;
-  /** Hash: state -> row count, plus `_terminal`. */
+  /** Hash: state -> row count, plus `_terminal` and `code:<CODE>` (failed rows per error code). */
   counts: string;
   /** Hash: row number -> state. */
   rows: string;
@@ -208,7 +208,12 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
   return [
     { key: dropIndexKey(prefix), type: 'sorted set', writer: ledger, what: 'drop ids by creation time' },
     { key: d.meta, type: 'hash', writer: ledger, what: 'drop metadata: file, checksum, rows, status, reason, timings' },
-    { key: d.counts, type: 'hash', writer: ledger, what: 'rows per state, and `_terminal`: progress in O(1)' },
+    {
+      key: d.counts,
+      type: 'hash',
+      writer: ledger,
+      what: 'rows per state, `_terminal`: progress in O(1); `code:<CODE>`: failed rows per error code (for the failure brake)',
+    },
     { key: d.rows, type: 'hash', writer: ledger, what: 'row number → state' },
     {
       key: d.data,

@@ -32,6 +32,8 @@ export interface DropProgress {
   /** Counts of terminal states only. */
   states: Record<string, number>;
   createdAt: number;
+  /** When rows started moving (the rate's clock): unset until a worker moved one. */
+  startedAt?: number;
   ingestedAt?: number;
   completedAt?: number;
   parentDropId?: string;
@@ -75,6 +77,7 @@ export function dropProgress(view: DropView, now: number = Date.now()): DropProg
   };
   if (rows !== undefined && settled >= rows && (meta.status === 'complete' || meta.status === 'cancelled'))
     progress.outcome = outcomeOf(view.counts, rows);
+  if (start !== undefined) progress.startedAt = start;
   if (meta.reason) progress.reason = meta.reason;
   if (meta.ingestedAt) progress.ingestedAt = meta.ingestedAt;
   if (meta.completedAt) progress.completedAt = meta.completedAt;

@@ -72,7 +72,7 @@ function failedSchemaPaths(extensions: ExtensionResult[]): string[] {
 export function toReportRecord(row: number, state: RowState, outcome: RowOutcome): ReportRecord {
   const extensions = Array.isArray(outcome.extensions) ? (outcome.extensions as ExtensionResult[]) : [];
   const schemaPaths = failedSchemaPaths(extensions);
-  return {
+  const record: ReportRecord = {
     row: String(row),
     userName: str(outcome.userName),
     employeeNumber: str(outcome.employeeNumber),
@@ -84,8 +84,10 @@ export function toReportRecord(row: number, state: RowState, outcome: RowOutcome
     message: str(outcome.error),
     schemaPath: schemaPaths.join(' | ') || str(outcome.column),
     lines: str(outcome.lines),
-    changes: printable(changesText(outcome.changes), Number.POSITIVE_INFINITY),
   };
+  const changes = changesText(outcome.changes);
+  if (changes !== '') record.changes = printable(changes, Number.POSITIVE_INFINITY);
+  return record;
 }
 
 /** A cell's text, with control, bidi and invisible characters shown as escapes (a report ends up on screens). */

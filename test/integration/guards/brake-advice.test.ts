@@ -67,7 +67,7 @@ describe('the failure brake says what to check', () => {
       expect(reason).toContain("check Concur's status and the network to CONCUR_BASE_URL");
       expect(reason).not.toContain('mapping');
       expect(reason).toMatch(/then approve or cancel the drop$/);
-      expect(view.meta.brakeCode).toBe('PROV_ERR_RETRYABLE');
+      expect((view.meta as unknown as Record<string, unknown>).brakeCode).toBe('PROV_ERR_RETRYABLE');
       // What the operator reads agrees with the rows themselves.
       const failed = (await t.h.ledger.getRows(dropId, [1, 2, 3])).filter((r) => r.state === 'identity_failed');
       expect(failed.length).toBeGreaterThan(0);

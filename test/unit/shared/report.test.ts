@@ -88,6 +88,35 @@ describe('report', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as ReportRecord),
-    ).toEqual([rec, rec]);
+    ).toEqual([
+      { ...rec, row: 1 },
+      { ...rec, row: 1 },
+    ]);
+  });
+
+  it('adds old → new per changed field with `changes`, and a UTF-8 BOM with `bom` (CSV only)', async () => {
+    const rec = toReportRecord(2, 'done', {
+      action: 'update',
+      changes: [
+        { field: 'department', old: 'Engineering', new: 'Finance' },
+        { field: 'title', old: null, new: '=cmd' },
+      ],
+    });
+    const chunks: string[] = [];
+    for await (const c of renderReport(
+      (async function* () {
+        yield rec;
+      })(),
+      'csv',
+      { changes: true, bom: true },
+    ))
+      chunks.push(c);
+    const [header, line] = chunks.join('').split('\r\n');
+    expect(header).toBe(`\uFEFF${[...REPORT_COLUMNS, 'changes'].join(',')}`);
+    // A spreadsheet never runs a changed value as a formula: the cell is text (it starts with "d").
+    expect(line?.endsWith(',department: Engineering → Finance; title: (none) → =cmd')).toBe(true);
+    // Without the flags the columns and the first byte are as before.
+    expect((await collect([rec], 'csv')).startsWith('row,')).toBe(true);
+    expect(await collect([rec], 'csv')).not.toContain('Finance');
   });
 });
