@@ -18,7 +18,7 @@ import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/m
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
 import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
-import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
+import { enqueueIdentityChunks, identityChunks } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
 import { inputError } from './sources/errors.ts';
 import {
@@ -325,7 +325,15 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     };
   }
 
-  const jobs = await enqueueChunks(deps.identityQueue, dropId, validRows.chunks(IDENTITY_CHUNK_ROWS, duplicateRows));
+  // Chunks are cut before duplicates leave them, so a resumed ingest makes the same job ids.
+  const chunks = identityChunks(validRows);
+  const jobs = await enqueueIdentityChunks(
+    deps.identityQueue,
+    dropId,
+    duplicateRows.size === 0
+      ? chunks
+      : chunks.map((c) => c.filter((r) => !duplicateRows.has(r))).filter((c) => c.length > 0),
+  );
   await deps.ledger.finishIngest(dropId, rows, 'running', now());
   const view = await deps.ledger.getDrop(dropId);
   log.info({ rows, invalid, jobs }, 'drop ingested');
@@ -422,7 +430,7 @@ function invalidOutcome(file: string, rowNumber: number, errors: FieldError[], r
 /** Ledger batches written at once while the file is read (more would only hold more memory). */
 const MAX_IN_FLIGHT = 2;
 
-/** Row numbers in read order, 4 bytes each (a 1M-row drop: 4 MB, not 20,000 arrays). */
+/** Row numbers in read order, 4 bytes each (a 1M-row drop: 4 MB, where an array of numbers takes 8 MB or more). */
 class RowNumbers {
   private list = new Uint32Array(1024);
   private size = 0;
@@ -436,30 +444,7 @@ class RowNumbers {
     this.list[this.size++] = row;
   }
 
-  /** Cut every `n` rows (the identity jobs), then without the rows in `drop`; empty chunks left out. */
-  chunks(n: number, drop: ReadonlySet<number>): number[][] {
-    const out: number[][] = [];
-    for (let i = 0; i < this.size; i += n) {
-      const chunk: number[] = [];
-      for (const row of this.list.subarray(i, Math.min(i + n, this.size))) if (!drop.has(row)) chunk.push(row);
-      if (chunk.length > 0) out.push(chunk);
-    }
-    return out;
+  *[Symbol.iterator](): Iterator<number> {
+    for (let i = 0; i < this.size; i += 1) yield this.list[i]!;
   }
-}
-
-/** addBulk in groups; deterministic job ids make a resumed ingest enqueue nothing twice. */
-async function enqueueChunks(queue: Queue, dropId: string, chunks: number[][]): Promise<number> {
-  const GROUP = 500;
-  for (let i = 0; i < chunks.length; i += GROUP) {
-    const group = chunks.slice(i, i + GROUP);
-    await queue.addBulk(
-      group.map((rows) => ({
-        name: IDENTITY_QUEUE,
-        data: { dropId, rows } satisfies IdentityJob,
-        opts: { jobId: identityJobId(dropId, rows[0]!) },
-      })),
-    );
-  }
-  return chunks.length;
 }
