@@ -152,6 +152,11 @@ export function repairLockKey(prefix: string): string {
   return `${prefix}:identity:repair-lock`;
 }
 
+/** String: held by the one status worker sweeping for status checks that are gone. */
+export function statusSweepLockKey(prefix: string): string {
+  return `${prefix}:ext:status-sweep-lock`;
+}
+
 /** Hash (TTL): event key -> when a notification of this drop's event was enqueued (sent once per event). */
 export function notifiedKey(prefix: string, dropId: string): string {
   return `${prefix}:notify:sent:${dropId}`;
@@ -315,6 +320,12 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
       type: 'string (TTL)',
       writer: 'identity worker',
       what: 'held by the one process checking for stranded rows',
+    },
+    {
+      key: statusSweepLockKey(prefix),
+      type: 'string (TTL)',
+      writer: 'status worker',
+      what: 'held by the one process sweeping for status checks that are gone',
     },
     {
       key: notifiedKey(prefix, '<drop>'),

@@ -79,6 +79,11 @@ export const knobsSchema = z.object({
   duplicateEventRate: z.number().min(0).max(1).default(0),
   /** When false, provisions never complete on their own (stay pending until the timeout). */
   processExtensions: z.boolean().default(true),
+  /**
+   * When true, every provision status read (`GET /provisions/{id}/status`) answers 401 "Invalid
+   * token", as for an app that lost the scope: the provisions go on, their status cannot be read.
+   */
+  statusUnauthorized: z.boolean().default(false),
   /** When true, the token endpoint refuses the app (`access_denied`, code 59 "client disabled"). */
   clientDisabled: z.boolean().default(false),
   /** When true, every refresh grant issues a new refresh token and the old one stops working. */

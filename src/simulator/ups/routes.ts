@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { ApiFamily, SimContext } from '../context.ts';
-import { SimHttpError } from '../errors.ts';
+import { SimHttpError, scimError } from '../errors.ts';
 import type { UpsEngine } from './engine.ts';
 import type { OperationState } from './status.ts';
 import { renderDetail, renderSummary } from './status.ts';
@@ -119,6 +119,8 @@ export function registerUpsHttp(app: FastifyInstance, ctx: SimContext, engine: U
     );
     routeBothSlashes(app, 'GET', `${prefix}/provisions/:id/status`, 'ups', async (request, reply) => {
       const companyId = companyOf(ctx, request);
+      if (ctx.knobs.statusUnauthorized)
+        throw new SimHttpError(401, scimError(401, 'Invalid token'), { 'www-authenticate': 'Bearer realm="concur"' });
       const { id } = request.params as { id: string };
       const provision = engine.find(id, companyId);
       if (!provision) throw SimHttpError.scim(404, `Provision request '${id}' not found`);
