@@ -16,6 +16,7 @@ import { register as registerApprove } from './commands/approve.ts';
 import { register as registerCancel } from './commands/cancel.ts';
 import { register as registerPause } from './commands/pause.ts';
 import { register as registerPrune } from './commands/prune.ts';
+import { register as registerDoctor } from './commands/doctor.ts';
 
 /**
  * The one entry point. Each command module registers itself; heavy modules are imported only
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
     registerCancel,
     registerPause,
     registerPrune,
+    registerDoctor,
   ])
     register(program);
   return program;
