@@ -16,7 +16,9 @@ import { register as registerWatch } from './commands/watch.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerApprove } from './commands/approve.ts';
 import { register as registerCancel } from './commands/cancel.ts';
+import { register as registerPause } from './commands/pause.ts';
 import { register as registerPrune } from './commands/prune.ts';
+import { register as registerDoctor } from './commands/doctor.ts';
 
 /**
  * The one entry point. Each command module registers itself; heavy modules are imported only
@@ -41,7 +43,9 @@ export function buildProgram(): Command {
     registerDemo,
     registerApprove,
     registerCancel,
+    registerPause,
     registerPrune,
+    registerDoctor,
   ])
     register(program);
   return program;

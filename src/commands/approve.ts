@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { approveDrop } from '../shared/guards/release.ts';
+import { decide } from '../shared/guards/decide.ts';
+import { guardsFromConfig } from '../shared/guards/limits.ts';
+import { cliActor } from './actor.ts';
 import { withCommandContext } from './context.ts';
 import { printJson } from './output.ts';
 import { waitAndSummarize } from './summary.ts';
@@ -19,17 +21,24 @@ export function register(program: Command): void {
     )
     .action(async (dropId: string, opts: { json?: boolean; wait?: boolean }) => {
       await withCommandContext('approve', async (ctx) => {
-        const result = await approveDrop(
-          { ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log },
+        const { decision, ...result } = await decide(
+          {
+            ledger: ctx.ledger,
+            identityQueue: ctx.queues.identity,
+            log: ctx.log,
+            guards: guardsFromConfig(ctx.config),
+          },
           dropId,
+          'approve',
+          cliActor(),
         );
+        const out = { dropId, previous: result.previous, status: result.status, rows: result.rows ?? 0, decision };
         if (opts.wait) {
           // One JSON document on stdout: the summary; the approval itself goes to stderr.
-          process.stderr.write(`drop ${dropId}: ${result.previous} → ${result.status}, ${result.rows} rows enqueued\n`);
+          process.stderr.write(`drop ${dropId}: ${out.previous} → ${out.status}, ${out.rows} rows enqueued\n`);
           await waitAndSummarize(ctx, dropId, opts.json === true);
-        } else if (opts.json) printJson(result);
-        else
-          process.stdout.write(`drop ${dropId}: ${result.previous} → ${result.status}, ${result.rows} rows enqueued\n`);
+        } else if (opts.json) printJson(out);
+        else process.stdout.write(`drop ${dropId}: ${out.previous} → ${out.status}, ${out.rows} rows enqueued\n`);
       });
     });
 }

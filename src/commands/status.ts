@@ -46,8 +46,15 @@ export function register(program: Command): void {
           p.status === 'running'
             ? await readTokenRefusal(ctx.redis, config.QUEUE_PREFIX, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID)
             : undefined;
+        const decisions = await ctx.ledger.decisions(dropId);
         if (opts.json) {
-          printJson({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p, rateLimits });
+          printJson({
+            ...summaryOf(p),
+            ...(refusal ? { concurPaused: refusal } : {}),
+            decisions,
+            progress: p,
+            rateLimits,
+          });
         } else {
           const lines = [
             `drop      ${p.dropId} (${p.file})`,
@@ -57,6 +64,10 @@ export function register(program: Command): void {
             ...Object.entries(p.counts)
               .filter(([, n]) => n > 0)
               .map(([state, n]) => `  ${state.padEnd(20)} ${n}`),
+            ...decisions.map(
+              (d) =>
+                `decision  ${d.at} ${d.action} by ${d.by} (${d.via}${d.ip ? ` from ${d.ip}` : d.host ? ` on ${d.host}` : ''})`,
+            ),
             ...rateLines(rateLimits),
           ];
           process.stdout.write(`${terminalText(lines.join('\n'))}\n`);

@@ -5,20 +5,19 @@ import { isProvError, ProvError } from '../shared/errors.ts';
 import { printable } from '../shared/safe-text.ts';
 import {
   DEFAULT_GUARDS,
-  conflictHoldReason,
   deactivationHoldReason,
   ingestLimitProblem,
   type GuardLimits,
 } from '../shared/guards/limits.ts';
-import { enqueueOpenRows } from '../shared/guards/release.ts';
-import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
+import { runPlannedDrop } from '../shared/guards/release.ts';
+import { encodeNewRow, type Ledger, type NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
 import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/mapping/mapping-file.ts';
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
 import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
-import { IDENTITY_CHUNK_ROWS, identityJobId, identityJobName, type IdentityJob } from '../shared/queues/identity.ts';
+import { enqueueIdentityChunks, identityChunks } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
 import { inputError } from './sources/errors.ts';
 import {
@@ -157,14 +156,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       return options.plan
         ? result
         : {
-            ...(await runPlanned(
-              deps,
-              dropId,
-              view.meta.rows ?? 0,
-              { deactivations: Number(view.meta.deactivations ?? 0), conflicts: plannedConflicts(view.meta.plan) },
-              guards,
-              now,
-            )),
+            ...(await runPlanned(deps, dropId, view.meta.rows ?? 0, guards)),
             invalid: result.invalid,
           };
     } else if (view && view.meta.status !== 'ingesting') {
@@ -182,45 +174,53 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     }
   }
 
-  const batchRows = options.ledgerBatchRows ?? 200;
-  // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the row
-  // numbers of the chunks stay in this process.
+  const batchRows = options.ledgerBatchRows ?? 500;
+  // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the numbers
+  // of the valid rows stay in this process (4 bytes each), cut into identity jobs at the end.
   const duplicateRows = new Set<number>();
-  const chunks: number[][] = [];
-  let chunk: number[] = [];
-  let pending: NewRow[] = [];
+  const validRows = new RowNumbers();
+  // Each row is encoded for the ledger as soon as it is read: its objects die young, and a batch
+  // waiting for Redis holds six strings per row (less for the garbage collector to carry).
+  let pending: string[] = [];
+  let pendingRows = 0;
+  let pendingInactive: number[] = [];
   let rows = 0;
   let invalid = 0;
   let deactivations = 0;
   let warnings: string[] | undefined;
   let errorThreshold: number | undefined;
+  const push = (row: NewRow): void => {
+    encodeNewRow(row, pending);
+    pendingRows += 1;
+  };
 
-  const record = async (batch: NewRow[], rowsRead: number): Promise<void> => {
-    const { duplicates } = await deps.ledger.addRows(dropId, batch, file);
+  const record = async (batch: string[], inactive: number[], rowsRead: number): Promise<void> => {
+    const { duplicates } = await deps.ledger.addEncodedRows(dropId, batch, file);
     for (const row of duplicates) {
       duplicateRows.add(row);
       invalid += 1;
-      if ((batch.find((p) => p.row === row)?.data as NormalizedRow | undefined)?.active === false) deactivations -= 1;
+      if (inactive.includes(row)) deactivations -= 1;
     }
     options.onProgress?.(rowsRead);
   };
-  // One batch is written while the next is parsed: the parser does not sit idle on Redis. Batches
-  // still reach Redis in file order (one connection), so the first of two duplicates stays valid.
-  let inFlight: Promise<void> | undefined;
+  // Batches are written while the next ones are parsed (up to MAX_IN_FLIGHT at once, so the parser
+  // does not sit idle while a busy Redis answers). They still reach Redis in file order (one
+  // connection), so the first of two duplicates stays valid.
+  const inFlight: Promise<void>[] = [];
   const settle = async (): Promise<void> => {
-    const p = inFlight;
-    inFlight = undefined;
-    await p;
+    while (inFlight.length > 0) await inFlight.shift();
   };
   const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const batch = pending;
+    if (pendingRows === 0) return;
+    const p = record(pending, pendingInactive, rows);
     pending = [];
-    await settle();
-    inFlight = record(batch, rows);
-    // Handled here so a failure while the parser runs is not an unhandled rejection; the next
-    // settle() still throws it.
-    inFlight.catch(() => undefined);
+    pendingRows = 0;
+    pendingInactive = [];
+    // Handled here so a failure while the parser runs is not an unhandled rejection; settle()
+    // still throws it.
+    p.catch(() => undefined);
+    inFlight.push(p);
+    while (inFlight.length > MAX_IN_FLIGHT) await inFlight.shift();
   };
 
   try {
@@ -236,28 +236,27 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       onHeader: (columns) => mapper.assertColumns(file, columns),
     });
     const accept = (row: NormalizedRow): void => {
-      pending.push(validRow(row));
-      if (row.active === false) deactivations += 1;
-      chunk.push(row.rowNumber);
-      if (chunk.length >= IDENTITY_CHUNK_ROWS) {
-        chunks.push(chunk);
-        chunk = [];
+      push(validRow(row));
+      if (row.active === false) {
+        deactivations += 1;
+        pendingInactive.push(row.rowNumber);
       }
+      validRows.push(row.rowNumber);
     };
     for await (const item of reader) {
       rows = Math.max(rows, item.rowNumber);
       if (item.kind === 'error') {
         invalid += 1;
-        pending.push({ row: item.rowNumber, state: 'invalid', outcome: lineOutcome(item, { code: 'PROV_ERR_INPUT' }) });
+        push({ row: item.rowNumber, state: 'invalid', outcome: lineOutcome(item, { code: 'PROV_ERR_INPUT' }) });
       } else if (item.kind === 'unsupported') {
-        pending.push({ row: item.rowNumber, state: 'unsupported', outcome: lineOutcome(item) });
+        push({ row: item.rowNumber, state: 'unsupported', outcome: lineOutcome(item) });
       } else if (item.kind === 'person') {
         accept(item.row);
       } else {
         const prepared = prepareRow(item.rowNumber, item.record, mapper);
         if (!prepared.ok) {
           invalid += 1;
-          pending.push({
+          push({
             row: item.rowNumber,
             state: 'invalid',
             outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record),
@@ -266,7 +265,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
           accept(prepared.row);
         }
       }
-      if (pending.length >= batchRows) await flush();
+      if (pendingRows >= batchRows) await flush();
       // Garbage stops here, before the rest of it costs Redis memory (~270 B per invalid row).
       const tooMuch = ingestLimitProblem(rows, invalid, guards);
       if (tooMuch) throw inputError(file, tooMuch, { row: rows });
@@ -276,11 +275,10 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     errorThreshold = (summary.importSettings as { errorThreshold?: number } | undefined)?.errorThreshold;
     await flush();
     await settle();
-    if (chunk.length > 0) chunks.push(chunk);
     checkManifest(file, expected, { rows });
   } catch (err) {
-    // A batch still being written must land before the drop is rejected (or the error passed on).
-    await inFlight?.catch(() => undefined);
+    // Batches still being written must land before the drop is rejected (or the error passed on).
+    await Promise.allSettled(inFlight);
     if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
     await deps.ledger.rejectDrop(dropId, err.message, now());
     log.info(
@@ -325,7 +323,9 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     };
   }
 
-  const jobs = await enqueueChunks(
+  // Chunks are cut before duplicates leave them, so a resumed ingest makes the same job ids.
+  const chunks = identityChunks(validRows);
+  const jobs = await enqueueIdentityChunks(
     deps.identityQueue,
     dropId,
     duplicateRows.size === 0
@@ -338,44 +338,18 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   return { dropId, existed: false, status: view?.meta.status ?? 'running', rows, invalid, jobs, ...noted };
 }
 
-/**
- * Runs a planned drop from its ledger rows (the file is not read again): held when it trips the
- * deactivation threshold or the plan found too many identity conflicts, else running with its
- * rows enqueued.
- */
-async function runPlanned(
-  deps: IngestDeps,
-  dropId: string,
-  rows: number,
-  counts: { deactivations: number; conflicts: number },
-  guards: GuardLimits,
-  now: () => number,
-): Promise<IngestResult> {
-  const base = { dropId, existed: false, rows, invalid: 0 };
-  const reason =
-    deactivationHoldReason(rows, counts.deactivations, guards) ?? conflictHoldReason(rows, counts.conflicts, guards);
-  if (reason) {
-    const held = await deps.ledger.setStatusIf(dropId, ['planned'], 'held', { reason, heldAt: now() });
-    if (!held.changed) return { ...base, existed: true, status: held.previous ?? 'held', jobs: 0 };
-    deps.log.warn({ dropId, ...counts, reason }, 'planned drop held for approval');
-    return { ...base, status: 'held', jobs: 0, reason };
-  }
-  const released = await deps.ledger.approve(dropId, ['planned'], now());
-  if (!released.changed) return { ...base, existed: true, status: released.previous ?? 'running', jobs: 0 };
-  const { jobs } = released.completed ? { jobs: 0 } : await enqueueOpenRows(deps, dropId);
-  deps.log.info({ dropId, jobs }, 'planned drop running');
-  return { ...base, status: (await deps.ledger.dropStatus(dropId)) ?? 'running', jobs };
-}
-
-/** The identity conflicts a stored plan found (0 without a plan). */
-function plannedConflicts(plan: string | undefined): number {
-  if (!plan) return 0;
-  try {
-    const counts = JSON.parse(plan) as { conflict?: unknown };
-    return typeof counts.conflict === 'number' ? counts.conflict : 0;
-  } catch {
-    return 0;
-  }
+/** Runs a planned drop from its ledger rows (see runPlannedDrop); an ingest result for it. */
+async function runPlanned(deps: IngestDeps, dropId: string, rows: number, guards: GuardLimits): Promise<IngestResult> {
+  const run = await runPlannedDrop({ ...deps, guards }, dropId);
+  return {
+    dropId,
+    existed: !run.changed,
+    status: run.status,
+    rows,
+    invalid: 0,
+    jobs: run.jobs,
+    ...(run.reason ? { reason: run.reason } : {}),
+  };
 }
 
 function validRow(row: NormalizedRow): NewRow {
@@ -425,18 +399,24 @@ function invalidOutcome(file: string, rowNumber: number, errors: FieldError[], r
   };
 }
 
-/** addBulk in groups; deterministic job ids make a resumed ingest enqueue nothing twice. */
-async function enqueueChunks(queue: Queue, dropId: string, chunks: number[][]): Promise<number> {
-  const GROUP = 500;
-  for (let i = 0; i < chunks.length; i += GROUP) {
-    const group = chunks.slice(i, i + GROUP);
-    await queue.addBulk(
-      group.map((rows) => ({
-        name: identityJobName(dropId, rows),
-        data: { dropId, rows } satisfies IdentityJob,
-        opts: { jobId: identityJobId(dropId, rows[0]!) },
-      })),
-    );
+/** Ledger batches written at once while the file is read (more would only hold more memory). */
+const MAX_IN_FLIGHT = 2;
+
+/** Row numbers in read order, 4 bytes each (a 1M-row drop: 4 MB, where an array of numbers takes 8 MB or more). */
+class RowNumbers {
+  private list = new Uint32Array(1024);
+  private size = 0;
+
+  push(row: number): void {
+    if (this.size === this.list.length) {
+      const grown = new Uint32Array(this.list.length * 2);
+      grown.set(this.list);
+      this.list = grown;
+    }
+    this.list[this.size++] = row;
   }
-  return chunks.length;
+
+  *[Symbol.iterator](): Iterator<number> {
+    for (let i = 0; i < this.size; i += 1) yield this.list[i]!;
+  }
 }

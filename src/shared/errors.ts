@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   PROV_ERR_INVALID: 'Concur rejected the request (other 4xx) with its messages and schemaPath.',
   PROV_ERR_AUTH:
     'Concur refused our credentials (every grant refused: processing pauses) or a freshly renewed token (401 twice: the job is retried).',
+  PROV_ERR_STATUS_TIMEOUT:
+    'Concur gave no final status for the provision within STATUS_DEADLINE_MS of its submission (or its status could not be read that long); the row ends `timed_out`.',
   PROV_ERR_NOT_FOUND: 'The Concur resource does not exist (404).',
   PROV_ERR_RESPONSE: 'Concur answered with a body we could not parse or that lacks a required field.',
   PROV_ERR_REDIS: 'Redis is unreachable or answered with an error.',

@@ -3,6 +3,7 @@ import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, provisionKeys, type DropKeys, type ProvisionKeys } from '../keys.ts';
 import { defineScript, type ScriptRunner } from '../lua.ts';
 import { groupByDrop, type ProvisionRecord } from '../provisions/entries.ts';
+import { DECISIONS_KEPT, parseDecision, type Decision } from './decisions.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
 import { LEDGER_SCRIPTS, type LedgerScriptName } from './scripts.ts';
 import { FINISHED_STATUSES, ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
@@ -121,6 +122,18 @@ function withIdentity(outcome: RowOutcome, data: unknown): RowOutcome {
   return named;
 }
 
+/** Appends a row to `out` in ADD_ROWS's argument form (six strings; see lua/add-rows.lua). */
+export function encodeNewRow(r: NewRow, out: string[]): void {
+  out.push(
+    String(r.row),
+    r.state,
+    r.data === undefined ? '' : JSON.stringify(r.data),
+    r.outcome === undefined ? '' : JSON.stringify(r.outcome),
+    r.employeeNumber ?? '',
+    r.userName === undefined ? '' : userNameKey(r.userName),
+  );
+}
+
 /** PROV_ERR_LEDGER unless the drop is finished (a drop in progress is never deleted). */
 export function refuseUnfinished(dropId: string, status: DropStatus): void {
   if (!FINISHED_STATUSES.has(status)) {
@@ -141,6 +154,7 @@ const NUMERIC_META = new Set([
   'approvedAt',
   'plannedAt',
   'pausedAt',
+  'operatorPausedAt',
   'cancelledAt',
   'deactivations',
   'conflicts',
@@ -197,22 +211,25 @@ export class Ledger {
    * (see ADD_ROWS); its number is in `duplicates`. `file` labels those reasons.
    */
   async addRows(dropId: string, rows: NewRow[], file = 'drop'): Promise<{ added: number; duplicates: number[] }> {
-    if (rows.length === 0) return { added: 0, duplicates: [] };
+    const encoded: string[] = [];
+    for (const r of rows) encodeNewRow(r, encoded);
+    return this.addEncodedRows(dropId, encoded, file);
+  }
+
+  /**
+   * `addRows` for rows already encoded by `encodeNewRow` (a producer encodes each row as it reads
+   * it, so the row's objects die young and a batch holds a few strings per row).
+   */
+  async addEncodedRows(
+    dropId: string,
+    encoded: readonly string[],
+    file = 'drop',
+  ): Promise<{ added: number; duplicates: number[] }> {
+    if (encoded.length === 0) return { added: 0, duplicates: [] };
     const k = this.keys(dropId);
-    const args: string[] = [file];
-    for (const r of rows) {
-      args.push(
-        String(r.row),
-        r.state,
-        r.data === undefined ? '' : JSON.stringify(r.data),
-        r.outcome === undefined ? '' : JSON.stringify(r.outcome),
-        r.employeeNumber ?? '',
-        r.userName === undefined ? '' : userNameKey(r.userName),
-      );
-    }
     const [added, ...duplicates] = (await this.scripts.addRows(
       [k.rows, k.counts, k.data, k.out, k.emp],
-      args,
+      [file, ...encoded],
     )) as number[];
     return { added: Number(added), duplicates: duplicates.map(Number) };
   }
@@ -505,7 +522,7 @@ export class Ledger {
     const k = this.keys(dropId);
     const rows = view.meta.rows ?? (await this.redis.hlen(k.rows));
     // Every key name is known, so no SCAN: per-row waiter sets and pages by number, in batches.
-    const names = [k.counts, k.rows, k.data, k.out, k.emp, k.plan];
+    const names = [k.counts, k.rows, k.data, k.out, k.emp, k.plan, k.decisions];
     for (let page = 0; page * PAGE_ROWS < rows; page += 1) names.push(`${k.pagePrefix}${page}`);
     for (let row = 1; row <= rows; row += 1) {
       names.push(`${k.waitersPrefix}${row}`);
@@ -701,6 +718,18 @@ export class Ledger {
         if (state) yield { row: rows[i]!, state: state as RowState };
       }
     }
+  }
+
+  /** Appends a decision to the drop's record (the oldest beyond DECISIONS_KEPT are dropped). */
+  async recordDecision(dropId: string, decision: Decision): Promise<void> {
+    const key = this.keys(dropId).decisions;
+    await this.redis.multi().rpush(key, JSON.stringify(decision)).ltrim(key, -DECISIONS_KEPT, -1).exec();
+  }
+
+  /** The decisions taken on the drop, oldest first. */
+  async decisions(dropId: string): Promise<Decision[]> {
+    const raw = await this.redis.lrange(this.keys(dropId).decisions, 0, -1);
+    return raw.map(parseDecision).filter((d): d is Decision => d !== undefined);
   }
 
   /** Stores planned actions (row -> JSON) for `ingest --plan`. */

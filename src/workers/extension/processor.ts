@@ -1,7 +1,8 @@
 import { withConcurRetries } from '../../shared/concur/retry.ts';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.ts';
-import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { ExtensionLedger } from '../../shared/ledger/ports.ts';
 import { ProvError, isProvError } from '../../shared/errors.ts';
 import { concurErrorKind } from '../../shared/concur/errors.ts';
 import { STOPPED_STATUSES } from '../../shared/ledger/states.ts';
@@ -11,7 +12,9 @@ import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
 import { toExtensionOperations } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
+import { parseJobData } from '../../shared/queues/common.ts';
 import {
+  EXTENSION_QUEUE,
   batchJobId,
   extensionJobSchema,
   flushJobId,
@@ -44,7 +47,7 @@ export interface ExtensionProcessorOptions {
 
 export interface ExtensionProcessorDeps {
   store: ProvisionStore;
-  ledger: Ledger;
+  ledger: ExtensionLedger;
   ups: Pick<UpsApi, 'submitBulk'>;
   limiter: Pick<SharedRateLimiter, 'acquire' | 'block'>;
   extensionQueue: Pick<Queue, 'add' | 'addBulk'>;
@@ -321,9 +324,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   }
 
   return async function processExtensionJob(job: Job, _token?: string, signal?: AbortSignal): Promise<ExtensionResult> {
-    const parsed = extensionJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new ProvError('PROV_ERR_INTERNAL', `Bad extension job data: ${parsed.error.message}`);
-    const data = parsed.data;
+    const data = parseJobData(extensionJobSchema, EXTENSION_QUEUE, job);
     if (data.kind === 'flush') return flush(data.fullOnly === true);
     return sendBatch(data.batchId, job, signal);
   };
