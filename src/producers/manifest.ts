@@ -23,7 +23,7 @@ export const manifestSchema = z
   })
   .refine(
     (m) => m.rows !== undefined || m.sha256 !== undefined || m.encoding !== undefined,
-    'a manifest needs "rows", "sha256", "encoding" or some of them',
+    'a manifest needs "rows", "sha256" or both, or an "encoding"',
   );
 
 export type Manifest = z.output<typeof manifestSchema>;

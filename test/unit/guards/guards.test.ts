@@ -90,6 +90,9 @@ describe('manifest', () => {
     expect(() => parseManifest({}, 'm.json')).toThrow(/m\.json: invalid manifest: .*"rows", "sha256" or both/);
     expect(() => parseManifest({ rows: -1 }, 'm')).toThrow(/rows/);
     expect(() => parseManifest({ sha256: 'abc' }, 'm')).toThrow(/sha256: must be 64 hex characters/);
+    // A Windows-1252 / Latin-1 export may come with a manifest that only names its encoding.
+    expect(parseManifest({ encoding: 'latin1' }, 'm')).toEqual({ encoding: 'latin1' });
+    expect(() => parseManifest({ encoding: 'ebcdic' }, 'm')).toThrow(/encoding/);
   });
 
   it('names the expected and actual values on a mismatch', () => {
