@@ -16,6 +16,7 @@ import {
 } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
+import { PersonAsOf } from '../../src/shared/identity/as-of.ts';
 import { RecentWrites, recentWritesKey } from '../../src/shared/identity/recent-writes.ts';
 import { createExtensionHandoff } from '../../src/shared/provisions/handoff.ts';
 import { createIdentityProcessor } from '../../src/workers/identity/processor.ts';
@@ -74,6 +75,8 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
         log,
         brake: guardsFromConfig(config),
         conflictGuard: guardsFromConfig(config),
+        activeGuard: guardsFromConfig(config),
+        asOf: new PersonAsOf(redis, prefix, config.CONCUR_COMPANY_ID, config.PERSON_AS_OF_TTL_DAYS * 24 * 3600 * 1000),
         matchOn: config.MATCH_ON,
         recent: new RecentWrites(
           redis,
