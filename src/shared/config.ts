@@ -153,6 +153,8 @@ export const envSchema = z
     WEBHOOK_MAX_AGE_MS: intFrom(72 * 3600 * 1000 + 15 * 60 * 1000, 1),
 
     // --- server, metrics, watch folder ---
+    /** The server's base URL as Concur and people reach it; the ESS webhook is PUBLIC_URL/webhooks/concur. */
+    PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
     PORT: intFrom(3000, 0),
     SERVER_HOST: z.string().default('127.0.0.1'),
     SERVER_HEADER_TIMEOUT_MS: intFrom(20_000, 100),

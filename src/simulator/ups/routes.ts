@@ -7,6 +7,7 @@ import type { OperationState } from './status.ts';
 import { renderDetail, renderSummary } from './status.ts';
 import { ENTITLEMENT_ROLE_CODES, EXCLUSIVE_ROLE_GROUPS, SPEND_ROLE_CATALOGUE } from './role-codes.ts';
 import { SPEND_READ_URN, SPEND_READ_URNS, TRAVEL_USER_URN } from './urns.ts';
+import { assertTravelEnabled } from '../company-features.ts';
 
 /** Current docs use /profile/v4; older docs, the swagger and ESS hrefs use /provisioning/v4. */
 export const UPS_PREFIXES = ['/profile/v4', '/provisioning/v4'] as const;
@@ -195,6 +196,7 @@ function registerReadBack(app: FastifyInstance, ctx: SimContext): void {
   routeBothSlashes(app, 'GET', '/profile/spend/v4/Users/:id', 'ups', spend);
   routeBothSlashes(app, 'GET', '/profile/travel/v4/Users/:id', 'ups', async (request, reply) => {
     const companyId = companyOf(ctx, request);
+    assertTravelEnabled(ctx);
     const { id } = request.params as { id: string };
     const user = ctx.users.get(id, companyId);
     const travel = user.extensions[TRAVEL_USER_URN];

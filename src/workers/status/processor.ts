@@ -2,12 +2,13 @@ import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.ts';
 import type { Ledger } from '../../shared/ledger/ledger.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
-import { ProvError, isProvError } from '../../shared/errors.ts';
+import { isProvError } from '../../shared/errors.ts';
 import { concurErrorKind, isTokenRefused } from '../../shared/concur/errors.ts';
 import type { StatusApi } from '../../shared/concur/status.ts';
 import type { ProvisionOperation, ProvisionStatus } from '../../shared/concur/schemas.ts';
 import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
-import { statusJobId, statusJobSchema, type StatusJob } from '../../shared/queues/status.ts';
+import { parseJobData } from '../../shared/queues/common.ts';
+import { STATUS_QUEUE, statusJobId, statusJobSchema, type StatusJob } from '../../shared/queues/status.ts';
 import { entryOf, parseBulkId, type ProvisionRecord } from '../../shared/provisions/entries.ts';
 import type { ProvisionStore } from '../../shared/provisions/store.ts';
 import { statusDelay } from '../../shared/provisions/status-checks.ts';
@@ -91,9 +92,7 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
   }
 
   return async function processStatusJob(job: Job, _token?: string, signal?: AbortSignal): Promise<StatusResult> {
-    const parsed = statusJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new ProvError('PROV_ERR_INTERNAL', `Bad status job data: ${parsed.error.message}`);
-    const data = parsed.data;
+    const data = parseJobData(statusJobSchema, STATUS_QUEUE, job);
     const p = await store.getProvision(data.provisionId);
     if (!p) return { outcome: 'gone' };
     const jlog = log.child({ provisionId: p.provisionId, batchId: p.batchId, check: data.checks });
