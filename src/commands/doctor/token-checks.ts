@@ -82,7 +82,7 @@ function refreshCheck(env: DoctorEnv, stored: string | undefined): Check {
   if (stored)
     return pass(
       'token.refresh-token',
-      'a refresh token is stored: it renews the access token hourly and lives 6 months from its last use',
+      'a refresh token is stored: it renews the access token hourly (each refresh may bring a new one, good for 6 months)',
     );
   if (!env.token) return notChecked('token.refresh-token', 'no company token (token.grant)');
   return warn(
