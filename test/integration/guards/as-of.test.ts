@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
 import { DEFAULT_GUARDS } from '../../../src/shared/guards/limits.ts';
-import { approveDrop } from '../../../src/shared/guards/release.ts';
+import { approveDrop } from '../../../src/shared/guards/drop-control.ts';
 import { reportRecords } from '../../../src/shared/ledger/report.ts';
 import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
 import { simulatorPipeline, waitForComplete } from '../../helpers/pipeline.ts';
