@@ -9,7 +9,7 @@ import {
   ingestLimitProblem,
   type GuardLimits,
 } from '../shared/guards/limits.ts';
-import { runPlannedDrop } from '../shared/guards/release.ts';
+import { runPlannedDrop } from '../shared/guards/drop-control.ts';
 import { encodeNewRow, type Ledger, type NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -81,6 +81,9 @@ export interface IngestResult {
   warnings?: string[];
 }
 
+/** How far ahead of the drop's creation an `asOf` may be (time zones, clocks a little apart). */
+const AS_OF_FUTURE_SLACK_MS = 24 * 3600 * 1000;
+
 /**
  * A drop's id derives from its bytes and its mapping, so the same file twice is the same drop.
  * 16 hex characters (64 bits) keep keys and bulkIds short; `--force` salts it.
@@ -91,7 +94,7 @@ export function dropIdFor(fileSha256: string, mappingSha256: string, salt = ''):
 
 /**
  * Reads a drop file into the ledger and the identity queue. Rows are streamed (bounded memory:
- * only the current ledger batch and the row numbers of the valid rows are held), validated and
+ * only the current group of rows for the ledger and the row numbers of the valid rows are held), validated and
  * recorded as they come; identity jobs are enqueued only once the whole file has been read, so a
  * file that turns out broken half-way is rejected before anything is sent to Concur.
  */
@@ -129,12 +132,13 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   const file = basename(options.path);
   const log = deps.log.child({ dropId });
 
+  const createdAt = now();
   const created = await deps.ledger.createDrop({
     id: dropId,
     file,
     sha256: fileSha256,
     format,
-    createdAt: now(),
+    createdAt,
     mappingSha256,
   });
   if (!created) {
@@ -174,12 +178,16 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     }
   }
 
+  // Rows without an asOf cell are as of the manifest's asOf, else the drop's creation (a resumed
+  // ingest keeps the first one): docs/safety.md#an-older-drop-never-undoes-a-newer-one.
+  const dropAsOf =
+    expected?.asOf ?? (created ? createdAt : Number((await deps.ledger.getDrop(dropId))?.meta.createdAt ?? createdAt));
   const batchRows = options.ledgerBatchRows ?? 500;
   // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the numbers
   // of the valid rows stay in this process (4 bytes each), cut into identity jobs at the end.
   const duplicateRows = new Set<number>();
   const validRows = new RowNumbers();
-  // Each row is encoded for the ledger as soon as it is read: its objects die young, and a batch
+  // Each row is encoded for the ledger as soon as it is read: its objects die young, and a group
   // waiting for Redis holds six strings per row (less for the garbage collector to carry).
   let pending: string[] = [];
   let pendingRows = 0;
@@ -194,8 +202,8 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     pendingRows += 1;
   };
 
-  const record = async (batch: string[], inactive: number[], rowsRead: number): Promise<void> => {
-    const { duplicates } = await deps.ledger.addEncodedRows(dropId, batch, file);
+  const record = async (group: string[], inactive: number[], rowsRead: number): Promise<void> => {
+    const { duplicates } = await deps.ledger.addEncodedRows(dropId, group, file);
     for (const row of duplicates) {
       duplicateRows.add(row);
       invalid += 1;
@@ -203,21 +211,21 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     }
     options.onProgress?.(rowsRead);
   };
-  // Batches are written while the next ones are parsed (up to MAX_IN_FLIGHT at once, so the parser
+  // Row groups are written while the next ones are parsed (up to MAX_IN_FLIGHT at once, so the parser
   // does not sit idle while a busy Redis answers). They still reach Redis in file order (one
   // connection), so the first of two duplicates stays valid.
   const inFlight: Promise<void>[] = [];
-  const settle = async (): Promise<void> => {
+  const awaitWrites = async (): Promise<void> => {
     while (inFlight.length > 0) await inFlight.shift();
   };
-  const flush = async (): Promise<void> => {
+  const writePending = async (): Promise<void> => {
     if (pendingRows === 0) return;
     const p = record(pending, pendingInactive, rows);
     pending = [];
     pendingRows = 0;
     pendingInactive = [];
-    // Handled here so a failure while the parser runs is not an unhandled rejection; settle()
-    // still throws it.
+    // Handled here so a failure while the parser runs is not an unhandled rejection;
+    // awaitWrites() still throws it.
     p.catch(() => undefined);
     inFlight.push(p);
     while (inFlight.length > MAX_IN_FLIGHT) await inFlight.shift();
@@ -236,6 +244,23 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       onHeader: (columns) => mapper.assertColumns(file, columns),
     });
     const accept = (row: NormalizedRow): void => {
+      if (row.asOf !== undefined && row.asOf > createdAt + AS_OF_FUTURE_SLACK_MS) {
+        // A mistyped year would lock the person against every later drop.
+        invalid += 1;
+        push({
+          row: row.rowNumber,
+          state: 'invalid',
+          outcome: {
+            error: `${file} row ${row.rowNumber}: asOf: ${new Date(row.asOf).toISOString()} is in the future`,
+            code: 'PROV_ERR_INPUT',
+            column: 'asOf',
+            employeeNumber: row.employeeNumber,
+            ...(row.userName ? { userName: row.userName } : {}),
+          },
+        });
+        return;
+      }
+      row.asOf ??= dropAsOf;
       push(validRow(row));
       if (row.active === false) {
         deactivations += 1;
@@ -265,7 +290,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
           accept(prepared.row);
         }
       }
-      if (pendingRows >= batchRows) await flush();
+      if (pendingRows >= batchRows) await writePending();
       // Garbage stops here, before the rest of it costs Redis memory (~270 B per invalid row).
       const tooMuch = ingestLimitProblem(rows, invalid, guards);
       if (tooMuch) throw inputError(file, tooMuch, { row: rows });
@@ -273,8 +298,8 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     const summary = reader.summary();
     warnings = summary.warnings;
     errorThreshold = (summary.importSettings as { errorThreshold?: number } | undefined)?.errorThreshold;
-    await flush();
-    await settle();
+    await writePending();
+    await awaitWrites();
     checkManifest(file, expected, { rows });
   } catch (err) {
     // Batches still being written must land before the drop is rejected (or the error passed on).

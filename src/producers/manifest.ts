@@ -4,11 +4,13 @@ import { ProvError, isProvError } from '../shared/errors.ts';
 import { readSmallFile } from './safe-fs.ts';
 import { jsonErrorMessage } from './sources/json.ts';
 import { DROP_ENCODINGS } from '../shared/mapping/encodings.ts';
+import { parseAsOf } from '../shared/mapping/validate.ts';
 
 /**
  * A drop's completeness manifest: `FILE.manifest.json` beside the file, or `--expect-rows N
  * --sha256 H`. `rows` counts data rows (the header excluded); `sha256` is the hex digest of the
- * file's bytes. Either may be left out; other keys (a generator, a timestamp) are ignored.
+ * file's bytes; `asOf` is when the file's data is true (docs/safety.md#an-older-drop-never-undoes-a-newer-one).
+ * Any may be left out; other keys (a generator, a timestamp) are ignored.
  */
 export const manifestSchema = z
   .object({
@@ -20,10 +22,20 @@ export const manifestSchema = z
       .optional(),
     /** The file's text encoding (`--encoding` wins; a mapping file's `encoding` comes after). */
     encoding: z.enum(DROP_ENCODINGS).optional(),
+    /** When the file's data is true (ISO 8601): the as-of of every row without an `asOf` cell. */
+    asOf: z
+      .string()
+      .transform((v, ctx) => {
+        const parsed = parseAsOf(v.trim());
+        if ('value' in parsed) return parsed.value;
+        ctx.addIssue({ code: 'custom', message: parsed.reason });
+        return z.NEVER;
+      })
+      .optional(),
   })
   .refine(
-    (m) => m.rows !== undefined || m.sha256 !== undefined || m.encoding !== undefined,
-    'a manifest needs "rows", "sha256" or both, or an "encoding"',
+    (m) => m.rows !== undefined || m.sha256 !== undefined || m.asOf !== undefined || m.encoding !== undefined,
+    'a manifest needs "rows", "sha256" or "asOf" (or an "encoding")',
   );
 
 export type Manifest = z.output<typeof manifestSchema>;
