@@ -1,5 +1,5 @@
 import { EXTENSION_QUEUE } from '../../shared/queues/extension.ts';
-import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
+import { connectConcur, createRuntime, ensureDurableRedis, rateLimiter } from '../../shared/runtime.ts';
 import { describeExtensionJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createExtensionProcessor, recoverExtensionStage } from './processor.ts';
@@ -13,6 +13,7 @@ export interface ExtensionWorkerOptions {
 /** `provision worker extension`: Bulk PATCHes of Spend/Travel extensions, limited by UPS_MAX_RPS. */
 export async function runExtensionWorker(options: ExtensionWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('extension-worker', 'worker', options.env);
+  await ensureDurableRedis(rt);
   const { config, redis, queues, log } = rt;
   // Shared with the status workers (both call UPS). The processor acquires it itself (once per
   // Bulk), so the client gets no UPS gate; the limiter still sees every call.

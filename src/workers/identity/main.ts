@@ -3,7 +3,7 @@ import { IDENTITY_QUEUE, releasedRowsRequeue } from '../../shared/queues/identit
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { RecentWrites, recentWritesKey } from '../../shared/identity/recent-writes.ts';
 import { createExtensionHandoff } from '../../shared/provisions/handoff.ts';
-import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
+import { connectConcur, createRuntime, ensureDurableRedis, rateLimiter } from '../../shared/runtime.ts';
 import { describeIdentityJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';
@@ -18,6 +18,7 @@ export interface IdentityWorkerOptions {
 /** `provision worker identity`: the identity stage, limited by the shared IDENTITY_MAX_RPS (auto: found). */
 export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('identity-worker', 'worker', options.env);
+  await ensureDurableRedis(rt);
   const { config, redis, queues, log } = rt;
   const limiter = rateLimiter(rt, 'identity');
   const concur = connectConcur(rt, { gates: { identity: limiter }, limiters: [limiter] });

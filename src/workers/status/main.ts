@@ -1,6 +1,6 @@
 import { STATUS_QUEUE } from '../../shared/queues/status.ts';
 import { ProvisionStore } from '../../shared/provisions/store.ts';
-import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
+import { connectConcur, createRuntime, ensureDurableRedis, rateLimiter } from '../../shared/runtime.ts';
 import { describeStatusJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createStatusProcessor } from './processor.ts';
@@ -13,6 +13,7 @@ export interface StatusWorkerOptions {
 /** `provision worker status`: follows every provision id until Concur says how each row ended. */
 export async function runStatusWorker(options: StatusWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('status-worker', 'worker', options.env);
+  await ensureDurableRedis(rt);
   const { config, redis, queues, log } = rt;
   const limiter = rateLimiter(rt, 'ups');
   const concur = connectConcur(rt, { limiters: [limiter] });
