@@ -15,6 +15,7 @@ import { register as registerDemo } from './commands/demo.ts';
 import { register as registerApprove } from './commands/approve.ts';
 import { register as registerCancel } from './commands/cancel.ts';
 import { register as registerPrune } from './commands/prune.ts';
+import { register as registerDoctor } from './commands/doctor.ts';
 
 /**
  * The one entry point. Each command module registers itself; heavy modules are imported only
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
     registerApprove,
     registerCancel,
     registerPrune,
+    registerDoctor,
   ])
     register(program);
   return program;

@@ -18,7 +18,7 @@ import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/m
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
 import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
-import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
+import { enqueueIdentityChunks, identityChunks } from '../shared/queues/identity.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
 import { inputError } from './sources/errors.ts';
 import {
@@ -181,8 +181,8 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the row
   // numbers of the chunks stay in this process.
   const duplicateRows = new Set<number>();
-  const chunks: number[][] = [];
-  let chunk: number[] = [];
+  /** Valid rows in the order read: cut into identity chunks before duplicates are taken out. */
+  const accepted: number[] = [];
   let pending: NewRow[] = [];
   let rows = 0;
   let invalid = 0;
@@ -232,11 +232,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     const accept = (row: NormalizedRow): void => {
       pending.push(validRow(row));
       if (row.active === false) deactivations += 1;
-      chunk.push(row.rowNumber);
-      if (chunk.length >= IDENTITY_CHUNK_ROWS) {
-        chunks.push(chunk);
-        chunk = [];
-      }
+      accepted.push(row.rowNumber);
     };
     for await (const item of reader) {
       rows = Math.max(rows, item.rowNumber);
@@ -270,7 +266,6 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     errorThreshold = (summary.importSettings as { errorThreshold?: number } | undefined)?.errorThreshold;
     await flush();
     await settle();
-    if (chunk.length > 0) chunks.push(chunk);
     checkManifest(file, expected, { rows });
   } catch (err) {
     // A batch still being written must land before the drop is rejected (or the error passed on).
@@ -319,7 +314,9 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     };
   }
 
-  const jobs = await enqueueChunks(
+  // Chunks are cut before duplicates leave them, so a resumed ingest makes the same job ids.
+  const chunks = identityChunks(accepted);
+  const jobs = await enqueueIdentityChunks(
     deps.identityQueue,
     dropId,
     duplicateRows.size === 0
@@ -417,20 +414,4 @@ function invalidOutcome(file: string, rowNumber: number, errors: FieldError[], r
     ...(userName ? { userName } : {}),
     ...(employeeNumber ? { employeeNumber } : {}),
   };
-}
-
-/** addBulk in groups; deterministic job ids make a resumed ingest enqueue nothing twice. */
-async function enqueueChunks(queue: Queue, dropId: string, chunks: number[][]): Promise<number> {
-  const GROUP = 500;
-  for (let i = 0; i < chunks.length; i += GROUP) {
-    const group = chunks.slice(i, i + GROUP);
-    await queue.addBulk(
-      group.map((rows) => ({
-        name: IDENTITY_QUEUE,
-        data: { dropId, rows } satisfies IdentityJob,
-        opts: { jobId: identityJobId(dropId, rows[0]!) },
-      })),
-    );
-  }
-  return chunks.length;
 }

@@ -4,7 +4,7 @@ import { ProvError } from '../shared/errors.ts';
 import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
 import { REPLAYABLE_STATES, type RowState } from '../shared/ledger/states.ts';
 import type { NormalizedRow } from '../shared/mapping/types.ts';
-import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../shared/queues/identity.ts';
+import { enqueueIdentityChunks, identityChunks } from '../shared/queues/identity.ts';
 
 /** States replayed when the operator names none. */
 export const DEFAULT_REPLAY_STATES: readonly RowState[] = REPLAYABLE_STATES;
@@ -47,8 +47,6 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
   let created = false;
   let n = 0;
   let pending: NewRow[] = [];
-  const chunks: number[][] = [];
-  let chunk: number[] = [];
 
   const flushRows = async (): Promise<void> => {
     if (pending.length === 0) return;
@@ -84,26 +82,17 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
       },
       employeeNumber: record.employeeNumber,
     });
-    chunk.push(n);
-    if (chunk.length >= IDENTITY_CHUNK_ROWS) {
-      chunks.push(chunk);
-      chunk = [];
-    }
     if (pending.length >= 1000) await flushRows();
   }
   await flushRows();
-  if (chunk.length > 0) chunks.push(chunk);
   if (!created) return { dropId: undefined, parentDropId, rows: 0 };
 
-  for (let i = 0; i < chunks.length; i += 500) {
-    await options.queues.identity.addBulk(
-      chunks.slice(i, i + 500).map((rows) => ({
-        name: IDENTITY_QUEUE,
-        data: { dropId, rows } satisfies IdentityJob,
-        opts: { jobId: identityJobId(dropId, rows[0]!) },
-      })),
-    );
-  }
+  // Rows 1..n, enqueued like a fresh ingest's (deterministic job ids).
+  await enqueueIdentityChunks(
+    options.queues.identity,
+    dropId,
+    identityChunks(Array.from({ length: n }, (_, i) => i + 1)),
+  );
   await ledger.finishIngest(dropId, n, 'running', now());
   await ledger.setDropFields(parentDropId, { replayDropId: dropId, replayedAt: createdAt });
   return { dropId, parentDropId, rows: n };

@@ -154,6 +154,8 @@ export const envSchema = z
     STATUS_MAX_DELAY_MS: intFrom(300_000, 1),
     STATUS_DEADLINE_MS: intFrom(3 * 3600 * 1000, 1),
     STATUS_CONCURRENCY: intFrom(8, 1),
+    /** How often a status worker looks for provisions whose status check is gone (0 = never). */
+    STATUS_SWEEP_INTERVAL_MS: intFrom(60_000),
     WEBHOOK_PUBLIC_KEY: optionalString,
     WEBHOOK_PUBLIC_KEY_FILE: optionalString,
     WEBHOOK_EVENT_TTL_MS: intFrom(4 * 24 * 3600 * 1000, 1),
@@ -161,6 +163,8 @@ export const envSchema = z
     WEBHOOK_MAX_AGE_MS: intFrom(72 * 3600 * 1000 + 15 * 60 * 1000, 1),
 
     // --- server, metrics, watch folder ---
+    /** The server's base URL as Concur and people reach it; the ESS webhook is PUBLIC_URL/webhooks/concur. */
+    PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
     PORT: intFrom(3000, 0),
     SERVER_HOST: z.string().default('127.0.0.1'),
     SERVER_HEADER_TIMEOUT_MS: intFrom(20_000, 100),

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
     'A token or API target (a geolocation stored in Redis, named by a token answer or by code 16) is not https://*.concursolutions.com, CONCUR_BASE_URL nor CONCUR_TRUSTED_ORIGINS: nothing is sent there and processing pauses.',
   PROV_ERR_TOKEN_KEY:
     'The Concur token in Redis does not open with TOKEN_ENCRYPTION_KEY (another key, or altered): processing pauses until the key is right or the record is deleted.',
+  PROV_ERR_STATUS_TIMEOUT:
+    'Concur gave no final status for the provision within STATUS_DEADLINE_MS of its submission (or its status could not be read that long); the row ends `timed_out`.',
   PROV_ERR_NOT_FOUND: 'The Concur resource does not exist (404).',
   PROV_ERR_RESPONSE: 'Concur answered with a body we could not parse or that lacks a required field.',
   PROV_ERR_REDIS: 'Redis is unreachable or answered with an error.',

@@ -148,6 +148,11 @@ export function repairLockKey(prefix: string): string {
   return `${prefix}:identity:repair-lock`;
 }
 
+/** String: held by the one status worker sweeping for status checks that are gone. */
+export function statusSweepLockKey(prefix: string): string {
+  return `${prefix}:ext:status-sweep-lock`;
+}
+
 /** The pipeline's queues, in stage order. */
 export const PIPELINE_QUEUE_NAMES = [IDENTITY_QUEUE, EXTENSION_QUEUE, STATUS_QUEUE] as const;
 
@@ -295,6 +300,12 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
       type: 'string (TTL)',
       writer: 'identity worker',
       what: 'held by the one process checking for stranded rows',
+    },
+    {
+      key: statusSweepLockKey(prefix),
+      type: 'string (TTL)',
+      writer: 'status worker',
+      what: 'held by the one process sweeping for status checks that are gone',
     },
     ...PIPELINE_QUEUE_NAMES.map((q) => ({
       key: `${queueKeyPrefix(prefix, q)}:${q}:…`,

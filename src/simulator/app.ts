@@ -16,6 +16,7 @@ import { createUserStore } from './identity/store.ts';
 import { resolveKnobs, type KnobsInput } from './knobs.ts';
 import { registerOAuthRoutes } from './oauth/routes.ts';
 import { installRelocation } from './relocation.ts';
+import { installCompanyFeatures } from './company-features.ts';
 import { createTokenStore } from './oauth/tokens.ts';
 import { SeededRandom } from './random.ts';
 import { SimStats } from './stats.ts';
@@ -153,6 +154,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new FaultInjector(ctx);
   faults.install(app);
   installRelocation(app, ctx);
+  installCompanyFeatures(app, ctx);
 
   const sockets = new Set<Socket>();
   app.server.on('connection', (socket: Socket) => {

@@ -371,6 +371,15 @@ function serviceProviderConfig(api: DiscoveryApi, baseUrl: string): Record<strin
 
 /** Registers the discovery endpoints of every API (any valid token may read them). */
 export function registerDiscoveryRoutes(app: FastifyInstance, ctx: SimContext): void {
+  // A company without Travel (knob travelEnabled) is not offered its extension.
+  const offered = (api: DiscoveryApi): DiscoveryApi =>
+    ctx.knobs.travelEnabled
+      ? api
+      : {
+          ...api,
+          schemas: api.schemas.filter((s) => s.id !== TRAVEL_USER_URN),
+          extensions: api.extensions.filter(([urn]) => urn !== TRAVEL_USER_URN),
+        };
   for (const api of DISCOVERY_APIS) {
     const config = { family: api.family };
     const authorize = (authorization: string | undefined): void => {
@@ -382,17 +391,17 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: SimContext): 
     });
     app.get(`${api.base}/ResourceTypes`, { config }, async (request) => {
       authorize(request.headers.authorization);
-      return [userResourceType(api, ctx.baseUrl)];
+      return [userResourceType(offered(api), ctx.baseUrl)];
     });
     app.get<{ Params: { id: string } }>(`${api.base}/ResourceTypes/:id`, { config }, async (request) => {
       authorize(request.headers.authorization);
       if (request.params.id.toLowerCase() !== 'user')
         throw SimHttpError.scim(404, `Resource type '${request.params.id}' not found`);
-      return userResourceType(api, ctx.baseUrl);
+      return userResourceType(offered(api), ctx.baseUrl);
     });
     app.get(`${api.base}/Schemas`, { config }, async (request) => {
       authorize(request.headers.authorization);
-      const resources = api.schemas.map((doc) => schemaResource(api, ctx.baseUrl, doc));
+      const resources = offered(api).schemas.map((doc) => schemaResource(api, ctx.baseUrl, doc));
       return {
         schemas: [LIST_URN],
         totalResults: resources.length,
@@ -403,7 +412,7 @@ export function registerDiscoveryRoutes(app: FastifyInstance, ctx: SimContext): 
     });
     app.get<{ Params: { id: string } }>(`${api.base}/Schemas/:id`, { config }, async (request) => {
       authorize(request.headers.authorization);
-      const doc = api.schemas.find((s) => s.id.toLowerCase() === request.params.id.toLowerCase());
+      const doc = offered(api).schemas.find((s) => s.id.toLowerCase() === request.params.id.toLowerCase());
       if (!doc) throw SimHttpError.scim(404, `Schema '${request.params.id}' not found`);
       return schemaResource(api, ctx.baseUrl, doc);
     });

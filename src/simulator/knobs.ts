@@ -79,8 +79,25 @@ export const knobsSchema = z.object({
   duplicateEventRate: z.number().min(0).max(1).default(0),
   /** When false, provisions never complete on their own (stay pending until the timeout). */
   processExtensions: z.boolean().default(true),
+  /**
+   * When true, every provision status read (`GET /provisions/{id}/status`) answers 401 "Invalid
+   * token", as for an app that lost the scope: the provisions go on, their status cannot be read.
+   */
+  statusUnauthorized: z.boolean().default(false),
   /** When true, the token endpoint refuses the app (`access_denied`, code 59 "client disabled"). */
   clientDisabled: z.boolean().default(false),
+  /**
+   * When false the company is not enabled for the User Provisioning Service: every UPS route (users,
+   * Bulk, status, Spend/Travel read-back, role codes, UPS discovery) answers 403.
+   */
+  upsEnabled: z.boolean().default(true),
+  /**
+   * When false the company has no Travel: UPS discovery leaves out the Travel extension and the
+   * Travel read-back answers 403.
+   */
+  travelEnabled: z.boolean().default(true),
+  /** Shifts the `Date` header of every response by this much: Concur's clock and ours disagree. */
+  dateSkewMs: z.number().int().default(0),
   /** When true, every refresh grant issues a new refresh token and the old one stops working. */
   rotateRefreshTokens: z.boolean().default(true),
   /** Per-family fixed latency overriding `latencyMs` (jitter still applies), e.g. `{ "ups": 50 }`. */

@@ -41,7 +41,8 @@ export interface StageHarness {
   store: ProvisionStore;
   client: ConcurClient;
   handoff: ExtensionHandoff;
-  startWorkers(): void;
+  /** `statusAttempts`: attempts of every status check job (default: the queue contract's). */
+  startWorkers(options?: { statusAttempts?: number }): void;
   /** Creates identity users through Identity v4.1; returns their uuids in order. */
   createUsers(users: { userName: string; employeeNumber: string }[]): Promise<string[]>;
   /** A drop whose rows are `identity_done` with their uuids (the identity stage's hand-off state). */
@@ -94,14 +95,19 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
     store,
     client,
     handoff,
-    startWorkers() {
+    startWorkers(startOptions = {}) {
+      const attempts = startOptions.statusAttempts;
+      const statusQueue: Pick<PipelineQueues['status'], 'add'> =
+        attempts === undefined
+          ? queues.status
+          : { add: (name, data, opts) => queues.status.add(name, data, { ...opts, attempts }) };
       const extension = createExtensionProcessor({
         store,
         ledger,
         ups: client.ups,
         limiter,
         extensionQueue: queues.extension,
-        statusQueue: queues.status,
+        statusQueue,
         log,
         options: {
           maxOps: config.EXTENSION_BATCH_MAX_OPS,
@@ -117,7 +123,7 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
         ledger,
         status: client.status,
         limiter,
-        statusQueue: queues.status,
+        statusQueue,
         log,
         options: {
           firstDelayMs: config.STATUS_FIRST_DELAY_MS,

@@ -4,7 +4,7 @@ import { ProvError } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { APPROVABLE_STATUSES, CANCELLABLE_STATUSES, OPEN_STATES, type DropStatus } from '../ledger/states.ts';
 import type { Logger } from '../logger.ts';
-import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobId, type IdentityJob } from '../queues/identity.ts';
+import { enqueueIdentityChunks, identityChunks } from '../queues/identity.ts';
 
 export interface ReleaseDeps {
   ledger: Ledger;
@@ -21,34 +21,11 @@ const OPEN: ReadonlySet<string> = new Set(OPEN_STATES);
  * job still exists (finished without work while the drop was paused) must run again.
  */
 export async function enqueueOpenRows(deps: ReleaseDeps, dropId: string): Promise<{ rows: number; jobs: number }> {
+  const open: number[] = [];
+  for await (const r of deps.ledger.iterateRowStates(dropId)) if (OPEN.has(r.state)) open.push(r.row);
   const nonce = `a${randomBytes(4).toString('hex')}`;
-  let batch: { name: string; data: IdentityJob; opts: { jobId: string } }[] = [];
-  let chunk: number[] = [];
-  let rows = 0;
-  let jobs = 0;
-  const flushChunk = () => {
-    if (chunk.length === 0) return;
-    batch.push({
-      name: IDENTITY_QUEUE,
-      data: { dropId, rows: chunk },
-      opts: { jobId: identityJobId(dropId, chunk[0]!, nonce) },
-    });
-    jobs += 1;
-    chunk = [];
-  };
-  for await (const r of deps.ledger.iterateRowStates(dropId)) {
-    if (!OPEN.has(r.state)) continue;
-    rows += 1;
-    chunk.push(r.row);
-    if (chunk.length >= IDENTITY_CHUNK_ROWS) flushChunk();
-    if (batch.length >= 500) {
-      await deps.identityQueue.addBulk(batch);
-      batch = [];
-    }
-  }
-  flushChunk();
-  if (batch.length > 0) await deps.identityQueue.addBulk(batch);
-  return { rows, jobs };
+  const jobs = await enqueueIdentityChunks(deps.identityQueue, dropId, identityChunks(open), { nonce });
+  return { rows: open.length, jobs };
 }
 
 export interface ApproveResult {

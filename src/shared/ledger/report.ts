@@ -2,7 +2,7 @@ import { printable } from '../safe-text.ts';
 import type { Ledger, RowOutcome } from './ledger.ts';
 import type { RowState } from './states.ts';
 
-/** The report's columns, in order. Plan reports (issue 7) use the same columns. */
+/** The report's columns, in order. Plan reports (`ingest --plan`) use the same columns. */
 export const REPORT_COLUMNS = [
   'row',
   'userName',

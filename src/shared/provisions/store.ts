@@ -84,6 +84,16 @@ export class ProvisionStore {
     return raw === null ? undefined : (JSON.parse(raw) as ProvisionRecord);
   }
 
+  /** Every provision whose rows have not settled yet, a page at a time (HSCAN: may repeat one). */
+  async *provisions(pageSize = 200): AsyncGenerator<ProvisionRecord> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(this.keys.provisions, cursor, 'COUNT', pageSize);
+      cursor = next;
+      for (let i = 0; i + 1 < flat.length; i += 2) yield JSON.parse(flat[i + 1]!) as ProvisionRecord;
+    } while (cursor !== '0');
+  }
+
   /** The provision's rows have settled: forget it and its status job. */
   async forgetProvision(provisionId: string): Promise<void> {
     await this.redis.multi().hdel(this.keys.provisions, provisionId).hdel(this.keys.statusJobs, provisionId).exec();

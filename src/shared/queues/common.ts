@@ -1,4 +1,5 @@
-import type { AdvancedOptions, DefaultJobOptions, MinimalJob } from 'bullmq';
+import { UnrecoverableError, type AdvancedOptions, type DefaultJobOptions, type MinimalJob } from 'bullmq';
+import type { z } from 'zod';
 
 /** Finished jobs leave Redis; the ledger keeps the outcome. Failed jobs stay a week for inspection. */
 export const RETENTION: Pick<DefaultJobOptions, 'removeOnComplete' | 'removeOnFail'> = {
@@ -36,3 +37,18 @@ export function cappedBackoff(
 
 /** Worker settings every pipeline worker needs (the capped backoff above is a custom strategy). */
 export const WORKER_SETTINGS: AdvancedOptions = { backoffStrategy: cappedBackoff };
+
+/**
+ * A job's data parsed by its queue's schema. `job.data` is `unknown` (an older version may have
+ * queued it); data that does not fit fails the job for good: no retry can make it fit.
+ */
+export function parseJobData<S extends z.ZodType>(
+  schema: S,
+  queue: string,
+  job: { id?: string | undefined; data: unknown },
+): z.output<S> {
+  const parsed = schema.safeParse(job.data);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ');
+  throw new UnrecoverableError(`Bad ${queue} job data (job ${job.id ?? '?'}): ${issues}`);
+}

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { ApiFamily, SimContext } from '../context.ts';
-import { SimHttpError } from '../errors.ts';
+import { SimHttpError, scimError } from '../errors.ts';
 import type { UpsEngine } from './engine.ts';
 import type { OperationState } from './status.ts';
 import { renderDetail, renderSummary } from './status.ts';
 import { ENTITLEMENT_ROLE_CODES, EXCLUSIVE_ROLE_GROUPS, SPEND_ROLE_CATALOGUE } from './role-codes.ts';
 import { SPEND_READ_URN, SPEND_READ_URNS, TRAVEL_USER_URN } from './urns.ts';
+import { assertTravelEnabled } from '../company-features.ts';
 
 /** Current docs use /profile/v4; older docs, the swagger and ESS hrefs use /provisioning/v4. */
 export const UPS_PREFIXES = ['/profile/v4', '/provisioning/v4'] as const;
@@ -119,6 +120,8 @@ export function registerUpsHttp(app: FastifyInstance, ctx: SimContext, engine: U
     );
     routeBothSlashes(app, 'GET', `${prefix}/provisions/:id/status`, 'ups', async (request, reply) => {
       const companyId = companyOf(ctx, request);
+      if (ctx.knobs.statusUnauthorized)
+        throw new SimHttpError(401, scimError(401, 'Invalid token'), { 'www-authenticate': 'Bearer realm="concur"' });
       const { id } = request.params as { id: string };
       const provision = engine.find(id, companyId);
       if (!provision) throw SimHttpError.scim(404, `Provision request '${id}' not found`);
@@ -193,6 +196,7 @@ function registerReadBack(app: FastifyInstance, ctx: SimContext): void {
   routeBothSlashes(app, 'GET', '/profile/spend/v4/Users/:id', 'ups', spend);
   routeBothSlashes(app, 'GET', '/profile/travel/v4/Users/:id', 'ups', async (request, reply) => {
     const companyId = companyOf(ctx, request);
+    assertTravelEnabled(ctx);
     const { id } = request.params as { id: string };
     const user = ctx.users.get(id, companyId);
     const travel = user.extensions[TRAVEL_USER_URN];

@@ -11,7 +11,9 @@ import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
 import { toExtensionOperations } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
+import { parseJobData } from '../../shared/queues/common.ts';
 import {
+  EXTENSION_QUEUE,
   batchJobId,
   extensionJobSchema,
   flushJobId,
@@ -320,9 +322,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   }
 
   return async function processExtensionJob(job: Job, _token?: string, signal?: AbortSignal): Promise<ExtensionResult> {
-    const parsed = extensionJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new ProvError('PROV_ERR_INTERNAL', `Bad extension job data: ${parsed.error.message}`);
-    const data = parsed.data;
+    const data = parseJobData(extensionJobSchema, EXTENSION_QUEUE, job);
     if (data.kind === 'flush') return flush(data.fullOnly === true);
     return sendBatch(data.batchId, job, signal);
   };

@@ -22,7 +22,8 @@ import {
   toPatchOperations,
 } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
-import { identityJobSchema } from '../../shared/queues/identity.ts';
+import { IDENTITY_QUEUE, identityJobSchema } from '../../shared/queues/identity.ts';
+import { parseJobData } from '../../shared/queues/common.ts';
 import { withConcurRetries, type RetryPolicy } from '../../shared/concur/retry.ts';
 import type { RecentWrites } from '../../shared/identity/recent-writes.ts';
 import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
@@ -83,7 +84,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     _token?: string,
     signal?: AbortSignal,
   ): Promise<IdentityJobResult> {
-    const { dropId, rows } = identityJobSchema.parse(job.data);
+    const { dropId, rows } = parseJobData(identityJobSchema, IDENTITY_QUEUE, job);
     const log = deps.log.child({ queue: 'identity', jobId: job.id, dropId, attempt: job.attemptsMade });
     // Concur still failing after a call's retries fails the rows only when the job has no attempt left.
     const lastAttempt = job.opts === undefined || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

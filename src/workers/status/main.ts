@@ -4,6 +4,7 @@ import { connectConcur, createRuntime, ensureDurableRedis, rateLimiter } from '.
 import { describeStatusJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createStatusProcessor } from './processor.ts';
+import { startStatusSweep } from './sweep.ts';
 
 export interface StatusWorkerOptions {
   concurrency?: number;
@@ -35,5 +36,22 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
     concurrency: options.concurrency ?? config.STATUS_CONCURRENCY,
     describeJob: describeStatusJob(store),
   });
+  if (config.STATUS_SWEEP_INTERVAL_MS > 0) {
+    // A status check removed in Bull Board, or failed for good, is created again; the deadline
+    // ends rows even when no check runs (docs/operations.md#status-checks-that-are-gone).
+    const sweep = startStatusSweep(
+      {
+        ledger: rt.ledger,
+        store,
+        statusQueue: queues.status,
+        redis,
+        prefix: config.QUEUE_PREFIX,
+        log,
+        deadlineMs: config.STATUS_DEADLINE_MS,
+      },
+      config.STATUS_SWEEP_INTERVAL_MS,
+    );
+    rt.shutdown.register('status sweep', () => sweep.stop());
+  }
   rt.shutdown.installSignalHandlers();
 }

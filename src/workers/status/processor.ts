@@ -2,16 +2,17 @@ import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.ts';
 import type { Ledger } from '../../shared/ledger/ledger.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
-import { ProvError, isProvError } from '../../shared/errors.ts';
-import { concurErrorKind } from '../../shared/concur/errors.ts';
+import { isProvError } from '../../shared/errors.ts';
+import { concurErrorKind, isTokenRefused } from '../../shared/concur/errors.ts';
 import type { StatusApi } from '../../shared/concur/status.ts';
 import type { ProvisionOperation, ProvisionStatus } from '../../shared/concur/schemas.ts';
 import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
-import { statusJobId, statusJobSchema, type StatusJob } from '../../shared/queues/status.ts';
-import { entryOf, groupByDrop, parseBulkId, type ProvisionRecord } from '../../shared/provisions/entries.ts';
+import { parseJobData } from '../../shared/queues/common.ts';
+import { STATUS_QUEUE, statusJobId, statusJobSchema, type StatusJob } from '../../shared/queues/status.ts';
+import { entryOf, parseBulkId, type ProvisionRecord } from '../../shared/provisions/entries.ts';
 import type { ProvisionStore } from '../../shared/provisions/store.ts';
 import { statusDelay } from '../../shared/provisions/status-checks.ts';
-import { verdictFor, type RowVerdict } from './settle.ts';
+import { settleProvision, timedOutVerdict, verdictFor, type RowVerdict } from './settle.ts';
 
 export interface StatusProcessorOptions {
   /** STATUS_FIRST_DELAY_MS */
@@ -51,36 +52,10 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
   const now = deps.now ?? Date.now;
   const pageSize = options.pageSize ?? 100;
 
-  /** Settles the provision's rows that are still waiting on it. */
-  async function settle(
-    p: ProvisionRecord,
-    verdicts: Map<string, RowVerdict>,
-    fallback: RowVerdict,
-  ): Promise<Partial<Record<RowState, number>>> {
-    const counts: Partial<Record<RowState, number>> = {};
-    for (const [dropId, rows] of groupByDrop(p.entries)) {
-      const current = await ledger.getRows(dropId, rows);
-      await Promise.all(
-        current.map(async (r) => {
-          if (r.state !== 'extension_submitted' || r.outcome.provisionId !== p.provisionId) return;
-          const v = verdicts.get(entryOf(dropId, r.row)) ?? fallback;
-          const t = await ledger.transition(dropId, r.row, v.state, { from: ['extension_submitted'], patch: v.patch });
-          if (t.result === 'ok') counts[v.state] = (counts[v.state] ?? 0) + 1;
-        }),
-      );
-    }
-    await store.forgetProvision(p.provisionId);
-    return counts;
-  }
-
-  function timedOut(p: ProvisionRecord): RowVerdict {
-    return {
-      state: 'timed_out',
-      patch: {
-        error: `No final status from Concur for provision ${p.provisionId} within ${Math.round(options.deadlineMs / 60_000)} min of submission`,
-      },
-    };
-  }
+  const settle = (p: ProvisionRecord, verdicts: Map<string, RowVerdict>, fallback: RowVerdict) =>
+    settleProvision({ ledger, store }, p, verdicts, fallback);
+  const timedOut = (p: ProvisionRecord, why?: string): RowVerdict =>
+    timedOutVerdict(p.provisionId, options.deadlineMs, why);
 
   async function reschedule(data: StatusJob, p: ProvisionRecord, minDelay = 0): Promise<number | undefined> {
     if (data.trigger === 'event') return undefined;
@@ -117,9 +92,7 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
   }
 
   return async function processStatusJob(job: Job, _token?: string, signal?: AbortSignal): Promise<StatusResult> {
-    const parsed = statusJobSchema.safeParse(job.data);
-    if (!parsed.success) throw new ProvError('PROV_ERR_INTERNAL', `Bad status job data: ${parsed.error.message}`);
-    const data = parsed.data;
+    const data = parseJobData(statusJobSchema, STATUS_QUEUE, job);
     const p = await store.getProvision(data.provisionId);
     if (!p) return { outcome: 'gone' };
     const jlog = log.child({ provisionId: p.provisionId, batchId: p.batchId, check: data.checks });
@@ -142,6 +115,14 @@ export function createStatusProcessor(deps: StatusProcessorDeps) {
           },
         });
         return { outcome: 'settled', states };
+      }
+      // Past the deadline nothing is worth another attempt: the rows end now, whatever the error.
+      if (pastDeadline && kind === 'auth' && !isTokenRefused(err)) {
+        jlog.warn({ code: err.code }, 'status unreadable past the deadline');
+        return {
+          outcome: 'settled',
+          states: await settle(p, new Map(), timedOut(p, `status check refused: ${err.code}`)),
+        };
       }
       if (kind === 'auth' || (!err.retryable && kind !== 'response')) throw err;
       let wait = 0;

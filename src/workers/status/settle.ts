@@ -1,5 +1,8 @@
-import type { RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { RowState } from '../../shared/ledger/states.ts';
 import type { ProvisionOperation } from '../../shared/concur/schemas.ts';
+import { entryOf, groupByDrop, type ProvisionRecord } from '../../shared/provisions/entries.ts';
+import type { ProvisionStore } from '../../shared/provisions/store.ts';
 
 /** Concur's answer on one failed extension, as the ledger and the report keep it. */
 export interface ExtensionFailure {
@@ -89,4 +92,49 @@ export function verdictFor(op: ProvisionOperation): RowVerdict {
       ...(warnings.length > 0 ? { warnings } : {}),
     },
   };
+}
+
+/**
+ * The verdict on rows whose provision had no final status by STATUS_DEADLINE_MS: the status check
+ * and the sweep both give it (docs/operations.md#status-checks-that-are-gone).
+ */
+export function timedOutVerdict(provisionId: string, deadlineMs: number, why?: string): RowVerdict {
+  const within = deadlineMs >= 60_000 ? `${Math.round(deadlineMs / 60_000)} min` : `${deadlineMs} ms`;
+  return {
+    state: 'timed_out',
+    patch: {
+      error: `No final status from Concur for provision ${provisionId} within ${within} of submission${why ? ` (${why})` : ''}`,
+      code: 'PROV_ERR_STATUS_TIMEOUT',
+    },
+  };
+}
+
+/**
+ * Settles the provision's rows still waiting on it (`extension_submitted` with its provision id):
+ * each by its verdict, or `fallback`; then forgets the provision. Safe to repeat and to race: the
+ * ledger moves a row only out of `extension_submitted`, so a row is settled once.
+ */
+export async function settleProvision(
+  deps: { ledger: Pick<Ledger, 'getRows' | 'transition'>; store: Pick<ProvisionStore, 'forgetProvision'> },
+  p: ProvisionRecord,
+  verdicts: Map<string, RowVerdict>,
+  fallback: RowVerdict,
+): Promise<Partial<Record<RowState, number>>> {
+  const counts: Partial<Record<RowState, number>> = {};
+  for (const [dropId, rows] of groupByDrop(p.entries)) {
+    const current = await deps.ledger.getRows(dropId, rows);
+    await Promise.all(
+      current.map(async (r) => {
+        if (r.state !== 'extension_submitted' || r.outcome.provisionId !== p.provisionId) return;
+        const v = verdicts.get(entryOf(dropId, r.row)) ?? fallback;
+        const t = await deps.ledger.transition(dropId, r.row, v.state, {
+          from: ['extension_submitted'],
+          patch: v.patch,
+        });
+        if (t.result === 'ok') counts[v.state] = (counts[v.state] ?? 0) + 1;
+      }),
+    );
+  }
+  await deps.store.forgetProvision(p.provisionId);
+  return counts;
 }
