@@ -10,7 +10,7 @@ import { ListApi } from './lists.ts';
 import { SpendApi } from './spend.ts';
 import { StatusApi } from './status.ts';
 import { MemoryTokenStore, RedisTokenStore, type TokenStore } from './token-cache.ts';
-import { TokenSealer, decodeTokenKey, derivedTokenKey } from './token-seal.ts';
+import { TokenSealer, decodeTokenKey, localTokenKey } from './token-seal.ts';
 import { UpsApi } from './ups.ts';
 
 type ClientConfig = Pick<
@@ -29,17 +29,14 @@ type ClientConfig = Pick<
 
 /**
  * The sealer of the shared token: TOKEN_ENCRYPTION_KEY, or (config allows none only against a
- * simulator on this machine) a key derived from the client secret.
+ * simulator on this machine) a fixed key derived from the client and company ids.
  */
 export function tokenSealerFor(
-  config: Pick<
-    ClientConfig,
-    'TOKEN_ENCRYPTION_KEY' | 'CONCUR_CLIENT_SECRET' | 'CONCUR_CLIENT_ID' | 'CONCUR_COMPANY_ID'
-  >,
+  config: Pick<ClientConfig, 'TOKEN_ENCRYPTION_KEY' | 'CONCUR_CLIENT_ID' | 'CONCUR_COMPANY_ID'>,
 ): TokenSealer {
   const key =
     config.TOKEN_ENCRYPTION_KEY === undefined
-      ? derivedTokenKey(config.CONCUR_CLIENT_SECRET, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID)
+      ? localTokenKey(config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID)
       : decodeTokenKey(config.TOKEN_ENCRYPTION_KEY);
   if (!key) throw new ProvError('PROV_ERR_CONFIG', 'TOKEN_ENCRYPTION_KEY must be 32 bytes as base64 or hex');
   return new TokenSealer(key);

@@ -34,10 +34,12 @@ export function decodeTokenKey(text: string): Buffer | undefined {
 
 /**
  * The key when TOKEN_ENCRYPTION_KEY is unset, which config allows only against a simulator on this
- * machine: derived from the client secret, so every process of one setup agrees on it.
+ * machine: derived from the client and company ids, so every process of one setup agrees on it
+ * whatever else it is given. It protects nothing (the ids are not secret), and needs not: a
+ * simulator's tokens open nothing real; the record keeps one format everywhere.
  */
-export function derivedTokenKey(clientSecret: string, clientId: string, companyId: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', clientSecret, 'provision-token-store', `${clientId}:${companyId}`, 32));
+export function localTokenKey(clientId: string, companyId: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', `${clientId}:${companyId}`, 'provision-token-store', 'local simulator', 32));
 }
 
 export class TokenSealer {
