@@ -14,6 +14,7 @@ import { register as registerWatch } from './commands/watch.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerApprove } from './commands/approve.ts';
 import { register as registerCancel } from './commands/cancel.ts';
+import { register as registerPause } from './commands/pause.ts';
 import { register as registerPrune } from './commands/prune.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
     registerDemo,
     registerApprove,
     registerCancel,
+    registerPause,
     registerPrune,
     registerDoctor,
   ])

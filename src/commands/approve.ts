@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { approveDrop } from '../shared/guards/release.ts';
+import { decide } from '../shared/guards/decide.ts';
+import { guardsFromConfig } from '../shared/guards/limits.ts';
+import { cliActor } from './actor.ts';
 import { withCommandContext } from './context.ts';
 
 export function register(program: Command): void {
@@ -13,13 +15,20 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (dropId: string, opts: { json?: boolean }) => {
       await withCommandContext('approve', async (ctx) => {
-        const result = await approveDrop(
-          { ledger: ctx.ledger, identityQueue: ctx.queues.identity, log: ctx.log },
+        const { decision, ...result } = await decide(
+          {
+            ledger: ctx.ledger,
+            identityQueue: ctx.queues.identity,
+            log: ctx.log,
+            guards: guardsFromConfig(ctx.config),
+          },
           dropId,
+          'approve',
+          cliActor(),
         );
-        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-        else
-          process.stdout.write(`drop ${dropId}: ${result.previous} → ${result.status}, ${result.rows} rows enqueued\n`);
+        const out = { dropId, previous: result.previous, status: result.status, rows: result.rows ?? 0, decision };
+        if (opts.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+        else process.stdout.write(`drop ${dropId}: ${out.previous} → ${out.status}, ${out.rows} rows enqueued\n`);
       });
     });
 }

@@ -64,9 +64,10 @@ export function register(program: Command): void {
           p.status === 'running'
             ? await readTokenRefusal(ctx.redis, config.QUEUE_PREFIX, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID)
             : undefined;
+        const decisions = await ctx.ledger.decisions(dropId);
         if (opts.json) {
           process.stdout.write(
-            `${jsonText(JSON.stringify({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), progress: p, rateLimits }))}\n`,
+            `${jsonText(JSON.stringify({ ...summaryOf(p), ...(refusal ? { concurPaused: refusal } : {}), decisions, progress: p, rateLimits }))}\n`,
           );
         } else {
           const lines = [
@@ -77,6 +78,10 @@ export function register(program: Command): void {
             ...Object.entries(p.counts)
               .filter(([, n]) => n > 0)
               .map(([state, n]) => `  ${state.padEnd(20)} ${n}`),
+            ...decisions.map(
+              (d) =>
+                `decision  ${d.at} ${d.action} by ${d.by} (${d.via}${d.ip ? ` from ${d.ip}` : d.host ? ` on ${d.host}` : ''})`,
+            ),
             ...rateLines(rateLimits),
           ];
           process.stdout.write(`${terminalText(lines.join('\n'))}\n`);

@@ -5,12 +5,11 @@ import { isProvError, ProvError } from '../shared/errors.ts';
 import { printable } from '../shared/safe-text.ts';
 import {
   DEFAULT_GUARDS,
-  conflictHoldReason,
   deactivationHoldReason,
   ingestLimitProblem,
   type GuardLimits,
 } from '../shared/guards/limits.ts';
-import { enqueueOpenRows } from '../shared/guards/release.ts';
+import { runPlannedDrop } from '../shared/guards/release.ts';
 import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -152,14 +151,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       return options.plan
         ? result
         : {
-            ...(await runPlanned(
-              deps,
-              dropId,
-              view.meta.rows ?? 0,
-              { deactivations: Number(view.meta.deactivations ?? 0), conflicts: plannedConflicts(view.meta.plan) },
-              guards,
-              now,
-            )),
+            ...(await runPlanned(deps, dropId, view.meta.rows ?? 0, guards)),
             invalid: result.invalid,
           };
     } else if (view && view.meta.status !== 'ingesting') {
@@ -329,44 +321,18 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   return { dropId, existed: false, status: view?.meta.status ?? 'running', rows, invalid, jobs, ...noted };
 }
 
-/**
- * Runs a planned drop from its ledger rows (the file is not read again): held when it trips the
- * deactivation threshold or the plan found too many identity conflicts, else running with its
- * rows enqueued.
- */
-async function runPlanned(
-  deps: IngestDeps,
-  dropId: string,
-  rows: number,
-  counts: { deactivations: number; conflicts: number },
-  guards: GuardLimits,
-  now: () => number,
-): Promise<IngestResult> {
-  const base = { dropId, existed: false, rows, invalid: 0 };
-  const reason =
-    deactivationHoldReason(rows, counts.deactivations, guards) ?? conflictHoldReason(rows, counts.conflicts, guards);
-  if (reason) {
-    const held = await deps.ledger.setStatusIf(dropId, ['planned'], 'held', { reason, heldAt: now() });
-    if (!held.changed) return { ...base, existed: true, status: held.previous ?? 'held', jobs: 0 };
-    deps.log.warn({ dropId, ...counts, reason }, 'planned drop held for approval');
-    return { ...base, status: 'held', jobs: 0, reason };
-  }
-  const released = await deps.ledger.approve(dropId, ['planned'], now());
-  if (!released.changed) return { ...base, existed: true, status: released.previous ?? 'running', jobs: 0 };
-  const { jobs } = released.completed ? { jobs: 0 } : await enqueueOpenRows(deps, dropId);
-  deps.log.info({ dropId, jobs }, 'planned drop running');
-  return { ...base, status: (await deps.ledger.dropStatus(dropId)) ?? 'running', jobs };
-}
-
-/** The identity conflicts a stored plan found (0 without a plan). */
-function plannedConflicts(plan: string | undefined): number {
-  if (!plan) return 0;
-  try {
-    const counts = JSON.parse(plan) as { conflict?: unknown };
-    return typeof counts.conflict === 'number' ? counts.conflict : 0;
-  } catch {
-    return 0;
-  }
+/** Runs a planned drop from its ledger rows (see runPlannedDrop); an ingest result for it. */
+async function runPlanned(deps: IngestDeps, dropId: string, rows: number, guards: GuardLimits): Promise<IngestResult> {
+  const run = await runPlannedDrop({ ...deps, guards }, dropId);
+  return {
+    dropId,
+    existed: !run.changed,
+    status: run.status,
+    rows,
+    invalid: 0,
+    jobs: run.jobs,
+    ...(run.reason ? { reason: run.reason } : {}),
+  };
 }
 
 function validRow(row: NormalizedRow): NewRow {

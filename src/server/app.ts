@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ingestDrop, type IngestOptions, type IngestResult } from '../producers/ingest.ts';
 import type { TokenRefusal } from '../shared/concur/token-cache.ts';
-import type { GuardLimits } from '../shared/guards/limits.ts';
+import { DEFAULT_GUARDS, type GuardLimits } from '../shared/guards/limits.ts';
 import type { Ledger } from '../shared/ledger/ledger.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { PipelineQueues } from '../shared/queues/index.ts';
@@ -9,7 +9,9 @@ import { readRateLimits } from '../shared/rate/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
 import { assertAuthConfigured, installAuth, type AuthSettings } from './auth.ts';
 import { registerBoard } from './board.ts';
+import { registerDecisionRoutes } from './decisions.ts';
 import { registerDropRoutes } from './drops.ts';
+import { registerReviewRoutes } from './review.ts';
 import { registerMetricsRoute } from './metrics.ts';
 import { registerPage } from './page.ts';
 import { installCsrfGuard } from './csrf.ts';
@@ -124,6 +126,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     durability: () => durability.check.current(),
     log,
     ...(deps.tokenRefusal ? { tokenRefusal: deps.tokenRefusal } : {}),
+  });
+  registerReviewRoutes(app, { ledger: deps.ledger });
+  registerDecisionRoutes(app, {
+    ledger: deps.ledger,
+    identityQueue: deps.queues.identity,
+    log,
+    guards: deps.guards ?? DEFAULT_GUARDS,
+    auth: deps.auth,
   });
   registerMetricsRoute(app, {
     ledger: deps.ledger,

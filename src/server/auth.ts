@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProvError } from '../shared/errors.ts';
+import type { Actor } from '../shared/ledger/decisions.ts';
 
 export interface AuthSettings {
   user?: string | undefined;
@@ -160,4 +161,15 @@ export function installAuth(app: FastifyInstance, s: AuthSettings, throttle = ne
     else void reply.header('www-authenticate', 'Bearer realm="provision"');
     return reply.code(401).send({ error: 'unauthorized' });
   });
+}
+
+/** Who a request authenticated as (installAuth let it through): the decider of a drop decision. */
+export function principalOf(s: AuthSettings, header: string | undefined): { by: string; via: Actor['via'] } {
+  const space = header?.indexOf(' ') ?? -1;
+  const scheme = header && space > 0 ? header.slice(0, space).toLowerCase() : '';
+  // installAuth checked the header: a Basic login that got through is DASHBOARD_USER's.
+  if (scheme === 'basic' && s.user !== undefined && s.password !== undefined) return { by: s.user, via: 'dashboard' };
+  // One API token today: it is named after the variable that holds it.
+  if (scheme === 'bearer' && s.token !== undefined) return { by: 'DASHBOARD_TOKEN', via: 'token' };
+  return { by: 'anonymous', via: 'insecure' };
 }

@@ -125,9 +125,10 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
     }
     if (!view) return notFound(reply, id);
     const refusal = view.meta.status === 'running' ? await deps.tokenRefusal?.() : undefined;
-    const rateLimits = await deps.rateLimits?.();
+    const [rateLimits, decisions] = await Promise.all([deps.rateLimits?.(), ledger.decisions(id)]);
     return {
       ...dropDetail(view),
+      decisions,
       ...(refusal ? { concurPaused: refusal } : {}),
       ...(rateLimits ? { rateLimits } : {}),
     };

@@ -1,5 +1,6 @@
 import { EXTENSION_QUEUE } from './queues/extension.ts';
 import { IDENTITY_QUEUE } from './queues/identity.ts';
+import { NOTIFY_QUEUE } from './queues/notify.ts';
 import { STATUS_QUEUE } from './queues/status.ts';
 
 /*
@@ -39,6 +40,8 @@ export interface DropKeys {
   plan: string;
   /** Prefix of the compressed pages of a finished drop's rows (see ledger/pages.ts). */
   pagePrefix: string;
+  /** List: the decisions taken on the drop (approve, cancel, pause, resume, run), oldest first. */
+  decisions: string;
 }
 
 function ledgerRoot(prefix: string): string {
@@ -63,6 +66,7 @@ export function dropKeys(prefix: string, dropId: string): DropKeys {
     waitersPrefix: `${base}:waiters:`,
     plan: `${base}:plan`,
     pagePrefix: `${base}:page:`,
+    decisions: `${base}:decisions`,
   };
 }
 
@@ -153,6 +157,16 @@ export function statusSweepLockKey(prefix: string): string {
   return `${prefix}:ext:status-sweep-lock`;
 }
 
+/** Hash (TTL): event key -> when a notification of this drop's event was enqueued (sent once per event). */
+export function notifiedKey(prefix: string, dropId: string): string {
+  return `${prefix}:notify:sent:${dropId}`;
+}
+
+/** String: epoch ms from which drop events are notified (set once: older events are never announced). */
+export function notifySinceKey(prefix: string): string {
+  return `${prefix}:notify:since`;
+}
+
 /** The pipeline's queues, in stage order. */
 export const PIPELINE_QUEUE_NAMES = [IDENTITY_QUEUE, EXTENSION_QUEUE, STATUS_QUEUE] as const;
 
@@ -189,9 +203,9 @@ export function queueKeyPrefix(prefix: string, queueName: string): string {
  * tag of its own, that queue's keys (`{prov_identity}:identity:`). What deleting a namespace scans.
  */
 export function namespaceKeyPrefixes(prefix: string): string[] {
-  const own = PIPELINE_QUEUE_NAMES.map((q) => ({ q, keyPrefix: queueKeyPrefix(prefix, q) })).filter(
-    (x) => x.keyPrefix !== prefix,
-  );
+  const own = [...PIPELINE_QUEUE_NAMES, NOTIFY_QUEUE]
+    .map((q) => ({ q, keyPrefix: queueKeyPrefix(prefix, q) }))
+    .filter((x) => x.keyPrefix !== prefix);
   return [prefix, ...own.map(({ q, keyPrefix }) => `${keyPrefix}:${q}:`)];
 }
 
@@ -235,6 +249,12 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
       type: 'string',
       writer: ledger,
       what: "a finished drop's rows 1000n+1…1000(n+1), compressed",
+    },
+    {
+      key: d.decisions,
+      type: 'list',
+      writer: ledger,
+      what: 'decisions taken on the drop (approve, cancel, pause, resume, run): who, when, from where',
     },
     { key: p.ready, type: 'list', writer: store, what: '`dropId:row` entries waiting for an extension batch' },
     { key: p.flushGen, type: 'string', writer: store, what: 'flush generation (one flush job per generation)' },
@@ -307,11 +327,29 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
       writer: 'status worker',
       what: 'held by the one process sweeping for status checks that are gone',
     },
+    {
+      key: notifiedKey(prefix, '<drop>'),
+      type: 'hash (TTL)',
+      writer: 'notifier (`shared/notify/`)',
+      what: "the drop's events already handed to the notify queue (each is announced once)",
+    },
+    {
+      key: notifySinceKey(prefix),
+      type: 'string',
+      writer: 'notifier (`shared/notify/`)',
+      what: 'when notifications were first on: older events are never announced',
+    },
     ...PIPELINE_QUEUE_NAMES.map((q) => ({
       key: `${queueKeyPrefix(prefix, q)}:${q}:…`,
       type: 'BullMQ',
       writer: 'BullMQ',
       what: `the ${q} queue's jobs, events and locks`,
     })),
+    {
+      key: `${queueKeyPrefix(prefix, NOTIFY_QUEUE)}:${NOTIFY_QUEUE}:…`,
+      type: 'BullMQ',
+      writer: 'BullMQ',
+      what: 'the notify queue: one job per drop event and target (docs/operations.md#notifications)',
+    },
   ];
 }

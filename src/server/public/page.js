@@ -22,6 +22,19 @@
   var current = null;
   var timer = null;
   var lastFailed = -1;
+  // What the decision panel shows depends on the status: reloaded when it changes.
+  var lastStatus = null;
+  var lastDecisions = -1;
+  var peopleNext = null;
+  var planPage = 1;
+  var planPages = 1;
+  // Which decision buttons a status offers (docs/operations.md#decisions).
+  var ACTIONS = {
+    held: ['approve', 'cancel'],
+    planned: ['run', 'cancel'],
+    paused: ['resume', 'cancel'],
+    running: ['pause', 'cancel'],
+  };
 
   function $(id) {
     return document.getElementById(id);
@@ -132,6 +145,157 @@
       lastFailed = d.failed;
       loadFailed(d.dropId);
     }
+    renderDecide(d);
+  }
+
+  // --- decisions: the buttons, who a held drop would (de)activate, a planned drop's plan ---
+  function renderDecide(d) {
+    var offered = ACTIONS[d.status] || [];
+    ['approve', 'run', 'resume', 'pause', 'cancel'].forEach(function (a) {
+      $('act-' + a).hidden = offered.indexOf(a) < 0;
+    });
+    if (d.status !== lastStatus) {
+      lastStatus = d.status;
+      $('people-panel').hidden = d.status !== 'held';
+      $('plan-panel').hidden = d.status !== 'planned';
+      if (d.status === 'held') loadPeople(d.dropId, 0, true);
+      if (d.status === 'planned') loadPlan(d.dropId, 1);
+    }
+    var decisions = d.decisions || [];
+    if (decisions.length !== lastDecisions) {
+      lastDecisions = decisions.length;
+      renderDecisions(decisions);
+    }
+  }
+
+  function renderDecisions(decisions) {
+    $('decisions-panel').hidden = decisions.length === 0;
+    var body = $('decisions').tBodies[0];
+    body.textContent = '';
+    decisions.forEach(function (x) {
+      var tr = document.createElement('tr');
+      cell(tr, x.at);
+      cell(tr, x.action);
+      cell(tr, x.by + ' (' + x.via + ')');
+      cell(tr, [x.ip, x.host, x.userAgent].filter(Boolean).join(' · '));
+      cell(tr, x.previous + ' → ' + x.status);
+      body.appendChild(tr);
+    });
+  }
+
+  function loadPeople(id, after, fresh) {
+    getJson('/drops/' + encodeURIComponent(id) + '/people?limit=100&after=' + after)
+      .then(function (b) {
+        if (id !== current) return;
+        var body = $('people').tBodies[0];
+        if (fresh) body.textContent = '';
+        b.people.forEach(function (p) {
+          var tr = document.createElement('tr');
+          cell(tr, p.row);
+          cell(tr, p.action).className = 'action-' + p.action;
+          cell(tr, p.userName);
+          cell(tr, p.employeeNumber);
+          cell(tr, [p.givenName, p.familyName].filter(Boolean).join(' '));
+          body.appendChild(tr);
+        });
+        peopleNext = b.next == null ? null : b.next;
+        $('people-more').hidden = peopleNext === null;
+        $('people-count').textContent =
+          '(' + b.deactivations + ' rows set active=false' + (b.planned ? '; from the plan' : '') + ')';
+      })
+      .catch(function () {});
+  }
+
+  function changeText(c) {
+    function show(v) {
+      return v == null || v === '' ? '(none)' : typeof v === 'string' ? v : JSON.stringify(v);
+    }
+    return c.field + ': ' + show(c.old) + ' → ' + show(c.new);
+  }
+
+  function loadPlan(id, page) {
+    getJson('/drops/' + encodeURIComponent(id) + '/plan?size=50&page=' + page)
+      .then(function (b) {
+        if (id !== current) return;
+        planPage = b.page;
+        planPages = b.pages;
+        var c = b.counts || {};
+        $('plan-counts').textContent = ['create', 'update', 'unchanged', 'deactivate', 'invalid', 'conflict']
+          .map(function (k) {
+            return k + ' ' + (c[k] || 0);
+          })
+          .concat(c.willFail ? ['will fail ' + c.willFail] : [])
+          .join(' · ');
+        var body = $('plan').tBodies[0];
+        body.textContent = '';
+        b.planned.forEach(function (p) {
+          var tr = document.createElement('tr');
+          cell(tr, p.row);
+          cell(tr, p.action).className = 'action-' + p.action;
+          cell(tr, p.userName);
+          cell(tr, p.employeeNumber);
+          cell(tr, (p.changes || []).map(changeText).join('; '));
+          cell(
+            tr,
+            [p.error]
+              .concat(
+                (p.flags || []).map(function (f) {
+                  return f.code + ': ' + f.message;
+                }),
+              )
+              .filter(Boolean)
+              .join('; '),
+          );
+          body.appendChild(tr);
+        });
+        $('plan-page').textContent = 'page ' + b.page + ' of ' + b.pages + ' (' + b.rows + ' rows)';
+        $('plan-prev').disabled = b.page <= 1;
+        $('plan-next').disabled = b.page >= b.pages;
+      })
+      .catch(function () {
+        $('plan-page').textContent = 'no plan recorded';
+      });
+  }
+
+  // A decision is a same-origin JSON POST: the server's cross-site guard refuses forms.
+  function decideOn(action) {
+    var id = current;
+    if (!id) return;
+    var button = $('act-' + action);
+    if (action === 'cancel' && button.dataset.armed !== 'true') {
+      button.dataset.armed = 'true';
+      button.textContent = 'Confirm: cancel the drop';
+      return;
+    }
+    button.dataset.armed = '';
+    button.textContent = 'Cancel drop';
+    $('decide-result').textContent = action + '…';
+    fetch('/drops/' + encodeURIComponent(id) + '/' + action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: '{}',
+    })
+      .then(function (r) {
+        return r.json().then(function (b) {
+          return { ok: r.ok, body: b };
+        });
+      })
+      .then(function (res) {
+        if (id !== current) return;
+        $('decide-result').textContent = res.ok
+          ? action +
+            ': ' +
+            res.body.previous +
+            ' → ' +
+            res.body.status +
+            (res.body.reason ? ' (' + res.body.reason + ')' : '')
+          : 'refused: ' + ((res.body.error && res.body.error.message) || res.body.error);
+        clearTimeout(timer);
+        poll();
+      })
+      .catch(function (err) {
+        $('decide-result').textContent = 'failed: ' + err.message;
+      });
   }
 
   function loadFailed(id) {
@@ -172,6 +336,9 @@
     clearTimeout(timer);
     current = m ? decodeURIComponent(m[1]) : null;
     lastFailed = -1;
+    lastStatus = null;
+    lastDecisions = -1;
+    $('decide-result').textContent = '';
     $('detail').hidden = !current;
     if (current) {
       $('report-csv').href = '/drops/' + current + '/report?format=csv';
@@ -207,6 +374,21 @@
       .catch(function (err) {
         $('upload-result').textContent = 'failed: ' + err.message;
       });
+  });
+
+  ['approve', 'run', 'resume', 'pause', 'cancel'].forEach(function (a) {
+    $('act-' + a).addEventListener('click', function () {
+      decideOn(a);
+    });
+  });
+  $('people-more').addEventListener('click', function () {
+    if (current && peopleNext !== null) loadPeople(current, peopleNext, false);
+  });
+  $('plan-prev').addEventListener('click', function () {
+    if (current && planPage > 1) loadPlan(current, planPage - 1);
+  });
+  $('plan-next').addEventListener('click', function () {
+    if (current && planPage < planPages) loadPlan(current, planPage + 1);
   });
 
   window.addEventListener('hashchange', route);

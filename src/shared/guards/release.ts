@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import { ProvError } from '../errors.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { APPROVABLE_STATUSES, CANCELLABLE_STATUSES, OPEN_STATES, type DropStatus } from '../ledger/states.ts';
+import { conflictHoldReason, deactivationHoldReason, type GuardLimits } from './limits.ts';
 import type { Logger } from '../logger.ts';
 import { enqueueIdentityChunks, identityChunks } from '../queues/identity.ts';
 
@@ -42,14 +43,19 @@ export interface ApproveResult {
  * now); a running one has its open rows enqueued again (recovery after a crash between the
  * status change and the enqueue). The status changes first, so no job finds the drop stopped.
  */
-export async function approveDrop(deps: ReleaseDeps, dropId: string): Promise<ApproveResult> {
+export async function approveDrop(
+  deps: ReleaseDeps,
+  dropId: string,
+  from: readonly DropStatus[] = APPROVABLE_STATUSES,
+  verb = 'approved',
+): Promise<ApproveResult> {
   const now = deps.now ?? Date.now;
-  const approved = await deps.ledger.approve(dropId, APPROVABLE_STATUSES, now());
+  const approved = await deps.ledger.approve(dropId, from, now());
   if (approved.previous === undefined) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
   if (!approved.changed) {
     throw new ProvError(
       'PROV_ERR_LEDGER',
-      `drop ${dropId} is ${approved.previous}: only ${APPROVABLE_STATUSES.join(', ')} drops can be approved`,
+      `drop ${dropId} is ${approved.previous}: only ${from.join(', ')} drops can be ${verb}`,
       {
         details: { status: approved.previous },
       },
@@ -99,4 +105,100 @@ export async function cancelDrop(
   const cancelled = await deps.ledger.cancelRows(dropId, reason);
   deps.log?.info({ dropId, previous: moved.previous, cancelled }, 'drop cancelled');
   return { dropId, previous: moved.previous, status: 'cancelled', cancelled };
+}
+
+/** Drop statuses an operator may pause: only a running drop has anything to stop. */
+export const PAUSABLE_STATUSES: readonly DropStatus[] = ['running'];
+
+export interface PauseResult {
+  dropId: string;
+  previous: DropStatus;
+  status: 'paused';
+}
+
+/**
+ * Pauses a running drop by hand: workers send nothing more for it (jobs in flight finish their
+ * call) until it is resumed with approve. `operatorPausedAt` tells this pause from the failure
+ * brake's, which sets only `pausedAt`.
+ */
+export async function pauseDrop(
+  deps: Pick<ReleaseDeps, 'ledger' | 'log' | 'now'>,
+  dropId: string,
+  reason = 'paused by the operator',
+): Promise<PauseResult> {
+  const t = (deps.now ?? Date.now)();
+  const moved = await deps.ledger.setStatusIf(dropId, PAUSABLE_STATUSES, 'paused', {
+    reason,
+    pausedAt: t,
+    operatorPausedAt: t,
+  });
+  if (moved.previous === undefined) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+  if (!moved.changed) {
+    throw new ProvError('PROV_ERR_LEDGER', `drop ${dropId} is ${moved.previous}: only running drops can be paused`, {
+      details: { status: moved.previous },
+    });
+  }
+  deps.log?.info({ dropId }, 'drop paused by the operator');
+  return { dropId, previous: moved.previous, status: 'paused' };
+}
+
+export interface RunPlannedResult {
+  dropId: string;
+  previous: DropStatus;
+  /** `held` when the plan trips a threshold, else `running` (or `complete` with nothing to send). */
+  status: DropStatus;
+  /** Identity jobs enqueued. */
+  jobs: number;
+  /** Why the drop was held instead of run. */
+  reason?: string;
+}
+
+/**
+ * Runs a planned drop from its ledger rows (the file is not read again): held when it trips the
+ * deactivation threshold or its plan found too many identity conflicts, else running with its
+ * open rows enqueued. `changed` is false when the drop was no longer planned (someone else ran it).
+ */
+export async function runPlannedDrop(
+  deps: ReleaseDeps & { guards: GuardLimits },
+  dropId: string,
+): Promise<RunPlannedResult & { changed: boolean }> {
+  const now = deps.now ?? Date.now;
+  const view = await deps.ledger.getDrop(dropId);
+  if (!view) throw new ProvError('PROV_ERR_LEDGER', `Unknown drop ${dropId}`);
+  const rows = view.meta.rows ?? 0;
+  const reason =
+    deactivationHoldReason(rows, Number(view.meta.deactivations ?? 0), deps.guards) ??
+    conflictHoldReason(rows, plannedConflicts(view.meta.plan), deps.guards);
+  if (reason) {
+    const held = await deps.ledger.setStatusIf(dropId, ['planned'], 'held', { reason, heldAt: now() });
+    if (!held.changed)
+      return { dropId, changed: false, previous: held.previous ?? 'held', status: held.previous ?? 'held', jobs: 0 };
+    deps.log?.warn({ dropId, reason }, 'planned drop held for approval');
+    return { dropId, changed: true, previous: 'planned', status: 'held', jobs: 0, reason };
+  }
+  const released = await deps.ledger.approve(dropId, ['planned'], now());
+  if (!released.changed) {
+    const status = released.previous ?? 'running';
+    return { dropId, changed: false, previous: status, status, jobs: 0 };
+  }
+  const { jobs } = released.completed ? { jobs: 0 } : await enqueueOpenRows(deps, dropId);
+  deps.log?.info({ dropId, jobs }, 'planned drop running');
+  return {
+    dropId,
+    changed: true,
+    previous: 'planned',
+    status: (await deps.ledger.dropStatus(dropId)) ?? 'running',
+    jobs,
+  };
+}
+
+/** The identity conflicts a stored plan found (0 without a plan). */
+export function plannedConflicts(plan: string | undefined): number {
+  if (!plan) return 0;
+  try {
+    const counts = JSON.parse(plan) as { conflict?: unknown };
+    return typeof counts.conflict === 'number' ? counts.conflict : 0;
+  } catch {
+    return 0;
+  }
 }

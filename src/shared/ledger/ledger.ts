@@ -3,6 +3,7 @@ import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, provisionKeys, type DropKeys, type ProvisionKeys } from '../keys.ts';
 import { defineScript, type ScriptRunner } from '../lua.ts';
 import { groupByDrop, type ProvisionRecord } from '../provisions/entries.ts';
+import { DECISIONS_KEPT, parseDecision, type Decision } from './decisions.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
 import { LEDGER_SCRIPTS, type LedgerScriptName } from './scripts.ts';
 import { FINISHED_STATUSES, ROW_STATES, isTerminal, type DropStatus, type RowState } from './states.ts';
@@ -138,6 +139,7 @@ const NUMERIC_META = new Set([
   'approvedAt',
   'plannedAt',
   'pausedAt',
+  'operatorPausedAt',
   'cancelledAt',
   'deactivations',
   'conflicts',
@@ -514,7 +516,7 @@ export class Ledger {
     const k = this.keys(dropId);
     const rows = view.meta.rows ?? (await this.redis.hlen(k.rows));
     // Every key name is known, so no SCAN: per-row waiter sets and pages by number, in batches.
-    const names = [k.counts, k.rows, k.data, k.out, k.emp, k.plan];
+    const names = [k.counts, k.rows, k.data, k.out, k.emp, k.plan, k.decisions];
     for (let page = 0; page * PAGE_ROWS < rows; page += 1) names.push(`${k.pagePrefix}${page}`);
     for (let row = 1; row <= rows; row += 1) {
       names.push(`${k.waitersPrefix}${row}`);
@@ -710,6 +712,18 @@ export class Ledger {
         if (state) yield { row: rows[i]!, state: state as RowState };
       }
     }
+  }
+
+  /** Appends a decision to the drop's record (the oldest beyond DECISIONS_KEPT are dropped). */
+  async recordDecision(dropId: string, decision: Decision): Promise<void> {
+    const key = this.keys(dropId).decisions;
+    await this.redis.multi().rpush(key, JSON.stringify(decision)).ltrim(key, -DECISIONS_KEPT, -1).exec();
+  }
+
+  /** The decisions taken on the drop, oldest first. */
+  async decisions(dropId: string): Promise<Decision[]> {
+    const raw = await this.redis.lrange(this.keys(dropId).decisions, 0, -1);
+    return raw.map(parseDecision).filter((d): d is Decision => d !== undefined);
   }
 
   /** Stores planned actions (row -> JSON) for `ingest --plan`. */

@@ -1,7 +1,8 @@
 import { withConcurRetries } from '../../shared/concur/retry.ts';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.ts';
-import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { ExtensionLedger } from '../../shared/ledger/ports.ts';
 import { ProvError, isProvError } from '../../shared/errors.ts';
 import { concurErrorKind } from '../../shared/concur/errors.ts';
 import { STOPPED_STATUSES } from '../../shared/ledger/states.ts';
@@ -46,7 +47,7 @@ export interface ExtensionProcessorOptions {
 
 export interface ExtensionProcessorDeps {
   store: ProvisionStore;
-  ledger: Ledger;
+  ledger: ExtensionLedger;
   ups: Pick<UpsApi, 'submitBulk'>;
   limiter: Pick<SharedRateLimiter, 'acquire' | 'block'>;
   extensionQueue: Pick<Queue, 'add' | 'addBulk'>;

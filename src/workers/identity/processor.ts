@@ -6,32 +6,35 @@ import {
   type ConcurUser,
   type IdentityApi,
 } from '../../shared/concur/index.ts';
-import { isProvError, ProvError } from '../../shared/errors.ts';
-import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
+import { isProvError } from '../../shared/errors.ts';
+import type { RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { IdentityLedger, RowMoves, RowWaits } from '../../shared/ledger/ports.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { conflictHoldReason, type GuardLimits } from '../../shared/guards/limits.ts';
-import { STOPPED_STATUSES } from '../../shared/ledger/states.ts';
-import { decideIdentity, findExisting, matchPerson, type MatchKey } from '../../shared/identity/decide.ts';
-import {
-  canCreate,
-  extensionReferences,
-  hasExtensionData,
-  toCreateBody,
-  toExtensionOperations,
-  toPatchOperations,
-} from '../../shared/mapping/to-scim.ts';
+import { findExisting, type MatchKey } from '../../shared/identity/decide.ts';
+import { canCreate, extensionReferences, toCreateBody, toPatchOperations } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
 import { IDENTITY_QUEUE, identityJobSchema } from '../../shared/queues/identity.ts';
 import { parseJobData } from '../../shared/queues/common.ts';
 import { withConcurRetries, type RetryPolicy } from '../../shared/concur/retry.ts';
 import type { RecentWrites } from '../../shared/identity/recent-writes.ts';
 import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
+import {
+  chunkGoesOn,
+  decideWrite,
+  failsRow,
+  identityEndState,
+  reference,
+  waitForManager,
+  waitsForManagerLink,
+  type Reference,
+} from './decisions.ts';
 import { confirmRecentWrites, resolveCreateConflict, resolveRenameConflict, type ConfirmDeps } from './confirm.ts';
 import { lookupPeople, type LookupResult } from './lookup.ts';
 
 export interface IdentityProcessorDeps {
-  ledger: Ledger;
+  ledger: IdentityLedger;
   identity: Pick<IdentityApi, 'create' | 'patch' | 'get' | 'searchPages'>;
   /** Blocks the shared identity limiter for Retry-After (every process pauses). */
   block(ms: number): Promise<number>;
@@ -156,7 +159,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       );
       if (deps.recent) people = await confirmRecentWrites(people, deps.recent, confirm.get);
     } catch (err) {
-      if (!isConcurRowFailure(err, lastAttempt)) throw err;
+      if (!failsRow(err, lastAttempt)) throw err;
       // The look-up itself failed for good (e.g. 400 on the filter): every row of the chunk fails.
       for (const r of needsLookup) await requeueReleased(await fail(dropId, r.row, err), [r.row]);
       people = { byUserName: new Map(), byEmployeeNumber: new Map() };
@@ -179,7 +182,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         await requeueReleased(outcome.released, [r.row], { group: true });
         if (outcome.ready) ready.push(r.row);
       } catch (err) {
-        if (!isConcurRowFailure(err, lastAttempt)) throw err;
+        if (!failsRow(err, lastAttempt)) throw err;
         await requeueReleased(await fail(dropId, r.row, err), [r.row], { group: true });
         // The brake may have paused the drop: the rest of the chunk waits for approve.
         if (await stopped(dropId)) {
@@ -196,7 +199,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
   /** One O(1) script: applies the failure brake and says whether the drop stopped accepting work. */
   async function stopped(dropId: string): Promise<boolean> {
     const status = deps.brake ? await deps.ledger.checkBrake(dropId, deps.brake) : await deps.ledger.dropStatus(dropId);
-    return status !== undefined && STOPPED_STATUSES.has(status);
+    return !chunkGoesOn(status);
   }
 
   async function processRow(
@@ -251,7 +254,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         profileLeft = true;
         if (write.reason) warnings.push(write.reason);
       }
-      if (manager.kind === 'waiting' && !profileLeft) {
+      if (waitsForManagerLink(manager, profileLeft)) {
         // Written without the manager; the link follows once the manager exists.
         const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: [state], patch: written() });
         released.push(...t.releasedWaiters);
@@ -281,9 +284,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     }
 
     if (state === 'pending' || state === 'manager_wait') {
-      const sends = profileLeft ? toExtensionOperations(row, { rightsOnly: true }).length > 0 : hasExtensionData(row);
-      if (!sends) {
-        const to = action === 'unchanged' ? 'unchanged' : 'done';
+      const to = identityEndState({ row, action, profileLeft });
+      if (to !== 'identity_done') {
         const t = await deps.ledger.transition(dropId, r.row, to, { from: [state], patch: written() });
         return { released: [...released, ...t.releasedWaiters], ready: false };
       }
@@ -311,13 +313,19 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     people: LookupResult,
   ): Promise<boolean> {
     const managerNumber = data.managerEmployeeNumber;
+    // Asked only when it may matter: a manager in Concur already is never waited for.
     if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return false;
     const managerRow = await deps.ledger.rowForEmployeeNumber(dropId, managerNumber);
-    if (managerRow === undefined || managerRow === row) return false;
-    // A conflict is not deferred: the row fails now, before anything is written.
-    const match = matchPerson(data, people, deps.matchOn);
-    if (match.kind === 'conflict') return false;
-    return deps.ledger.deferFor(dropId, managerRow, row, { absent: match.kind === 'new' });
+    const decision = waitForManager({
+      state: 'pending',
+      row: data,
+      rowNumber: row,
+      people,
+      managerRow,
+      ...(deps.matchOn ? { matchOn: deps.matchOn } : {}),
+    });
+    if (!decision.wait) return false;
+    return deps.ledger.deferFor(dropId, decision.managerRow, row, { absent: decision.absent });
   }
 
   /** Create, update or deactivate the person; `skip` when there is nothing to do for an absent person. */
@@ -332,14 +340,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     | { kind: 'written'; uuid: string; action: string; left?: boolean; reason?: string | undefined }
     | { kind: 'skip'; reason: string }
   > {
-    let decision = decideIdentity(row, findExisting(row, people, deps.matchOn), managerUuid);
-    if (decision.kind === 'skip') return { kind: 'skip', reason: decision.reason };
-    if (decision.kind === 'refuse') throw new ProvError('PROV_ERR_NOT_FOUND', decision.reason);
-    if (decision.kind === 'leave')
-      return { kind: 'written', uuid: decision.existing.id, action: 'unchanged', left: true, reason: decision.reason };
-    /** Set when a create met the person already there: as the row asks, they were (most likely) our create. */
-    let createdEarlier = false;
-    if (decision.kind === 'create' && canCreate(row)) {
+    let step = decideWrite(row, findExisting(row, people, deps.matchOn), managerUuid);
+    if (step.kind === 'create' && canCreate(row)) {
       try {
         const created = await call(() =>
           deps.identity.create(
@@ -352,16 +354,15 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         // A uniqueness 409: the person exists (often our own create whose answer was lost). Found
         // once search catches up, read by id, then updated: never a second user.
         if (concurErrorKind(err) !== 'conflict' || !isProvError(err)) throw err;
-        decision = decideIdentity(row, await resolveCreateConflict(row, err, confirm, signal), managerUuid);
-        createdEarlier = true;
+        step = decideWrite(row, await resolveCreateConflict(row, err, confirm, signal), managerUuid, true);
       }
     }
-    if (decision.kind === 'leave')
-      return { kind: 'written', uuid: decision.existing.id, action: 'unchanged', left: true, reason: decision.reason };
-    if (decision.kind === 'unchanged')
-      return { kind: 'written', uuid: decision.existing.id, action: createdEarlier ? 'create' : 'unchanged' };
-    if (decision.kind !== 'patch') throw new Error('a present person is patched or unchanged');
-    const { existing, changes, action } = decision;
+    if (step.kind === 'skip') return step;
+    if (step.kind === 'fail') throw step.error;
+    if (step.kind === 'keep') return { ...step, kind: 'written' };
+    if (step.kind !== 'patch') throw new Error('a present person is patched or unchanged');
+    const { existing, changes } = step.decision;
+    const action = step.action;
     // Recorded before sending: a PATCH whose answer is lost may still have been applied.
     await deps.recent?.remember(existing.id);
     try {
@@ -389,15 +390,13 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     row: number,
     employeeNumber: string,
     people: LookupResult,
-  ): Promise<{ kind: 'found'; uuid: string } | { kind: 'waiting' } | { kind: 'missing' } | { kind: 'none' }> {
-    const known = people.byEmployeeNumber.get(employeeNumber);
-    if (known) return { kind: 'found', uuid: known.id };
+  ): Promise<Reference> {
+    const known = { employeeNumber, people, rowNumber: row };
+    if (people.byEmployeeNumber.has(employeeNumber)) return reference({ ...known, targetRow: undefined });
     const targetRow = await deps.ledger.rowForEmployeeNumber(dropId, employeeNumber);
-    if (targetRow === undefined || targetRow === row) return { kind: 'missing' };
-    const res = await deps.ledger.waitFor(dropId, targetRow, row);
-    if ('uuid' in res) return { kind: 'found', uuid: res.uuid };
-    if ('ended' in res) return { kind: 'missing' };
-    return { kind: 'waiting' };
+    const answer =
+      targetRow === undefined || targetRow === row ? undefined : await deps.ledger.waitFor(dropId, targetRow, row);
+    return reference({ ...known, targetRow, ...(answer ? { answer } : {}) });
   }
 
   /** After registering a wait, look again: the target may have got its uuid in between. */
@@ -435,7 +434,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
  * the job's last error, so the drop can still complete and the report says why.
  */
 export async function settleFailedIdentityJob(
-  ledger: Ledger,
+  ledger: Pick<RowMoves, 'transition'> & Pick<RowWaits, 'releasedWaiters' | 'forgetReleasedWaiters'>,
   job: Pick<Job, 'data'>,
   err: Error,
   requeue: IdentityProcessorDeps['requeue'],
@@ -472,18 +471,4 @@ async function getUser(
 /** A row whose identity has not been written: new, or deferred until its manager exists. */
 function notWrittenYet(r: LedgerRow): boolean {
   return r.state === 'pending' || (r.state === 'manager_wait' && r.outcome.uuid === undefined);
-}
-
-/**
- * Errors that fail a row (Concur said no) rather than the whole job. Concur being unreliable is
- * never the row's fault: a failure that outlived the call's retries (5xx, no answer) fails the
- * job, which BullMQ retries with its own, longer backoff, until its last attempt; token trouble
- * always fails the job (a second 401 is retried, a refused credential pauses the queue).
- */
-function isConcurRowFailure(err: unknown, lastAttempt: boolean): boolean {
-  if (!isProvError(err) || err.code === 'PROV_ERR_REDIS' || err.code === 'PROV_ERR_LEDGER') return false;
-  const kind = concurErrorKind(err);
-  if (kind === 'auth') return false;
-  if (kind === 'retryable') return lastAttempt && (err.details as { statusCode?: unknown }).statusCode !== undefined;
-  return true;
 }

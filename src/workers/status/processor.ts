@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.ts';
-import type { Ledger } from '../../shared/ledger/ledger.ts';
+import type { StatusLedger } from '../../shared/ledger/ports.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import { isProvError } from '../../shared/errors.ts';
 import { concurErrorKind, isTokenRefused } from '../../shared/concur/errors.ts';
@@ -27,7 +27,7 @@ export interface StatusProcessorOptions {
 
 export interface StatusProcessorDeps {
   store: ProvisionStore;
-  ledger: Ledger;
+  ledger: StatusLedger;
   status: Pick<StatusApi, 'getStatus' | 'iterateOperations'>;
   limiter: Pick<SharedRateLimiter, 'acquire' | 'block'>;
   statusQueue: Pick<Queue, 'add'>;

@@ -12,6 +12,7 @@ describe('queue key layout', () => {
       '{prov_identity}:identity:',
       '{prov_extension}:extension:',
       '{prov_status}:status:',
+      '{prov_notify}:notify:',
     ]);
   });
 
