@@ -43,6 +43,14 @@ const ROLES = ['identity', 'extension', 'status'] as const;
 const baselineConcurrency = 8;
 const ingestChild = benchScript('children/ingest-child.js');
 
+/** Calls per Redis command so far (INFO commandstats). */
+async function commandCalls(client: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const m of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    calls.set(m[1]!, Number(m[2]));
+  return calls;
+}
+
 interface IngestChildResult {
   dropId: string;
   rows: number;
@@ -115,6 +123,7 @@ try {
       await Promise.all(ROLES.map(async (role) => [role, (await procFigures(pids[role]!)).cpuMs] as const)),
     );
     const calls0 = await stack.sim.stats();
+    const commands0 = await commandCalls(redis.client);
     const t0 = performance.now();
     // The ingest is a process of its own, on the compiled build, as `provision ingest` runs.
     const ingest = (
@@ -123,6 +132,12 @@ try {
     const final = await stack.waitComplete(ingest.dropId, { intervalMs: 250 });
     const seconds = (performance.now() - t0) / 1000;
     const calls = diffStats(calls0, await stack.sim.stats());
+    // Every command costs a socket write and a read in the process that sends it (the workers'
+    // profiles show it): commands per row are what CPU per row follows.
+    const commands = [...(await commandCalls(redis.client))]
+      .map(([name, n]) => [name, n - (commands0.get(name) ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]);
     const perRole: Record<string, { cpuMs: number; msPerRow: number }> = {
       ingest: { cpuMs: ingest.cpuMs, msPerRow: round(ingest.cpuMs / ingest.rows, 4) },
     };
@@ -140,6 +155,11 @@ try {
       cpuMs,
       msPerRow: round(cpuMs / ingest.rows, 4),
       roles: perRole,
+      redisCommands: {
+        perRow: round(commands.reduce((a, [, n]) => a + n, 0) / ingest.rows, 2),
+        top: Object.fromEntries(commands.slice(0, 8).map(([name, n]) => [name, round(n / ingest.rows, 2)])),
+        note: 'per row, all clients (the pipeline processes and this benchmark polling the ledger every 250 ms)',
+      },
       calls: {
         identity: countCalls(calls, isIdentityRoute),
         bulk: countCalls(calls, isRoute(ROUTES.bulk)),

@@ -112,7 +112,7 @@ async function describePlan(env: DoctorEnv, ledger: Ledger, result: PlanResult):
       : result.hold
         ? warn('drop.plan', `${planLine}: approve it on purpose (\`provision approve ${dropId}\`) or fix the file`)
         : result.notes
-          ? warn('drop.plan', `${planLine}; not checked: ${result.notes.join('; ')}`)
+          ? warn('drop.plan', `${planLine}; ${result.notes.join('; ')}`)
           : pass('drop.plan', `${planLine}; \`provision approve ${dropId}\` runs it`);
   const managerCheck =
     managers.length === 0
