@@ -92,6 +92,12 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT.USAGE;
       return;
     }
+    if (isProvError(err, 'PROV_ERR_REDIS_NOT_DURABLE')) {
+      // A long-running process refused its Redis: a failed start, as a supervisor expects it.
+      printError(err.code, err.message);
+      process.exitCode = 1;
+      return;
+    }
     if (isProvError(err, 'PROV_ERR_CONFIG')) {
       printError(err.code, err.message);
       process.exitCode = EXIT.USAGE;

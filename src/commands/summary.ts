@@ -1,5 +1,6 @@
 import type { DropProgress } from '../shared/ledger/progress.ts';
 import { waitForDrop } from '../producers/wait-for-drop.ts';
+import { NOT_PROVISIONED_STATES } from '../shared/ledger/states.ts';
 import type { CommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 import { printJson } from './output.ts';
@@ -49,6 +50,7 @@ export async function waitAndSummarize(ctx: CommandContext, dropId: string, json
     );
     process.exitCode = EXIT.HELD;
   } else {
-    process.exitCode = summary.failed > 0 || (summary.states.cancelled ?? 0) > 0 ? EXIT.ROWS_FAILED : EXIT.OK;
+    const notProvisioned = NOT_PROVISIONED_STATES.some((s) => (summary.states[s] ?? 0) > 0);
+    process.exitCode = notProvisioned ? EXIT.ROWS_FAILED : EXIT.OK;
   }
 }

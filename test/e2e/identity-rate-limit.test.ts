@@ -76,21 +76,21 @@ describe('identity workers in separate processes', () => {
 
       const status = await runCli(['status', summary.dropId, '--json'], stack.env);
       const shown = JSON.parse(status.stdout) as {
-        rateLimits: { identity: { mode: string; rps: number; last429At: number } };
+        rateLimits: { identity: { mode: string; rps: number; last429At: string } };
       };
+      // Timestamps in --json are ISO 8601 (docs/errors.md#with---json).
+      const last429At = Date.parse(shown.rateLimits.identity.last429At);
       expect(shown.rateLimits.identity.mode).toBe('auto');
       expect(shown.rateLimits.identity.rps).toBeGreaterThan(0);
       expect(shown.rateLimits.identity.rps).toBeLessThanOrEqual(100);
-      expect(shown.rateLimits.identity.last429At).toBeGreaterThan(Date.now() - 120_000);
+      expect(last429At).toBeGreaterThan(Date.now() - 120_000);
       const text = await runCli(['status', summary.dropId], stack.env);
       expect(text.stdout).toMatch(/rate identity +\d+\.\d\/s \(auto\), last 429 at /);
 
       const auth = `Basic ${Buffer.from(`${STACK_AUTH.user}:${STACK_AUTH.password}`).toString('base64')}`;
       const metrics = await (await fetch(`${stack.serverUrl}/metrics`, { headers: { authorization: auth } })).text();
       expect(metrics).toContain(`provision_rate_limit_rps{api="identity"} ${shown.rateLimits.identity.rps}`);
-      expect(metrics).toContain(
-        `provision_concur_last_429_timestamp_seconds{api="identity"} ${shown.rateLimits.identity.last429At / 1000}`,
-      );
+      expect(metrics).toContain(`provision_concur_last_429_timestamp_seconds{api="identity"} ${last429At / 1000}`);
     },
   );
 });
