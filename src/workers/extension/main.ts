@@ -4,6 +4,7 @@ import { describeExtensionJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createExtensionProcessor, recoverExtensionStage } from './processor.ts';
 import { ProvisionStore } from '../../shared/provisions/store.ts';
+import { startNotifier } from '../notifier.ts';
 
 export interface ExtensionWorkerOptions {
   concurrency?: number;
@@ -48,5 +49,7 @@ export async function runExtensionWorker(options: ExtensionWorkerOptions = {}): 
   }, config.EXTENSION_SWEEP_AFTER_MS);
   timer.unref();
   rt.shutdown.register('extension sweep', () => clearInterval(timer));
+  // Every worker process announces drop events when notifications are configured (one send per event).
+  startNotifier(rt);
   rt.shutdown.installSignalHandlers();
 }

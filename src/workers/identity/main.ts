@@ -9,6 +9,7 @@ import { startWorker } from '../start-worker.ts';
 import { createIdentityProcessor, settleFailedIdentityJob } from './processor.ts';
 import { startStrandedRowsRepair } from './repair.ts';
 import { startLedgerCompaction } from './compaction.ts';
+import { startNotifier } from '../notifier.ts';
 
 export interface IdentityWorkerOptions {
   concurrency?: number;
@@ -76,5 +77,7 @@ export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Pr
     );
     rt.shutdown.register('ledger compaction', () => compaction.stop());
   }
+  // Every worker process announces drop events when notifications are configured (one send per event).
+  startNotifier(rt);
   rt.shutdown.installSignalHandlers();
 }

@@ -5,6 +5,7 @@ import { describeStatusJob } from '../job-spans.ts';
 import { startWorker } from '../start-worker.ts';
 import { createStatusProcessor } from './processor.ts';
 import { startStatusSweep } from './sweep.ts';
+import { startNotifier } from '../notifier.ts';
 
 export interface StatusWorkerOptions {
   concurrency?: number;
@@ -52,5 +53,7 @@ export async function runStatusWorker(options: StatusWorkerOptions = {}): Promis
     );
     rt.shutdown.register('status sweep', () => sweep.stop());
   }
+  // Every worker process announces drop events when notifications are configured (one send per event).
+  startNotifier(rt);
   rt.shutdown.installSignalHandlers();
 }
