@@ -2,7 +2,7 @@
 // also refreshes the benchmark table in docs/benchmarks.md. `--quick` uses small sizes (under two minutes) and
 // writes to bench/results/quick/ without touching it. `--only NAME` (repeatable or
 // comma-separated) runs some of them.
-// Usage: npm run bench [-- --quick] [-- --only pipeline,calls]
+// Usage: npm run bench [-- --quick] [-- --only cpu-per-row,calls]
 import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, release, type } from 'node:os';

@@ -4,7 +4,7 @@
 // Usage: node bench/children/ingest-child.js csv-parse FILE   (csv-parse-lines FILE: no header)
 //        node bench/children/ingest-child.js addbulk ROWS REDIS_URL PREFIX
 //        node bench/children/ingest-child.js ingest FILE REDIS_URL PREFIX
-// Prints one JSON line: { mode, rows, seconds, rowsPerSecond, cpuMs, maxRssBytes }.
+// Prints one JSON line: { mode, rows, seconds, rowsPerSecond, cpuMs, maxRssBytes } (ingest: and dropId).
 import { createReadStream } from 'node:fs';
 import { Queue } from 'bullmq';
 import { parse } from 'csv-parse';
@@ -19,6 +19,7 @@ const [mode, target, url, prefix] = process.argv.slice(2);
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 let rows = 0;
+let dropId;
 
 if (mode === 'csv-parse-lines' && target) {
   // The floor for a headerless file: split the lines into fields, nothing else.
@@ -52,6 +53,7 @@ if (mode === 'csv-parse-lines' && target) {
     { path: target },
   );
   rows = result.rows;
+  dropId = result.dropId;
   await queues.close();
   await redis.quit();
 } else {
@@ -62,5 +64,5 @@ const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 // maxRSS is in kilobytes.
 process.stdout.write(
-  `${JSON.stringify({ mode, rows, seconds: Math.round(seconds * 100) / 100, rowsPerSecond: Math.round(rows / seconds), cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+  `${JSON.stringify({ mode, dropId, rows, seconds: Math.round(seconds * 100) / 100, rowsPerSecond: Math.round(rows / seconds), cpuMs: Math.round((cpu.user + cpu.system) / 1000), maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
 );

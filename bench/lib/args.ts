@@ -26,3 +26,12 @@ export const round = (n: number, digits = 0): number => {
 };
 
 export const seconds = (startMs: number, endMs = performance.now()): number => (endMs - startMs) / 1000;
+
+/**
+ * The 1-minute load average (`uptime`), rounded: recorded beside figures taken on a shared
+ * machine, where absolute speeds say little without it.
+ */
+export async function loadAverage(): Promise<number> {
+  const { loadavg } = await import('node:os');
+  return round(loadavg()[0] ?? 0, 1);
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startCli, stopAll, waitUntil, type Child } from '../../src/demo/processes.ts';
+import { CLI_PATH, freePort, startChild, startCli, stopAll, waitUntil, type Child } from '../../src/demo/processes.ts';
 import { ingestDrop, type IngestResult } from '../../src/producers/ingest.ts';
 import { Ledger, type DropView } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
@@ -19,6 +19,8 @@ export interface BenchStackOptions {
   workers?: Partial<Record<Role, number>>;
   /** Environment of every child (simulator knobs as SIM_*, pipeline settings). */
   env?: Record<string, string>;
+  /** Node options for the workers of a role only (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  workerNodeArgs?: Partial<Record<Role, string[]>>;
 }
 
 export interface BenchStack {
@@ -86,7 +88,13 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   const spawnWorkers = (role: Role, n: number): void => {
     for (let i = 0; i < n; i += 1) {
       started[role] += 1;
-      workers.push(startCli(`worker-${role}-${started[role]}`, ['worker', role], env, logDir));
+      const name = `worker-${role}-${started[role]}`;
+      const nodeArgs = options.workerNodeArgs?.[role] ?? [];
+      workers.push(
+        nodeArgs.length === 0
+          ? startCli(name, ['worker', role], env, logDir)
+          : startChild(name, process.execPath, [...nodeArgs, CLI_PATH, 'worker', role], env, logDir),
+      );
     }
   };
   const workersReady = (role: Role): Promise<void> =>

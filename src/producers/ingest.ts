@@ -10,7 +10,7 @@ import {
   type GuardLimits,
 } from '../shared/guards/limits.ts';
 import { runPlannedDrop } from '../shared/guards/release.ts';
-import type { Ledger, NewRow } from '../shared/ledger/ledger.ts';
+import { encodeNewRow, type Ledger, type NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
 import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/mapping/mapping-file.ts';
@@ -169,45 +169,53 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     }
   }
 
-  const batchRows = options.ledgerBatchRows ?? 200;
-  // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the row
-  // numbers of the chunks stay in this process.
+  const batchRows = options.ledgerBatchRows ?? 500;
+  // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the numbers
+  // of the valid rows stay in this process (4 bytes each), cut into identity jobs at the end.
   const duplicateRows = new Set<number>();
-  /** Valid rows in the order read: cut into identity chunks before duplicates are taken out. */
-  const accepted: number[] = [];
-  let pending: NewRow[] = [];
+  const validRows = new RowNumbers();
+  // Each row is encoded for the ledger as soon as it is read: its objects die young, and a batch
+  // waiting for Redis holds six strings per row (less for the garbage collector to carry).
+  let pending: string[] = [];
+  let pendingRows = 0;
+  let pendingInactive: number[] = [];
   let rows = 0;
   let invalid = 0;
   let deactivations = 0;
   let warnings: string[] | undefined;
   let errorThreshold: number | undefined;
+  const push = (row: NewRow): void => {
+    encodeNewRow(row, pending);
+    pendingRows += 1;
+  };
 
-  const record = async (batch: NewRow[], rowsRead: number): Promise<void> => {
-    const { duplicates } = await deps.ledger.addRows(dropId, batch, file);
+  const record = async (batch: string[], inactive: number[], rowsRead: number): Promise<void> => {
+    const { duplicates } = await deps.ledger.addEncodedRows(dropId, batch, file);
     for (const row of duplicates) {
       duplicateRows.add(row);
       invalid += 1;
-      if ((batch.find((p) => p.row === row)?.data as NormalizedRow | undefined)?.active === false) deactivations -= 1;
+      if (inactive.includes(row)) deactivations -= 1;
     }
     options.onProgress?.(rowsRead);
   };
-  // One batch is written while the next is parsed: the parser does not sit idle on Redis. Batches
-  // still reach Redis in file order (one connection), so the first of two duplicates stays valid.
-  let inFlight: Promise<void> | undefined;
+  // Batches are written while the next ones are parsed (up to MAX_IN_FLIGHT at once, so the parser
+  // does not sit idle while a busy Redis answers). They still reach Redis in file order (one
+  // connection), so the first of two duplicates stays valid.
+  const inFlight: Promise<void>[] = [];
   const settle = async (): Promise<void> => {
-    const p = inFlight;
-    inFlight = undefined;
-    await p;
+    while (inFlight.length > 0) await inFlight.shift();
   };
   const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const batch = pending;
+    if (pendingRows === 0) return;
+    const p = record(pending, pendingInactive, rows);
     pending = [];
-    await settle();
-    inFlight = record(batch, rows);
-    // Handled here so a failure while the parser runs is not an unhandled rejection; the next
-    // settle() still throws it.
-    inFlight.catch(() => undefined);
+    pendingRows = 0;
+    pendingInactive = [];
+    // Handled here so a failure while the parser runs is not an unhandled rejection; settle()
+    // still throws it.
+    p.catch(() => undefined);
+    inFlight.push(p);
+    while (inFlight.length > MAX_IN_FLIGHT) await inFlight.shift();
   };
 
   try {
@@ -222,24 +230,27 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       onHeader: (columns) => mapper.assertColumns(file, columns),
     });
     const accept = (row: NormalizedRow): void => {
-      pending.push(validRow(row));
-      if (row.active === false) deactivations += 1;
-      accepted.push(row.rowNumber);
+      push(validRow(row));
+      if (row.active === false) {
+        deactivations += 1;
+        pendingInactive.push(row.rowNumber);
+      }
+      validRows.push(row.rowNumber);
     };
     for await (const item of reader) {
       rows = Math.max(rows, item.rowNumber);
       if (item.kind === 'error') {
         invalid += 1;
-        pending.push({ row: item.rowNumber, state: 'invalid', outcome: lineOutcome(item, { code: 'PROV_ERR_INPUT' }) });
+        push({ row: item.rowNumber, state: 'invalid', outcome: lineOutcome(item, { code: 'PROV_ERR_INPUT' }) });
       } else if (item.kind === 'unsupported') {
-        pending.push({ row: item.rowNumber, state: 'unsupported', outcome: lineOutcome(item) });
+        push({ row: item.rowNumber, state: 'unsupported', outcome: lineOutcome(item) });
       } else if (item.kind === 'person') {
         accept(item.row);
       } else {
         const prepared = prepareRow(item.rowNumber, item.record, mapper);
         if (!prepared.ok) {
           invalid += 1;
-          pending.push({
+          push({
             row: item.rowNumber,
             state: 'invalid',
             outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record),
@@ -248,7 +259,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
           accept(prepared.row);
         }
       }
-      if (pending.length >= batchRows) await flush();
+      if (pendingRows >= batchRows) await flush();
       // Garbage stops here, before the rest of it costs Redis memory (~270 B per invalid row).
       const tooMuch = ingestLimitProblem(rows, invalid, guards);
       if (tooMuch) throw inputError(file, tooMuch, { row: rows });
@@ -260,8 +271,8 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     await settle();
     checkManifest(file, expected, { rows });
   } catch (err) {
-    // A batch still being written must land before the drop is rejected (or the error passed on).
-    await inFlight?.catch(() => undefined);
+    // Batches still being written must land before the drop is rejected (or the error passed on).
+    await Promise.allSettled(inFlight);
     if (!isProvError(err, 'PROV_ERR_INPUT')) throw err;
     await deps.ledger.rejectDrop(dropId, err.message, now());
     log.info(
@@ -307,7 +318,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   }
 
   // Chunks are cut before duplicates leave them, so a resumed ingest makes the same job ids.
-  const chunks = identityChunks(accepted);
+  const chunks = identityChunks(validRows);
   const jobs = await enqueueIdentityChunks(
     deps.identityQueue,
     dropId,
@@ -380,4 +391,26 @@ function invalidOutcome(file: string, rowNumber: number, errors: FieldError[], r
     ...(userName ? { userName } : {}),
     ...(employeeNumber ? { employeeNumber } : {}),
   };
+}
+
+/** Ledger batches written at once while the file is read (more would only hold more memory). */
+const MAX_IN_FLIGHT = 2;
+
+/** Row numbers in read order, 4 bytes each (a 1M-row drop: 4 MB, where an array of numbers takes 8 MB or more). */
+class RowNumbers {
+  private list = new Uint32Array(1024);
+  private size = 0;
+
+  push(row: number): void {
+    if (this.size === this.list.length) {
+      const grown = new Uint32Array(this.list.length * 2);
+      grown.set(this.list);
+      this.list = grown;
+    }
+    this.list[this.size++] = row;
+  }
+
+  *[Symbol.iterator](): Iterator<number> {
+    for (let i = 0; i < this.size; i += 1) yield this.list[i]!;
+  }
 }

@@ -5,22 +5,16 @@ import { createConcurClient, type ConcurClient } from '../../src/shared/concur/i
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import type { NormalizedRow, TemplateRow } from '../../src/shared/mapping/types.ts';
-import {
-  createQueues,
-  EXTENSION_QUEUE,
-  queueKeyPrefix,
-  STATUS_QUEUE,
-  type PipelineQueues,
-} from '../../src/shared/queues/index.ts';
+import { createQueues, type PipelineQueues } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { createExtensionHandoff, type ExtensionHandoff } from '../../src/shared/provisions/handoff.ts';
-import { createExtensionProcessor } from '../../src/workers/extension/processor.ts';
+import { extensionStage } from '../../src/workers/extension/stage.ts';
 import { ProvisionStore } from '../../src/shared/provisions/store.ts';
-import { createStatusProcessor } from '../../src/workers/status/processor.ts';
+import { statusStage } from '../../src/workers/status/stage.ts';
+import { createStageWorker } from '../../src/workers/start-worker.ts';
 import { deletePrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from './redis.ts';
 import { startSimulator, type StartedSimulator } from './simulator.ts';
 import type { KnobsInput } from '../../src/simulator/knobs.ts';
-import { WORKER_SETTINGS } from '../../src/shared/queues/common.ts';
 
 export interface StageOptions {
   knobs?: KnobsInput;
@@ -101,52 +95,13 @@ export async function startStage(options: StageOptions = {}): Promise<StageHarne
         attempts === undefined
           ? queues.status
           : { add: (name, data, opts) => queues.status.add(name, data, { ...opts, attempts }) };
-      const extension = createExtensionProcessor({
-        store,
-        ledger,
-        ups: client.ups,
-        limiter,
-        extensionQueue: queues.extension,
-        statusQueue,
-        log,
-        options: {
-          maxOps: config.EXTENSION_BATCH_MAX_OPS,
-          maxBytes: config.EXTENSION_BATCH_MAX_BYTES,
-          maxRetries: config.EXTENSION_MAX_RETRIES,
-          retryBaseMs: 50,
-          sweepAfterMs: config.EXTENSION_SWEEP_AFTER_MS,
-          statusFirstDelayMs: config.STATUS_FIRST_DELAY_MS,
-        },
-      });
-      const status = createStatusProcessor({
-        store,
-        ledger,
-        status: client.status,
-        limiter,
-        statusQueue,
-        log,
-        options: {
-          firstDelayMs: config.STATUS_FIRST_DELAY_MS,
-          maxDelayMs: config.STATUS_MAX_DELAY_MS,
-          deadlineMs: config.STATUS_DEADLINE_MS,
-        },
-      });
-      workers.push(
-        new Worker(EXTENSION_QUEUE, extension, {
-          connection,
-          prefix: queueKeyPrefix(prefix, EXTENSION_QUEUE),
-          concurrency: config.EXTENSION_CONCURRENCY,
-          settings: WORKER_SETTINGS,
-        }),
-      );
-      workers.push(
-        new Worker(STATUS_QUEUE, status, {
-          connection,
-          prefix: queueKeyPrefix(prefix, STATUS_QUEUE),
-          concurrency: config.STATUS_CONCURRENCY,
-          settings: WORKER_SETTINGS,
-        }),
-      );
+      // The stages the worker commands start, with faster retries; their chores are driven by the tests.
+      const parts = { config, redis, ledger, queues, log, limiter, statusQueue };
+      const extension = extensionStage({ ...parts, ups: client.ups, overrides: { retryBaseMs: 50 } });
+      const status = statusStage({ ...parts, status: client.status });
+      const host = { connection, prefix, lockMs: config.WORKER_LOCK_MS, log };
+      for (const stage of [extension, status])
+        workers.push(createStageWorker(host, stage.queue, stage.processor, stage.worker));
       for (const w of workers) w.on('error', (err) => log.warn({ err }, 'worker error'));
     },
     async createUsers(users) {

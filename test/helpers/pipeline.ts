@@ -4,25 +4,16 @@ import { afterEach, beforeEach } from 'vitest';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/shared/config.ts';
 import { createConcurClient } from '../../src/shared/concur/index.ts';
-import { guardsFromConfig } from '../../src/shared/guards/limits.ts';
 import { Ledger } from '../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../src/shared/logger.ts';
-import {
-  IDENTITY_QUEUE,
-  createQueues,
-  queueKeyPrefix,
-  releasedRowsRequeue,
-  type PipelineQueues,
-} from '../../src/shared/queues/index.ts';
+import { createQueues, type PipelineQueues } from '../../src/shared/queues/index.ts';
 import { SharedRateLimiter } from '../../src/shared/rate-limiter.ts';
 import { DEFAULT_RETRY } from '../../src/shared/concur/retry.ts';
-import { RecentWrites, recentWritesKey } from '../../src/shared/identity/recent-writes.ts';
-import { createExtensionHandoff } from '../../src/shared/provisions/handoff.ts';
-import { createIdentityProcessor } from '../../src/workers/identity/processor.ts';
+import { identityStage } from '../../src/workers/identity/stage.ts';
+import { createStageWorker } from '../../src/workers/start-worker.ts';
 import { TEST_REDIS_URL, deletePrefix, uniquePrefix } from './redis.ts';
 import { startSimulator, type StartedSimulator } from './simulator.ts';
 import type { SimulatorOptions } from '../../src/simulator/app.ts';
-import { WORKER_SETTINGS } from '../../src/shared/queues/common.ts';
 
 export interface PipelineHarness {
   config: Config;
@@ -62,32 +53,27 @@ export function pipelineHarness(baseUrl: string, env: Record<string, string> = {
       const limiter = new SharedRateLimiter(redis, `${prefix}:ratelimit:identity`, { rps: config.IDENTITY_MAX_RPS });
       const concur = createConcurClient({ config, redis, log, gates: { identity: limiter } });
       clients.push(concur);
-      const handoff = createExtensionHandoff({ redis, queues, prefix, lingerMs: config.EXTENSION_LINGER_MS, log });
-      const processor = createIdentityProcessor({
+      // The stage main.ts starts, with faster call retries; its chores are driven by the tests.
+      const stage = identityStage({
+        config,
+        redis,
         ledger,
+        queues,
+        log,
         identity: concur.identity,
         block: (ms) => limiter.block(ms),
-        companyId: options.companyId ?? config.CONCUR_COMPANY_ID,
-        handoff,
-        requeue: releasedRowsRequeue(queues.identity),
-        retry: { ...DEFAULT_RETRY, baseMs: 50, maxMs: 500 },
-        log,
-        brake: guardsFromConfig(config),
-        conflictGuard: guardsFromConfig(config),
-        matchOn: config.MATCH_ON,
-        recent: new RecentWrites(
-          redis,
-          recentWritesKey(prefix, config.CONCUR_COMPANY_ID),
-          config.CONFLICT_RESOLVE_MAX_MS,
-        ),
-        conflictResolveMaxMs: config.CONFLICT_RESOLVE_MAX_MS,
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        overrides: {
+          retry: { ...DEFAULT_RETRY, baseMs: 50, maxMs: 500 },
+          ...(options.companyId ? { companyId: options.companyId } : {}),
+        },
       });
-      const worker = new Worker(IDENTITY_QUEUE, processor, {
-        connection: redis,
-        prefix: queueKeyPrefix(prefix, IDENTITY_QUEUE),
-        concurrency: options.concurrency ?? config.IDENTITY_CONCURRENCY,
-        settings: WORKER_SETTINGS,
-      });
+      const worker = createStageWorker(
+        { connection: redis, prefix, lockMs: config.WORKER_LOCK_MS, log },
+        stage.queue,
+        stage.processor,
+        stage.worker,
+      );
       worker.on('error', () => undefined);
       workers.push(worker);
       return worker;

@@ -87,6 +87,8 @@ async function describePlan(env: DoctorEnv, ledger: Ledger, result: PlanResult):
   env.dropRoles = roles;
 
   const file = env.options.drop ?? '';
+  // The commands suggested below read the file the way doctor did.
+  const ingest = `provision ingest ${file}${env.options.mapping ? ` --mapping ${env.options.mapping}` : ''}`;
   const rowsLine = `${file}: ${result.rows} rows, ${invalid.length} invalid`;
   const rowsCheck =
     invalid.length === 0
@@ -98,7 +100,7 @@ async function describePlan(env: DoctorEnv, ledger: Ledger, result: PlanResult):
             .map((i) => (i.error.length > 120 ? `${i.error.slice(0, 120)}…` : i.error))
             .join(
               '; ',
-            )}${invalid.length > 2 ? '; …' : ''}): fix them in the file; \`provision ingest ${file} --plan --out plan.csv\` lists all`,
+            )}${invalid.length > 2 ? '; …' : ''}): fix them in the file; \`${ingest} --plan --out plan.csv\` lists all`,
         );
   const counts = PLAN_ACTIONS.filter((a) => a !== 'invalid' && plan[a] > 0)
     .map((a) => `${a} ${plan[a]}`)
@@ -106,10 +108,12 @@ async function describePlan(env: DoctorEnv, ledger: Ledger, result: PlanResult):
   const planLine = `drop ${dropId} planned, nothing sent: ${counts || 'nothing to do'}; will fail ${plan.willFail}${result.hold ? `; running it would hold: ${result.hold}` : ''}`;
   const planCheck =
     plan.willFail > 0
-      ? fail('drop.plan', `${planLine}: see why with \`provision ingest ${file} --plan\``)
+      ? fail('drop.plan', `${planLine}: see why with \`${ingest} --plan\``)
       : result.hold
         ? warn('drop.plan', `${planLine}: approve it on purpose (\`provision approve ${dropId}\`) or fix the file`)
-        : pass('drop.plan', `${planLine}; \`provision approve ${dropId}\` runs it`);
+        : result.notes
+          ? warn('drop.plan', `${planLine}; ${result.notes.join('; ')}`)
+          : pass('drop.plan', `${planLine}; \`provision approve ${dropId}\` runs it`);
   const managerCheck =
     managers.length === 0
       ? pass('drop.managers', 'every manager is in Concur or in the drop')

@@ -14,7 +14,7 @@ export async function roleCodesCheck(env: DoctorEnv): Promise<Check> {
     if (res.status < 200 || res.status >= 300)
       return warn(
         'spend.role-codes',
-        `GET ${SPEND_ROLE_CODES}: ${concurMessage(res)}: role codes are not checked before sending; give the app spend.user.general.read`,
+        `GET ${SPEND_ROLE_CODES}: ${concurMessage(res)}: role codes are not checked before sending; the app needs spend.user.general.read, and the company UPS (ups.reachable)`,
       );
     codes = new Set(roleCodesOf(res.body));
   } catch (err) {

@@ -119,6 +119,18 @@ function withIdentity(outcome: RowOutcome, data: unknown): RowOutcome {
   return named;
 }
 
+/** Appends a row to `out` in ADD_ROWS's argument form (six strings; see lua/add-rows.lua). */
+export function encodeNewRow(r: NewRow, out: string[]): void {
+  out.push(
+    String(r.row),
+    r.state,
+    r.data === undefined ? '' : JSON.stringify(r.data),
+    r.outcome === undefined ? '' : JSON.stringify(r.outcome),
+    r.employeeNumber ?? '',
+    r.userName === undefined ? '' : userNameKey(r.userName),
+  );
+}
+
 /** PROV_ERR_LEDGER unless the drop is finished (a drop in progress is never deleted). */
 export function refuseUnfinished(dropId: string, status: DropStatus): void {
   if (!FINISHED_STATUSES.has(status)) {
@@ -194,22 +206,25 @@ export class Ledger {
    * (see ADD_ROWS); its number is in `duplicates`. `file` labels those reasons.
    */
   async addRows(dropId: string, rows: NewRow[], file = 'drop'): Promise<{ added: number; duplicates: number[] }> {
-    if (rows.length === 0) return { added: 0, duplicates: [] };
+    const encoded: string[] = [];
+    for (const r of rows) encodeNewRow(r, encoded);
+    return this.addEncodedRows(dropId, encoded, file);
+  }
+
+  /**
+   * `addRows` for rows already encoded by `encodeNewRow` (a producer encodes each row as it reads
+   * it, so the row's objects die young and a batch holds a few strings per row).
+   */
+  async addEncodedRows(
+    dropId: string,
+    encoded: readonly string[],
+    file = 'drop',
+  ): Promise<{ added: number; duplicates: number[] }> {
+    if (encoded.length === 0) return { added: 0, duplicates: [] };
     const k = this.keys(dropId);
-    const args: string[] = [file];
-    for (const r of rows) {
-      args.push(
-        String(r.row),
-        r.state,
-        r.data === undefined ? '' : JSON.stringify(r.data),
-        r.outcome === undefined ? '' : JSON.stringify(r.outcome),
-        r.employeeNumber ?? '',
-        r.userName === undefined ? '' : userNameKey(r.userName),
-      );
-    }
     const [added, ...duplicates] = (await this.scripts.addRows(
       [k.rows, k.counts, k.data, k.out, k.emp],
-      args,
+      [file, ...encoded],
     )) as number[];
     return { added: Number(added), duplicates: duplicates.map(Number) };
   }

@@ -166,17 +166,13 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   if (travel) row.travel = travel;
 
   if (r.errors.length > 0) return { ok: false, errors: r.errors };
-  return {
-    ok: true,
-    row: {
-      ...row,
-      userName: userName!,
-      givenName: givenName!,
-      familyName: familyName!,
-      email: email!,
-      employeeNumber: employeeNumber!,
-    } as TemplateRow,
-  };
+  // Onto the row itself, not a spread copy (this runs for every row of a drop); same key order.
+  row.userName = userName!;
+  row.givenName = givenName!;
+  row.familyName = familyName!;
+  row.email = email!;
+  row.employeeNumber = employeeNumber!;
+  return { ok: true, row: row as TemplateRow };
 }
 
 function readSpend(r: RowReader, notSelf: (v: string) => string | undefined): SpendData | undefined {

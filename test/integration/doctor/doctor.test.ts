@@ -194,7 +194,12 @@ describe('provision doctor', () => {
 
   it('fails UPS when the company is not enabled for it, and does not guess Travel or role codes', async () => {
     await knobs({ upsEnabled: false });
-    const report = await doctor();
+    const report = await doctor({}, { drop: await dropFile('ups-off.csv', GOOD_ROWS) });
+    // The plan could not read the role codes: it says so instead of promising nothing will fail.
+    expect(check(report, 'drop.plan')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('not checked'),
+    });
     expect(check(report, 'ups.reachable')).toMatchObject({ status: 'fail', detail: expect.stringContaining('403') });
     expect(check(report, 'travel.extension').detail).toContain('not checked');
     expect(check(report, 'spend.role-codes').status).toBe('warn');

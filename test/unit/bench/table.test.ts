@@ -12,6 +12,7 @@ import {
 } from '../../../bench/lib/table.ts';
 import { keyFamily } from '../../../bench/lib/key-usage.ts';
 import { diffStats, countCalls, isIdentityRoute } from '../../../bench/lib/sim.ts';
+import { summariseProfile } from '../../../bench/lib/cpu-profile.ts';
 
 const record = (name: string, result: Record<string, unknown>): BenchRecord => ({
   name,
@@ -24,30 +25,58 @@ const machine = { nproc: 2, cpu: 'Test CPU', memory: '23Gi', node: 'v20.20.2', r
 
 describe('bench table', () => {
   it('marks a met and a missed target from the figures', () => {
-    const ok = rowsFor(
-      record('pipeline', {
-        rows: 20000,
-        rowsPerSecond: 900,
-        seconds: 22.2,
-        baseline: { jobsPerSecond: 1500 },
-        ratio: 0.6,
-      }),
-    );
-    const missed = rowsFor(
-      record('pipeline', {
-        rows: 20000,
-        rowsPerSecond: 150,
-        seconds: 133,
-        baseline: { jobsPerSecond: 1500 },
-        ratio: 0.1,
-      }),
-    );
+    const cpu = (msPerRow: number, ofNoopJob: number) =>
+      rowsFor(
+        record('cpu-per-row', {
+          rows: 20000,
+          pipeline: {
+            msPerRow,
+            rowsPerSecond: 900,
+            roles: {
+              ingest: { msPerRow: 0.05 },
+              identity: { msPerRow: 0.3 },
+              extension: { msPerRow: 0.1 },
+              status: { msPerRow: 0.02 },
+            },
+          },
+          baseline: { msPerJob: 0.12 },
+          ofNoopJob,
+          loadAverage: { start: 3.2, end: 4 },
+        }),
+      );
+    const ok = cpu(0.47, 3.9);
+    const missed = cpu(0.9, 7.5);
     expect(ok[0]).toMatchObject({
-      result: '900 rows/s (22.2 s)',
-      baseline: 'raw BullMQ: 1,500 no-op jobs/s',
+      result: '0.47 core-ms (ingest 0.05; identity 0.3; extension 0.1; status 0.02); 900 rows/s; load average 3.2 → 4',
+      baseline: 'raw BullMQ no-op job (producer + worker): 0.12 core-ms',
+      target: '≤ 0.5 core-ms',
       met: true,
     });
-    expect(missed[0]?.met).toBe(false);
+    expect(ok[1]).toMatchObject({ result: '3.9 ×', target: '≤ 4 ×', met: true });
+    expect(missed.map((r) => r.met)).toEqual([false, false]);
+  });
+
+  it('judges the ingest against 1.2 × addBulk and 256 MB', () => {
+    const ingest = (ofAddBulk: number, peakRssMb: number) =>
+      rowsFor(
+        record('ingest', {
+          rows: 1000000,
+          fileMb: 219,
+          ingest: { rowsPerSecond: 6000, seconds: 333.3, peakRssMb },
+          addBulk: { rowsPerSecond: 5000 },
+          csvParse: { rowsPerSecond: 20000, peakRssMb: 140 },
+          ofAddBulk,
+          rounds: [{}, {}],
+        }),
+      );
+    const [speed, rss] = ingest(1.2, 256);
+    expect(speed).toMatchObject({
+      result: '6,000 rows/s (333.3 s over 2 rounds) = 1.2 × addBulk',
+      target: '≥ 1.2 × addBulk',
+      met: true,
+    });
+    expect(rss).toMatchObject({ result: '256 MB', met: true });
+    expect(ingest(1.19, 257).map((r) => r.met)).toEqual([false, false]);
   });
 
   it('renders rows in benchmark order, escaping pipes, with "no" in bold', () => {
@@ -123,5 +152,24 @@ describe('bench helpers', () => {
     });
     expect(countCalls(d, isIdentityRoute)).toBe(3);
     expect(countCalls(d, isIdentityRoute, 429)).toBe(1);
+  });
+
+  it('sums a CPU profile self time per function, leaving idle samples out', () => {
+    const frame = (functionName: string, url: string, lineNumber: number) => ({ functionName, url, lineNumber });
+    const summary = summariseProfile({
+      nodes: [
+        { id: 1, callFrame: frame('(idle)', '', -1) },
+        { id: 2, callFrame: frame('parse', 'file:///app/node_modules/csv-parse/lib/api/index.js', 69) },
+        { id: 3, callFrame: frame('addRows', 'file:///app/dist/shared/ledger/ledger.js', 99) },
+        { id: 4, callFrame: frame('(garbage collector)', '', -1) },
+      ],
+      samples: [1, 2, 2, 3, 4, 2],
+      timeDeltas: [5000, 1000, 1000, 1000, 1000, 1000],
+    });
+    expect(summary.busyMs).toBe(5);
+    expect(summary.idleMs).toBe(5);
+    expect(summary.top[0]).toEqual({ fn: 'parse (csv-parse/lib/api/index.js:70)', ms: 3, share: 0.6 });
+    expect(summary.top.map((t) => t.fn)).toContain('addRows (dist/shared/ledger/ledger.js:100)');
+    expect(summary.byArea.map((a) => a.fn)).toEqual(['csv-parse', 'dist/shared/ledger', '(native, GC)']);
   });
 });

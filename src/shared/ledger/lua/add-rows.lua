@@ -10,6 +10,8 @@
 local file = ARGV[1]
 local added = 0
 local result = {0}
+-- Counters move once per state for the batch, not once per row.
+local counts, terminal = {}, 0
 for i = 2, #ARGV, 6 do
   local row, state, data, out, emp, uname = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   if redis.call('HEXISTS', KEYS[1], row) == 0 then
@@ -39,11 +41,13 @@ for i = 2, #ARGV, 6 do
       end
     end
     redis.call('HSET', KEYS[1], row, state)
-    redis.call('HINCRBY', KEYS[2], state, 1)
-    if TERMINAL[state] then redis.call('HINCRBY', KEYS[2], '_terminal', 1) end
+    counts[state] = (counts[state] or 0) + 1
+    if TERMINAL[state] then terminal = terminal + 1 end
     if data ~= '' then redis.call('HSET', KEYS[3], row, data) end
     if out ~= '' then redis.call('HSET', KEYS[4], row, out) end
   end
 end
+for state, n in pairs(counts) do redis.call('HINCRBY', KEYS[2], state, n) end
+if terminal > 0 then redis.call('HINCRBY', KEYS[2], '_terminal', terminal) end
 result[1] = added
 return result
