@@ -9,7 +9,7 @@ import {
   ingestLimitProblem,
   type GuardLimits,
 } from '../shared/guards/limits.ts';
-import { runPlannedDrop } from '../shared/guards/release.ts';
+import { runPlannedDrop } from '../shared/guards/drop-control.ts';
 import { encodeNewRow, type Ledger, type NewRow } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -88,7 +88,7 @@ export function dropIdFor(fileSha256: string, mappingSha256: string, salt = ''):
 
 /**
  * Reads a drop file into the ledger and the identity queue. Rows are streamed (bounded memory:
- * only the current ledger batch and the row numbers of the valid rows are held), validated and
+ * only the current group of rows for the ledger and the row numbers of the valid rows are held), validated and
  * recorded as they come; identity jobs are enqueued only once the whole file has been read, so a
  * file that turns out broken half-way is rejected before anything is sent to Concur.
  */
@@ -174,7 +174,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   // of the valid rows stay in this process (4 bytes each), cut into identity jobs at the end.
   const duplicateRows = new Set<number>();
   const validRows = new RowNumbers();
-  // Each row is encoded for the ledger as soon as it is read: its objects die young, and a batch
+  // Each row is encoded for the ledger as soon as it is read: its objects die young, and a group
   // waiting for Redis holds six strings per row (less for the garbage collector to carry).
   let pending: string[] = [];
   let pendingRows = 0;
@@ -189,8 +189,8 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     pendingRows += 1;
   };
 
-  const record = async (batch: string[], inactive: number[], rowsRead: number): Promise<void> => {
-    const { duplicates } = await deps.ledger.addEncodedRows(dropId, batch, file);
+  const record = async (group: string[], inactive: number[], rowsRead: number): Promise<void> => {
+    const { duplicates } = await deps.ledger.addEncodedRows(dropId, group, file);
     for (const row of duplicates) {
       duplicateRows.add(row);
       invalid += 1;
@@ -198,21 +198,21 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     }
     options.onProgress?.(rowsRead);
   };
-  // Batches are written while the next ones are parsed (up to MAX_IN_FLIGHT at once, so the parser
+  // Row groups are written while the next ones are parsed (up to MAX_IN_FLIGHT at once, so the parser
   // does not sit idle while a busy Redis answers). They still reach Redis in file order (one
   // connection), so the first of two duplicates stays valid.
   const inFlight: Promise<void>[] = [];
-  const settle = async (): Promise<void> => {
+  const awaitWrites = async (): Promise<void> => {
     while (inFlight.length > 0) await inFlight.shift();
   };
-  const flush = async (): Promise<void> => {
+  const writePending = async (): Promise<void> => {
     if (pendingRows === 0) return;
     const p = record(pending, pendingInactive, rows);
     pending = [];
     pendingRows = 0;
     pendingInactive = [];
-    // Handled here so a failure while the parser runs is not an unhandled rejection; settle()
-    // still throws it.
+    // Handled here so a failure while the parser runs is not an unhandled rejection;
+    // awaitWrites() still throws it.
     p.catch(() => undefined);
     inFlight.push(p);
     while (inFlight.length > MAX_IN_FLIGHT) await inFlight.shift();
@@ -259,7 +259,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
           accept(prepared.row);
         }
       }
-      if (pendingRows >= batchRows) await flush();
+      if (pendingRows >= batchRows) await writePending();
       // Garbage stops here, before the rest of it costs Redis memory (~270 B per invalid row).
       const tooMuch = ingestLimitProblem(rows, invalid, guards);
       if (tooMuch) throw inputError(file, tooMuch, { row: rows });
@@ -267,8 +267,8 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     const summary = reader.summary();
     warnings = summary.warnings;
     errorThreshold = (summary.importSettings as { errorThreshold?: number } | undefined)?.errorThreshold;
-    await flush();
-    await settle();
+    await writePending();
+    await awaitWrites();
     checkManifest(file, expected, { rows });
   } catch (err) {
     // Batches still being written must land before the drop is rejected (or the error passed on).

@@ -198,7 +198,7 @@ export async function computePlan(
   }
   await decideBatch();
   await save();
-  counts.willFail += await addLateFlags(deps.ledger, dropId, ctx.references.settle());
+  counts.willFail += await addLateFlags(deps.ledger, dropId, ctx.references.resolveForward());
 
   const notes = [...catalog.notes];
   if (spendUsers.unchecked > 0)

@@ -48,7 +48,7 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
   let n = 0;
   let pending: NewRow[] = [];
 
-  const flushRows = async (): Promise<void> => {
+  const writePending = async (): Promise<void> => {
     if (pending.length === 0) return;
     await ledger.addRows(dropId, pending);
     pending = [];
@@ -82,9 +82,9 @@ export async function replayDrop(options: ReplayOptions): Promise<ReplayResult> 
       },
       employeeNumber: record.employeeNumber,
     });
-    if (pending.length >= 1000) await flushRows();
+    if (pending.length >= 1000) await writePending();
   }
-  await flushRows();
+  await writePending();
   if (!created) return { dropId: undefined, parentDropId, rows: 0 };
 
   // Rows 1..n, enqueued like a fresh ingest's (deterministic job ids).

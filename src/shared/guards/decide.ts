@@ -2,9 +2,9 @@ import { ProvError } from '../errors.ts';
 import type { Actor, Decision, DecisionAction } from '../ledger/decisions.ts';
 import type { DropStatus } from '../ledger/states.ts';
 import type { GuardLimits } from './limits.ts';
-import { approveDrop, cancelDrop, pauseDrop, runPlannedDrop, type ReleaseDeps } from './release.ts';
+import { approveDrop, cancelDrop, pauseDrop, runPlannedDrop, type DropControlDeps } from './drop-control.ts';
 
-export interface DecideDeps extends ReleaseDeps {
+export interface DecideDeps extends DropControlDeps {
   /** The deactivation and conflict thresholds a planned drop is run against. */
   guards: GuardLimits;
 }

@@ -34,7 +34,7 @@ export interface RowPrediction {
 /**
  * Predicts, for a batch of valid rows in drop order looked up together, what Concur will do with
  * each: identity conflicts first (the row then sends nothing), then what its extensions and
- * references will meet. Forward references are settled later by `ctx.references.settle()`.
+ * references will meet. Forward references are resolved later by `ctx.references.resolveForward()`.
  */
 export async function predictBatch(
   rows: readonly NormalizedRow[],

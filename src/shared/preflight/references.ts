@@ -34,7 +34,7 @@ export function referencesOf(row: NormalizedRow): Reference[] {
  * row at Concur, a manager is left out). A target row of the drop that will not give a Concur person
  * (a conflict, a deactivation of someone absent) is missing too, which is known only once that row
  * is decided: rows are decided in order, so references to later rows wait in this forecast until
- * `settle()`. Only such forward references are kept in memory.
+ * `resolveForward()`. Only such forward references are kept in memory.
  */
 export class ReferenceForecast {
   /** Rows decided so far not to give a person: employeeNumber → row. */
@@ -55,7 +55,7 @@ export class ReferenceForecast {
 
   /**
    * Flags for a row's references now; a reference to a later row of the drop is judged by
-   * `settle()`. `inDrop` finds the row of the drop with an employeeNumber (valid rows only).
+   * `resolveForward()`. `inDrop` finds the row of the drop with an employeeNumber (valid rows only).
    */
   async check(
     row: NormalizedRow,
@@ -82,7 +82,7 @@ export class ReferenceForecast {
   }
 
   /** Once every row is decided: the flags of rows whose later target will not give a person. */
-  settle(): Map<number, PlanFlag[]> {
+  resolveForward(): Map<number, PlanFlag[]> {
     const out = new Map<number, PlanFlag[]>();
     for (const [target, list] of this.waiting) {
       for (const { at, ref } of list) {

@@ -29,11 +29,12 @@ export const identityJobOptions: DefaultJobOptions = {
 };
 
 /**
- * Ingest chunks get a deterministic id (a resumed ingest enqueues nothing twice). Released rows
- * get a unique one: a row may be released again while an earlier release job is still active.
+ * Ingest chunks get a deterministic id (a resumed ingest enqueues nothing twice). Released rows,
+ * approve and the stranded-rows repair pass a nonce for a unique one: the same rows may need to run
+ * again while an earlier job of theirs still exists.
  */
-export function identityJobId(dropId: string, firstRow: number, releaseNonce?: string): string {
-  return releaseNonce === undefined ? jobId(dropId, firstRow) : jobId(dropId, 'r', firstRow, releaseNonce);
+export function identityJobId(dropId: string, firstRow: number, nonce?: string): string {
+  return nonce === undefined ? jobId(dropId, firstRow) : jobId(dropId, 'r', firstRow, nonce);
 }
 
 /** Rows cut into identity chunks of IDENTITY_CHUNK_ROWS, in the order given. */

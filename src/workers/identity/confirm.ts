@@ -60,18 +60,18 @@ export async function confirmRecentWrites(
   return withFresh(people, fresh);
 }
 
-/** Looks the row's people up, with backoff, until `settle` answers or the search lag is over. */
+/** Looks the row's people up, with backoff, until `answer` finds what it needs or the search lag is over. */
 async function lookUntil<T>(
   row: NormalizedRow,
   deps: ConfirmDeps,
-  settle: (people: LookupResult) => Promise<T | undefined>,
+  answer: (people: LookupResult) => Promise<T | undefined>,
   signal?: AbortSignal,
 ): Promise<T | undefined> {
   const deadline = deps.now() + deps.maxMs;
   let wait = FIRST_WAIT_MS;
   for (;;) {
-    const settled = await settle(await deps.lookup(row));
-    if (settled !== undefined) return settled;
+    const found = await answer(await deps.lookup(row));
+    if (found !== undefined) return found;
     const left = deadline - deps.now();
     if (left <= 0) return undefined;
     await deps.sleep(Math.min(wait, left), signal);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
-import { enqueueOpenRows } from '../../shared/guards/release.ts';
+import { enqueueOpenRows } from '../../shared/guards/drop-control.ts';
 import { repairLockKey } from '../../shared/keys.ts';
 import { startPeriodic, withRedisLock } from '../periodic.ts';
 import type { Ledger } from '../../shared/ledger/ledger.ts';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
 import { planDrop, type PlannedRow } from '../../../src/producers/plan.ts';
 import { DEFAULT_GUARDS } from '../../../src/shared/guards/limits.ts';
-import { approveDrop, cancelDrop } from '../../../src/shared/guards/release.ts';
+import { approveDrop, cancelDrop } from '../../../src/shared/guards/drop-control.ts';
 import { dropProgress } from '../../../src/shared/ledger/progress.ts';
 import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
 import { simulatorPipeline, waitForComplete } from '../../helpers/pipeline.ts';

@@ -220,7 +220,7 @@ describe('predictBatch', () => {
     // Later rows: E5 deactivates someone Concur does not have (no person), E6 is created.
     const second = await predictBatch([row(5, { active: false }), row(6)], people(), ctx);
     expect(second.map((p) => p.flags.map((f) => f.code))).toEqual([['DEACTIVATE_ABSENT'], []]);
-    const late = ctx.references.settle();
+    const late = ctx.references.resolveForward();
     expect([...late.keys()]).toEqual([3]);
     expect(late.get(3)?.[0]?.message).toBe(
       'hr.csv row 3: spend.reportApproverEmployeeNumber: E5 is row 5 of this drop, which will not give a Concur person (see that row)',

@@ -7,7 +7,7 @@ import { conflictHoldReason, deactivationHoldReason, type GuardLimits } from './
 import type { Logger } from '../logger.ts';
 import { enqueueIdentityChunks, identityChunks } from '../queues/identity.ts';
 
-export interface ReleaseDeps {
+export interface DropControlDeps {
   ledger: Ledger;
   identityQueue: Pick<Queue, 'addBulk'>;
   log?: Logger;
@@ -21,7 +21,7 @@ const OPEN: ReadonlySet<string> = new Set(OPEN_STATES);
  * Enqueues the drop's open rows in identity chunks. Job ids carry a nonce: a chunk whose earlier
  * job still exists (finished without work while the drop was paused) must run again.
  */
-export async function enqueueOpenRows(deps: ReleaseDeps, dropId: string): Promise<{ rows: number; jobs: number }> {
+export async function enqueueOpenRows(deps: DropControlDeps, dropId: string): Promise<{ rows: number; jobs: number }> {
   const open: number[] = [];
   for await (const r of deps.ledger.iterateRowStates(dropId)) if (OPEN.has(r.state)) open.push(r.row);
   const nonce = `a${randomBytes(4).toString('hex')}`;
@@ -44,7 +44,7 @@ export interface ApproveResult {
  * status change and the enqueue). The status changes first, so no job finds the drop stopped.
  */
 export async function approveDrop(
-  deps: ReleaseDeps,
+  deps: DropControlDeps,
   dropId: string,
   from: readonly DropStatus[] = APPROVABLE_STATUSES,
   verb = 'approved',
@@ -81,7 +81,7 @@ export interface CancelResult {
  * crash half-way) finishes the rows.
  */
 export async function cancelDrop(
-  deps: ReleaseDeps,
+  deps: DropControlDeps,
   dropId: string,
   reason = 'drop cancelled by the operator',
 ): Promise<CancelResult> {
@@ -122,7 +122,7 @@ export interface PauseResult {
  * brake's, which sets only `pausedAt`.
  */
 export async function pauseDrop(
-  deps: Pick<ReleaseDeps, 'ledger' | 'log' | 'now'>,
+  deps: Pick<DropControlDeps, 'ledger' | 'log' | 'now'>,
   dropId: string,
   reason = 'paused by the operator',
 ): Promise<PauseResult> {
@@ -159,7 +159,7 @@ export interface RunPlannedResult {
  * open rows enqueued. `changed` is false when the drop was no longer planned (someone else ran it).
  */
 export async function runPlannedDrop(
-  deps: ReleaseDeps & { guards: GuardLimits },
+  deps: DropControlDeps & { guards: GuardLimits },
   dropId: string,
 ): Promise<RunPlannedResult & { changed: boolean }> {
   const now = deps.now ?? Date.now;
