@@ -1,6 +1,6 @@
 import { Worker, type Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pauseDrop } from '../../../src/shared/guards/release.ts';
+import { pauseDrop } from '../../../src/shared/guards/drop-control.ts';
 import { queueKeyPrefix } from '../../../src/shared/keys.ts';
 import { Ledger, type NewRow } from '../../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
