@@ -78,6 +78,9 @@ export interface IngestResult {
   warnings?: string[];
 }
 
+/** How far ahead of the drop's creation an `asOf` may be (time zones, clocks a little apart). */
+const AS_OF_FUTURE_SLACK_MS = 24 * 3600 * 1000;
+
 /**
  * A drop's id derives from its bytes and its mapping, so the same file twice is the same drop.
  * 16 hex characters (64 bits) keep keys and bulkIds short; `--force` salts it.
@@ -124,12 +127,13 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   const file = basename(options.path);
   const log = deps.log.child({ dropId });
 
+  const createdAt = now();
   const created = await deps.ledger.createDrop({
     id: dropId,
     file,
     sha256: fileSha256,
     format,
-    createdAt: now(),
+    createdAt,
     mappingSha256,
   });
   if (!created) {
@@ -169,6 +173,10 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     }
   }
 
+  // Rows without an asOf cell are as of the manifest's asOf, else the drop's creation (a resumed
+  // ingest keeps the first one): docs/safety.md#an-older-drop-never-undoes-a-newer-one.
+  const dropAsOf =
+    expected?.asOf ?? (created ? createdAt : Number((await deps.ledger.getDrop(dropId))?.meta.createdAt ?? createdAt));
   const batchRows = options.ledgerBatchRows ?? 500;
   // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the numbers
   // of the valid rows stay in this process (4 bytes each), cut into identity jobs at the end.
@@ -230,6 +238,23 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       onHeader: (columns) => mapper.assertColumns(file, columns),
     });
     const accept = (row: NormalizedRow): void => {
+      if (row.asOf !== undefined && row.asOf > createdAt + AS_OF_FUTURE_SLACK_MS) {
+        // A mistyped year would lock the person against every later drop.
+        invalid += 1;
+        push({
+          row: row.rowNumber,
+          state: 'invalid',
+          outcome: {
+            error: `${file} row ${row.rowNumber}: asOf: ${new Date(row.asOf).toISOString()} is in the future`,
+            code: 'PROV_ERR_INPUT',
+            column: 'asOf',
+            employeeNumber: row.employeeNumber,
+            ...(row.userName ? { userName: row.userName } : {}),
+          },
+        });
+        return;
+      }
+      row.asOf ??= dropAsOf;
       push(validRow(row));
       if (row.active === false) {
         deactivations += 1;

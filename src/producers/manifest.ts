@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { ProvError, isProvError } from '../shared/errors.ts';
 import { readSmallFile } from './safe-fs.ts';
 import { jsonErrorMessage } from './sources/json.ts';
+import { parseAsOf } from '../shared/mapping/validate.ts';
 
 /**
  * A drop's completeness manifest: `FILE.manifest.json` beside the file, or `--expect-rows N
  * --sha256 H`. `rows` counts data rows (the header excluded); `sha256` is the hex digest of the
- * file's bytes. Either may be left out; other keys (a generator, a timestamp) are ignored.
+ * file's bytes; `asOf` is when the file's data is true (docs/safety.md#an-older-drop-never-undoes-a-newer-one).
+ * Any may be left out; other keys (a generator, a timestamp) are ignored.
  */
 export const manifestSchema = z
   .object({
@@ -17,8 +19,21 @@ export const manifestSchema = z
       .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')
       .transform((v) => v.toLowerCase())
       .optional(),
+    /** When the file's data is true (ISO 8601): the as-of of every row without an `asOf` cell. */
+    asOf: z
+      .string()
+      .transform((v, ctx) => {
+        const parsed = parseAsOf(v.trim());
+        if ('value' in parsed) return parsed.value;
+        ctx.addIssue({ code: 'custom', message: parsed.reason });
+        return z.NEVER;
+      })
+      .optional(),
   })
-  .refine((m) => m.rows !== undefined || m.sha256 !== undefined, 'a manifest needs "rows", "sha256" or both');
+  .refine(
+    (m) => m.rows !== undefined || m.sha256 !== undefined || m.asOf !== undefined,
+    'a manifest needs "rows", "sha256" or "asOf"',
+  );
 
 export type Manifest = z.output<typeof manifestSchema>;
 

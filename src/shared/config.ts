@@ -93,6 +93,8 @@ export const envSchema = z
     IDENTITY_CONCURRENCY: intFrom(8, 1),
     IDENTITY_RETRY_ATTEMPTS: intFrom(6, 1),
     CONFLICT_RESOLVE_MAX_MS: intFrom(300_000),
+    /** How long each person's last applied as-of is kept after their last write (0 = for ever). */
+    PERSON_AS_OF_TTL_DAYS: intFrom(400),
     /** How often an identity worker looks for open rows no job will ever move (0 = never). */
     IDENTITY_REPAIR_INTERVAL_MS: intFrom(30_000),
     /** How often an identity worker compacts finished drops in the ledger (0 = never). */

@@ -40,6 +40,8 @@ export interface DropKeys {
   plan: string;
   /** Prefix of the compressed pages of a finished drop's rows (see ledger/pages.ts). */
   pagePrefix: string;
+  /** Set: rows that re-activated a person (counted once each by the deactivation guard). */
+  reactivated: string;
   /** List: the decisions taken on the drop (approve, cancel, pause, resume, run), oldest first. */
   decisions: string;
 }
@@ -66,6 +68,7 @@ export function dropKeys(prefix: string, dropId: string): DropKeys {
     waitersPrefix: `${base}:waiters:`,
     plan: `${base}:plan`,
     pagePrefix: `${base}:page:`,
+    reactivated: `${base}:react`,
     decisions: `${base}:decisions`,
   };
 }
@@ -140,6 +143,14 @@ export function recentWritesKey(prefix: string, companyId: string): string {
 /** String: one recently written user under a company's recent-writes prefix. */
 export function recentWriteKey(recentWritesPrefix: string, uuid: string): string {
   return `${recentWritesPrefix}:${uuid}`;
+}
+
+/**
+ * String: the as-of time (epoch ms) of the last drop applied to one Concur person (by uuid), for
+ * PERSON_AS_OF_TTL_DAYS after that write (docs/safety.md#an-older-drop-never-undoes-a-newer-one).
+ */
+export function personAsOfKey(prefix: string, companyId: string, uuid: string): string {
+  return `${prefix}:identity:asof:${companyId}:${uuid}`;
 }
 
 /** String: held by the one identity worker compacting finished drops. */
@@ -245,6 +256,12 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
     { key: `${d.waitersPrefix}<row>`, type: 'set', writer: ledger, what: "rows waiting for this row's uuid" },
     { key: d.plan, type: 'hash', writer: ledger, what: 'row number → planned action (`ingest --plan`)' },
     {
+      key: d.reactivated,
+      type: 'set',
+      writer: ledger,
+      what: 'rows that re-activated a person: counted once each by the deactivation guard',
+    },
+    {
       key: `${d.pagePrefix}<n>`,
       type: 'string',
       writer: ledger,
@@ -308,6 +325,12 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
       type: 'hash',
       writer: 'call metrics (`shared/metrics/`)',
       what: 'Concur calls, latencies and retries, summed over every process',
+    },
+    {
+      key: personAsOfKey(prefix, '<company>', '<uuid>'),
+      type: 'string (TTL)',
+      writer: 'identity worker (`shared/identity/as-of.ts`)',
+      what: 'as-of time of the last drop applied to the person; an older drop writes nothing (about 120 B a person)',
     },
     {
       key: compactionLockKey(prefix),

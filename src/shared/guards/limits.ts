@@ -95,6 +95,29 @@ export function deactivationHoldReason(rows: number, deactivations: number, limi
 }
 
 /**
+ * The deactivation guard while a drop runs: re-activations (rows turning an inactive person active,
+ * found only once Concur is read) count like deactivations, so a wave of either holds the drop.
+ * Both counts are since the drop was last approved.
+ */
+export function activeChangeHoldReason(
+  rows: number,
+  deactivations: number,
+  reactivations: number,
+  limits: Pick<GuardLimits, 'maxDeactivations' | 'maxDeactivationPercent' | 'minRows'>,
+): string | undefined {
+  const changes = deactivations + reactivations;
+  const what = `${reactivations} rows re-activate and ${deactivations} deactivate people`;
+  if (changes > limits.maxDeactivations) {
+    return `${what} (${changes} in all), more than MAX_DEACTIVATIONS=${limits.maxDeactivations}: approve or cancel the drop`;
+  }
+  if (rows >= limits.minRows && rows > 0 && changes * 100 > limits.maxDeactivationPercent * rows) {
+    const pct = Math.round((changes * 1000) / rows) / 10;
+    return `${what} (${changes} of ${rows} rows, ${pct}%), more than MAX_DEACTIVATION_PERCENT=${limits.maxDeactivationPercent}%: approve or cancel the drop`;
+  }
+  return undefined;
+}
+
+/**
  * Why a drop with this many identity conflicts must stop (held before it runs, paused while it
  * runs), or undefined. Conflicts write nothing, but many of them mean the file is keyed wrongly.
  */

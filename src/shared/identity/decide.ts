@@ -15,9 +15,21 @@ export type IdentityDecision =
   | { kind: 'refuse'; reason: string }
   /** Present, and the row's `whenExists` (legacy WARN / IGNORE) leaves the person's profile alone. */
   | { kind: 'leave'; existing: ConcurUser; reason: string | undefined }
+  /**
+   * Present, and the row is older than the last drop applied to the person: nothing is written
+   * (docs/safety.md#an-older-drop-never-undoes-a-newer-one).
+   */
+  | { kind: 'stale'; existing: ConcurUser; reason: string }
   | { kind: 'create' }
   | { kind: 'unchanged'; existing: ConcurUser }
-  | { kind: 'patch'; existing: ConcurUser; changes: IdentityChange[]; action: 'update' | 'deactivate' };
+  | {
+      kind: 'patch';
+      existing: ConcurUser;
+      changes: IdentityChange[];
+      action: 'update' | 'deactivate';
+      /** Set when the row turns an inactive person active: counted by the deactivation guard. */
+      reactivating?: true;
+    };
 
 /** The key a row is matched to a Concur person on (`MATCH_ON`, docs/matching.md). */
 export type MatchKey = 'employeeNumber' | 'userName';
@@ -159,13 +171,25 @@ export function findExisting(
 }
 
 /**
+ * Why a row as of `rowAsOf` must not be written to a person a drop as of `lastAppliedAsOf` was
+ * applied to (the later one wins; the same time is the same drop, or a replay: written), or
+ * undefined. Either time unknown: no order to keep.
+ */
+export function staleReason(rowAsOf: number | undefined, lastAppliedAsOf: number | undefined): string | undefined {
+  if (rowAsOf === undefined || lastAppliedAsOf === undefined || rowAsOf >= lastAppliedAsOf) return undefined;
+  return `older than the last drop applied to this person (row as of ${new Date(rowAsOf).toISOString()}, last applied as of ${new Date(lastAppliedAsOf).toISOString()}): nothing written`;
+}
+
+/**
  * Create, PATCH exactly what differs (a deactivation when the row turns an active person
- * inactive), nothing, or skip. `managerUuid` is the manager's uuid when it is known now.
+ * inactive, a re-activation the other way), nothing, or skip. `managerUuid` is the manager's uuid
+ * when it is known now; `lastAppliedAsOf` the as-of of the last drop applied to the present person.
  */
 export function decideIdentity(
   row: NormalizedRow,
   existing: ConcurUser | undefined,
   managerUuid?: string,
+  lastAppliedAsOf?: number,
 ): IdentityDecision {
   if (!existing) {
     if (row.active === false) return { kind: 'skip', reason: 'not in Concur: nothing to deactivate' };
@@ -177,6 +201,8 @@ export function decideIdentity(
       };
     return { kind: 'create' };
   }
+  const stale = staleReason(row.asOf, lastAppliedAsOf);
+  if (stale) return { kind: 'stale', existing, reason: stale };
   if (row.whenExists !== undefined) {
     const reason =
       row.whenExists === 'warn'
@@ -187,7 +213,14 @@ export function decideIdentity(
   const changes = identityDiff(existing as Record<string, unknown>, row, managerUuid ? { managerUuid } : {});
   if (changes.length === 0) return { kind: 'unchanged', existing };
   const deactivating = row.active === false && existing.active !== false;
-  return { kind: 'patch', existing, changes, action: deactivating ? 'deactivate' : 'update' };
+  const reactivating = row.active === true && existing.active === false;
+  return {
+    kind: 'patch',
+    existing,
+    changes,
+    action: deactivating ? 'deactivate' : 'update',
+    ...(reactivating ? { reactivating: true as const } : {}),
+  };
 }
 
 function employeeNumberOf(user: ConcurUser): string | undefined {

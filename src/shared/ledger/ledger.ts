@@ -156,6 +156,9 @@ const NUMERIC_META = new Set([
   'deactivations',
   'conflicts',
   'conflictsBase',
+  'deactivationsBase',
+  'reactivations',
+  'reactivationsBase',
 ]);
 
 /**
@@ -501,7 +504,7 @@ export class Ledger {
    */
   async rejectDrop(dropId: string, reason: string, now = Date.now()): Promise<void> {
     const k = this.keys(dropId);
-    await this.redis.unlink(k.rows, k.data, k.out, k.emp, k.counts, k.plan);
+    await this.redis.unlink(k.rows, k.data, k.out, k.emp, k.counts, k.plan, k.reactivated);
     await this.redis.hset(k.meta, { status: 'rejected', reason, completedAt: now });
   }
 
@@ -517,7 +520,7 @@ export class Ledger {
     const k = this.keys(dropId);
     const rows = view.meta.rows ?? (await this.redis.hlen(k.rows));
     // Every key name is known, so no SCAN: per-row waiter sets and pages by number, in batches.
-    const names = [k.counts, k.rows, k.data, k.out, k.emp, k.plan, k.decisions];
+    const names = [k.counts, k.rows, k.data, k.out, k.emp, k.plan, k.decisions, k.reactivated];
     for (let page = 0; page * PAGE_ROWS < rows; page += 1) names.push(`${k.pagePrefix}${page}`);
     for (let row = 1; row <= rows; row += 1) {
       names.push(`${k.waitersPrefix}${row}`);
@@ -613,6 +616,28 @@ export class Ledger {
       conflicts: total - Number(base ?? 0),
       rows: Number(rows ?? 0),
       status: status === null || status === undefined ? undefined : (status as DropStatus),
+    };
+  }
+
+  /**
+   * Counts the row's re-activation of a person (the deactivation guard, docs/safety.md), once per
+   * row. Returns the re-activations and deactivations since the drop was last approved, its rows
+   * and its status, for the caller to judge.
+   */
+  async countReactivation(
+    dropId: string,
+    row: number,
+  ): Promise<{ reactivations: number; deactivations: number; rows: number; status: DropStatus | undefined }> {
+    const k = this.keys(dropId);
+    const [reactivations, deactivations, rows, status] = (await this.scripts.countReactivation(
+      [k.meta, k.reactivated],
+      [row],
+    )) as [number, number, number, string];
+    return {
+      reactivations: Number(reactivations),
+      deactivations: Number(deactivations),
+      rows: Number(rows),
+      status: status === '' ? undefined : (status as DropStatus),
     };
   }
 

@@ -14,8 +14,11 @@ export type RowWaits = Pick<
   'deferFor' | 'waitFor' | 'rowForEmployeeNumber' | 'releasedWaiters' | 'forgetReleasedWaiters' | 'rowsNeedingLookup'
 >;
 
-/** A drop's status and the guards that stop it (failure brake, conflict guard). */
-export type DropGuards = Pick<Ledger, 'dropStatus' | 'checkBrake' | 'countConflict' | 'setStatusIf'>;
+/** A drop's status and the guards that stop it (failure brake, conflict guard, deactivation guard). */
+export type DropGuards = Pick<
+  Ledger,
+  'dropStatus' | 'checkBrake' | 'countConflict' | 'countReactivation' | 'setStatusIf'
+>;
 
 /** Extension batches: claiming rows for a Bulk request and recording its submission. */
 export type BatchRecords = Pick<Ledger, 'claimBatch' | 'recordSubmission'>;

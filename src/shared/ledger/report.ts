@@ -52,7 +52,8 @@ export function toReportRecord(row: number, state: RowState, outcome: RowOutcome
     uuid: str(outcome.uuid),
     provisionId: str(outcome.provisionId),
     errorCode: str(outcome.code) || (extensions[0]?.code ?? ''),
-    message: str(outcome.error),
+    // A row not written because it is older than the person's last drop says why (docs/safety.md).
+    message: str(outcome.error) || str(outcome.note),
     schemaPath: schemaPaths.join(' | ') || str(outcome.column),
     lines: str(outcome.lines),
   };

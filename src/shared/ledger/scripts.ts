@@ -60,6 +60,7 @@ export const LEDGER_SCRIPTS = {
   releasedWaiters: script('provLedgerReleasedWaiters', 'released-waiters'),
   claimBatch: script('provLedgerClaimBatch', 'claim-batch'),
   recordSubmission: script('provLedgerRecordSubmission', 'record-submission'),
+  countReactivation: script('provLedgerCountReactivation', 'count-reactivation'),
 } as const;
 
 export type LedgerScriptName = keyof typeof LEDGER_SCRIPTS;

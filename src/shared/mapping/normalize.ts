@@ -16,6 +16,7 @@ import {
   canonicalLocale,
   canonicalStateProvince,
   canonicalTimezone,
+  parseAsOf,
   countryProblem,
   currencyProblem,
   dateProblem,
@@ -159,6 +160,13 @@ export function normalizeRow(rowNumber: number, cells: MappedRecord): NormalizeR
   if (previousEmployeeNumber !== employeeNumber) set('previousEmployeeNumber', previousEmployeeNumber);
   const previousUserName = r.check('previousUserName', r.text('previousUserName'), userNameProblem);
   if (previousUserName?.toLowerCase() !== userName?.toLowerCase()) set('previousUserName', previousUserName);
+
+  const asOfText = r.text('asOf');
+  if (asOfText !== undefined) {
+    const parsed = parseAsOf(asOfText);
+    if ('reason' in parsed) r.fail('asOf', parsed.reason);
+    else set('asOf', parsed.value);
+  }
 
   const spend = readSpend(r, notSelf);
   if (spend) row.spend = spend;

@@ -63,6 +63,8 @@ export const IDENTITY_COLUMNS: readonly TemplateColumn[] = [
     `(matching) the person's current ${ENTERPRISE}:employeeNumber, changed to employeeNumber`,
   ),
   col('previousUserName', "(matching) the person's current userName, changed to userName"),
+  // When the row's data is true in the HR system: an older row never undoes a newer one (docs/safety.md).
+  col('asOf', '(ordering) never sent: the time the row is as of'),
 ];
 
 export const SPEND_COLUMNS: readonly TemplateColumn[] = [

@@ -117,6 +117,12 @@ export interface NormalizedRow {
   previousEmployeeNumber?: string;
   /** An explicit change of the person's userName: the one Concur holds now (docs/matching.md). */
   previousUserName?: string;
+  /**
+   * When the row's data is true (epoch ms): the `asOf` cell, else the drop's (its manifest's, or its
+   * creation time), set at ingest. A person's data older than the last drop applied to them is not
+   * written (docs/safety.md#an-older-drop-never-undoes-a-newer-one).
+   */
+  asOf?: number;
   spend?: SpendData;
   travel?: TravelData;
   nickName?: string;

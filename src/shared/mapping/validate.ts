@@ -134,6 +134,27 @@ export function dateProblem(value: string): string | undefined {
   return undefined;
 }
 
+const AS_OF = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An `asOf` cell: an ISO 8601 date (`2026-11-20`, midnight UTC) or date-time (`2026-11-20T17:30Z`,
+ * `2026-11-20T17:30:00+01:00`; without a zone: UTC) → epoch ms, or why it is not one.
+ */
+export function parseAsOf(value: string): { value: number } | { reason: string } {
+  const m = AS_OF.exec(value);
+  if (!m)
+    return { reason: `${echo(value, 40)} is not an ISO 8601 date or date-time (2026-11-20 or 2026-11-20T17:30:00Z)` };
+  if (!isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3])))
+    return { reason: `'${value}' is not a real calendar date` };
+  const zone =
+    m[7] === undefined ? 'Z' : m[7].toUpperCase() === 'Z' ? 'Z' : m[7].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${zone}`;
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms) || Number(m[4] ?? 0) > 23 || Number(m[5] ?? 0) > 59 || Number(m[6] ?? 0) > 59)
+    return { reason: `'${value}' is not a real time` };
+  return { value: ms };
+}
+
 export function currencyProblem(value: string): string | undefined {
   if (!/^[A-Z]{3}$/.test(value)) return `${echo(value, 40)} is not a 3-letter ISO 4217 currency code`;
   if (!CURRENCY_CODES.has(value)) return `'${value}' is not a current ISO 4217 currency code`;

@@ -69,7 +69,8 @@ export function reference(input: {
 
 /** The effect that writes a row's identity. */
 export type WriteStep =
-  | { kind: 'skip'; reason: string }
+  /** Nothing to write: an absent person to deactivate, or a row older than the person's last drop (`stale`). */
+  | { kind: 'skip'; reason: string; stale?: true; uuid?: string }
   | { kind: 'fail'; error: ProvError }
   /** Nothing sent: the person is as the row says, or the row's whenExists leaves the profile alone. */
   | { kind: 'keep'; uuid: string; action: string; left?: boolean; reason?: string | undefined }
@@ -85,6 +86,8 @@ export function writeStep(decision: IdentityDecision, createdEarlier = false): W
   switch (decision.kind) {
     case 'skip':
       return { kind: 'skip', reason: decision.reason };
+    case 'stale':
+      return { kind: 'skip', reason: decision.reason, stale: true, uuid: decision.existing.id };
     case 'refuse':
       return { kind: 'fail', error: new ProvError('PROV_ERR_NOT_FOUND', decision.reason) };
     case 'leave':
@@ -100,14 +103,18 @@ export function writeStep(decision: IdentityDecision, createdEarlier = false): W
   }
 }
 
-/** The write for a row and the person found (or nobody), with the manager's uuid when known. */
+/**
+ * The write for a row and the person found (or nobody), with the manager's uuid when known and the
+ * as-of of the last drop applied to that person when it is later than the row's.
+ */
 export function decideWrite(
   row: NormalizedRow,
   existing: ConcurUser | undefined,
   managerUuid: string | undefined,
   createdEarlier = false,
+  lastAppliedAsOf?: number,
 ): WriteStep {
-  return writeStep(decideIdentity(row, existing, managerUuid), createdEarlier);
+  return writeStep(decideIdentity(row, existing, managerUuid, lastAppliedAsOf), createdEarlier);
 }
 
 /**

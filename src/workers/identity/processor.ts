@@ -11,7 +11,8 @@ import type { RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { IdentityLedger, RowMoves, RowWaits } from '../../shared/ledger/ports.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { conflictHoldReason, type GuardLimits } from '../../shared/guards/limits.ts';
+import { activeChangeHoldReason, conflictHoldReason, type GuardLimits } from '../../shared/guards/limits.ts';
+import type { PersonAsOf } from '../../shared/identity/as-of.ts';
 import { findExisting, type MatchKey } from '../../shared/identity/decide.ts';
 import { canCreate, extensionReferences, toCreateBody, toPatchOperations } from '../../shared/mapping/to-scim.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
@@ -63,6 +64,16 @@ export interface IdentityProcessorDeps {
    * Without it every search result is taken as current.
    */
   recent?: Pick<RecentWrites, 'remember' | 'confirm' | 'stale'>;
+  /**
+   * The as-of time of the last drop applied to each person: a row older than it writes nothing
+   * (docs/safety.md#an-older-drop-never-undoes-a-newer-one). Without it every row is written.
+   */
+  asOf?: Pick<PersonAsOf, 'claim'>;
+  /**
+   * The deactivation guard at run time (MAX_DEACTIVATIONS, MAX_DEACTIVATION_PERCENT): re-activations
+   * count like deactivations, and a drop past the limit is held before the next one is written.
+   */
+  activeGuard?: Pick<GuardLimits, 'minRows' | 'maxDeactivations' | 'maxDeactivationPercent'>;
   /** How long Concur's search may lag (CONFLICT_RESOLVE_MAX_MS). Default 300 000. */
   conflictResolveMaxMs?: number;
   now?: () => number;
@@ -181,6 +192,12 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         const outcome = await processRow(dropId, r, people, call, confirm, signal);
         await requeueReleased(outcome.released, [r.row], { group: true });
         if (outcome.ready) ready.push(r.row);
+        if (outcome.held) {
+          // The deactivation guard held the drop: this row and the rest of the chunk wait for approve.
+          processed -= 1;
+          log.warn('drop held by the deactivation guard (re-activations); the rest of the chunk waits for approve');
+          break;
+        }
       } catch (err) {
         if (!failsRow(err, lastAttempt)) throw err;
         await requeueReleased(await fail(dropId, r.row, err), [r.row], { group: true });
@@ -209,7 +226,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     call: <T>(fn: () => Promise<T>) => Promise<T>,
     confirm: ConfirmDeps,
     signal: AbortSignal | undefined,
-  ): Promise<{ released: number[]; ready: boolean }> {
+  ): Promise<{ released: number[]; ready: boolean; held?: true }> {
     const row = r.data!;
     const released: number[] = [];
     let uuid = r.outcome.uuid;
@@ -240,11 +257,19 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
           `manager ${row.managerEmployeeNumber} not found in Concur or this drop; created without a manager`,
         );
       const managerUuid = manager.kind === 'found' ? manager.uuid : undefined;
-      const write = await writeIdentity(row, people, managerUuid, call, confirm, signal);
+      const write = await writeIdentity(dropId, r.row, row, people, managerUuid, call, confirm, signal);
+      if (write.kind === 'held') return { released, ready: false, held: true };
       if (write.kind === 'skip') {
         const t = await deps.ledger.transition(dropId, r.row, 'unchanged', {
           from: [state],
-          patch: { action: 'none', warnings: [...warnings, write.reason], absent: null },
+          patch: {
+            action: write.stale ? 'older' : 'none',
+            warnings: [...warnings, write.reason],
+            absent: null,
+            ...(write.uuid ? { uuid: write.uuid } : {}),
+            // The report's message of a row that was not written because it is older.
+            ...(write.stale ? { note: write.reason } : {}),
+          },
         });
         return { released: t.releasedWaiters, ready: false };
       }
@@ -328,8 +353,14 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     return deps.ledger.deferFor(dropId, decision.managerRow, row, { absent: decision.absent });
   }
 
-  /** Create, update or deactivate the person; `skip` when there is nothing to do for an absent person. */
+  /**
+   * Create, update or deactivate the person; `skip` when there is nothing to do for an absent
+   * person, or the row is older than the last drop applied to them (`stale`); `held` when writing
+   * it would pass the deactivation guard (nothing written).
+   */
   async function writeIdentity(
+    dropId: string,
+    rowNumber: number,
     row: NormalizedRow,
     people: LookupResult,
     managerUuid: string | undefined,
@@ -338,9 +369,16 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     signal: AbortSignal | undefined,
   ): Promise<
     | { kind: 'written'; uuid: string; action: string; left?: boolean; reason?: string | undefined }
-    | { kind: 'skip'; reason: string }
+    | { kind: 'skip'; reason: string; stale?: true; uuid?: string }
+    | { kind: 'held' }
   > {
-    let step = decideWrite(row, findExisting(row, people, deps.matchOn), managerUuid);
+    /** The write for a present person, once they are claimed for this row's as-of. */
+    const decideFor = async (existing: ConcurUser | undefined, createdEarlier = false) => {
+      const claim =
+        existing && row.asOf !== undefined && deps.asOf ? await deps.asOf.claim(existing.id, row.asOf) : undefined;
+      return decideWrite(row, existing, managerUuid, createdEarlier, claim?.stale ? claim.last : undefined);
+    };
+    let step = await decideFor(findExisting(row, people, deps.matchOn));
     if (step.kind === 'create' && canCreate(row)) {
       try {
         const created = await call(() =>
@@ -349,12 +387,13 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
           ),
         );
         await deps.recent?.confirm(created);
+        if (row.asOf !== undefined) await deps.asOf?.claim(created.id, row.asOf);
         return { kind: 'written', uuid: created.id, action: 'create' };
       } catch (err) {
         // A uniqueness 409: the person exists (often our own create whose answer was lost). Found
         // once search catches up, read by id, then updated: never a second user.
         if (concurErrorKind(err) !== 'conflict' || !isProvError(err)) throw err;
-        step = decideWrite(row, await resolveCreateConflict(row, err, confirm, signal), managerUuid, true);
+        step = await decideFor(await resolveCreateConflict(row, err, confirm, signal), true);
       }
     }
     if (step.kind === 'skip') return step;
@@ -363,6 +402,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (step.kind !== 'patch') throw new Error('a present person is patched or unchanged');
     const { existing, changes } = step.decision;
     const action = step.action;
+    if (step.decision.reactivating && (await reactivationHolds(dropId, rowNumber))) return { kind: 'held' };
     // Recorded before sending: a PATCH whose answer is lost may still have been applied.
     await deps.recent?.remember(existing.id);
     try {
@@ -415,6 +455,21 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     const t = await deps.ledger.transition(dropId, row, 'identity_failed', { patch: patchOut });
     if (t.result === 'ok' && patchOut.code === 'PROV_ERR_IDENTITY_CONFLICT') await guardConflicts(dropId);
     return t.releasedWaiters;
+  }
+
+  /**
+   * Counts the row's re-activation and, past the deactivation guard's limits, holds the drop
+   * (docs/safety.md, deactivation threshold): true when the row must not be written now.
+   */
+  async function reactivationHolds(dropId: string, row: number): Promise<boolean> {
+    if (!deps.activeGuard) return false;
+    const counted = await deps.ledger.countReactivation(dropId, row);
+    const reason = activeChangeHoldReason(counted.rows, counted.deactivations, counted.reactivations, deps.activeGuard);
+    if (!reason) return false;
+    const held = await deps.ledger.setStatusIf(dropId, ['running'], 'held', { reason, heldAt: Date.now() });
+    if (held.changed)
+      deps.log.warn({ dropId, reactivations: counted.reactivations }, 'drop held by the deactivation guard');
+    return true;
   }
 
   /** Counts a conflict and pauses the drop when there are too many (a file keyed wrongly). */

@@ -1,5 +1,6 @@
 import { DEFAULT_RETRY } from '../../shared/concur/retry.ts';
 import { guardsFromConfig } from '../../shared/guards/limits.ts';
+import { PersonAsOf } from '../../shared/identity/as-of.ts';
 import { RecentWrites, recentWritesKey } from '../../shared/identity/recent-writes.ts';
 import { createExtensionHandoff } from '../../shared/provisions/handoff.ts';
 import { IDENTITY_QUEUE, releasedRowsRequeue } from '../../shared/queues/identity.ts';
@@ -45,6 +46,13 @@ export function identityStage(parts: IdentityStageParts): Stage {
     log,
     brake: guardsFromConfig(config),
     conflictGuard: guardsFromConfig(config),
+    activeGuard: guardsFromConfig(config),
+    asOf: new PersonAsOf(
+      redis,
+      config.QUEUE_PREFIX,
+      config.CONCUR_COMPANY_ID,
+      config.PERSON_AS_OF_TTL_DAYS * 24 * 3600 * 1000,
+    ),
     matchOn: config.MATCH_ON,
     recent: new RecentWrites(
       redis,

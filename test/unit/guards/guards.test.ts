@@ -82,12 +82,14 @@ describe('manifest', () => {
     expect(isManifestFile('hr.json')).toBe(false);
   });
 
-  it('takes rows, sha256 or both (lower-cased), and refuses an empty or malformed one', () => {
+  it('takes rows, sha256, asOf or several (lower-cased), and refuses an empty or malformed one', () => {
     expect(parseManifest({ rows: 3, sha256: sha, generator: 'hris' }, 'm')).toEqual({
       rows: 3,
       sha256: sha.toLowerCase(),
     });
-    expect(() => parseManifest({}, 'm.json')).toThrow(/m\.json: invalid manifest: .*"rows", "sha256" or both/);
+    expect(() => parseManifest({}, 'm.json')).toThrow(/m\.json: invalid manifest: .*"rows", "sha256" or "asOf"/);
+    expect(parseManifest({ asOf: '2026-11-20T06:00:00Z' }, 'm')).toEqual({ asOf: Date.parse('2026-11-20T06:00:00Z') });
+    expect(() => parseManifest({ asOf: 'last tuesday' }, 'm')).toThrow(/asOf: .* is not an ISO 8601 date/);
     expect(() => parseManifest({ rows: -1 }, 'm')).toThrow(/rows/);
     expect(() => parseManifest({ sha256: 'abc' }, 'm')).toThrow(/sha256: must be 64 hex characters/);
   });

@@ -29,7 +29,7 @@ it('the template has the columns issue 4 lists, matched case-insensitively', () 
     'terminationDate',
     'managerEmployeeNumber',
   ]);
-  expect(TEMPLATE_COLUMNS).toHaveLength(19 + 8 + 28 + 3);
+  expect(TEMPLATE_COLUMNS).toHaveLength(20 + 8 + 28 + 3);
   expect(resolveTemplateColumn(' SPEND.CUSTOMDATA.ORGUNIT6 ')?.name).toBe('spend.customData.orgUnit6');
   expect(resolveTemplateColumn('spend.customData.custom23')).toBeUndefined();
 });
