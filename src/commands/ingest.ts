@@ -6,6 +6,7 @@ import { DROP_FORMATS, ENCODINGS } from '../producers/sources/index.ts';
 import { isProvError } from '../shared/errors.ts';
 import { terminalText } from '../shared/safe-text.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
+import { NOT_PROVISIONED_STATES } from '../shared/ledger/states.ts';
 import { openCommandContext } from './context.ts';
 import { EXIT } from './exit-codes.ts';
 import { runPlan } from './plan-output.ts';
@@ -133,7 +134,8 @@ export function register(program: Command): void {
           );
           process.exitCode = EXIT.HELD;
         } else {
-          process.exitCode = summary.failed > 0 || (summary.states.cancelled ?? 0) > 0 ? EXIT.ROWS_FAILED : EXIT.OK;
+          const notProvisioned = NOT_PROVISIONED_STATES.some((s) => (summary.states[s] ?? 0) > 0);
+          process.exitCode = notProvisioned ? EXIT.ROWS_FAILED : EXIT.OK;
         }
       } catch (err) {
         if (isProvError(err, 'PROV_ERR_INPUT')) {

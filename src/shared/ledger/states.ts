@@ -78,6 +78,13 @@ export function isTerminal(state: string): state is TerminalState {
 /** Rows that failed: the drop page's and the CLI summary's `failed`, the rows the page lists by default. */
 export const FAILED_STATES = ['invalid', 'identity_failed', 'extension_failed', 'timed_out'] as const;
 
+/**
+ * Rows that failed or were cancelled: `ingest --wait` exits 1 when a drop ends with any
+ * (docs/errors.md#exit-codes). Cancelled rows are not `failed` (the CLI summary and the drop page
+ * count FAILED_STATES) but were not provisioned either.
+ */
+export const NOT_PROVISIONED_STATES = [...FAILED_STATES, 'cancelled'] as const;
+
 /** Rows that failed after they were sent (or at the deadline): what `provision replay` re-runs by default. */
 export const REPLAYABLE_STATES = ['identity_failed', 'extension_failed', 'timed_out'] as const;
 
