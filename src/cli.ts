@@ -58,6 +58,12 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : EXIT.USAGE;
       return;
     }
+    if (isProvError(err, 'PROV_ERR_REDIS_NOT_DURABLE')) {
+      // A long-running process refused its Redis: a failed start, as a supervisor expects it.
+      process.stderr.write(`${terminalText(err.message)}\n`);
+      process.exitCode = 1;
+      return;
+    }
     if (isProvError(err, 'PROV_ERR_CONFIG')) {
       process.stderr.write(`${terminalText(err.message)}\n`);
       process.exitCode = EXIT.USAGE;

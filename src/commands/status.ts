@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { readTokenRefusal } from '../shared/concur/token-cache.ts';
 import { dropProgress } from '../shared/ledger/progress.ts';
+import { lostDrop, type LostDrop } from '../shared/ledger/lost.ts';
+import { isDropId } from '../shared/keys.ts';
+import { checkRedisDurability } from '../shared/redis-durability.ts';
+import { EXIT } from './exit-codes.ts';
 import { readRateLimits } from '../shared/rate/index.ts';
 import { jsonText, terminalText } from '../shared/safe-text.ts';
 import { rateLines } from './rate-lines.ts';
@@ -22,11 +26,17 @@ export function register(program: Command): void {
         if (dropId === undefined) {
           const ids = await ctx.ledger.listDrops(Number(opts.limit) || 20);
           const drops = [];
+          // Listed but without their keys: Redis lost them; said, never skipped.
+          const lost: LostDrop[] = [];
           for (const id of ids) {
             const view = await ctx.ledger.getDrop(id);
             if (view) drops.push(dropProgress(view));
+            else lost.push(await lostDrop(ctx.ledger, id));
           }
-          if (opts.json) process.stdout.write(`${jsonText(JSON.stringify({ drops, rateLimits }))}\n`);
+          if (opts.json)
+            process.stdout.write(
+              `${jsonText(JSON.stringify({ drops, ...(lost.length > 0 ? { lost } : {}), rateLimits }))}\n`,
+            );
           else {
             for (const d of drops)
               process.stdout.write(
@@ -34,11 +44,20 @@ export function register(program: Command): void {
                   `${d.dropId}  ${d.status.padEnd(10)} ${String(d.settled).padStart(8)}/${d.rows ?? '?'}  ${d.file}\n`,
                 ),
               );
+            for (const d of lost) process.stdout.write(terminalText(`${d.dropId}  lost       ${d.reason}\n`));
             process.stdout.write(`${rateLines(rateLimits).join('\n')}\n`);
           }
           return;
         }
-        const p = dropProgress(await requireDrop(ctx, dropId));
+        const view = isDropId(dropId) ? await ctx.ledger.getDrop(dropId) : undefined;
+        if (!view && isDropId(dropId)) {
+          const lost = await lostDrop(ctx.ledger, dropId, () => checkRedisDurability(ctx.redis));
+          if (opts.json) process.stdout.write(`${jsonText(JSON.stringify(lost))}\n`);
+          else process.stdout.write(`${terminalText(`drop      ${dropId}\nstatus    lost: ${lost.reason}`)}\n`);
+          process.exitCode = EXIT.ERROR;
+          return;
+        }
+        const p = dropProgress(view ?? (await requireDrop(ctx, dropId)));
         const { config } = ctx;
         // A running drop makes no progress while Concur refuses our credentials: say so, and why.
         const refusal =

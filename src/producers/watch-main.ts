@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createRuntime } from '../shared/runtime.ts';
+import { createRuntime, ensureDurableRedis } from '../shared/runtime.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { ingestDrop, type IngestOptions } from './ingest.ts';
 import { DropWatcher } from './watch.ts';
@@ -17,6 +17,7 @@ export interface WatchCommandOptions {
 /** `provision watch DIR`: runs the watcher until a signal (the file in hand is finished first). */
 export async function runWatch(options: WatchCommandOptions): Promise<DropWatcher> {
   const rt = createRuntime('watcher', 'producer', options.env);
+  await ensureDurableRedis(rt);
   const { config, log, ledger, queues } = rt;
   const watcher = new DropWatcher(
     {

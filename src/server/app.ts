@@ -15,6 +15,8 @@ import { registerReviewRoutes } from './review.ts';
 import { registerMetricsRoute } from './metrics.ts';
 import { registerPage } from './page.ts';
 import { installCsrfGuard } from './csrf.ts';
+import { durabilityProblems } from '../shared/health.ts';
+import { RedisDurabilityCheck } from '../shared/redis-durability.ts';
 import { installSecurityHeaders } from './headers.ts';
 import { registerConcurWebhook, WEBHOOK_PATH, type WebhookDeps } from './webhook.ts';
 
@@ -42,6 +44,11 @@ export interface ServerDeps {
   timeouts?: { headersMs?: number; requestMs?: number };
   /** Fastify's trustProxy (SERVER_TRUST_PROXY): whose X-Forwarded-For to believe for the client address. */
   trustProxy?: boolean | string;
+  /**
+   * Redis durability (docs/operations.md#redis-durability): on /metrics, and in /readyz, which
+   * answers 503 while it fails when `required` (REQUIRE_DURABLE_REDIS). Default: read from `redis`, not required.
+   */
+  durability?: { check: RedisDurabilityCheck; required: boolean };
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -82,6 +89,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installCsrfGuard(app, { exempt: new Set([WEBHOOK_PATH]) });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  const durability = deps.durability ?? { check: new RedisDurabilityCheck(deps.redis), required: false };
   app.get('/readyz', async (_request, reply) => {
     try {
       const pong = await Promise.race([
@@ -89,10 +97,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref()),
       ]);
       if (pong !== 'PONG') throw new Error(`unexpected answer ${String(pong)}`);
-      return { status: 'ok', redis: 'ok' };
     } catch (err) {
       return reply.code(503).send({ status: 'unavailable', redis: (err as Error).message });
     }
+    const problems = (await durabilityProblems(durability.check)).map((p) => `redis not durable: ${p}`);
+    if (problems.length > 0 && durability.required)
+      return reply.code(503).send({ status: 'unavailable', redis: 'ok', failing: problems });
+    return { status: 'ok', redis: 'ok', ...(problems.length > 0 ? { warnings: problems } : {}) };
   });
 
   registerPage(app);
@@ -112,6 +123,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         )),
     uploadMaxBytes: deps.uploadMaxBytes ?? 100 * 1024 * 1024,
     rateLimits: () => readRateLimits(deps.redis, deps.prefix),
+    durability: () => durability.check.current(),
     log,
     ...(deps.tokenRefusal ? { tokenRefusal: deps.tokenRefusal } : {}),
   });
@@ -128,6 +140,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     queues: deps.queues.all,
     redis: deps.redis,
     prefix: deps.prefix,
+    durability: durability.check,
     ...(deps.tokenRefusal ? { tokenRefusal: deps.tokenRefusal } : {}),
   });
   await registerBoard(app, deps.queues.all, { readOnly: deps.readOnly ?? false });

@@ -10,6 +10,8 @@ import type { IngestOptions, IngestResult } from '../producers/ingest.ts';
 import { isProvError } from '../shared/errors.ts';
 import type { Ledger, DropView } from '../shared/ledger/ledger.ts';
 import { dropProgress, type DropProgress } from '../shared/ledger/progress.ts';
+import { lostDrop } from '../shared/ledger/lost.ts';
+import type { RedisDurability } from '../shared/redis-durability.ts';
 import { renderReport, reportRecords, type ReportRecord } from '../shared/ledger/report.ts';
 import { isDropId } from '../shared/keys.ts';
 import { FAILED_STATES, ROW_STATES } from '../shared/ledger/states.ts';
@@ -25,6 +27,8 @@ export interface DropsRouteDeps {
   log: Logger;
   /** Concur's refusal of our credentials: a running drop shows it as `concurPaused`. */
   tokenRefusal?: () => Promise<TokenRefusal | undefined>;
+  /** Redis durability, named when a drop's keys are gone (docs/operations.md#redis-durability). */
+  durability?: () => Promise<RedisDurability>;
 }
 
 export interface StageProgress {
@@ -101,12 +105,24 @@ export function registerDropRoutes(app: FastifyInstance, deps: DropsRouteDeps): 
     const ids = await ledger.listDrops(limit);
     const views = await Promise.all(ids.map((id) => ledger.getDrop(id)));
     const now = Date.now();
-    return { drops: views.filter((v): v is DropView => v !== undefined).map((v) => dropDetail(v, now)) };
+    // Listed without their keys: Redis lost them; named, never skipped.
+    const lost = ids.filter((_, i) => views[i] === undefined);
+    return {
+      drops: views.filter((v): v is DropView => v !== undefined).map((v) => dropDetail(v, now)),
+      ...(lost.length > 0 ? { lost } : {}),
+    };
   });
 
   app.get<{ Params: { id: string } }>('/drops/:id', async (request, reply) => {
     const { id } = request.params;
     const view = isDropId(id) ? await ledger.getDrop(id) : undefined;
+    if (!view && isDropId(id)) {
+      const lost = await lostDrop(ledger, id, deps.durability);
+      // 410 when Redis still shows it existed; 404 when no trace is left (it may never have).
+      return reply
+        .code(lost.traces ? 410 : 404)
+        .send({ error: { code: lost.traces ? 'DROP_LOST' : 'NOT_FOUND', message: lost.reason }, ...lost });
+    }
     if (!view) return notFound(reply, id);
     const refusal = view.meta.status === 'running' ? await deps.tokenRefusal?.() : undefined;
     const [rateLimits, decisions] = await Promise.all([deps.rateLimits?.(), ledger.decisions(id)]);

@@ -1,7 +1,7 @@
 import { readTokenRefusal } from '../shared/concur/token-cache.ts';
 import { guardsFromConfig } from '../shared/guards/limits.ts';
 import { ProvisionStore } from '../shared/provisions/store.ts';
-import { createRuntime } from '../shared/runtime.ts';
+import { createRuntime, ensureDurableRedis } from '../shared/runtime.ts';
 import { buildServer } from './app.ts';
 import { BOARD_PATH } from './board.ts';
 import { loadWebhookPublicKey, WEBHOOK_PATH } from './webhook.ts';
@@ -19,6 +19,7 @@ export interface ServeOptions {
 /** `provision serve`: builds the server, listens, and stays up until a signal. Returns the base URL. */
 export async function runServer(options: ServeOptions = {}): Promise<string> {
   const rt = createRuntime('server', 'server', options.env);
+  await ensureDurableRedis(rt);
   const { config, log } = rt;
   const insecure = options.insecure === true || config.DASHBOARD_INSECURE;
   const auth = {
@@ -43,6 +44,7 @@ export async function runServer(options: ServeOptions = {}): Promise<string> {
       guards: guardsFromConfig(config),
       tokenRefusal: () =>
         readTokenRefusal(rt.redis, config.QUEUE_PREFIX, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID),
+      durability: { check: rt.durability, required: config.REQUIRE_DURABLE_REDIS },
       timeouts: { headersMs: config.SERVER_HEADER_TIMEOUT_MS, requestMs: config.SERVER_REQUEST_TIMEOUT_MS },
       ...(config.SERVER_TRUST_PROXY === undefined ? {} : { trustProxy: config.SERVER_TRUST_PROXY }),
       ...(publicKeyPem

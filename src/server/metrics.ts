@@ -7,6 +7,7 @@ import { LATENCY_BUCKETS_S, readCallMetrics, type CallMetricsSnapshot } from '..
 import type { TokenRefusal } from '../shared/concur/token-cache.ts';
 import { RATE_APIS, readRateLimits, type RateApi, type RateLimitView } from '../shared/rate/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
+import type { RedisDurabilityCheck } from '../shared/redis-durability.ts';
 import { registerQueueAge, registerRedisMemory } from './capacity-metrics.ts';
 
 export interface MetricsDeps {
@@ -18,6 +19,8 @@ export interface MetricsDeps {
   recentDrops?: number;
   /** Concur's refusal of our credentials, while processing is paused for it. */
   tokenRefusal?: () => Promise<TokenRefusal | undefined>;
+  /** Whether Redis keeps every key (provision_redis_durable). */
+  durability?: RedisDurabilityCheck;
 }
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -124,6 +127,17 @@ export function createMetrics(deps: MetricsDeps): { registry: Registry; render()
   });
   registerQueueAge(registry, deps.queues);
   registerRedisMemory(registry, deps.redis);
+  const durability = deps.durability;
+  if (durability) {
+    new Gauge({
+      name: 'provision_redis_durable',
+      help: 'Redis keeps every key: maxmemory-policy noeviction and AOF or RDB snapshots on (every master of a cluster): 1, else 0 (docs/operations.md#redis-durability).',
+      registers: [registry],
+      async collect() {
+        this.set((await durability.current()).durable ? 1 : 0);
+      },
+    });
+  }
 
   return {
     registry,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ProvError } from './errors.ts';
+import { decodeTokenKey } from './concur/token-seal.ts';
 
 /** Defaults that make every command work against a local simulator out of the box. */
 export const SIM_DEFAULTS = {
@@ -82,6 +83,17 @@ export const envSchema = z
     CONCUR_REQUEST_TOKEN: optionalString.default(SIM_DEFAULTS.requestToken),
     CONCUR_REFRESH_TOKEN: optionalString,
     CONCUR_TIMEOUT_MS: intFrom(30_000, 1),
+    /** Origins trusted as token and API targets beside https://*.concursolutions.com and CONCUR_BASE_URL's. */
+    CONCUR_TRUSTED_ORIGINS: optionalList.pipe(
+      z.array(z.url({ protocol: /^https?$/, error: 'must be http(s) origins, comma-separated' })).optional(),
+    ),
+    /** Seals the Concur token in Redis (docs/security.md#the-concur-token-in-redis): 32 bytes, base64 or hex. */
+    TOKEN_ENCRYPTION_KEY: optionalString.refine(
+      (v) => v === undefined || decodeTokenKey(v) !== undefined,
+      'must be 32 random bytes as base64 (44 characters) or hex (64), e.g. `openssl rand -base64 32`',
+    ),
+    /** Refuse to run on a Redis that may evict or lose keys (docs/operations.md#redis-durability). */
+    REQUIRE_DURABLE_REDIS: z.stringbool().default(false),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     SHUTDOWN_DEADLINE_MS: intFrom(30_000, 1),
 
@@ -221,6 +233,18 @@ export const envSchema = z
     OTEL_TRACES_SAMPLER_ARG: optionalString.pipe(z.coerce.number<string | undefined>().min(0).max(1).optional()),
   })
   .superRefine((env, ctx) => {
+    // Anywhere but a simulator on this machine the token holds real access to the company.
+    if (
+      env.TOKEN_ENCRYPTION_KEY === undefined &&
+      URL.canParse(env.CONCUR_BASE_URL) &&
+      !isLocalUrl(env.CONCUR_BASE_URL)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_ENCRYPTION_KEY'],
+        message: `is required when CONCUR_BASE_URL is not on this machine (${new URL(env.CONCUR_BASE_URL).origin}): 32 random bytes as base64, e.g. \`openssl rand -base64 32\` (docs/security.md)`,
+      });
+    }
     // On a cluster every multi-key script needs its keys in one slot: the prefix must hold a hash tag
     // (Redis hashes only what is between the first `{` and the next `}` when that is not empty).
     if (isClusterUrl(env.REDIS_URL) && !/^[^{]*\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
@@ -231,6 +255,13 @@ export const envSchema = z
       });
     }
   });
+
+/** A URL on this machine (the simulator a demo or a test starts). */
+export function isLocalUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /** `redis+cluster://`, `rediss+cluster://`, or several comma-separated hosts (see redis.ts). */
 function isClusterUrl(url: string): boolean {

@@ -17,11 +17,17 @@ export const ERROR_CODES = {
   PROV_ERR_INVALID: 'Concur rejected the request (other 4xx) with its messages and schemaPath.',
   PROV_ERR_AUTH:
     'Concur refused our credentials (every grant refused: processing pauses) or a freshly renewed token (401 twice: the job is retried).',
+  PROV_ERR_UNTRUSTED_HOST:
+    'A token or API target (a geolocation stored in Redis, named by a token answer or by code 16) is not https://*.concursolutions.com, CONCUR_BASE_URL nor CONCUR_TRUSTED_ORIGINS: nothing is sent there and processing pauses.',
+  PROV_ERR_TOKEN_KEY:
+    'The Concur token in Redis does not open with TOKEN_ENCRYPTION_KEY (another key, or altered): processing pauses until the key is right or the record is deleted.',
   PROV_ERR_STATUS_TIMEOUT:
     'Concur gave no final status for the provision within STATUS_DEADLINE_MS of its submission (or its status could not be read that long); the row ends `timed_out`.',
   PROV_ERR_NOT_FOUND: 'The Concur resource does not exist (404).',
   PROV_ERR_RESPONSE: 'Concur answered with a body we could not parse or that lacks a required field.',
   PROV_ERR_REDIS: 'Redis is unreachable or answered with an error.',
+  PROV_ERR_REDIS_NOT_DURABLE:
+    "Redis may lose or evict the pipeline's keys (maxmemory-policy other than noeviction, or neither AOF nor RDB snapshots) and REQUIRE_DURABLE_REDIS=true.",
   PROV_ERR_LEDGER: 'The ledger refused a transition (unknown drop or row, or an illegal state change).',
   PROV_ERR_SHUTDOWN: 'A shutdown step failed or the shutdown deadline passed.',
   PROV_ERR_INTERNAL: 'A bug: an invariant did not hold.',

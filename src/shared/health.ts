@@ -2,13 +2,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.ts';
 import type { RedisConnection } from './redis.ts';
+import type { RedisDurabilityCheck } from './redis-durability.ts';
 
 /*
  * The health endpoint of a process without an HTTP server of its own (workers, the watcher), for
  * Kubernetes probes (docs/operations.md#health-endpoint):
  *   GET /healthz  200 while the process works: the event loop answers and every part that should
  *                 run does (a worker that stopped on its own is not alive; one draining is);
- *   GET /readyz   200 when, besides, Redis answers PING and the process is not shutting down.
+ *   GET /readyz   200 when, besides, Redis answers PING and the process is not shutting down, and
+ *                 (with REQUIRE_DURABLE_REDIS) Redis keeps every key; otherwise its durability
+ *                 problems are listed as warnings.
  * A failing answer is 503 with the names of what failed.
  */
 
@@ -22,6 +25,18 @@ export interface HealthOptions {
   log: Logger;
   /** How long /readyz waits for PING (keep the probe's timeoutSeconds above it). Default 2,000 ms. */
   pingTimeoutMs?: number;
+  /** Redis durability: reported by /readyz, and a reason for 503 when `required`. */
+  durability?: { check: RedisDurabilityCheck; required: boolean };
+}
+
+/** The durability problems of Redis, or none when it cannot be read now (PING decides then). */
+export async function durabilityProblems(check: RedisDurabilityCheck | undefined): Promise<string[]> {
+  if (!check) return [];
+  try {
+    return (await check.current()).problems;
+  } catch {
+    return [];
+  }
 }
 
 async function redisAnswers(redis: RedisConnection, timeoutMs: number): Promise<boolean> {
@@ -75,14 +90,23 @@ export class HealthEndpoint {
         const dead = this.failing();
         answer(dead.length === 0, dead.length ? { failing: dead } : {});
       } else if (path === '/readyz') {
-        void redisAnswers(this.options.redis, this.options.pingTimeoutMs ?? 2_000).then((redisOk) => {
+        void (async () => {
+          const redisOk = await redisAnswers(this.options.redis, this.options.pingTimeoutMs ?? 2_000);
+          const durability = this.options.durability;
+          const problems = redisOk ? await durabilityProblems(durability?.check) : [];
+          const notDurable = problems.map((p) => `redis not durable: ${p}`);
           const reasons = [
             ...this.failing(),
             ...(redisOk ? [] : ['redis']),
+            ...(durability?.required ? notDurable : []),
             ...(this.options.closing() ? ['shutting down'] : []),
           ];
-          answer(reasons.length === 0, reasons.length ? { failing: reasons } : { redis: 'ok' });
-        });
+          const warnings = durability?.required || notDurable.length === 0 ? {} : { warnings: notDurable };
+          answer(
+            reasons.length === 0,
+            reasons.length ? { failing: reasons, ...warnings } : { redis: 'ok', ...warnings },
+          );
+        })();
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"status":"not found"}');
       }

@@ -10,6 +10,8 @@ import { createRedis, type RedisConnection, type RedisRole } from './redis.ts';
 import { Shutdown } from './shutdown.ts';
 import { startTracing, type Tracing } from './telemetry/tracing.ts';
 import { HealthEndpoint } from './health.ts';
+import { ProvError } from './errors.ts';
+import { RedisDurabilityCheck } from './redis-durability.ts';
 
 /** What every long-running process (worker, server, watcher) starts with. */
 export interface Runtime {
@@ -25,6 +27,8 @@ export interface Runtime {
   health: HealthEndpoint;
   /** Resolves with the health endpoint's URL once it listens (undefined when HEALTH_PORT is 0). */
   healthListening: Promise<string | undefined>;
+  /** Whether Redis keeps every key (docs/operations.md#redis-durability), read at most every 10 s. */
+  durability: RedisDurabilityCheck;
 }
 
 /**
@@ -46,7 +50,24 @@ export function createRuntime(role: string, redisRole: RedisRole, env?: Record<s
   const ledger = new Ledger(redis, config.QUEUE_PREFIX);
   const queues = createQueues(redis, config.QUEUE_PREFIX, log, tracing.bullmq);
   shutdown.register('queues', () => queues.close());
-  const health = new HealthEndpoint({ redis, closing: () => shutdown.isClosing, log });
+  const durability = new RedisDurabilityCheck(redis);
+  const health = new HealthEndpoint({
+    redis,
+    closing: () => shutdown.isClosing,
+    log,
+    durability: { check: durability, required: config.REQUIRE_DURABLE_REDIS },
+  });
+  // Said once at startup, in the background: a worker waiting for Redis to come up is not held back.
+  durability.current().then(
+    (d) => {
+      if (!d.durable)
+        log.warn(
+          { problems: d.problems, requireDurableRedis: config.REQUIRE_DURABLE_REDIS },
+          "Redis may lose or evict the pipeline's keys (docs/operations.md#redis-durability)",
+        );
+    },
+    () => undefined,
+  );
   let healthListening: Promise<string | undefined> = Promise.resolve(undefined);
   if (config.HEALTH_PORT > 0) {
     // Closed once the workers have drained: until then /readyz says "shutting down".
@@ -59,7 +80,25 @@ export function createRuntime(role: string, redisRole: RedisRole, env?: Record<s
       void shutdown.close();
     });
   }
-  return { config, log, redis, ledger, queues, shutdown, tracing, health, healthListening };
+  return { config, log, redis, ledger, queues, shutdown, tracing, health, healthListening, durability };
+}
+
+/**
+ * With REQUIRE_DURABLE_REDIS=true, a process refuses a Redis that may evict or lose keys: it
+ * closes what it opened and throws PROV_ERR_REDIS_NOT_DURABLE (the CLI exits 1). Called by every
+ * long-running process before it takes work.
+ */
+export async function ensureDurableRedis(rt: Runtime): Promise<void> {
+  if (!rt.config.REQUIRE_DURABLE_REDIS) return;
+  const d = await rt.durability.current();
+  if (d.durable) return;
+  rt.log.fatal({ problems: d.problems }, 'Redis is not durable and REQUIRE_DURABLE_REDIS=true: refusing to start');
+  await rt.shutdown.close();
+  throw new ProvError(
+    'PROV_ERR_REDIS_NOT_DURABLE',
+    `Redis may lose or evict the pipeline's keys and REQUIRE_DURABLE_REDIS=true: ${d.problems.join('; ')}. Turn on AOF (appendonly yes) or RDB snapshots and set maxmemory-policy noeviction (docs/operations.md#redis-durability)`,
+    { details: { problems: d.problems } },
+  );
 }
 
 /**

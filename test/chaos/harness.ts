@@ -128,8 +128,12 @@ export async function runChaos(
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined);
   try {
-    stack = await startStack({ env: chaosEnv(redisServer.url) });
+    // The second data center's address is known before any process starts, so every one trusts it.
+    let simUrl = '';
+    proxy = await startTcpProxy(() => simUrl);
+    stack = await startStack({ env: chaosEnv(redisServer.url, { CONCUR_TRUSTED_ORIGINS: proxy.url }) });
     const s = stack;
+    simUrl = s.simUrl;
     const drop = generateDrop({ people: params.rows, seed: params.seed });
     await seedExistingPeople(s.simUrl, drop.existing);
     const foreign = pickForeignRows(drop, params.foreignRows ?? 0);
@@ -149,7 +153,6 @@ export async function runChaos(
       burstSeconds: 0.25,
       tokenLifetimeS: 3,
     });
-    proxy = await startTcpProxy(s.simUrl);
 
     // Slots: one child per (role, index); the stack started index 0 of each role.
     const slots = new Map<string, Child>();

@@ -9,12 +9,13 @@ export interface TcpProxy {
 
 /**
  * A byte-for-byte TCP forwarder to `targetUrl` on a free port: the simulator seen at a second
- * address, as a second Concur data center (knob relocateTo).
+ * address, as a second Concur data center (knob relocateTo). A function as target is asked on
+ * each connection: the proxy's address can then be known (and trusted) before the target runs.
  */
-export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
-  const target = new URL(targetUrl);
+export async function startTcpProxy(targetUrl: string | (() => string)): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((inbound) => {
+    const target = new URL(typeof targetUrl === 'string' ? targetUrl : targetUrl());
     const outbound = connect(Number(target.port), target.hostname);
     for (const s of [inbound, outbound]) {
       sockets.add(s);

@@ -11,6 +11,7 @@ import {
   type TokenRecord,
   type TokenStore,
 } from '../../shared/concur/index.ts';
+import { tokenSealerFor } from '../../shared/concur/client.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { createRedis, type RedisConnection } from '../../shared/redis.ts';
 
@@ -95,6 +96,7 @@ export function openDoctorEnv(config: Config, options: DoctorOptions): DoctorEnv
     prefix: config.QUEUE_PREFIX,
     clientId: config.CONCUR_CLIENT_ID,
     companyId: config.CONCUR_COMPANY_ID,
+    sealer: tokenSealerFor(config),
   });
   const env: DoctorEnv = {
     config,

@@ -36,15 +36,19 @@ function until(ms: number): string {
 
 /** `token.grant` and `token.refresh-token`: the shared token, as a worker would get it. */
 export async function grantChecks(env: DoctorEnv): Promise<Check[]> {
-  const before = env.redisUp ? await env.store.read() : undefined;
+  // A stored token we must not use is reported by the grant below, with its own code.
+  const before = env.redisUp ? await env.store.read().catch(() => undefined) : undefined;
   try {
     env.token = await env.concur.auth.current();
   } catch (err) {
     const code = oauthCodeOf(err);
     const last = env.grants.at(-1)?.grant ?? 'any';
-    const detail = isProvError(err, 'PROV_ERR_AUTH')
-      ? `Concur refused every credential${code === undefined ? '' : ` (code ${code})`}: ${oauthAdvice(code, last)}`
-      : `${reasonOf(err)}: check CONCUR_BASE_URL and that this machine reaches Concur`;
+    const detail =
+      isProvError(err, 'PROV_ERR_TOKEN_KEY') || isProvError(err, 'PROV_ERR_UNTRUSTED_HOST')
+        ? `${err.code}: ${err.message}`
+        : isProvError(err, 'PROV_ERR_AUTH')
+          ? `Concur refused every credential${code === undefined ? '' : ` (code ${code})`}: ${oauthAdvice(code, last)}`
+          : `${reasonOf(err)}: check CONCUR_BASE_URL and that this machine reaches Concur`;
     return [fail('token.grant', detail), refreshCheck(env, undefined)];
   }
   const t = env.token;

@@ -5,6 +5,7 @@ import type { HttpTransport } from './http.ts';
 import { classifyConcurResponse, concurErrorKind, oauthCodeOf } from './errors.ts';
 import { parseResponse, tokenResponseSchema } from './schemas.ts';
 import type { TokenRecord, TokenStore } from './token-cache.ts';
+import { TrustedHosts } from './trusted-hosts.ts';
 
 export const TOKEN_PATH = '/oauth2/v0/token';
 
@@ -25,6 +26,11 @@ export interface TokenProviderOptions {
   credentials: CompanyCredentials;
   /** Where the first token is asked for; later calls use the token's `geolocation`. */
   baseUrl: string;
+  /**
+   * Origins trusted beside https://*.concursolutions.com and `baseUrl`'s (CONCUR_TRUSTED_ORIGINS):
+   * no secret or token ever goes anywhere else.
+   */
+  trustedOrigins?: readonly string[];
   log: Logger;
   /** Refresh this long before expiry (capped at a fifth of the token's lifetime). Default 300 000. */
   refreshMarginMs?: number;
@@ -56,7 +62,10 @@ function httpUrl(value: unknown): string | undefined {
  * re-read. The refresh always uses the latest stored refresh token (Concur rotates them).
  */
 export class TokenProvider {
-  private readonly o: Required<Omit<TokenProviderOptions, 'credentials'>> & { credentials: CompanyCredentials };
+  private readonly o: Required<Omit<TokenProviderOptions, 'credentials' | 'trustedOrigins'>> & {
+    credentials: CompanyCredentials;
+  };
+  private readonly hosts: TrustedHosts;
   private local: TokenRecord | undefined;
   /** One refresh per process at a time; concurrent callers share it. */
   private inflight: Promise<TokenRecord> | undefined;
@@ -70,13 +79,14 @@ export class TokenProvider {
       ...options,
       baseUrl: stripSlash(options.baseUrl),
     };
+    this.hosts = new TrustedHosts(this.o.baseUrl, options.trustedOrigins);
   }
 
   /** A token that is not yet due for refresh. */
   async current(): Promise<TokenRecord> {
     const now = this.o.now();
     if (this.local && now < this.local.refreshAt) return this.local;
-    const stored = await this.o.store.read();
+    const stored = await this.readStored();
     if (stored && now < stored.refreshAt) return (this.local = stored);
     return this.renew(stored?.accessToken);
   }
@@ -107,7 +117,8 @@ export class TokenProvider {
       const lockToken = await this.o.store.tryLock(this.o.lockTtlMs);
       if (lockToken !== undefined) {
         try {
-          const stored = await this.o.store.read();
+          const stored = await this.readStored();
+          const inClear = stored?.storedInClear === true;
           if (this.fresh(stored, stale)) return (this.local = stored);
           const record = await this.obtain(stored);
           const wrote = await this.o.store.write(record.record, {
@@ -117,22 +128,56 @@ export class TokenProvider {
           if (!wrote) {
             // Our lock expired mid-request and someone else wrote a token: theirs is the shared
             // one (ours is never used unstored, or its refresh token would die with this process).
-            const latest = await this.o.store.read();
+            const latest = await this.readStored();
             if (latest) return (this.local = latest);
           }
+          if (wrote && inClear)
+            this.o.log.warn('the Concur token was stored in clear: replaced by a sealed one (docs/security.md)');
           return (this.local = record.record);
         } finally {
           await this.o.store.unlock(lockToken);
         }
       }
       await sleep(this.o.pollIntervalMs);
-      const stored = await this.o.store.read();
+      const stored = await this.readStored();
       if (this.fresh(stored, stale)) return (this.local = stored);
     }
     throw new ProvError('PROV_ERR_RETRYABLE', 'Timed out waiting for another process to refresh the Concur token', {
       retryable: true,
       details: { kind: 'retryable' },
     });
+  }
+
+  /**
+   * The stored token, only if it opens with our key and names a trusted geolocation: whoever can
+   * write Redis must not be able to send our secret or tokens elsewhere (docs/security.md).
+   */
+  private async readStored(): Promise<TokenRecord | undefined> {
+    let stored: TokenRecord | undefined;
+    try {
+      stored = await this.o.store.read();
+    } catch (err) {
+      if (isProvError(err, 'PROV_ERR_TOKEN_KEY')) throw await this.pause(err, 'concur_token_unreadable');
+      throw err;
+    }
+    if (stored && !this.hosts.trusts(stored.geolocation)) {
+      throw await this.pause(
+        this.hosts.refusal(stored.geolocation, 'The Concur token stored in Redis'),
+        'concur_untrusted_host',
+      );
+    }
+    return stored;
+  }
+
+  /**
+   * A token we must not use: recorded like a refusal (metric, status line, one alert) and thrown
+   * with `tokenRefused`, on which workers pause instead of failing rows.
+   */
+  private async pause(err: ProvError, alert: string): Promise<ProvError> {
+    const already = await this.o.store.readRefusal();
+    await this.o.store.markRefused({ code: undefined, since: this.o.now(), message: err.message });
+    if (!already) this.o.log.error({ alert, code: err.code }, `ALERT: ${err.message}; processing is paused`);
+    return new ProvError(err.code, err.message, { cause: err.cause, details: { ...err.details, tokenRefused: true } });
   }
 
   /** Candidate grants, newest credential first; a refused one falls through to the next. */
@@ -232,6 +277,12 @@ export class TokenProvider {
       });
       const elsewhere = oauthCodeOf(err) === 16 ? httpUrl(err.details.oauthGeolocation) : undefined;
       if (elsewhere !== undefined && elsewhere !== grant.baseUrl && hops < 2) {
+        if (!this.hosts.trusts(elsewhere)) {
+          throw await this.pause(
+            this.hosts.refusal(elsewhere, 'A code 16 answer ("user lives elsewhere") of the token endpoint'),
+            'concur_untrusted_host',
+          );
+        }
         this.o.log.warn(
           { from: grant.baseUrl, to: elsewhere, correlationId: res.correlationId },
           'Concur says the company lives in another data center (code 16): moving there',
@@ -245,6 +296,11 @@ export class TokenProvider {
       statusCode: res.status,
       correlationId: res.correlationId,
     });
+    const geolocation = stripSlash(body.geolocation ?? grant.baseUrl);
+    if (!this.hosts.trusts(geolocation)) {
+      // The token dies unused: it would only ever be sent there.
+      throw await this.pause(this.hosts.refusal(geolocation, 'The token answer'), 'concur_untrusted_host');
+    }
     const now = this.o.now();
     const lifetimeMs = body.expires_in * 1000;
     const expiresAt = now + lifetimeMs;
@@ -252,7 +308,7 @@ export class TokenProvider {
       accessToken: body.access_token,
       expiresAt,
       refreshAt: expiresAt - Math.min(this.o.refreshMarginMs, lifetimeMs / 5),
-      geolocation: stripSlash(body.geolocation ?? grant.baseUrl),
+      geolocation,
       // Keep the old refresh token when Concur does not rotate it.
       refreshToken: body.refresh_token ?? (grant.kind === 'refresh_token' ? grant.refreshToken : stored?.refreshToken),
     };

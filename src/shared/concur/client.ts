@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { ProvError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { RedisConnection } from '../redis.ts';
 import { ConcurApi, type CallGate } from './api.ts';
@@ -9,6 +10,7 @@ import { ListApi } from './lists.ts';
 import { SpendApi } from './spend.ts';
 import { StatusApi } from './status.ts';
 import { MemoryTokenStore, RedisTokenStore, type TokenStore } from './token-cache.ts';
+import { TokenSealer, decodeTokenKey, localTokenKey } from './token-seal.ts';
 import { UpsApi } from './ups.ts';
 
 type ClientConfig = Pick<
@@ -21,7 +23,24 @@ type ClientConfig = Pick<
   | 'CONCUR_REQUEST_TOKEN'
   | 'CONCUR_REFRESH_TOKEN'
   | 'CONCUR_TIMEOUT_MS'
+  | 'CONCUR_TRUSTED_ORIGINS'
+  | 'TOKEN_ENCRYPTION_KEY'
 >;
+
+/**
+ * The sealer of the shared token: TOKEN_ENCRYPTION_KEY, or (config allows none only against a
+ * simulator on this machine) a fixed key derived from the client and company ids.
+ */
+export function tokenSealerFor(
+  config: Pick<ClientConfig, 'TOKEN_ENCRYPTION_KEY' | 'CONCUR_CLIENT_ID' | 'CONCUR_COMPANY_ID'>,
+): TokenSealer {
+  const key =
+    config.TOKEN_ENCRYPTION_KEY === undefined
+      ? localTokenKey(config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID)
+      : decodeTokenKey(config.TOKEN_ENCRYPTION_KEY);
+  if (!key) throw new ProvError('PROV_ERR_CONFIG', 'TOKEN_ENCRYPTION_KEY must be 32 bytes as base64 or hex');
+  return new TokenSealer(key);
+}
 
 export interface ConcurClientOptions {
   config: ClientConfig;
@@ -76,6 +95,7 @@ export function createConcurClient(options: ConcurClientOptions): ConcurClient {
           prefix: config.QUEUE_PREFIX,
           clientId: config.CONCUR_CLIENT_ID,
           companyId: config.CONCUR_COMPANY_ID,
+          sealer: tokenSealerFor(config),
         })
       : new MemoryTokenStore());
   const auth = new TokenProvider({
@@ -83,6 +103,7 @@ export function createConcurClient(options: ConcurClientOptions): ConcurClient {
     store,
     log,
     baseUrl: config.CONCUR_BASE_URL,
+    trustedOrigins: config.CONCUR_TRUSTED_ORIGINS ?? [],
     credentials: {
       clientId: config.CONCUR_CLIENT_ID,
       clientSecret: config.CONCUR_CLIENT_SECRET,

@@ -3,6 +3,7 @@ import { TOKEN_PATH } from './auth.ts';
 import { classifyConcurResponse } from './errors.ts';
 import type { HttpTransport } from './http.ts';
 import { parseResponse, tokenResponseSchema } from './schemas.ts';
+import { TrustedHosts } from './trusted-hosts.ts';
 
 /** ESS v4 (reference §7): webhook subscriptions, managed with an app token (client_credentials). */
 export const EVENTS_BASE = '/events/v4';
@@ -52,7 +53,11 @@ async function appToken(o: EventsClientOptions): Promise<{ accessToken: string; 
     statusCode: res.status,
     correlationId: res.correlationId,
   });
-  return { accessToken: body.access_token, baseUrl: (body.geolocation ?? o.baseUrl).replace(/\/+$/, '') };
+  const baseUrl = (body.geolocation ?? o.baseUrl).replace(/\/+$/, '');
+  // The app token goes only where a company token may (docs/security.md#the-concur-token-in-redis).
+  const hosts = new TrustedHosts(o.baseUrl);
+  if (!hosts.trusts(baseUrl)) throw hosts.refusal(baseUrl, 'The app token answer');
+  return { accessToken: body.access_token, baseUrl };
 }
 
 /** `PUT /events/v4/subscriptions/webhook`: creates or updates the subscription; returns Concur's message. */

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { tokenKey, tokenLockKey, tokenRefusedKey } from '../keys.ts';
 import { defineScript, type LuaScript, type ScriptRunner } from '../lua.ts';
+import type { TokenSealer } from './token-seal.ts';
 
 /** The company token as every process sees it. */
 export interface TokenRecord {
@@ -15,6 +16,11 @@ export interface TokenRecord {
   geolocation: string;
   /** The latest refresh token (Concur may rotate it; the old one then stops working). */
   refreshToken: string | undefined;
+  /**
+   * Read from a record in clear (written before records were sealed, or planted): its access
+   * token is never used, its refresh token is used once and the answer is stored sealed.
+   */
+  storedInClear?: true;
 }
 
 /** Concur refused every credential we hold (docs/operations.md#concur-refuses-the-token). */
@@ -64,6 +70,8 @@ export interface RedisTokenStoreOptions {
   prefix: string;
   clientId: string;
   companyId: string;
+  /** Seals and opens the record (TOKEN_ENCRYPTION_KEY). */
+  sealer: TokenSealer;
 }
 
 /** The key that holds the shared token. */
@@ -94,6 +102,7 @@ export class RedisTokenStore implements TokenStore {
   private readonly key: string;
   private readonly lockKey: string;
   private readonly refusedKey: string;
+  private readonly sealer: TokenSealer;
   private readonly scripts: Record<'unlock' | 'write' | 'refuse', ScriptRunner>;
 
   constructor(options: RedisTokenStoreOptions) {
@@ -102,6 +111,7 @@ export class RedisTokenStore implements TokenStore {
     this.key = tokenKey(prefix, clientId, companyId);
     this.lockKey = tokenLockKey(prefix, clientId, companyId);
     this.refusedKey = tokenRefusedKey(prefix, clientId, companyId);
+    this.sealer = options.sealer;
     this.scripts = {
       unlock: defineScript(this.redis, UNLOCK),
       write: defineScript(this.redis, WRITE),
@@ -109,18 +119,30 @@ export class RedisTokenStore implements TokenStore {
     };
   }
 
+  /**
+   * The stored token. A sealed record that does not open (written with another
+   * TOKEN_ENCRYPTION_KEY, or altered) is PROV_ERR_TOKEN_KEY, on which processing pauses.
+   */
   async read(): Promise<TokenRecord | undefined> {
     const h = await this.guard(() => this.redis.hgetall(this.key));
+    if (h.sealed !== undefined) {
+      const token = this.sealer.open(h.sealed, this.key);
+      if (token) return token;
+      throw new ProvError(
+        'PROV_ERR_TOKEN_KEY',
+        `The Concur token in Redis (${this.key}) does not open with TOKEN_ENCRYPTION_KEY: it was written with another key, or altered. Set the key it was written with, or delete that Redis key (a new token is then asked for with CONCUR_REQUEST_TOKEN), and restart the workers`,
+        { details: { tokenRefused: true, tokenUnreadable: true } },
+      );
+    }
     if (!h.accessToken || !h.geolocation) return undefined;
-    const expiresAt = Number(h.expiresAt);
-    const refreshAt = Number(h.refreshAt);
-    if (!Number.isFinite(expiresAt) || !Number.isFinite(refreshAt)) return undefined;
     return {
       accessToken: h.accessToken,
-      expiresAt,
-      refreshAt,
+      expiresAt: Number(h.expiresAt) || 0,
+      // Due now: the refresh replaces it with a sealed record.
+      refreshAt: 0,
       geolocation: h.geolocation,
       refreshToken: h.refreshToken || undefined,
+      storedInClear: true,
     };
   }
 
@@ -135,17 +157,17 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async write(record: TokenRecord, guard: WriteGuard): Promise<boolean> {
+    const used = guard.usedRefreshToken;
+    const sealed = this.sealer.seal(record, this.key);
     const result = await this.guard(() =>
       this.scripts.write(
         [this.key, this.lockKey, this.refusedKey],
         [
           guard.lockToken ?? '',
-          guard.usedRefreshToken ?? '',
-          record.accessToken,
-          String(record.expiresAt),
-          String(record.refreshAt),
-          record.geolocation,
-          record.refreshToken ?? '',
+          used === undefined ? '' : this.sealer.refreshTag(used),
+          used === undefined ? '' : createHash('sha1').update(used).digest('hex'),
+          sealed,
+          record.refreshToken === undefined ? '' : this.sealer.refreshTag(record.refreshToken),
         ],
       ),
     );

@@ -376,6 +376,20 @@ export class Ledger {
     return { meta: parsedMeta as unknown as DropMeta, counts: parsedCounts, terminal: Number(counts._terminal ?? 0) };
   }
 
+  /**
+   * For a drop without metadata: whether traces of it remain (its id in the list of drops, or
+   * some of its keys), which means Redis lost the rest (eviction, a partial restore). A drop whose
+   * every key is gone (a restart without persistence) leaves none.
+   */
+  async hasTracesOf(dropId: string): Promise<boolean> {
+    const k = this.keys(dropId);
+    const [listed, remaining] = await Promise.all([
+      this.redis.zscore(dropIndexKey(this.prefix), dropId),
+      this.redis.exists(k.counts, k.rows, k.data, k.out),
+    ]);
+    return listed !== null || remaining > 0;
+  }
+
   async listDrops(limit = 50): Promise<string[]> {
     return this.redis.zrevrange(dropIndexKey(this.prefix), 0, limit - 1);
   }

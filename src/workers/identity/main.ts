@@ -1,4 +1,4 @@
-import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
+import { connectConcur, createRuntime, ensureDurableRedis, rateLimiter } from '../../shared/runtime.ts';
 import { startStage } from '../stage.ts';
 import { identityStage } from './stage.ts';
 
@@ -10,6 +10,7 @@ export interface IdentityWorkerOptions {
 /** `provision worker identity`: the identity stage, limited by the shared IDENTITY_MAX_RPS (auto: found). */
 export async function runIdentityWorker(options: IdentityWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('identity-worker', 'worker', options.env);
+  await ensureDurableRedis(rt);
   const limiter = rateLimiter(rt, 'identity');
   const concur = connectConcur(rt, { gates: { identity: limiter }, limiters: [limiter] });
   await startStage(

@@ -1,4 +1,4 @@
-import { connectConcur, createRuntime, rateLimiter } from '../../shared/runtime.ts';
+import { connectConcur, createRuntime, ensureDurableRedis, rateLimiter } from '../../shared/runtime.ts';
 import { startStage } from '../stage.ts';
 import { statusStage } from './stage.ts';
 
@@ -10,6 +10,7 @@ export interface StatusWorkerOptions {
 /** `provision worker status`: follows every provision id until Concur says how each row ended. */
 export async function runStatusWorker(options: StatusWorkerOptions = {}): Promise<void> {
   const rt = createRuntime('status-worker', 'worker', options.env);
+  await ensureDurableRedis(rt);
   const limiter = rateLimiter(rt, 'ups');
   const concur = connectConcur(rt, { limiters: [limiter] });
   await startStage(

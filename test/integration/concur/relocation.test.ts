@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../../../src/shared/config.ts';
+import { loadConfig, type Config } from '../../../src/shared/config.ts';
 import { createConcurClient, RedisTokenStore, type ConcurClient } from '../../../src/shared/concur/index.ts';
+import { tokenSealerFor } from '../../../src/shared/concur/client.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 import { startSimulator, type StartedSimulator } from '../../helpers/simulator.ts';
@@ -19,13 +20,15 @@ let proxy: TcpProxy;
 let redis: Redis;
 let client: ConcurClient;
 let prefix: string;
+let config: Config;
 
 beforeEach(async () => {
   sim = await startSimulator();
   proxy = await startTcpProxy(sim.baseUrl);
   redis = testRedis();
   prefix = uniquePrefix('reloc');
-  const config = loadConfig({ QUEUE_PREFIX: prefix, CONCUR_BASE_URL: sim.baseUrl });
+  // The new data center is another origin: an operator lists it (docs/security.md).
+  config = loadConfig({ QUEUE_PREFIX: prefix, CONCUR_BASE_URL: sim.baseUrl, CONCUR_TRUSTED_ORIGINS: proxy.url });
   client = createConcurClient({ config, redis, log: createLogger({ level: 'silent' }) });
 });
 afterEach(async () => {
@@ -50,6 +53,7 @@ describe('code 16: the company lives elsewhere', () => {
       prefix,
       clientId: sim.sim.ctx.tenant.clientId,
       companyId: sim.sim.ctx.tenant.companyId,
+      sealer: tokenSealerFor(config),
     });
     expect((await store.read())?.geolocation).toBe(sim.baseUrl);
 

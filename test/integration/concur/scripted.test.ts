@@ -39,7 +39,10 @@ interface Setup {
 }
 
 /** A scripted Concur whose token route always answers; API answers come from `steps`. */
-async function setup(steps: ScriptStep[], opts: { timeoutMs?: number; tokens?: ScriptStep[] } = {}): Promise<Setup> {
+async function setup(
+  steps: ScriptStep[],
+  opts: { timeoutMs?: number; tokens?: ScriptStep[]; trusted?: string[] } = {},
+): Promise<Setup> {
   let issued = 0;
   const tokens = [...(opts.tokens ?? [])];
   const server: ScriptedServer = await startScriptedServer({
@@ -68,6 +71,7 @@ async function setup(steps: ScriptStep[], opts: { timeoutMs?: number; tokens?: S
     CONCUR_BASE_URL: server.url,
     CONCUR_REQUEST_TOKEN: 'req-token-1',
     CONCUR_TIMEOUT_MS: String(opts.timeoutMs ?? 5_000),
+    CONCUR_TRUSTED_ORIGINS: (opts.trusted ?? []).join(','),
   });
   const client = createConcurClient({ config, redis, log: createLogger({ level: 'silent' }) });
   clients.push(client);
@@ -269,6 +273,7 @@ describe('Concur client against a scripted server: auth', () => {
     });
     servers.push(moved);
     const { client, server } = await setup([], {
+      trusted: [moved.url],
       tokens: [
         {
           status: 400,
@@ -339,6 +344,7 @@ describe('Concur client against a scripted server: auth', () => {
     const geo = await startScriptedServer({ steps: [{ body: okUser }] });
     servers.push(geo);
     const { client, server } = await setup([], {
+      trusted: [geo.url],
       tokens: [{ body: { access_token: 'at-geo', expires_in: '3600', refresh_token: 'rt-geo', geolocation: geo.url } }],
     });
     const user = await client.identity.get(USER_ID);

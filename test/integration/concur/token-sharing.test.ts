@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../../../src/shared/config.ts';
+import { loadConfig, type Config } from '../../../src/shared/config.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
-import { createConcurClient, tokenKey, type ConcurClient } from '../../../src/shared/concur/index.ts';
+import { createConcurClient, RedisTokenStore, tokenKey, type ConcurClient } from '../../../src/shared/concur/index.ts';
+import { tokenSealerFor } from '../../../src/shared/concur/client.ts';
 import { startScriptedServer, type ScriptedServer } from '../../helpers/scripted-server.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 
@@ -67,6 +68,7 @@ let redis: Redis;
 let prefix: string;
 let concur: StrictConcur;
 let clients: ConcurClient[] = [];
+let config: Config;
 
 beforeAll(() => {
   redis = testRedis();
@@ -85,7 +87,7 @@ afterAll(async () => {
 async function start(n: number, env: Record<string, string> = {}): Promise<void> {
   concur = await new StrictConcur().start();
   prefix = uniquePrefix('token');
-  const config = loadConfig({
+  config = loadConfig({
     QUEUE_PREFIX: prefix,
     CONCUR_BASE_URL: concur.server.url,
     CONCUR_REQUEST_TOKEN: 'req-token',
@@ -94,6 +96,19 @@ async function start(n: number, env: Record<string, string> = {}): Promise<void>
   clients = Array.from({ length: n }, () =>
     createConcurClient({ config, redis, log: createLogger({ level: 'silent' }) }),
   );
+}
+
+/** The shared token as the store opens it, and the raw hash Redis holds (sealed: no token in it). */
+async function stored(): Promise<{ token: unknown; raw: string }> {
+  const key = tokenKey(prefix, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID);
+  const store = new RedisTokenStore({
+    redis,
+    prefix,
+    clientId: config.CONCUR_CLIENT_ID,
+    companyId: config.CONCUR_COMPANY_ID,
+    sealer: tokenSealerFor(config),
+  });
+  return { token: await store.read(), raw: JSON.stringify(await redis.hgetall(key)) };
 }
 
 const burst = (perClient: number): Promise<unknown[]> =>
@@ -105,8 +120,9 @@ describe('one company token shared through Redis', () => {
     const users = await burst(5);
     expect(users).toHaveLength(20);
     expect(concur.issued).toBe(1);
-    const stored = await redis.hgetall(tokenKey(prefix, 'sim-client-id', 'aa076ada-80a9-4f57-8e98-9300b1c3171d'));
-    expect(stored).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1', geolocation: concur.server.url });
+    const { token, raw } = await stored();
+    expect(token).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-1', geolocation: concur.server.url });
+    expect(raw).not.toMatch(/at-1|rt-1/);
   });
 
   it('after a server-side expiry, all clients recover with a single refresh (no refused grant)', async () => {
@@ -117,8 +133,9 @@ describe('one company token shared through Redis', () => {
     expect(users).toHaveLength(20);
     expect(concur.issued).toBe(2);
     expect(concur.refused).toBe(0);
-    const stored = await redis.hgetall(tokenKey(prefix, 'sim-client-id', 'aa076ada-80a9-4f57-8e98-9300b1c3171d'));
-    expect(stored).toMatchObject({ accessToken: 'at-2', refreshToken: 'rt-2' });
+    const { token, raw } = await stored();
+    expect(token).toMatchObject({ accessToken: 'at-2', refreshToken: 'rt-2' });
+    expect(raw).not.toMatch(/at-2|rt-2/);
   });
 
   it('a refresh uses the latest stored refresh token, not the one it started with', async () => {

@@ -324,7 +324,11 @@ describe('provision doctor', () => {
   });
 
   it('warns when the token lives at another address than CONCUR_BASE_URL', async () => {
-    const report = await doctor({ CONCUR_BASE_URL: sim.baseUrl.replace('127.0.0.1', 'localhost') });
+    // The token's address is trusted only when listed (docs/security.md#the-concur-token-in-redis).
+    const report = await doctor({
+      CONCUR_BASE_URL: sim.baseUrl.replace('127.0.0.1', 'localhost'),
+      CONCUR_TRUSTED_ORIGINS: sim.baseUrl,
+    });
     expect(check(report, 'token.geolocation')).toMatchObject({
       status: 'warn',
       detail: expect.stringContaining(`set CONCUR_BASE_URL=${sim.baseUrl}`),

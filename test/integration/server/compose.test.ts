@@ -32,7 +32,11 @@ describe('docker-compose.yml', () => {
   const raw = readFileSync(file, 'utf8');
   const doc = parse(raw, { merge: true }) as { services: Record<string, Service> };
   const s = doc.services;
-  const env = { DASHBOARD_PASSWORD: 'a-long-dashboard-password', REDIS_PASSWORD: 'f00dfeed' };
+  const env = {
+    DASHBOARD_PASSWORD: 'a-long-dashboard-password',
+    REDIS_PASSWORD: 'f00dfeed',
+    TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+  };
   const resolved = (parse(interpolate(raw, env), { merge: true }) as { services: Record<string, Service> }).services;
 
   it('runs Redis with AOF, noeviction and a healthcheck', () => {
@@ -60,7 +64,13 @@ describe('docker-compose.yml', () => {
     expect(redis.environment?.REDISCLI_AUTH).toBe('f00dfeed');
     for (const [name, svc] of Object.entries(resolved))
       if (name !== 'redis') expect(svc.environment?.REDIS_URL, name).toBe('redis://:f00dfeed@redis:6379');
-    expect(() => interpolate(raw, { DASHBOARD_PASSWORD: env.DASHBOARD_PASSWORD })).toThrow(/REDIS_PASSWORD/);
+    expect(() => interpolate(raw, { ...env, REDIS_PASSWORD: '' })).toThrow(/REDIS_PASSWORD/);
+  });
+
+  it('gives every process that may call Concur the token sealing key, and starts none without it', () => {
+    for (const [name, svc] of Object.entries(resolved))
+      if (name !== 'redis') expect(svc.environment?.TOKEN_ENCRYPTION_KEY, name).toBe(env.TOKEN_ENCRYPTION_KEY);
+    expect(() => interpolate(raw, { ...env, TOKEN_ENCRYPTION_KEY: '' })).toThrow(/TOKEN_ENCRYPTION_KEY/);
   });
 
   it('publishes ports on 127.0.0.1 only (a TLS proxy goes in front) and says so', () => {

@@ -43,7 +43,7 @@ class FakeConcur implements HttpTransport {
         access_token: issuedAccess[i],
         refresh_token: issuedRefresh[i],
         expires_in: '3600',
-        geolocation: 'http://concur.invalid',
+        geolocation: 'https://us.api.concursolutions.com',
       });
     }
     this.apiCalls += 1;

@@ -35,6 +35,24 @@ describe('loadConfig', () => {
     expect(message).toContain('CONCUR_BASE_URL');
   });
 
+  it('requires TOKEN_ENCRYPTION_KEY unless Concur is a simulator on this machine, and checks its shape', () => {
+    const real = { CONCUR_BASE_URL: 'https://us.api.concursolutions.com' };
+    expect(() => loadConfig(real)).toThrow(
+      /TOKEN_ENCRYPTION_KEY: is required when CONCUR_BASE_URL is not on this machine/,
+    );
+    expect(() => loadConfig({ CONCUR_BASE_URL: 'http://simulator:4010' })).toThrow(/TOKEN_ENCRYPTION_KEY/);
+    for (const local of ['http://127.0.0.1:4010', 'http://localhost:9', 'http://[::1]:4010'])
+      expect(loadConfig({ CONCUR_BASE_URL: local }).TOKEN_ENCRYPTION_KEY).toBeUndefined();
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    const hex = Buffer.alloc(32, 7).toString('hex');
+    expect(loadConfig({ ...real, TOKEN_ENCRYPTION_KEY: base64 }).TOKEN_ENCRYPTION_KEY).toBe(base64);
+    expect(loadConfig({ ...real, TOKEN_ENCRYPTION_KEY: hex }).TOKEN_ENCRYPTION_KEY).toBe(hex);
+    for (const bad of ['short', Buffer.alloc(16).toString('base64'), `${hex}00`])
+      expect(() => loadConfig({ ...real, TOKEN_ENCRYPTION_KEY: bad })).toThrow(
+        /TOKEN_ENCRYPTION_KEY: must be 32 random bytes/,
+      );
+  });
+
   it('lists its keys for the README table', () => {
     expect(configKeys()).toContain('REDIS_URL');
     expect(configKeys()).toContain('SIM_SEED');
