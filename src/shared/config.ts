@@ -167,6 +167,16 @@ export const envSchema = z
     // --- server, metrics, watch folder ---
     /** The server's base URL as Concur and people reach it; the ESS webhook is PUBLIC_URL/webhooks/concur. */
     PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    // --- notifications (docs/operations.md#notifications) ---
+    /** POSTed a JSON event per drop event (held, braked, paused, complete). Holds a secret: the Secret. */
+    NOTIFY_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    /** A Slack incoming webhook: the same events as messages. */
+    NOTIFY_SLACK_WEBHOOK_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    NOTIFY_ATTEMPTS: intFrom(10, 1),
+    NOTIFY_RETRY_DELAY_MS: intFrom(2_000, 10),
+    NOTIFY_POLL_MS: intFrom(2_000, 50),
+    NOTIFY_TIMEOUT_MS: intFrom(10_000, 100),
+
     PORT: intFrom(3000, 0),
     SERVER_HOST: z.string().default('127.0.0.1'),
     SERVER_HEADER_TIMEOUT_MS: intFrom(20_000, 100),

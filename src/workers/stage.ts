@@ -5,6 +5,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { PipelineQueues } from '../shared/queues/index.ts';
 import type { RedisConnection } from '../shared/redis.ts';
 import type { Runtime } from '../shared/runtime.ts';
+import { startNotifier } from './notifier.ts';
 import { startWorker, type StartWorkerOptions } from './start-worker.ts';
 
 /** What every stage is built from: a process's runtime, or a test's Redis, prefix and queues. */
@@ -37,7 +38,11 @@ export interface Stage {
   chores: StageChore[];
 }
 
-/** Starts a stage in a process: its worker, its recovery, then its chores, each with a shutdown step. */
+/**
+ * Starts a stage in a process: its worker, its recovery, then its chores, each with a shutdown
+ * step. Every stage's process also announces drop events when notifications are configured
+ * (docs/operations.md#notifications): several processes doing so still send each event once.
+ */
 export async function startStage(rt: Runtime, stage: Stage): Promise<Worker> {
   const worker = startWorker(rt, stage.queue, stage.processor, stage.worker);
   await stage.recover?.();
@@ -45,5 +50,6 @@ export async function startStage(rt: Runtime, stage: Stage): Promise<Worker> {
     const started = chore.start();
     rt.shutdown.register(chore.name, () => started.stop());
   }
+  startNotifier(rt);
   return worker;
 }

@@ -141,6 +141,44 @@ describe('after a create met a uniqueness 409 (the person exists: most likely ou
   });
 });
 
+describe('the as-of of the last drop applied to the person (docs/safety.md#an-older-drop-never-undoes-a-newer-one)', () => {
+  const T = Date.parse('2026-11-20T00:00:00Z');
+  const inactive = userOf(person(1, { active: false }));
+  const cases: { name: string; row: NormalizedRow; last: number | undefined; step: string; stale?: boolean }[] = [
+    {
+      name: 'an older row re-activating a person writes nothing',
+      row: person(1, { active: true, asOf: T - 1 }),
+      last: T,
+      step: 'skip',
+      stale: true,
+    },
+    {
+      name: 'the same as-of is not older: re-activated',
+      row: person(1, { active: true, asOf: T }),
+      last: T,
+      step: 'patch update active',
+    },
+    {
+      name: 'a newer row: re-activated',
+      row: person(1, { active: true, asOf: T + 1 }),
+      last: T,
+      step: 'patch update active',
+    },
+    {
+      name: 'no recorded as-of: re-activated',
+      row: person(1, { active: true, asOf: T }),
+      last: undefined,
+      step: 'patch update active',
+    },
+  ];
+  it.each(cases)('$name', ({ row, last, step, stale }) => {
+    const s = decideWrite(row, inactive, undefined, false, last);
+    expect(said(s)).toBe(step);
+    expect(s.kind === 'skip' && s.stale === true).toBe(stale === true);
+    if (s.kind === 'patch') expect(s.decision.reactivating).toBe(true);
+  });
+});
+
 describe('whether a pending row waits for its manager', () => {
   const withManager = person(1, { managerEmployeeNumber: 'E2' });
   const cases: {
