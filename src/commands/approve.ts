@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { decide } from '../shared/guards/decide.ts';
-import { guardsFromConfig } from '../shared/guards/limits.ts';
-import { cliActor } from './actor.ts';
+import { decideFromCli } from './actor.ts';
 import { withCommandContext } from './context.ts';
 import { printJson } from './output.ts';
 import { waitAndSummarize } from './summary.ts';
@@ -21,17 +19,7 @@ export function register(program: Command): void {
     )
     .action(async (dropId: string, opts: { json?: boolean; wait?: boolean }) => {
       await withCommandContext('approve', async (ctx) => {
-        const { decision, ...result } = await decide(
-          {
-            ledger: ctx.ledger,
-            identityQueue: ctx.queues.identity,
-            log: ctx.log,
-            guards: guardsFromConfig(ctx.config),
-          },
-          dropId,
-          'approve',
-          cliActor(),
-        );
+        const { decision, ...result } = await decideFromCli(ctx, dropId, 'approve');
         const out = { dropId, previous: result.previous, status: result.status, rows: result.rows ?? 0, decision };
         if (opts.wait) {
           // One JSON document on stdout: the summary; the approval itself goes to stderr.

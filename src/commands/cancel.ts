@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { decide } from '../shared/guards/decide.ts';
-import { guardsFromConfig } from '../shared/guards/limits.ts';
-import { cliActor } from './actor.ts';
+import { decideFromCli } from './actor.ts';
 import { withCommandContext } from './context.ts';
 import { printJson } from './output.ts';
 
@@ -15,17 +13,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (dropId: string, opts: { json?: boolean }) => {
       await withCommandContext('cancel', async (ctx) => {
-        const { decision, ...result } = await decide(
-          {
-            ledger: ctx.ledger,
-            identityQueue: ctx.queues.identity,
-            log: ctx.log,
-            guards: guardsFromConfig(ctx.config),
-          },
-          dropId,
-          'cancel',
-          cliActor(),
-        );
+        const { decision, ...result } = await decideFromCli(ctx, dropId, 'cancel');
         const out = { dropId, previous: result.previous, status: 'cancelled', cancelled: result.rows ?? 0, decision };
         if (opts.json) printJson(out);
         else process.stdout.write(`drop ${dropId}: ${out.previous} → cancelled, ${out.cancelled} rows cancelled\n`);

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { decide } from '../shared/guards/decide.ts';
-import { guardsFromConfig } from '../shared/guards/limits.ts';
-import { cliActor } from './actor.ts';
+import { decideFromCli } from './actor.ts';
 import { withCommandContext } from './context.ts';
+import { printJson } from './output.ts';
 
 export function register(program: Command): void {
   program
@@ -12,19 +11,9 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object on stdout')
     .action(async (dropId: string, opts: { json?: boolean }) => {
       await withCommandContext('pause', async (ctx) => {
-        const { decision, ...result } = await decide(
-          {
-            ledger: ctx.ledger,
-            identityQueue: ctx.queues.identity,
-            log: ctx.log,
-            guards: guardsFromConfig(ctx.config),
-          },
-          dropId,
-          'pause',
-          cliActor(),
-        );
+        const { decision, ...result } = await decideFromCli(ctx, dropId, 'pause');
         const out = { dropId, previous: result.previous, status: result.status, decision };
-        if (opts.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+        if (opts.json) printJson(out);
         else process.stdout.write(`drop ${dropId}: ${out.previous} → paused\n`);
       });
     });
