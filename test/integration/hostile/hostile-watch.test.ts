@@ -210,6 +210,36 @@ describe('links planted in every sub-folder are never followed', () => {
   });
 });
 
+describe('logs name files, rows and columns, never cell values', () => {
+  it('a headerless export, invalid cells and a broken NDJSON line leave no cell value in any log line', async () => {
+    await makeFolders();
+    await start([], { LOG_LEVEL: 'debug' });
+    // Values a person could be recognised by; none may appear in the watcher's log.
+    const secret = ['Zebulon', 'Quagmirefield', 'zebulon.quagmirefield', 'E-770042', 'Xylophonia', 'Krumpetbottom'];
+    // A headerless export: its first line is an employee, taken for a header.
+    await drop('headerless.csv', 'Zebulon,Quagmirefield,zebulon.quagmirefield@example.com,E-770042\n');
+    // A good header with a row whose email is wrong and whose name carries an escape sequence.
+    await drop(
+      'cells.csv',
+      `${HEADER}\nxk@example.com,Xylophonia\u001b[31m,Krumpetbottom,not-an-email-xylophonia,E-770043\n`,
+    );
+    // NDJSON: one line is not JSON and quotes a name.
+    await drop('lines.ndjson', '{"userName":"a@example.com"\n{"userName": "Krumpetbottom Xylophonia"}\n');
+    // The reason file, for the operator, quotes the cells taken for a header; the log must not.
+    expect(await reasonFor('headerless.csv')).toMatch(/headerless\.csv: .*unknown columns 'Zebulon'/);
+    await eventually('the other two files settled', async () => {
+      const settled = [...(await names(sub('archive'))), ...(await names(sub('rejected')))];
+      return ['cells.csv', 'lines.ndjson'].every((f) => settled.some((n) => n.endsWith(f))) ? true : undefined;
+    });
+    const log = await watcher!.output();
+    // The log did speak about each file (so the grep below means something)...
+    for (const f of ['headerless.csv', 'cells.csv', 'lines.ndjson']) expect(log).toContain(f);
+    // ...and never with what a cell held.
+    for (const line of log.split('\n'))
+      for (const value of secret) expect(line.toLowerCase(), line).not.toContain(value.toLowerCase());
+  });
+});
+
 describe('nothing in the watch folder is ever overwritten', () => {
   let redis: PrivateRedis | undefined;
   afterEach(async () => {
