@@ -38,8 +38,12 @@ afterEach(async () => {
 
 function render(): { config: Record<string, string>; pods: Map<string, K8sObject> } {
   const objects = renderKustomization('overlays/dev');
-  const config = objects.find((o) => o.kind === 'ConfigMap')!.data!;
-  return { config, pods: deploymentsByRole(objects) };
+  const configMap = objects.find((o) => o.kind === 'ConfigMap')!.data!;
+  // The pods also get the Secret; of it, the tests keep only the token record's key (the simulator's
+  // credentials are set in podEnv).
+  const secret = objects.find((o) => o.kind === 'Secret')!.data!;
+  const tokenKey = Buffer.from(secret.TOKEN_ENCRYPTION_KEY!, 'base64').toString('utf8');
+  return { config: { ...configMap, TOKEN_ENCRYPTION_KEY: tokenKey }, pods: deploymentsByRole(objects) };
 }
 
 const containerOf = (pods: Map<string, K8sObject>, role: string): Container =>
