@@ -1,17 +1,11 @@
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDrop, toCsv } from '../../src/demo/generate.ts';
+import { CHROMIUM, hasChromium, openBrowser } from '../helpers/browser.ts';
 import { basic } from '../helpers/server.ts';
 import { STACK_AUTH, startStack, type Stack } from '../helpers/stack.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(
     `SKIPPING the drop-page browser test: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`,
@@ -19,40 +13,14 @@ if (!hasChromium)
 
 const auth = basic(STACK_AUTH.user, STACK_AUTH.password);
 const drop = generateDrop({ people: 300, seed: 7 });
+/** Chromium with the dashboard login saved. */
+const browser = () => openBrowser({ username: STACK_AUTH.user, password: STACK_AUTH.password });
 
 interface DropDetail {
   status: string;
   rows: number;
   settled: number;
   counts: Record<string, number>;
-}
-
-/** Headless Chromium on a fresh profile, answering the server's Basic challenge as a saved login would. */
-async function browser(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
-  const { chromium } = await import('playwright-core');
-  const profile = await mkdtemp(join(tmpdir(), 'provision-chromium-'));
-  // A persistent context on a fresh profile directory is playwright's form of --user-data-dir.
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    httpCredentials: { username: STACK_AUTH.user, password: STACK_AUTH.password },
-  });
-  return {
-    context,
-    close: async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
 }
 
 describe('server with real workers (e2e)', () => {
