@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { EVENTS_BASE, PROVISIONING_TOPIC } from '../../shared/concur/events.ts';
+import { EVENTS_BASE, PROVISIONING_TOPIC, requestAppToken } from '../../shared/concur/events.ts';
 import { loadWebhookPublicKey, WEBHOOK_PATH } from '../../server/webhook.ts';
 import { fail, pass, reasonOf, warn, type Check } from './check.ts';
 import { concurMessage, type DoctorEnv } from './env.ts';
@@ -56,27 +56,27 @@ async function subscriptionCheck(env: DoctorEnv): Promise<Check> {
   let subs: Subscription[];
   try {
     // Subscriptions belong to the app: an app token (client credentials), not the company's.
-    const grant = await env.http.request({
-      method: 'POST',
-      baseUrl: env.token?.geolocation ?? config.CONCUR_BASE_URL,
-      path: '/oauth2/v0/token',
-      form: {
-        client_id: config.CONCUR_CLIENT_ID,
-        client_secret: config.CONCUR_CLIENT_SECRET,
-        grant_type: 'client_credentials',
-      },
-    });
-    const appToken = (grant.body as { access_token?: unknown } | undefined)?.access_token;
-    if (grant.status !== 200 || typeof appToken !== 'string')
+    let app: { accessToken: string; baseUrl: string };
+    try {
+      app = await requestAppToken({
+        http: env.http,
+        baseUrl: env.token?.geolocation ?? config.CONCUR_BASE_URL,
+        clientId: config.CONCUR_CLIENT_ID,
+        clientSecret: config.CONCUR_CLIENT_SECRET,
+      });
+    } catch (err) {
+      // Concur answered and refused; a network failure is for the outer catch.
+      if ((err as { statusCode?: number }).statusCode === undefined) throw err;
       return fail(
         'ess.subscription',
-        `no app token (${concurMessage(grant)}): check CONCUR_CLIENT_ID and CONCUR_CLIENT_SECRET`,
+        `no app token (${reasonOf(err)}): check CONCUR_CLIENT_ID and CONCUR_CLIENT_SECRET`,
       );
+    }
     const res = await env.http.request({
       method: 'GET',
-      baseUrl: env.token?.geolocation ?? config.CONCUR_BASE_URL,
+      baseUrl: app.baseUrl,
       path: `${EVENTS_BASE}/subscriptions`,
-      headers: { authorization: `Bearer ${appToken}` },
+      headers: { authorization: `Bearer ${app.accessToken}` },
     });
     if (res.status !== 200 || !Array.isArray(res.body))
       return fail(

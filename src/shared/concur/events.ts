@@ -30,7 +30,8 @@ export interface EventsClientOptions {
 
 const messageSchema = z.looseObject({ message: z.string().optional() });
 
-async function appToken(o: EventsClientOptions): Promise<{ accessToken: string; baseUrl: string }> {
+/** An app token (client credentials) and the data center it is good for, refused unless trusted. */
+export async function requestAppToken(o: EventsClientOptions): Promise<{ accessToken: string; baseUrl: string }> {
   const res = await o.http.request({
     method: 'POST',
     baseUrl: o.baseUrl,
@@ -62,7 +63,7 @@ async function appToken(o: EventsClientOptions): Promise<{ accessToken: string; 
 
 /** `PUT /events/v4/subscriptions/webhook`: creates or updates the subscription; returns Concur's message. */
 export async function subscribeWebhook(o: EventsClientOptions, sub: WebhookSubscription): Promise<string> {
-  const token = await appToken(o);
+  const token = await requestAppToken(o);
   const res = await o.http.request({
     method: 'PUT',
     baseUrl: token.baseUrl,
