@@ -19,6 +19,8 @@ export interface ApiCall<S extends z.ZodType> extends CallOptions {
   path: string;
   query?: HttpRequest['query'];
   json?: unknown;
+  /** A JSON body already serialized, sent as is (instead of `json`). */
+  jsonText?: string;
   schema: S;
   /** What the answer is, for error messages ("identity user", "provision status"). */
   what: string;
@@ -119,6 +121,7 @@ export class ConcurApi {
       path,
       query: call.query,
       json: call.json,
+      jsonText: call.jsonText,
       headers: { authorization: `Bearer ${token.accessToken}` },
       signal: call.signal,
       correlationId: call.correlationId,

@@ -39,6 +39,8 @@ export interface HttpRequest {
   query?: Record<string, string | number | undefined>;
   /** Sent as `application/json`. */
   json?: unknown;
+  /** A JSON body already serialized, sent as is as `application/json` (instead of `json`). */
+  jsonText?: string | undefined;
   /** Sent as `application/x-www-form-urlencoded`. */
   form?: Record<string, string>;
   headers?: Record<string, string>;
@@ -123,8 +125,8 @@ export class ConcurHttp implements HttpTransport {
     const url = resolveUrl(req);
     const headers: Record<string, string> = { accept: 'application/json, application/scim+json', ...req.headers };
     let body: string | undefined;
-    if (req.json !== undefined) {
-      body = JSON.stringify(req.json);
+    if (req.jsonText !== undefined || req.json !== undefined) {
+      body = req.jsonText ?? JSON.stringify(req.json);
       headers['content-type'] = 'application/json';
     } else if (req.form !== undefined) {
       body = new URLSearchParams(req.form).toString();

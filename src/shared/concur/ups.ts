@@ -56,18 +56,62 @@ export interface BulkLimits {
 }
 
 const byteLength = (v: unknown): number => Buffer.byteLength(JSON.stringify(v), 'utf8');
-/** Bytes of the envelope around the operations (`{"schemas":[...],"Operations":[]}`). */
-const ENVELOPE_BYTES = byteLength(bulkRequest([]));
+/** The request with no operations: `{"schemas":[...],"Operations":[]}`. */
+const EMPTY_REQUEST = JSON.stringify(bulkRequest([]));
+/** Bytes of the envelope around the operations. */
+const ENVELOPE_BYTES = Buffer.byteLength(EMPTY_REQUEST, 'utf8');
+/** The envelope's text before and after the operations (`Operations` is its last member). */
+const ENVELOPE_OPEN = EMPTY_REQUEST.slice(0, -2);
+const ENVELOPE_CLOSE = EMPTY_REQUEST.slice(-2);
+
+/**
+ * An operation serialized once: the JSON text measured against the limits is the text sent
+ * (`bulkBody`), so an operation is never stringified twice.
+ */
+export interface SerializedOperation {
+  readonly op: BulkOperation;
+  readonly json: string;
+  /** UTF-8 bytes of `json`. */
+  readonly bytes: number;
+}
+
+export function serializeOperation(op: BulkOperation): SerializedOperation {
+  const json = JSON.stringify(op);
+  return { op, json, bytes: Buffer.byteLength(json, 'utf8') };
+}
+
+/** What BulkBuilder packs: operations, or operations already serialized. */
+export type PackableOperation = BulkOperation | SerializedOperation;
+
+function isSerialized(item: PackableOperation): item is SerializedOperation {
+  return typeof (item as Partial<SerializedOperation>).json === 'string';
+}
+
+function serialized(item: PackableOperation): SerializedOperation {
+  return isSerialized(item) ? item : serializeOperation(item);
+}
+
+/**
+ * A Bulk request's body, exactly `JSON.stringify(bulkRequest(ops))`, built from each operation's
+ * JSON text (serialized operations are not stringified again), with its size in bytes.
+ */
+export function bulkBody(ops: readonly PackableOperation[]): { text: string; bytes: number } {
+  const parts = ops.map(serialized);
+  let bytes = ENVELOPE_BYTES + Math.max(0, parts.length - 1);
+  for (const p of parts) bytes += p.bytes;
+  return { text: `${ENVELOPE_OPEN}${parts.map((p) => p.json).join(',')}${ENVELOPE_CLOSE}`, bytes };
+}
 
 /**
  * Packs operations into Bulk requests within both limits. `add()` returns the batches it closed
  * (send those now); `flush()` returns the last, partial one. An operation that alone exceeds the
- * byte limit is refused (PROV_ERR_INPUT) rather than sent to fail at Concur.
+ * byte limit is refused (PROV_ERR_INPUT) rather than sent to fail at Concur. Packing serialized
+ * operations (`serializeOperation`) measures each by its JSON text, with no stringify at all.
  */
-export class BulkBuilder {
+export class BulkBuilder<T extends PackableOperation = BulkOperation> {
   readonly maxOperations: number;
   readonly maxBytes: number;
-  private ops: BulkOperation[] = [];
+  private ops: T[] = [];
   private bytes = ENVELOPE_BYTES;
 
   constructor(limits: BulkLimits = {}) {
@@ -79,13 +123,14 @@ export class BulkBuilder {
   }
 
   /** Serialized size of one operation. */
-  static operationBytes(op: BulkOperation): number {
-    return byteLength(op);
+  static operationBytes(op: PackableOperation): number {
+    return isSerialized(op) ? op.bytes : byteLength(op);
   }
 
-  add(op: BulkOperation): BulkOperation[][] {
-    const size = BulkBuilder.operationBytes(op);
+  add(item: T): T[][] {
+    const size = BulkBuilder.operationBytes(item);
     if (ENVELOPE_BYTES + size > this.maxBytes) {
+      const op: BulkOperation = isSerialized(item) ? item.op : (item as BulkOperation);
       throw new ProvError(
         'PROV_ERR_INPUT',
         `Bulk operation ${op.bulkId ?? op.path} is ${size} bytes, more than one request may carry (${this.maxBytes})`,
@@ -94,11 +139,11 @@ export class BulkBuilder {
         },
       );
     }
-    const closed: BulkOperation[][] = [];
+    const closed: T[][] = [];
     // Joining a non-empty batch costs the operation plus one comma.
     if (this.ops.length > 0 && this.bytes + size + 1 > this.maxBytes) closed.push(this.take());
     this.bytes += size + (this.ops.length > 0 ? 1 : 0);
-    this.ops.push(op);
+    this.ops.push(item);
     if (this.ops.length >= this.maxOperations) closed.push(this.take());
     return closed;
   }
@@ -112,11 +157,11 @@ export class BulkBuilder {
     return this.bytes;
   }
 
-  flush(): BulkOperation[] | undefined {
+  flush(): T[] | undefined {
     return this.ops.length > 0 ? this.take() : undefined;
   }
 
-  private take(): BulkOperation[] {
+  private take(): T[] {
     const batch = this.ops;
     this.ops = [];
     this.bytes = ENVELOPE_BYTES;
@@ -124,10 +169,10 @@ export class BulkBuilder {
   }
 }
 
-/** Splits any number of operations into Bulk-sized batches. */
-export function splitBulk(ops: Iterable<BulkOperation>, limits: BulkLimits = {}): BulkOperation[][] {
-  const builder = new BulkBuilder(limits);
-  const batches: BulkOperation[][] = [];
+/** Splits any number of operations (plain or serialized) into Bulk-sized batches. */
+export function splitBulk<T extends PackableOperation>(ops: Iterable<T>, limits: BulkLimits = {}): T[][] {
+  const builder = new BulkBuilder<T>(limits);
+  const batches: T[][] = [];
   for (const op of ops) batches.push(...builder.add(op));
   const last = builder.flush();
   if (last) batches.push(last);
@@ -149,11 +194,14 @@ export interface BulkSubmitResult {
 export class UpsApi {
   constructor(private readonly api: ConcurApi) {}
 
-  /** POST /Bulk with one batch (use BulkBuilder to split); the answer's `id` is the provision id. */
-  async submitBulk(ops: BulkOperation[], opts: CallOptions = {}): Promise<BulkSubmitResult> {
+  /**
+   * POST /Bulk with one batch (use BulkBuilder to split); the answer's `id` is the provision id.
+   * Serialized operations are sent as their JSON text.
+   */
+  async submitBulk(ops: readonly PackableOperation[], opts: CallOptions = {}): Promise<BulkSubmitResult> {
     if (ops.length === 0) throw new ProvError('PROV_ERR_INTERNAL', 'submitBulk needs at least one operation');
-    const body = bulkRequest(ops);
-    const bytes = byteLength(body);
+    const body = bulkBody(ops);
+    const bytes = body.bytes;
     if (ops.length > BULK_MAX_OPERATIONS || bytes > BULK_MAX_BYTES) {
       throw new ProvError(
         'PROV_ERR_INTERNAL',
@@ -164,7 +212,7 @@ export class UpsApi {
       ...opts,
       method: 'POST',
       path: `${UPS_BASE}/Bulk`,
-      json: body,
+      jsonText: body.text,
       schema: provisionStatusSchema,
       what: 'bulk submit',
     });

@@ -134,6 +134,32 @@ export function encodeNewRow(r: NewRow, out: string[]): void {
   );
 }
 
+/** One row's move for `Ledger.transitionMany` (the options of `Ledger.transition`). */
+export interface RowMove {
+  row: number;
+  to: RowState;
+  from?: RowState[];
+  patch?: RowOutcome;
+}
+
+/** Moves per TRANSITION_MANY call: bounds the time one script holds Redis. */
+const TRANSITIONS_PER_CALL = 500;
+
+/** TRANSITION's reply as a TransitionResult. */
+function parseTransition(reply: unknown): TransitionResult {
+  const [result, previous, completed, ...waiters] = reply as [string, string, number, ...string[]];
+  const releasedWaiters = waiters.map(Number);
+  if (result === 'missing') return { result, previous: undefined, dropCompleted: false, releasedWaiters };
+  if (result === 'ok')
+    return { result, previous: previous as RowState, dropCompleted: completed === 1, releasedWaiters };
+  return {
+    result: result as 'same' | 'terminal' | 'refused',
+    previous: previous as RowState,
+    dropCompleted: false,
+    releasedWaiters,
+  };
+}
+
 /** PROV_ERR_LEDGER unless the drop is finished (a drop in progress is never deleted). */
 export function refuseUnfinished(dropId: string, status: DropStatus): void {
   if (!FINISHED_STATUSES.has(status)) {
@@ -263,7 +289,7 @@ export class Ledger {
     options: { from?: RowState[]; patch?: RowOutcome; now?: number } = {},
   ): Promise<TransitionResult> {
     const k = this.keys(dropId);
-    const raw = (await this.scripts.transition(
+    const raw = await this.scripts.transition(
       [k.rows, k.counts, k.meta, k.out, k.data, k.emp, `${k.waitersPrefix}${row}`],
       [
         row,
@@ -272,18 +298,38 @@ export class Ledger {
         options.patch ? encodePatch(options.patch) : '',
         options.now ?? Date.now(),
       ],
-    )) as [string, string, number, ...string[]];
-    const [result, previous, completed, ...waiters] = raw;
-    const releasedWaiters = waiters.map(Number);
-    if (result === 'missing') return { result, previous: undefined, dropCompleted: false, releasedWaiters };
-    if (result === 'ok')
-      return { result, previous: previous as RowState, dropCompleted: completed === 1, releasedWaiters };
-    return {
-      result: result as 'same' | 'terminal' | 'refused',
-      previous: previous as RowState,
-      dropCompleted: false,
-      releasedWaiters,
-    };
+    );
+    return parseTransition(raw);
+  }
+
+  /**
+   * `transition` for many rows of one drop in one round trip: lua/transition-many.lua runs the
+   * code of a single transition for each move, in order, so each keeps every guarantee of one
+   * (the table and `from` states, counters, completion, released waiters). Returns each move's
+   * result in order.
+   */
+  async transitionMany(dropId: string, moves: readonly RowMove[], now = Date.now()): Promise<TransitionResult[]> {
+    const k = this.keys(dropId);
+    const results: TransitionResult[] = [];
+    // Moves often share one patch object (a provision's fallback verdict): encode it once.
+    const encoded = new Map<RowOutcome, string>();
+    for (let start = 0; start < moves.length; start += TRANSITIONS_PER_CALL) {
+      const chunk = moves.slice(start, start + TRANSITIONS_PER_CALL);
+      const keys = [k.rows, k.counts, k.meta, k.out, k.data, k.emp];
+      const args: (string | number)[] = [now];
+      for (const move of chunk) {
+        let patch = '';
+        if (move.patch) {
+          patch = encoded.get(move.patch) ?? encodePatch(move.patch);
+          encoded.set(move.patch, patch);
+        }
+        keys.push(`${k.waitersPrefix}${move.row}`);
+        args.push(move.row, move.to, (move.from ?? []).join(','), patch);
+      }
+      const replies = (await this.scripts.transitionMany(keys, args)) as unknown[];
+      for (const reply of replies) results.push(parseTransition(reply));
+    }
+    return results;
   }
 
   /**
@@ -421,16 +467,36 @@ export class Ledger {
   }
 
   /**
-   * Rows as stored, from the hashes (read in one MULTI, so a compaction running meanwhile is seen
-   * whole or not at all) or, for rows compacted away, from their pages.
+   * State and stored outcome of the given rows, without reading their records (missing rows are
+   * omitted). Unlike `getRows`, the outcome of a row whose record is still kept does not name the
+   * person (userName, employeeNumber): for callers that only look at states and outcome fields.
    */
-  private async readRawRows(dropId: string, rows: readonly number[]): Promise<(RawRow | undefined)[]> {
+  async getRowOutcomes(
+    dropId: string,
+    rows: number[],
+  ): Promise<{ row: number; state: RowState; outcome: RowOutcome }[]> {
+    const raw = await this.readRawRows(dropId, rows, false);
+    const result: { row: number; state: RowState; outcome: RowOutcome }[] = [];
+    rows.forEach((row, i) => {
+      const r = raw[i];
+      if (r === undefined) return;
+      result.push({ row, state: r.state as RowState, outcome: r.out ? (JSON.parse(r.out) as RowOutcome) : {} });
+    });
+    return result;
+  }
+
+  /**
+   * Rows as stored, from the hashes (read in one MULTI, so a compaction running meanwhile is seen
+   * whole or not at all) or, for rows compacted away, from their pages. Without `withData` the
+   * records are not read (`data` is null for rows read from the hashes).
+   */
+  private async readRawRows(dropId: string, rows: readonly number[], withData = true): Promise<(RawRow | undefined)[]> {
     if (rows.length === 0) return [];
     const k = this.keys(dropId);
     const ids = rows.map(String);
-    const [states, outs, data] = await this.readRowHashes(k, ids);
+    const [states, outs, data] = await this.readRowHashes(k, ids, withData);
     const result: (RawRow | undefined)[] = rows.map((_, i) =>
-      states[i] ? { state: states[i]!, out: outs[i] ?? null, data: data[i] ?? null } : undefined,
+      states[i] ? { state: states[i]!, out: outs[i] ?? null, data: data?.[i] ?? null } : undefined,
     );
     const missingPages = new Set(rows.filter((_, i) => result[i] === undefined).map(pageOf));
     if (missingPages.size === 0) return result;
@@ -442,20 +508,16 @@ export class Ledger {
     return result.map((r, i) => r ?? pages.get(pageOf(rows[i]!))?.get(rows[i]!));
   }
 
-  /** States, outcomes and records of rows from the hashes, in one MULTI (a consistent snapshot). */
+  /** States, outcomes and (with `withData`) records of rows from the hashes, in one step (a consistent snapshot). */
   private async readRowHashes(
     k: DropKeys,
     ids: readonly string[],
-  ): Promise<[(string | null)[], (string | null)[], (string | null)[]]> {
-    const res = await this.redis
-      .multi()
-      .hmget(k.rows, ...ids)
-      .hmget(k.out, ...ids)
-      .hmget(k.data, ...ids)
-      .exec();
-    if (!res) throw new ProvError('PROV_ERR_REDIS', 'the ledger read was aborted');
-    for (const [err] of res) if (err) throw err;
-    return res.map(([, v]) => v as (string | null)[]) as [(string | null)[], (string | null)[], (string | null)[]];
+    withData = true,
+  ): Promise<[(string | null)[], (string | null)[], (string | null)[] | undefined]> {
+    const [states, outs, data] = (await this.scripts.readRows([k.rows, k.out, k.data], [withData ? 1 : 0, ...ids])) as (
+      string | null
+    )[][];
+    return [states!, outs!, data];
   }
 
   /**
@@ -486,7 +548,7 @@ export class Ledger {
       const existing = await this.redis.getBuffer(pageKey);
       const entries = existing ? decodePage(existing) : new Map<number, RawRow>();
       rows.forEach((row, i) => {
-        if (states[i]) entries.set(row, { state: states[i]!, out: outs[i] ?? null, data: data[i] ?? null });
+        if (states[i]) entries.set(row, { state: states[i]!, out: outs[i] ?? null, data: data?.[i] ?? null });
       });
       const done = await this.redis
         .multi()

@@ -27,7 +27,10 @@ export type BatchRecords = Pick<Ledger, 'claimBatch' | 'recordSubmission'>;
 export type IdentityLedger = RowMoves & RowWaits & DropGuards;
 
 /** What the extension stage does to the ledger. */
-export type ExtensionLedger = RowMoves & BatchRecords & Pick<Ledger, 'dropStatus'>;
+export type ExtensionLedger = RowMoves & BatchRecords & Pick<Ledger, 'dropStatus' | 'transitionMany'>;
+
+/** Settling many rows at once: their states and outcomes read without records, their moves in one round trip. */
+export type RowSettles = Pick<Ledger, 'getRowOutcomes' | 'transitionMany'>;
 
 /** What the status stage does to the ledger. */
-export type StatusLedger = RowMoves;
+export type StatusLedger = RowSettles;

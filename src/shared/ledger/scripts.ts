@@ -54,9 +54,19 @@ export function ledgerPrelude(): string {
 
 const script = (name: string, fileName: string): LuaScript => ({ name, file: file(fileName), prelude: ledgerPrelude });
 
+/**
+ * TRANSITION as a function, `transition_one(KEYS, ARGV)`, taking its KEYS and ARGV as parameters:
+ * a script that moves many rows runs the very code of a single transition for each.
+ */
+function withTransitionFunction(): string {
+  return `${ledgerPrelude()}local function transition_one(KEYS, ARGV)\n${readFileSync(file('transition'), 'utf8')}\nend\n`;
+}
+
 export const LEDGER_SCRIPTS = {
   addRows: script('provLedgerAddRows', 'add-rows'),
   transition: script('provLedgerTransition', 'transition'),
+  transitionMany: { name: 'provLedgerTransitionMany', file: file('transition-many'), prelude: withTransitionFunction },
+  readRows: script('provLedgerReadRows', 'read-rows'),
   waitFor: script('provLedgerWaitFor', 'wait-for'),
   defer: script('provLedgerDefer', 'defer'),
   finishIngest: script('provLedgerFinishIngest', 'finish-ingest'),

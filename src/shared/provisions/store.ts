@@ -15,6 +15,16 @@ const CUT_BATCHES: LuaScript = {
   file: new URL('./lua/cut-batches.lua', import.meta.url),
 };
 
+const FINISH_BATCH: LuaScript = {
+  name: 'provProvisionsFinishBatch',
+  file: new URL('./lua/finish-batch.lua', import.meta.url),
+};
+
+const FORGET_PROVISION: LuaScript = {
+  name: 'provProvisionsForgetProvision',
+  file: new URL('./lua/forget-provision.lua', import.meta.url),
+};
+
 export interface CutResult {
   generation: number;
   remaining: number;
@@ -25,11 +35,15 @@ export class ProvisionStore {
   readonly keys: ProvisionKeys;
   private readonly redis: RedisConnection;
   private readonly cutBatches: ScriptRunner;
+  private readonly finishBatchScript: ScriptRunner;
+  private readonly forgetProvisionScript: ScriptRunner;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
     this.keys = provisionKeys(prefix);
     this.cutBatches = defineScript(redis, CUT_BATCHES);
+    this.finishBatchScript = defineScript(redis, FINISH_BATCH);
+    this.forgetProvisionScript = defineScript(redis, FORGET_PROVISION);
   }
 
   async readyLength(): Promise<number> {
@@ -64,7 +78,7 @@ export class ProvisionStore {
 
   /** The batch is fully sent (every row has a provision id or a terminal state). */
   async finishBatch(batchId: string): Promise<void> {
-    await this.redis.multi().zrem(this.keys.unsent, batchId).hdel(this.keys.batches, batchId).exec();
+    await this.finishBatchScript([this.keys.unsent, this.keys.batches], [batchId]);
   }
 
   /** Batches still unsent that were cut before `before` (crash recovery). */
@@ -96,7 +110,7 @@ export class ProvisionStore {
 
   /** The provision's rows have settled: forget it and its status job. */
   async forgetProvision(provisionId: string): Promise<void> {
-    await this.redis.multi().hdel(this.keys.provisions, provisionId).hdel(this.keys.statusJobs, provisionId).exec();
+    await this.forgetProvisionScript([this.keys.provisions, this.keys.statusJobs], [provisionId]);
   }
 
   async statusJobOf(provisionId: string): Promise<string | undefined> {

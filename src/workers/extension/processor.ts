@@ -1,12 +1,20 @@
 import { withConcurRetries } from '../../shared/concur/retry.ts';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../../shared/logger.ts';
-import type { RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { RowMove, RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { ExtensionLedger } from '../../shared/ledger/ports.ts';
 import { ProvError, isProvError } from '../../shared/errors.ts';
 import { concurErrorKind } from '../../shared/concur/errors.ts';
 import { STOPPED_STATUSES } from '../../shared/ledger/states.ts';
-import { BulkBuilder, bulkPatch, splitBulk, type BulkOperation, type UpsApi } from '../../shared/concur/ups.ts';
+import {
+  BulkBuilder,
+  bulkPatch,
+  serializeOperation,
+  splitBulk,
+  type PackableOperation,
+  type SerializedOperation,
+  type UpsApi,
+} from '../../shared/concur/ups.ts';
 import { PATCH_OP_URN } from '../../shared/concur/schemas.ts';
 import type { SharedRateLimiter } from '../../shared/rate-limiter.ts';
 import { sleep as defaultSleep } from '../../shared/rate-limiter.ts';
@@ -22,7 +30,7 @@ import {
   type ExtensionJob,
 } from '../../shared/queues/extension.ts';
 import { enqueueFirstCheck } from '../../shared/provisions/status-checks.ts';
-import { bulkIdOf, entryOf, groupByDrop, parseEntry } from '../../shared/provisions/entries.ts';
+import { bulkIdOf, entryOf, groupByDrop } from '../../shared/provisions/entries.ts';
 import type { ProvisionStore } from '../../shared/provisions/store.ts';
 
 export interface ExtensionProcessorOptions {
@@ -65,9 +73,9 @@ export type ExtensionResult =
 
 type SubmitOutcome = { ok: true; provisionId: string } | { ok: false; rejected: boolean; error: ProvError };
 
-interface PreparedOp {
+/** A row's operation, serialized once: measured for the limits and sent as this text. */
+interface PreparedOp extends SerializedOperation {
   entry: string;
-  op: BulkOperation;
 }
 
 /** The ledger's summary of a failure: code and one line, with Concur's messages kept. */
@@ -81,6 +89,12 @@ function failurePatch(err: ProvError): RowOutcome {
       : {}),
   };
 }
+
+/** Why a row the batch owns cannot be sent (a broken hand-off from the identity stage). */
+const NOT_SENDABLE: RowOutcome = {
+  code: 'PROV_ERR_INTERNAL',
+  error: 'Row has no stored record or no Concur uuid; cannot send its extensions',
+};
 
 /**
  * The extension stage: `flush` jobs cut the ready list into batches; `batch` jobs PATCH each row's
@@ -143,7 +157,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   }
 
   /** One Bulk POST under the shared retry rules. Whole-request rejections come back as `rejected`. */
-  async function submit(ops: BulkOperation[], signal?: AbortSignal): Promise<SubmitOutcome> {
+  async function submit(ops: readonly PackableOperation[], signal?: AbortSignal): Promise<SubmitOutcome> {
     try {
       const res = await withConcurRetries(
         async () => {
@@ -167,14 +181,21 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     }
   }
 
-  async function failEntries(entries: readonly string[], patch: RowOutcome): Promise<number> {
-    const results = await Promise.all(
-      entries.map((e) => {
-        const { dropId, row } = parseEntry(e);
-        return ledger.transition(dropId, row, 'extension_failed', { from: ['extension_batched'], patch });
-      }),
-    );
+  /** Moves rows of one drop out of `extension_batched` in one round trip; returns how many moved. */
+  async function moveBatched(dropId: string, moves: readonly RowMove[]): Promise<number> {
+    const results = await ledger.transitionMany(dropId, moves);
     return results.filter((r) => r.result === 'ok').length;
+  }
+
+  async function failEntries(entries: readonly string[], patch: RowOutcome): Promise<number> {
+    let failed = 0;
+    for (const [dropId, rows] of groupByDrop(entries)) {
+      failed += await moveBatched(
+        dropId,
+        rows.map((row) => ({ row, to: 'extension_failed', from: ['extension_batched'], patch })),
+      );
+    }
+    return failed;
   }
 
   /** Sends one chunk; a whole-request rejection splits it in halves down to single rows. */
@@ -184,10 +205,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     provisions: string[],
     signal?: AbortSignal,
   ): Promise<number> {
-    const outcome = await submit(
-      chunk.map((p) => p.op),
-      signal,
-    );
+    const outcome = await submit(chunk, signal);
     const entries = chunk.map((p) => p.entry);
     if (outcome.ok) {
       const submittedAt = now();
@@ -226,12 +244,18 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   async function holdBack(dropId: string, rows: readonly number[]): Promise<boolean> {
     const status = await ledger.dropStatus(dropId);
     if (status === undefined || !STOPPED_STATUSES.has(status)) return false;
-    for (const row of rows) await ledger.transition(dropId, row, 'identity_done', { from: ['extension_batched'] });
+    await moveBatched(
+      dropId,
+      rows.map((row) => ({ row, to: 'identity_done', from: ['extension_batched'] })),
+    );
     log.info({ dropId, status, rows: rows.length }, 'drop is not running; extension rows wait for approve');
     return true;
   }
 
-  /** Builds one PATCH per owned row; rows that cannot be sent end here. */
+  /**
+   * Builds one PATCH per owned row, serialized once; rows that cannot be sent end here (per drop,
+   * their moves in one round trip).
+   */
   async function prepare(owned: string[]): Promise<{ ops: PreparedOp[]; failed: number; done: number }> {
     const ops: PreparedOp[] = [];
     let failed = 0;
@@ -239,14 +263,14 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     const sizer = new BulkBuilder({ maxOperations: options.maxOps, maxBytes: options.maxBytes });
     for (const [dropId, rows] of groupByDrop(owned)) {
       if (await holdBack(dropId, rows)) continue;
+      const ended: RowMove[] = [];
+      const fail = (row: number, patch: RowOutcome): void => {
+        ended.push({ row, to: 'extension_failed', from: ['extension_batched'], patch });
+      };
       for (const r of await ledger.getRows<NormalizedRow>(dropId, rows)) {
-        const entry = entryOf(dropId, r.row);
         const uuid = r.outcome.uuid;
         if (r.data === undefined || typeof uuid !== 'string') {
-          failed += await failEntries([entry], {
-            code: 'PROV_ERR_INTERNAL',
-            error: 'Row has no stored record or no Concur uuid; cannot send its extensions',
-          });
+          fail(r.row, NOT_SENDABLE);
           continue;
         }
         const operations = toExtensionOperations(r.data, {
@@ -255,20 +279,27 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
         });
         if (operations.length === 0) {
           // Nothing to send: identity was all this row needed.
-          const t = await ledger.transition(dropId, r.row, 'done', { from: ['extension_batched'] });
-          if (t.result === 'ok') done += 1;
+          ended.push({ row: r.row, to: 'done', from: ['extension_batched'] });
           continue;
         }
-        const op = bulkPatch(uuid, { schemas: [PATCH_OP_URN], Operations: operations }, bulkIdOf(dropId, r.row));
-        if (BulkBuilder.operationBytes(op) + 200 > sizer.maxBytes) {
-          failed += await failEntries([entry], {
+        const op = serializeOperation(
+          bulkPatch(uuid, { schemas: [PATCH_OP_URN], Operations: operations }, bulkIdOf(dropId, r.row)),
+        );
+        if (op.bytes + 200 > sizer.maxBytes) {
+          fail(r.row, {
             code: 'PROV_ERR_INPUT',
             error: `The row's extensions are larger than one Bulk request may carry (${sizer.maxBytes} bytes)`,
           });
           continue;
         }
-        ops.push({ entry, op });
+        ops.push({ ...op, entry: entryOf(dropId, r.row) });
       }
+      const results = await ledger.transitionMany(dropId, ended);
+      results.forEach((t, i) => {
+        if (t.result !== 'ok') return;
+        if (ended[i]!.to === 'done') done += 1;
+        else failed += 1;
+      });
     }
     return { ops, failed, done };
   }
@@ -294,19 +325,8 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     try {
       const prepared = await prepare(owned);
       failed += prepared.failed;
-      const byEntry = new Map(prepared.ops.map((p) => [p.op, p]));
-      const chunks = splitBulk(
-        prepared.ops.map((p) => p.op),
-        { maxOperations: options.maxOps, maxBytes: options.maxBytes },
-      );
-      for (const chunk of chunks) {
-        failed += await sendChunk(
-          batchId,
-          chunk.map((op) => byEntry.get(op)!),
-          provisions,
-          signal,
-        );
-      }
+      const chunks = splitBulk(prepared.ops, { maxOperations: options.maxOps, maxBytes: options.maxBytes });
+      for (const chunk of chunks) failed += await sendChunk(batchId, chunk, provisions, signal);
     } catch (err) {
       // On the job's last attempt the rows end with the error instead of waiting forever; token
       // trouble never fails rows (a refused credential pauses the queue, a second 401 retries).

@@ -1,4 +1,4 @@
-import type { Ledger, RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { Ledger, RowMove, RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { ProvisionOperation } from '../../shared/concur/schemas.ts';
 import { entryOf, groupByDrop, type ProvisionRecord } from '../../shared/provisions/entries.ts';
@@ -112,28 +112,32 @@ export function timedOutVerdict(provisionId: string, deadlineMs: number, why?: s
 /**
  * Settles the provision's rows still waiting on it (`extension_submitted` with its provision id):
  * each by its verdict, or `fallback`; then forgets the provision. Safe to repeat and to race: the
- * ledger moves a row only out of `extension_submitted`, so a row is settled once.
+ * ledger moves a row only out of `extension_submitted`, so a row is settled once. Per drop, one
+ * read of the rows' states and outcomes (no records) and one round trip for all their moves.
  */
 export async function settleProvision(
-  deps: { ledger: Pick<Ledger, 'getRows' | 'transition'>; store: Pick<ProvisionStore, 'forgetProvision'> },
+  deps: {
+    ledger: Pick<Ledger, 'getRowOutcomes' | 'transitionMany'>;
+    store: Pick<ProvisionStore, 'forgetProvision'>;
+  },
   p: ProvisionRecord,
   verdicts: Map<string, RowVerdict>,
   fallback: RowVerdict,
 ): Promise<Partial<Record<RowState, number>>> {
   const counts: Partial<Record<RowState, number>> = {};
   for (const [dropId, rows] of groupByDrop(p.entries)) {
-    const current = await deps.ledger.getRows(dropId, rows);
-    await Promise.all(
-      current.map(async (r) => {
-        if (r.state !== 'extension_submitted' || r.outcome.provisionId !== p.provisionId) return;
-        const v = verdicts.get(entryOf(dropId, r.row)) ?? fallback;
-        const t = await deps.ledger.transition(dropId, r.row, v.state, {
-          from: ['extension_submitted'],
-          patch: v.patch,
-        });
-        if (t.result === 'ok') counts[v.state] = (counts[v.state] ?? 0) + 1;
-      }),
+    const waiting = (await deps.ledger.getRowOutcomes(dropId, rows)).filter(
+      (r) => r.state === 'extension_submitted' && r.outcome.provisionId === p.provisionId,
     );
+    const moves: RowMove[] = waiting.map((r) => {
+      const v = verdicts.get(entryOf(dropId, r.row)) ?? fallback;
+      return { row: r.row, to: v.state, from: ['extension_submitted'], patch: v.patch };
+    });
+    const results = await deps.ledger.transitionMany(dropId, moves);
+    results.forEach((t, i) => {
+      const to = moves[i]!.to;
+      if (t.result === 'ok') counts[to] = (counts[to] ?? 0) + 1;
+    });
   }
   await deps.store.forgetProvision(p.provisionId);
   return counts;

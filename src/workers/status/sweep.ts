@@ -1,5 +1,5 @@
 import type { Job, Queue } from 'bullmq';
-import type { Ledger } from '../../shared/ledger/ledger.ts';
+import type { StatusLedger } from '../../shared/ledger/ports.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { RedisConnection } from '../../shared/redis.ts';
 import { statusSweepLockKey } from '../../shared/keys.ts';
@@ -10,7 +10,7 @@ import { startPeriodic, withRedisLock } from '../periodic.ts';
 import { settleProvision, timedOutVerdict } from './settle.ts';
 
 export interface StatusSweepDeps {
-  ledger: Pick<Ledger, 'getRows' | 'transition'>;
+  ledger: StatusLedger;
   store: Pick<ProvisionStore, 'provisions' | 'statusJobOf' | 'setStatusJob' | 'forgetProvision'>;
   statusQueue: Pick<Queue, 'add' | 'getJob'>;
   redis: RedisConnection;
