@@ -116,15 +116,16 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
   const maxBatchesPerFlush = options.maxBatchesPerFlush ?? 50;
 
   async function enqueueBatches(batchIds: string[]): Promise<void> {
-    if (batchIds.length === 0) return;
-    await deps.extensionQueue.addBulk(
-      batchIds.map((batchId) => ({
-        // Bull Board lists jobs by name: the batch id finds the batch (docs/operations.md#bull-board).
-        name: `batch ${batchId}`,
-        data: { kind: 'batch', batchId } satisfies ExtensionJob,
-        opts: { jobId: batchJobId(batchId) },
-      })),
-    );
+    const jobs = batchIds.map((batchId) => ({
+      // Bull Board lists jobs by name: the batch id finds the batch (docs/operations.md#bull-board).
+      name: `batch ${batchId}`,
+      data: { kind: 'batch', batchId } satisfies ExtensionJob,
+      opts: { jobId: batchJobId(batchId) },
+    }));
+    // A flush mostly cuts one batch: `add` is one script call, where addBulk builds an ioredis
+    // pipeline, which copies every command defined on the connection (BullMQ's ~80 scripts).
+    if (jobs.length === 1) await deps.extensionQueue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+    else if (jobs.length > 1) await deps.extensionQueue.addBulk(jobs);
   }
 
   async function sweep(): Promise<number> {
