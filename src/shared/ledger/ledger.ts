@@ -314,22 +314,6 @@ export class Ledger {
   }
 
   /**
-   * Of these rows, those whose identity is not written yet and whose person may exist in Concur
-   * (no `absent` mark): processing them costs a look-up, so they are worth grouping.
-   */
-  async rowsNeedingLookup(dropId: string, rows: readonly number[]): Promise<number[]> {
-    if (rows.length === 0) return [];
-    const k = this.keys(dropId);
-    const ids = rows.map(String);
-    const [states, outs] = await Promise.all([this.redis.hmget(k.rows, ...ids), this.redis.hmget(k.out, ...ids)]);
-    return rows.filter((_, i) => {
-      if (states[i] !== 'pending' && states[i] !== 'manager_wait') return false;
-      const out = outs[i] ? (JSON.parse(outs[i]!) as RowOutcome) : {};
-      return out.uuid === undefined && out.absent !== true;
-    });
-  }
-
-  /**
    * Asks for the uuid of another row of the drop (a manager, an approver). Returns the uuid,
    * `ended` if that row ended without one, or `waiting` after registering `waiterRow` to be
    * released (by `transition`) once the target has a uuid or ends.
@@ -346,6 +330,31 @@ export class Ledger {
     if (res === '') return { waiting: true };
     if (res === '!ended') return { ended: true };
     return { uuid: res };
+  }
+
+  /**
+   * For each employee number, its row in this drop and what that row answers for good: its uuid,
+   * or `ended` without one. Read-only, one round trip for a whole chunk's references; a row with
+   * neither (still being written) is asked again through `waitFor`, which registers the wait.
+   * Numbers no row of the drop has are left out.
+   */
+  async peekReferences(
+    dropId: string,
+    employeeNumbers: readonly string[],
+  ): Promise<Map<string, { row: number; settled?: { uuid: string } | { ended: true } }>> {
+    const found = new Map<string, { row: number; settled?: { uuid: string } | { ended: true } }>();
+    const numbers = [...new Set(employeeNumbers)];
+    if (numbers.length === 0) return found;
+    const k = this.keys(dropId);
+    const res = (await this.scripts.peekReferences([k.emp, k.out, k.rows], numbers)) as string[];
+    numbers.forEach((n, i) => {
+      const [row, uuid, ended] = [res[i * 3], res[i * 3 + 1], res[i * 3 + 2]];
+      if (!row) return;
+      if (uuid) found.set(n, { row: Number(row), settled: { uuid } });
+      else if (ended === '1') found.set(n, { row: Number(row), settled: { ended: true } });
+      else found.set(n, { row: Number(row) });
+    });
+    return found;
   }
 
   /**

@@ -58,6 +58,7 @@ export const LEDGER_SCRIPTS = {
   addRows: script('provLedgerAddRows', 'add-rows'),
   transition: script('provLedgerTransition', 'transition'),
   waitFor: script('provLedgerWaitFor', 'wait-for'),
+  peekReferences: script('provLedgerPeekReferences', 'peek-references'),
   defer: script('provLedgerDefer', 'defer'),
   finishIngest: script('provLedgerFinishIngest', 'finish-ingest'),
   setStatusIf: script('provLedgerSetStatusIf', 'set-status-if'),

@@ -157,14 +157,14 @@ describe('Ledger', () => {
     expect((await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1' } })).releasedWaiters).toEqual([2]);
   });
 
-  it('names the released rows that still need a look-up: unwritten and not marked absent', async () => {
+  it('marks a deferred row absent when the look-up found nobody, until it is written', async () => {
     await dropWith(5);
     expect(await ledger.deferFor('d1', 5, 1, { absent: true })).toBe(true);
     expect(await ledger.deferFor('d1', 5, 2)).toBe(true);
     await ledger.transition('d1', 3, 'manager_wait', { patch: { uuid: 'u3' } });
     await ledger.transition('d1', 4, 'done', { patch: { uuid: 'u4' } });
     expect((await ledger.getRows('d1', [1]))[0]?.outcome.absent).toBe(true);
-    expect(await ledger.rowsNeedingLookup('d1', [1, 2, 3, 4, 5])).toEqual([2, 5]);
+    expect((await ledger.getRows('d1', [2]))[0]?.outcome.absent).toBeUndefined();
     // Written at last: the mark goes.
     await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1', absent: null } });
     expect((await ledger.getRows('d1', [1]))[0]?.outcome.absent).toBeUndefined();
@@ -221,6 +221,26 @@ describe('Ledger', () => {
     const t = await ledger.transition('d1', 1, 'identity_failed', { patch: { error: 'x' } });
     expect(t.releasedWaiters).toEqual([2]);
     expect(await ledger.waitFor('d1', 1, 2)).toEqual({ ended: true });
+  });
+
+  it('peeks at references in one read: the uuid or the end of a row, a row still being written, nothing registered', async () => {
+    await dropWith(4);
+    await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u-1' } });
+    await ledger.transition('d1', 2, 'identity_failed', { patch: { error: 'x' } });
+    const peek = await ledger.peekReferences('d1', ['E1', 'E2', 'E3', 'E9', 'E1']);
+    expect([...peek]).toEqual([
+      ['E1', { row: 1, settled: { uuid: 'u-1' } }],
+      ['E2', { row: 2, settled: { ended: true } }],
+      ['E3', { row: 3 }],
+    ]);
+    // Read-only: row 3 still pending and nobody registered as its waiter.
+    expect(await ledger.releasedWaiters('d1', [3])).toEqual([]);
+    const t = await ledger.transition('d1', 3, 'identity_done', { patch: { uuid: 'u-3' } });
+    expect(t.releasedWaiters).toEqual([]);
+    // The same answers waitFor gives.
+    expect(await ledger.waitFor('d1', 1, 4)).toEqual({ uuid: 'u-1' });
+    expect(await ledger.waitFor('d1', 2, 4)).toEqual({ ended: true });
+    expect(await ledger.peekReferences('d1', [])).toEqual(new Map());
   });
 
   it('counts each row once under concurrent transitions', async () => {
