@@ -96,6 +96,12 @@ export interface IdentityJobResult {
 /** Longest a released row waits for more to fill its job before it is re-enqueued. */
 const RELEASE_FLUSH_MS = 250;
 
+/** Which pending rows of a chunk were asked to wait for their manager up front, and which now wait. */
+interface ChunkDeferral {
+  asked: ReadonlySet<number>;
+  waiting: ReadonlySet<number>;
+}
+
 type LedgerRow = { row: number; state: RowState; data: NormalizedRow | undefined; outcome: RowOutcome };
 
 /**
@@ -196,6 +202,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       work.flatMap((r) => (r.data ? [r.data] : [])),
       people,
     );
+    const deferral = await deferForManagers(dropId, work, people, refs);
 
     const ready: number[] = [];
     let processed = 0;
@@ -207,7 +214,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         continue;
       }
       try {
-        const outcome = await processRow(dropId, r, people, refs, call, confirm, signal);
+        const outcome = await processRow(dropId, r, people, refs, deferral, call, confirm, signal);
         await requeueReleased(outcome.released, [r.row]);
         if (outcome.ready) ready.push(r.row);
         if (outcome.held) {
@@ -242,6 +249,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     r: LedgerRow,
     people: LookupResult,
     refs: ChunkReferences,
+    deferral: ChunkDeferral,
     call: <T>(fn: () => Promise<T>) => Promise<T>,
     confirm: ConfirmDeps,
     signal: AbortSignal | undefined,
@@ -270,7 +278,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
 
     if (notWrittenYet(r)) {
       // A manager further down the drop: wait for it and write once, with the manager.
-      if (state === 'pending' && (await deferToManager(dropId, r.row, row, people, refs)))
+      if (state === 'pending' && deferral.waiting.has(r.row)) return { released, ready: false };
+      if (state === 'pending' && !deferral.asked.has(r.row) && (await deferToManager(dropId, r.row, row, people, refs)))
         return { released, ready: false };
       const manager = row.managerEmployeeNumber
         ? await resolveReference(r.row, row.managerEmployeeNumber, people, refs)
@@ -362,20 +371,55 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     people: LookupResult,
     refs: ChunkReferences,
   ): Promise<boolean> {
+    const decision = await managerWait(row, data, people, refs);
+    if (!decision.wait) return false;
+    return deps.ledger.deferFor(dropId, decision.managerRow, row, { absent: decision.absent });
+  }
+
+  /** Whether a pending row waits for its in-drop manager (asked only when it may matter). */
+  async function managerWait(
+    row: number,
+    data: NormalizedRow,
+    people: LookupResult,
+    refs: ChunkReferences,
+  ): Promise<ReturnType<typeof waitForManager>> {
     const managerNumber = data.managerEmployeeNumber;
-    // Asked only when it may matter: a manager in Concur already is never waited for.
-    if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return false;
-    const managerRow = await refs.rowOf(managerNumber);
-    const decision = waitForManager({
+    // A manager in Concur already is never waited for.
+    if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return { wait: false };
+    return waitForManager({
       state: 'pending',
       row: data,
       rowNumber: row,
       people,
-      managerRow,
+      managerRow: await refs.rowOf(managerNumber),
       ...(deps.matchOn ? { matchOn: deps.matchOn } : {}),
     });
-    if (!decision.wait) return false;
-    return deps.ledger.deferFor(dropId, decision.managerRow, row, { absent: decision.absent });
+  }
+
+  /**
+   * The chunk's pending rows whose manager is another chunk's row still to be written wait for it,
+   * asked in one round trip when the chunk starts instead of one per row. A manager among this
+   * chunk's own rows is left to the row's turn (`deferToManager`): by then it is written.
+   */
+  async function deferForManagers(
+    dropId: string,
+    work: readonly LedgerRow[],
+    people: LookupResult,
+    refs: ChunkReferences,
+  ): Promise<ChunkDeferral> {
+    const inChunk = new Set(work.map((r) => r.row));
+    const asks: { targetRow: number; row: number; absent: boolean }[] = [];
+    for (const r of work) {
+      if (r.state !== 'pending' || !r.data) continue;
+      const decision = await managerWait(r.row, r.data, people, refs);
+      if (decision.wait && !inChunk.has(decision.managerRow))
+        asks.push({ targetRow: decision.managerRow, row: r.row, absent: decision.absent });
+    }
+    const answers = asks.length > 0 ? await deps.ledger.deferMany(dropId, asks) : [];
+    return {
+      asked: new Set(asks.map((a) => a.row)),
+      waiting: new Set(asks.filter((_, i) => answers[i]).map((a) => a.row)),
+    };
   }
 
   /**

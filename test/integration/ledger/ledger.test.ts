@@ -243,6 +243,31 @@ describe('Ledger', () => {
     expect(await ledger.peekReferences('d1', [])).toEqual(new Map());
   });
 
+  it('defers many rows in one round trip, each as deferFor would', async () => {
+    await dropWith(5);
+    await ledger.transition('d1', 4, 'identity_done', { patch: { uuid: 'u-4' } });
+    // Row 1 and 2 wait for pending row 5; row 3's manager (4) has a uuid already; a cycle (5 -> 1) is refused.
+    expect(
+      await ledger.deferMany('d1', [
+        { targetRow: 5, row: 1, absent: true },
+        { targetRow: 5, row: 2 },
+        { targetRow: 4, row: 3 },
+        { targetRow: 1, row: 5 },
+      ]),
+    ).toEqual([true, true, false, false]);
+    const rows = await ledger.getRows('d1', [1, 2, 3, 5]);
+    expect(rows.map((r) => [r.row, r.state, r.outcome.absent])).toEqual([
+      [1, 'manager_wait', true],
+      [2, 'manager_wait', undefined],
+      [3, 'pending', undefined],
+      [5, 'pending', undefined],
+    ]);
+    expect((await ledger.getDrop('d1'))?.counts.manager_wait).toBe(2);
+    const t = await ledger.transition('d1', 5, 'identity_done', { patch: { uuid: 'u-5' } });
+    expect(t.releasedWaiters.sort()).toEqual([1, 2]);
+    expect(await ledger.deferMany('d1', [])).toEqual([]);
+  });
+
   it('counts each row once under concurrent transitions', async () => {
     await dropWith(50);
     await ledger.finishIngest('d1', 50, 'running');
