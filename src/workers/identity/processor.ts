@@ -462,8 +462,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
             toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) }),
           ),
         );
-        await deps.recent?.confirm(created);
-        if (row.asOf !== undefined) await deps.asOf?.claim(created.id, row.asOf);
+        // Two independent keys: written together, one wait instead of two.
+        await Promise.all([
+          deps.recent?.confirm(created),
+          row.asOf !== undefined ? deps.asOf?.claim(created.id, row.asOf) : undefined,
+        ]);
         return { kind: 'written', uuid: created.id, action: 'create' };
       } catch (err) {
         // A uniqueness 409: the person exists (often our own create whose answer was lost). Found
