@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, provisionKeys, type DropKeys, type ProvisionKeys } from '../keys.ts';
-import { defineScript, type ScriptRunner } from '../lua.ts';
+import { defineScript, defineScriptBatch, type ScriptBatchRunner, type ScriptRunner } from '../lua.ts';
 import { groupByDrop, type ProvisionRecord } from '../provisions/entries.ts';
 import { DECISIONS_KEPT, parseDecision, type Decision } from './decisions.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
@@ -202,6 +202,7 @@ export class Ledger {
   private readonly prefix: string;
   private readonly provisions: ProvisionKeys;
   private readonly scripts: Record<LedgerScriptName, ScriptRunner>;
+  private readonly deferBatch: ScriptBatchRunner;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
@@ -210,6 +211,7 @@ export class Ledger {
     this.scripts = Object.fromEntries(
       Object.entries(LEDGER_SCRIPTS).map(([name, script]) => [name, defineScript(redis, script)]),
     ) as Record<LedgerScriptName, ScriptRunner>;
+    this.deferBatch = defineScriptBatch(redis, LEDGER_SCRIPTS.defer);
   }
 
   keys(dropId: string): DropKeys {
@@ -360,22 +362,6 @@ export class Ledger {
   }
 
   /**
-   * Of these rows, those whose identity is not written yet and whose person may exist in Concur
-   * (no `absent` mark): processing them costs a look-up, so they are worth grouping.
-   */
-  async rowsNeedingLookup(dropId: string, rows: readonly number[]): Promise<number[]> {
-    if (rows.length === 0) return [];
-    const k = this.keys(dropId);
-    const ids = rows.map(String);
-    const [states, outs] = await Promise.all([this.redis.hmget(k.rows, ...ids), this.redis.hmget(k.out, ...ids)]);
-    return rows.filter((_, i) => {
-      if (states[i] !== 'pending' && states[i] !== 'manager_wait') return false;
-      const out = outs[i] ? (JSON.parse(outs[i]!) as RowOutcome) : {};
-      return out.uuid === undefined && out.absent !== true;
-    });
-  }
-
-  /**
    * Asks for the uuid of another row of the drop (a manager, an approver). Returns the uuid,
    * `ended` if that row ended without one, or `waiting` after registering `waiterRow` to be
    * released (by `transition`) once the target has a uuid or ends.
@@ -395,6 +381,31 @@ export class Ledger {
   }
 
   /**
+   * For each employee number, its row in this drop and what that row answers for good: its uuid,
+   * or `ended` without one. Read-only, one round trip for a whole chunk's references; a row with
+   * neither (still being written) is asked again through `waitFor`, which registers the wait.
+   * Numbers no row of the drop has are left out.
+   */
+  async peekReferences(
+    dropId: string,
+    employeeNumbers: readonly string[],
+  ): Promise<Map<string, { row: number; settled?: { uuid: string } | { ended: true } }>> {
+    const found = new Map<string, { row: number; settled?: { uuid: string } | { ended: true } }>();
+    const numbers = [...new Set(employeeNumbers)];
+    if (numbers.length === 0) return found;
+    const k = this.keys(dropId);
+    const res = (await this.scripts.peekReferences([k.emp, k.out, k.rows], numbers)) as string[];
+    numbers.forEach((n, i) => {
+      const [row, uuid, ended] = [res[i * 3], res[i * 3 + 1], res[i * 3 + 2]];
+      if (!row) return;
+      if (uuid) found.set(n, { row: Number(row), settled: { uuid } });
+      else if (ended === '1') found.set(n, { row: Number(row), settled: { ended: true } });
+      else found.set(n, { row: Number(row) });
+    });
+    return found;
+  }
+
+  /**
    * Defers a `pending` row until the (still `pending`) row of its manager has a uuid: it moves to
    * `manager_wait` without a uuid and is released by the manager's transition. False when the
    * manager row is not pending (then the caller writes now and links the manager later).
@@ -409,6 +420,24 @@ export class Ledger {
         ),
       ) === 1
     );
+  }
+
+  /**
+   * `deferFor` for many rows of a chunk in one round trip (each row's deferral as atomic as on its
+   * own): whether each row now waits, in the order given.
+   */
+  async deferMany(
+    dropId: string,
+    deferrals: readonly { targetRow: number; row: number; absent?: boolean }[],
+  ): Promise<boolean[]> {
+    const k = this.keys(dropId);
+    const answers = await this.deferBatch(
+      deferrals.map((d) => ({
+        keys: [k.rows, k.counts, `${k.waitersPrefix}${d.targetRow}`, k.out, k.emp],
+        args: [d.targetRow, d.row, d.absent ? '1' : '0'],
+      })),
+    );
+    return answers.map((a) => Number(a) === 1);
   }
 
   async rowForEmployeeNumber(dropId: string, employeeNumber: string): Promise<number | undefined> {

@@ -68,6 +68,7 @@ export const LEDGER_SCRIPTS = {
   transitionMany: { name: 'provLedgerTransitionMany', file: file('transition-many'), prelude: withTransitionFunction },
   readRows: script('provLedgerReadRows', 'read-rows'),
   waitFor: script('provLedgerWaitFor', 'wait-for'),
+  peekReferences: script('provLedgerPeekReferences', 'peek-references'),
   defer: script('provLedgerDefer', 'defer'),
   finishIngest: script('provLedgerFinishIngest', 'finish-ingest'),
   setStatusIf: script('provLedgerSetStatusIf', 'set-status-if'),

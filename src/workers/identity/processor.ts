@@ -23,7 +23,7 @@ import {
 } from '../../shared/mapping/to-scim.ts';
 import type { FieldChange } from '../../shared/ledger/report.ts';
 import type { NormalizedRow } from '../../shared/mapping/types.ts';
-import { IDENTITY_QUEUE, identityJobSchema } from '../../shared/queues/identity.ts';
+import { IDENTITY_CHUNK_ROWS, IDENTITY_QUEUE, identityJobSchema } from '../../shared/queues/identity.ts';
 import { parseJobData } from '../../shared/queues/common.ts';
 import { withConcurRetries, type RetryPolicy } from '../../shared/concur/retry.ts';
 import type { RecentWrites } from '../../shared/identity/recent-writes.ts';
@@ -40,6 +40,7 @@ import {
 } from './decisions.ts';
 import { confirmRecentWrites, resolveCreateConflict, resolveRenameConflict, type ConfirmDeps } from './confirm.ts';
 import { lookupPeople, type LookupResult } from './lookup.ts';
+import { ChunkReferences } from './references.ts';
 
 export interface IdentityProcessorDeps {
   ledger: IdentityLedger;
@@ -92,6 +93,15 @@ export interface IdentityJobResult {
   skipped: number;
 }
 
+/** Longest a released row waits for more to fill its job before it is re-enqueued. */
+const RELEASE_FLUSH_MS = 250;
+
+/** Which pending rows of a chunk were asked to wait for their manager up front, and which now wait. */
+interface ChunkDeferral {
+  asked: ReadonlySet<number>;
+  waiting: ReadonlySet<number>;
+}
+
 type LedgerRow = { row: number; state: RowState; data: NormalizedRow | undefined; outcome: RowOutcome };
 
 /**
@@ -100,6 +110,7 @@ type LedgerRow = { row: number; state: RowState; data: NormalizedRow | undefined
  * users it already created and rows that are already further along are left alone.
  */
 export function createIdentityProcessor(deps: IdentityProcessorDeps) {
+  const now = deps.now ?? Date.now;
   return async function processIdentityJob(
     job: Pick<Job, 'data' | 'id' | 'attemptsMade'> & { opts?: Pick<Job['opts'], 'attempts'> },
     _token?: string,
@@ -114,34 +125,33 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       (r) => r.state === 'pending' || r.state === 'manager_wait' || r.state === 'identity_done',
     );
     /**
-     * Re-enqueues rows released from waiting, then takes them out of the waiter sets of `targets`
-     * (which kept them in case this worker died first). Done as soon as a row releases them, not
-     * at the end of the chunk, so a level of the org tree starts while the chunk goes on; except
-     * rows that need a look-up (people who may exist), which go together at the end to share one.
+     * Rows released from waiting (their manager or approver now has a uuid or ended) are gathered
+     * and re-enqueued together, then taken out of the waiter sets of their targets (which kept them
+     * in case this worker died first): full jobs that share one look-up, instead of a small job per
+     * released row. Sent once a job's worth is gathered or the first has waited RELEASE_FLUSH_MS,
+     * so a level of the org tree still starts while a slow (rate-limited) chunk goes on.
      */
-    const grouped = { rows: [] as number[], targets: [] as number[] };
-    const requeueReleased = async (
-      released: readonly number[],
-      targets: readonly number[],
-      options: { group?: boolean } = {},
-    ): Promise<void> => {
-      let now = [...new Set(released)];
-      if (now.length === 0) return;
-      if (options.group) {
-        const later = new Set(await deps.ledger.rowsNeedingLookup(dropId, now));
-        if (later.size > 0) {
-          grouped.rows.push(...later);
-          grouped.targets.push(...targets);
-          now = now.filter((row) => !later.has(row));
-          if (now.length === 0) return;
-        }
-      }
-      await deps.requeue(dropId, now);
-      await deps.ledger.forgetReleasedWaiters(dropId, targets, now);
+    const gathered = { rows: new Set<number>(), targets: new Set<number>(), since: 0 };
+    const requeueGathered = async (): Promise<void> => {
+      if (gathered.rows.size === 0) return;
+      const released = [...gathered.rows];
+      const targets = [...gathered.targets];
+      gathered.rows.clear();
+      gathered.targets.clear();
+      await deps.requeue(dropId, released);
+      await deps.ledger.forgetReleasedWaiters(dropId, targets, released);
     };
-    const requeueGrouped = (): Promise<void> => requeueReleased(grouped.rows, grouped.targets);
+    const requeueReleased = async (released: readonly number[], targets: readonly number[]): Promise<void> => {
+      if (released.length === 0) return;
+      if (gathered.rows.size === 0) gathered.since = now();
+      for (const row of released) gathered.rows.add(row);
+      for (const row of targets) gathered.targets.add(row);
+      if (gathered.rows.size >= IDENTITY_CHUNK_ROWS || now() - gathered.since >= RELEASE_FLUSH_MS)
+        await requeueGathered();
+    };
     // Waiters an earlier attempt released but died before re-enqueueing (kill -9 in between).
     await requeueReleased(await deps.ledger.releasedWaiters(dropId, rows), rows);
+    await requeueGathered();
     if (work.length === 0) return { processed: 0, skipped: loaded.length };
     // A planned, held, paused or cancelled drop sends nothing: its rows stay where they are and
     // `provision approve` enqueues them again.
@@ -181,8 +191,18 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       // The look-up itself failed for good (e.g. 400 on the filter): every row of the chunk fails.
       for (const r of needsLookup) await requeueReleased(await fail(dropId, r.row, err), [r.row]);
       people = { byUserName: new Map(), byEmployeeNumber: new Map() };
-      if (await stopped(dropId)) return { processed: needsLookup.length, skipped: loaded.length - needsLookup.length };
+      if (await stopped(dropId)) {
+        await requeueGathered();
+        return { processed: needsLookup.length, skipped: loaded.length - needsLookup.length };
+      }
     }
+    const refs = await ChunkReferences.peek(
+      deps.ledger,
+      dropId,
+      work.flatMap((r) => (r.data ? [r.data] : [])),
+      people,
+    );
+    const deferral = await deferForManagers(dropId, work, people, refs);
 
     const ready: number[] = [];
     let processed = 0;
@@ -190,14 +210,12 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       signal?.throwIfAborted();
       processed += 1;
       if (!r.data) {
-        await requeueReleased(await fail(dropId, r.row, new Error('the row has no stored record')), [r.row], {
-          group: true,
-        });
+        await requeueReleased(await fail(dropId, r.row, new Error('the row has no stored record')), [r.row]);
         continue;
       }
       try {
-        const outcome = await processRow(dropId, r, people, call, confirm, signal);
-        await requeueReleased(outcome.released, [r.row], { group: true });
+        const outcome = await processRow(dropId, r, people, refs, deferral, call, confirm, signal);
+        await requeueReleased(outcome.released, [r.row]);
         if (outcome.ready) ready.push(r.row);
         if (outcome.held) {
           // The deactivation guard held the drop: this row and the rest of the chunk wait for approve.
@@ -207,7 +225,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         }
       } catch (err) {
         if (!failsRow(err, lastAttempt)) throw err;
-        await requeueReleased(await fail(dropId, r.row, err), [r.row], { group: true });
+        await requeueReleased(await fail(dropId, r.row, err), [r.row]);
         // The brake may have paused the drop: the rest of the chunk waits for approve.
         if (await stopped(dropId)) {
           log.warn('drop paused by the failure brake; the rest of the chunk waits for approve');
@@ -215,7 +233,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         }
       }
     }
-    await requeueGrouped();
+    await requeueGathered();
     if (ready.length > 0) await deps.handoff.ready(dropId, ready);
     return { processed, skipped: loaded.length - processed };
   };
@@ -230,6 +248,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     dropId: string,
     r: LedgerRow,
     people: LookupResult,
+    refs: ChunkReferences,
+    deferral: ChunkDeferral,
     call: <T>(fn: () => Promise<T>) => Promise<T>,
     confirm: ConfirmDeps,
     signal: AbortSignal | undefined,
@@ -258,9 +278,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
 
     if (notWrittenYet(r)) {
       // A manager further down the drop: wait for it and write once, with the manager.
-      if (state === 'pending' && (await deferToManager(dropId, r.row, row, people))) return { released, ready: false };
+      if (state === 'pending' && deferral.waiting.has(r.row)) return { released, ready: false };
+      if (state === 'pending' && !deferral.asked.has(r.row) && (await deferToManager(dropId, r.row, row, people, refs)))
+        return { released, ready: false };
       const manager = row.managerEmployeeNumber
-        ? await resolveReference(dropId, r.row, row.managerEmployeeNumber, people)
+        ? await resolveReference(r.row, row.managerEmployeeNumber, people, refs)
         : { kind: 'none' as const };
       if (manager.kind === 'missing')
         warnings.push(
@@ -297,7 +319,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
         // The manager may have finished between our look-up and the wait registration.
         return {
-          released: [...released, ...(await recheckWait(dropId, r.row, row.managerEmployeeNumber!))],
+          released: [...released, ...(await recheckWait(dropId, r.row, row.managerEmployeeNumber!, refs))],
           ready: false,
         };
       }
@@ -305,7 +327,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     }
 
     if (state === 'manager_wait' && !wroteNow) {
-      const manager = await resolveReference(dropId, r.row, row.managerEmployeeNumber!, people);
+      const manager = await resolveReference(r.row, row.managerEmployeeNumber!, people, refs);
       if (manager.kind === 'waiting') return { released, ready: false };
       if (manager.kind === 'found' && uuid) {
         await deps.recent?.remember(uuid);
@@ -332,7 +354,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
 
     // identity_done: the extensions go once every person they point at exists.
     for (const ref of extensionReferences(row)) {
-      const res = await resolveReference(dropId, r.row, ref, people);
+      const res = await resolveReference(r.row, ref, people, refs);
       if (res.kind === 'waiting') return { released, ready: false };
     }
     return { released, ready: true };
@@ -347,21 +369,57 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     row: number,
     data: NormalizedRow,
     people: LookupResult,
+    refs: ChunkReferences,
   ): Promise<boolean> {
+    const decision = await managerWait(row, data, people, refs);
+    if (!decision.wait) return false;
+    return deps.ledger.deferFor(dropId, decision.managerRow, row, { absent: decision.absent });
+  }
+
+  /** Whether a pending row waits for its in-drop manager (asked only when it may matter). */
+  async function managerWait(
+    row: number,
+    data: NormalizedRow,
+    people: LookupResult,
+    refs: ChunkReferences,
+  ): Promise<ReturnType<typeof waitForManager>> {
     const managerNumber = data.managerEmployeeNumber;
-    // Asked only when it may matter: a manager in Concur already is never waited for.
-    if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return false;
-    const managerRow = await deps.ledger.rowForEmployeeNumber(dropId, managerNumber);
-    const decision = waitForManager({
+    // A manager in Concur already is never waited for.
+    if (managerNumber === undefined || people.byEmployeeNumber.has(managerNumber)) return { wait: false };
+    return waitForManager({
       state: 'pending',
       row: data,
       rowNumber: row,
       people,
-      managerRow,
+      managerRow: await refs.rowOf(managerNumber),
       ...(deps.matchOn ? { matchOn: deps.matchOn } : {}),
     });
-    if (!decision.wait) return false;
-    return deps.ledger.deferFor(dropId, decision.managerRow, row, { absent: decision.absent });
+  }
+
+  /**
+   * The chunk's pending rows whose manager is another chunk's row still to be written wait for it,
+   * asked in one round trip when the chunk starts instead of one per row. A manager among this
+   * chunk's own rows is left to the row's turn (`deferToManager`): by then it is written.
+   */
+  async function deferForManagers(
+    dropId: string,
+    work: readonly LedgerRow[],
+    people: LookupResult,
+    refs: ChunkReferences,
+  ): Promise<ChunkDeferral> {
+    const inChunk = new Set(work.map((r) => r.row));
+    const asks: { targetRow: number; row: number; absent: boolean }[] = [];
+    for (const r of work) {
+      if (r.state !== 'pending' || !r.data) continue;
+      const decision = await managerWait(r.row, r.data, people, refs);
+      if (decision.wait && !inChunk.has(decision.managerRow))
+        asks.push({ targetRow: decision.managerRow, row: r.row, absent: decision.absent });
+    }
+    const answers = asks.length > 0 ? await deps.ledger.deferMany(dropId, asks) : [];
+    return {
+      asked: new Set(asks.map((a) => a.row)),
+      waiting: new Set(asks.filter((_, i) => answers[i]).map((a) => a.row)),
+    };
   }
 
   /**
@@ -404,8 +462,11 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
             toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) }),
           ),
         );
-        await deps.recent?.confirm(created);
-        if (row.asOf !== undefined) await deps.asOf?.claim(created.id, row.asOf);
+        // Two independent keys: written together, one wait instead of two.
+        await Promise.all([
+          deps.recent?.confirm(created),
+          row.asOf !== undefined ? deps.asOf?.claim(created.id, row.asOf) : undefined,
+        ]);
         return { kind: 'written', uuid: created.id, action: 'create' };
       } catch (err) {
         // A uniqueness 409: the person exists (often our own create whose answer was lost). Found
@@ -444,22 +505,27 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
    * row's uuid), or missing. Waiting registers this row to be released by the target's transition.
    */
   async function resolveReference(
-    dropId: string,
     row: number,
     employeeNumber: string,
     people: LookupResult,
+    refs: ChunkReferences,
   ): Promise<Reference> {
     const known = { employeeNumber, people, rowNumber: row };
     if (people.byEmployeeNumber.has(employeeNumber)) return reference({ ...known, targetRow: undefined });
-    const targetRow = await deps.ledger.rowForEmployeeNumber(dropId, employeeNumber);
+    const targetRow = await refs.rowOf(employeeNumber);
     const answer =
-      targetRow === undefined || targetRow === row ? undefined : await deps.ledger.waitFor(dropId, targetRow, row);
+      targetRow === undefined || targetRow === row ? undefined : await refs.waitFor(employeeNumber, targetRow, row);
     return reference({ ...known, targetRow, ...(answer ? { answer } : {}) });
   }
 
   /** After registering a wait, look again: the target may have got its uuid in between. */
-  async function recheckWait(dropId: string, row: number, employeeNumber: string): Promise<number[]> {
-    const targetRow = await deps.ledger.rowForEmployeeNumber(dropId, employeeNumber);
+  async function recheckWait(
+    dropId: string,
+    row: number,
+    employeeNumber: string,
+    refs: ChunkReferences,
+  ): Promise<number[]> {
+    const targetRow = await refs.rowOf(employeeNumber);
     if (targetRow === undefined) return [row];
     const res = await deps.ledger.waitFor(dropId, targetRow, row);
     return 'waiting' in res ? [] : [row];

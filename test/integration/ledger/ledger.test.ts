@@ -157,14 +157,14 @@ describe('Ledger', () => {
     expect((await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1' } })).releasedWaiters).toEqual([2]);
   });
 
-  it('names the released rows that still need a look-up: unwritten and not marked absent', async () => {
+  it('marks a deferred row absent when the look-up found nobody, until it is written', async () => {
     await dropWith(5);
     expect(await ledger.deferFor('d1', 5, 1, { absent: true })).toBe(true);
     expect(await ledger.deferFor('d1', 5, 2)).toBe(true);
     await ledger.transition('d1', 3, 'manager_wait', { patch: { uuid: 'u3' } });
     await ledger.transition('d1', 4, 'done', { patch: { uuid: 'u4' } });
     expect((await ledger.getRows('d1', [1]))[0]?.outcome.absent).toBe(true);
-    expect(await ledger.rowsNeedingLookup('d1', [1, 2, 3, 4, 5])).toEqual([2, 5]);
+    expect((await ledger.getRows('d1', [2]))[0]?.outcome.absent).toBeUndefined();
     // Written at last: the mark goes.
     await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u1', absent: null } });
     expect((await ledger.getRows('d1', [1]))[0]?.outcome.absent).toBeUndefined();
@@ -221,6 +221,51 @@ describe('Ledger', () => {
     const t = await ledger.transition('d1', 1, 'identity_failed', { patch: { error: 'x' } });
     expect(t.releasedWaiters).toEqual([2]);
     expect(await ledger.waitFor('d1', 1, 2)).toEqual({ ended: true });
+  });
+
+  it('peeks at references in one read: the uuid or the end of a row, a row still being written, nothing registered', async () => {
+    await dropWith(4);
+    await ledger.transition('d1', 1, 'identity_done', { patch: { uuid: 'u-1' } });
+    await ledger.transition('d1', 2, 'identity_failed', { patch: { error: 'x' } });
+    const peek = await ledger.peekReferences('d1', ['E1', 'E2', 'E3', 'E9', 'E1']);
+    expect([...peek]).toEqual([
+      ['E1', { row: 1, settled: { uuid: 'u-1' } }],
+      ['E2', { row: 2, settled: { ended: true } }],
+      ['E3', { row: 3 }],
+    ]);
+    // Read-only: row 3 still pending and nobody registered as its waiter.
+    expect(await ledger.releasedWaiters('d1', [3])).toEqual([]);
+    const t = await ledger.transition('d1', 3, 'identity_done', { patch: { uuid: 'u-3' } });
+    expect(t.releasedWaiters).toEqual([]);
+    // The same answers waitFor gives.
+    expect(await ledger.waitFor('d1', 1, 4)).toEqual({ uuid: 'u-1' });
+    expect(await ledger.waitFor('d1', 2, 4)).toEqual({ ended: true });
+    expect(await ledger.peekReferences('d1', [])).toEqual(new Map());
+  });
+
+  it('defers many rows in one round trip, each as deferFor would', async () => {
+    await dropWith(5);
+    await ledger.transition('d1', 4, 'identity_done', { patch: { uuid: 'u-4' } });
+    // Row 1 and 2 wait for pending row 5; row 3's manager (4) has a uuid already; a cycle (5 -> 1) is refused.
+    expect(
+      await ledger.deferMany('d1', [
+        { targetRow: 5, row: 1, absent: true },
+        { targetRow: 5, row: 2 },
+        { targetRow: 4, row: 3 },
+        { targetRow: 1, row: 5 },
+      ]),
+    ).toEqual([true, true, false, false]);
+    const rows = await ledger.getRows('d1', [1, 2, 3, 5]);
+    expect(rows.map((r) => [r.row, r.state, r.outcome.absent])).toEqual([
+      [1, 'manager_wait', true],
+      [2, 'manager_wait', undefined],
+      [3, 'pending', undefined],
+      [5, 'pending', undefined],
+    ]);
+    expect((await ledger.getDrop('d1'))?.counts.manager_wait).toBe(2);
+    const t = await ledger.transition('d1', 5, 'identity_done', { patch: { uuid: 'u-5' } });
+    expect(t.releasedWaiters.sort()).toEqual([1, 2]);
+    expect(await ledger.deferMany('d1', [])).toEqual([]);
   });
 
   it('counts each row once under concurrent transitions', async () => {
