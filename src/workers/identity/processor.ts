@@ -146,7 +146,14 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       if (gathered.rows.size === 0) gathered.since = now();
       for (const row of released) gathered.rows.add(row);
       for (const row of targets) gathered.targets.add(row);
-      if (gathered.rows.size >= IDENTITY_CHUNK_ROWS || now() - gathered.since >= RELEASE_FLUSH_MS)
+      await requeueIfDue();
+    };
+    /** Checked after every row too: a slow chunk does not keep what it released until its end. */
+    const requeueIfDue = async (): Promise<void> => {
+      if (
+        gathered.rows.size >= IDENTITY_CHUNK_ROWS ||
+        (gathered.rows.size > 0 && now() - gathered.since >= RELEASE_FLUSH_MS)
+      )
         await requeueGathered();
     };
     // Waiters an earlier attempt released but died before re-enqueueing (kill -9 in between).
@@ -217,6 +224,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         const outcome = await processRow(dropId, r, people, refs, deferral, call, confirm, signal);
         await requeueReleased(outcome.released, [r.row]);
         if (outcome.ready) ready.push(r.row);
+        await requeueIfDue();
         if (outcome.held) {
           // The deactivation guard held the drop: this row and the rest of the chunk wait for approve.
           processed -= 1;
