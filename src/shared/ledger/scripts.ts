@@ -54,12 +54,21 @@ export function ledgerPrelude(): string {
 
 const script = (name: string, fileName: string): LuaScript => ({ name, file: file(fileName), prelude: ledgerPrelude });
 
+let deferRow: string | undefined;
+/** The prelude, then defer_row (lua/defer-row.lua), which both deferring scripts run. */
+const deferring = (name: string, fileName: string): LuaScript => ({
+  name,
+  file: file(fileName),
+  prelude: () => `${ledgerPrelude()}${(deferRow ??= readFileSync(file('defer-row'), 'utf8'))}`,
+});
+
 export const LEDGER_SCRIPTS = {
   addRows: script('provLedgerAddRows', 'add-rows'),
   transition: script('provLedgerTransition', 'transition'),
   waitFor: script('provLedgerWaitFor', 'wait-for'),
   peekReferences: script('provLedgerPeekReferences', 'peek-references'),
-  defer: script('provLedgerDefer', 'defer'),
+  defer: deferring('provLedgerDefer', 'defer'),
+  deferMany: deferring('provLedgerDeferMany', 'defer-many'),
   finishIngest: script('provLedgerFinishIngest', 'finish-ingest'),
   setStatusIf: script('provLedgerSetStatusIf', 'set-status-if'),
   approve: script('provLedgerApprove', 'approve'),
