@@ -11,7 +11,13 @@ export type RowMoves = Pick<Ledger, 'getRows' | 'transition'>;
 /** Rows waiting on other rows of their drop (a manager, an approver) and their release. */
 export type RowWaits = Pick<
   Ledger,
-  'deferFor' | 'deferMany' | 'waitFor' | 'peekReferences' | 'rowForEmployeeNumber' | 'releasedWaiters' | 'forgetReleasedWaiters'
+  | 'deferFor'
+  | 'deferMany'
+  | 'waitFor'
+  | 'peekReferences'
+  | 'rowForEmployeeNumber'
+  | 'releasedWaiters'
+  | 'forgetReleasedWaiters'
 >;
 
 /** A drop's status and the guards that stop it (failure brake, conflict guard, deactivation guard). */
