@@ -18,19 +18,6 @@ export interface LuaScript {
 /** Runs a defined script: KEYS then ARGV, the key count passed for the caller. */
 export type ScriptRunner = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
-/** One run of a script: its KEYS and ARGV. */
-export interface ScriptCall {
-  keys: readonly string[];
-  args: readonly (string | number)[];
-}
-
-/**
- * Runs a defined script once per call in one pipeline: one socket write and one read for them
- * all, each run as atomic as on its own. Answers come in the order of `calls`; the first error is
- * thrown (after every run was sent, as separate calls would have been).
- */
-export type ScriptBatchRunner = (calls: readonly ScriptCall[]) => Promise<unknown[]>;
-
 const sources = new Map<string, { file: string; text: string }>();
 
 /** The text Redis runs: the prelude, then the file (read once per process). */
@@ -55,20 +42,4 @@ export function defineScript(redis: RedisConnection, script: LuaScript): ScriptR
   if (typeof commands[script.name] !== 'function') redis.defineCommand(script.name, { lua: luaSource(script) });
   const run = commands[script.name]!.bind(redis);
   return (keys, args) => run(keys.length, ...keys, ...args);
-}
-
-/** Like `defineScript`, for runs sent together in one pipeline (see ScriptBatchRunner). */
-export function defineScriptBatch(redis: RedisConnection, script: LuaScript): ScriptBatchRunner {
-  defineScript(redis, script);
-  return async (calls) => {
-    if (calls.length === 0) return [];
-    const pipeline = redis.pipeline();
-    const queue = pipeline as unknown as Record<string, (...args: unknown[]) => unknown>;
-    for (const c of calls) queue[script.name]!(c.keys.length, ...c.keys, ...c.args);
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, value]) => {
-      if (err) throw err;
-      return value;
-    });
-  };
 }

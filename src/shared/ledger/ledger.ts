@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, provisionKeys, type DropKeys, type ProvisionKeys } from '../keys.ts';
-import { defineScript, defineScriptBatch, type ScriptBatchRunner, type ScriptRunner } from '../lua.ts';
+import { defineScript, type ScriptRunner } from '../lua.ts';
 import { groupByDrop, type ProvisionRecord } from '../provisions/entries.ts';
 import { DECISIONS_KEPT, parseDecision, type Decision } from './decisions.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
@@ -202,7 +202,6 @@ export class Ledger {
   private readonly prefix: string;
   private readonly provisions: ProvisionKeys;
   private readonly scripts: Record<LedgerScriptName, ScriptRunner>;
-  private readonly deferBatch: ScriptBatchRunner;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
@@ -211,7 +210,6 @@ export class Ledger {
     this.scripts = Object.fromEntries(
       Object.entries(LEDGER_SCRIPTS).map(([name, script]) => [name, defineScript(redis, script)]),
     ) as Record<LedgerScriptName, ScriptRunner>;
-    this.deferBatch = defineScriptBatch(redis, LEDGER_SCRIPTS.defer);
   }
 
   keys(dropId: string): DropKeys {
@@ -423,20 +421,19 @@ export class Ledger {
   }
 
   /**
-   * `deferFor` for many rows of a chunk in one round trip (each row's deferral as atomic as on its
-   * own): whether each row now waits, in the order given.
+   * `deferFor` for many rows of a chunk in one script (lua/defer-many.lua): one round trip, each
+   * row deferred as `deferFor` would. Whether each row now waits, in the order given.
    */
   async deferMany(
     dropId: string,
     deferrals: readonly { targetRow: number; row: number; absent?: boolean }[],
   ): Promise<boolean[]> {
+    if (deferrals.length === 0) return [];
     const k = this.keys(dropId);
-    const answers = await this.deferBatch(
-      deferrals.map((d) => ({
-        keys: [k.rows, k.counts, `${k.waitersPrefix}${d.targetRow}`, k.out, k.emp],
-        args: [d.targetRow, d.row, d.absent ? '1' : '0'],
-      })),
-    );
+    const answers = (await this.scripts.deferMany(
+      [k.rows, k.counts, k.out, k.emp, ...deferrals.map((d) => `${k.waitersPrefix}${d.targetRow}`)],
+      deferrals.flatMap((d) => [d.targetRow, d.row, d.absent ? '1' : '0']),
+    )) as number[];
     return answers.map((a) => Number(a) === 1);
   }
 

@@ -62,6 +62,14 @@ function withTransitionFunction(): string {
   return `${ledgerPrelude()}local function transition_one(KEYS, ARGV)\n${readFileSync(file('transition'), 'utf8')}\nend\n`;
 }
 
+let deferRow: string | undefined;
+/** The prelude, then defer_row (lua/defer-row.lua), which both deferring scripts run. */
+const deferring = (name: string, fileName: string): LuaScript => ({
+  name,
+  file: file(fileName),
+  prelude: () => `${ledgerPrelude()}${(deferRow ??= readFileSync(file('defer-row'), 'utf8'))}`,
+});
+
 export const LEDGER_SCRIPTS = {
   addRows: script('provLedgerAddRows', 'add-rows'),
   transition: script('provLedgerTransition', 'transition'),
@@ -69,7 +77,8 @@ export const LEDGER_SCRIPTS = {
   readRows: script('provLedgerReadRows', 'read-rows'),
   waitFor: script('provLedgerWaitFor', 'wait-for'),
   peekReferences: script('provLedgerPeekReferences', 'peek-references'),
-  defer: script('provLedgerDefer', 'defer'),
+  defer: deferring('provLedgerDefer', 'defer'),
+  deferMany: deferring('provLedgerDeferMany', 'defer-many'),
   finishIngest: script('provLedgerFinishIngest', 'finish-ingest'),
   setStatusIf: script('provLedgerSetStatusIf', 'set-status-if'),
   approve: script('provLedgerApprove', 'approve'),
