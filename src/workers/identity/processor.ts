@@ -94,7 +94,7 @@ export interface IdentityJobResult {
 }
 
 /** Longest a released row waits for more to fill its job before it is re-enqueued. */
-const RELEASE_FLUSH_MS = 250;
+const RELEASE_FLUSH_MS = 100;
 
 /** Which pending rows of a chunk were asked to wait for their manager up front, and which now wait. */
 interface ChunkDeferral {
