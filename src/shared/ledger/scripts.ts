@@ -55,30 +55,24 @@ export function ledgerPrelude(): string {
 const script = (name: string, fileName: string): LuaScript => ({ name, file: file(fileName), prelude: ledgerPrelude });
 
 /**
- * TRANSITION as a function, `transition_one(KEYS, ARGV)`, taking its KEYS and ARGV as parameters:
- * a script that moves many rows runs the very code of a single transition for each.
+ * A script that runs another ledger script once per row: the prelude, then that script's file as
+ * the function `fnName(KEYS, ARGV)`, so each row goes through the very code of a single call.
  */
-function withTransitionFunction(): string {
-  return `${ledgerPrelude()}local function transition_one(KEYS, ARGV)\n${readFileSync(file('transition'), 'utf8')}\nend\n`;
-}
-
-let deferRow: string | undefined;
-/** The prelude, then defer_row (lua/defer-row.lua), which both deferring scripts run. */
-const deferring = (name: string, fileName: string): LuaScript => ({
+const perRow = (name: string, fileName: string, single: string, fnName: string): LuaScript => ({
   name,
   file: file(fileName),
-  prelude: () => `${ledgerPrelude()}${(deferRow ??= readFileSync(file('defer-row'), 'utf8'))}`,
+  prelude: () => `${ledgerPrelude()}local function ${fnName}(KEYS, ARGV)\n${readFileSync(file(single), 'utf8')}\nend\n`,
 });
 
 export const LEDGER_SCRIPTS = {
   addRows: script('provLedgerAddRows', 'add-rows'),
   transition: script('provLedgerTransition', 'transition'),
-  transitionMany: { name: 'provLedgerTransitionMany', file: file('transition-many'), prelude: withTransitionFunction },
+  transitionMany: perRow('provLedgerTransitionMany', 'transition-many', 'transition', 'transition_one'),
   readRows: script('provLedgerReadRows', 'read-rows'),
   waitFor: script('provLedgerWaitFor', 'wait-for'),
   peekReferences: script('provLedgerPeekReferences', 'peek-references'),
-  defer: deferring('provLedgerDefer', 'defer'),
-  deferMany: deferring('provLedgerDeferMany', 'defer-many'),
+  defer: script('provLedgerDefer', 'defer'),
+  deferMany: perRow('provLedgerDeferMany', 'defer-many', 'defer', 'defer_one'),
   finishIngest: script('provLedgerFinishIngest', 'finish-ingest'),
   setStatusIf: script('provLedgerSetStatusIf', 'set-status-if'),
   approve: script('provLedgerApprove', 'approve'),
