@@ -3,7 +3,6 @@ import type { DropEncoding } from '../../shared/mapping/encodings.ts';
 import type { Config } from '../../shared/config.ts';
 import {
   ConcurHttp,
-  RedisTokenStore,
   MemoryTokenStore,
   createConcurClient,
   type ConcurClient,
@@ -12,7 +11,7 @@ import {
   type TokenRecord,
   type TokenStore,
 } from '../../shared/concur/index.ts';
-import { tokenSealerFor } from '../../shared/concur/client.ts';
+import { sharedTokenStore } from '../../shared/concur/client.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { createRedis, type RedisConnection } from '../../shared/redis.ts';
 
@@ -92,13 +91,7 @@ export function openDoctorEnv(config: Config, options: DoctorOptions): DoctorEnv
   redis.on('error', () => undefined);
   const timeout = Math.min(config.CONCUR_TIMEOUT_MS, DOCTOR_TIMEOUT_MS);
   const http = new ConcurHttp({ connectTimeoutMs: timeout, headersTimeoutMs: timeout, bodyTimeoutMs: timeout });
-  const store = new RedisTokenStore({
-    redis,
-    prefix: config.QUEUE_PREFIX,
-    clientId: config.CONCUR_CLIENT_ID,
-    companyId: config.CONCUR_COMPANY_ID,
-    sealer: tokenSealerFor(config),
-  });
+  const store = sharedTokenStore(redis, config);
   const env: DoctorEnv = {
     config,
     options,

@@ -42,6 +42,20 @@ export function tokenSealerFor(
   return new TokenSealer(key);
 }
 
+/** The token store every process of this client and company shares in Redis, sealed (`tokenSealerFor`). */
+export function sharedTokenStore(
+  redis: RedisConnection,
+  config: Pick<ClientConfig, 'QUEUE_PREFIX' | 'TOKEN_ENCRYPTION_KEY' | 'CONCUR_CLIENT_ID' | 'CONCUR_COMPANY_ID'>,
+): RedisTokenStore {
+  return new RedisTokenStore({
+    redis,
+    prefix: config.QUEUE_PREFIX,
+    clientId: config.CONCUR_CLIENT_ID,
+    companyId: config.CONCUR_COMPANY_ID,
+    sealer: tokenSealerFor(config),
+  });
+}
+
 export interface ConcurClientOptions {
   config: ClientConfig;
   /** Shares the token between processes. Without it the token lives in this process only. */
@@ -88,16 +102,7 @@ export function createConcurClient(options: ConcurClientOptions): ConcurClient {
       ...options.http,
     });
   const store =
-    options.tokenStore ??
-    (options.redis
-      ? new RedisTokenStore({
-          redis: options.redis,
-          prefix: config.QUEUE_PREFIX,
-          clientId: config.CONCUR_CLIENT_ID,
-          companyId: config.CONCUR_COMPANY_ID,
-          sealer: tokenSealerFor(config),
-        })
-      : new MemoryTokenStore());
+    options.tokenStore ?? (options.redis ? sharedTokenStore(options.redis, config) : new MemoryTokenStore());
   const auth = new TokenProvider({
     http,
     store,

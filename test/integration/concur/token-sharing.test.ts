@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../../src/shared/config.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
-import { createConcurClient, RedisTokenStore, tokenKey, type ConcurClient } from '../../../src/shared/concur/index.ts';
-import { tokenSealerFor } from '../../../src/shared/concur/client.ts';
+import { createConcurClient, tokenKey, type ConcurClient } from '../../../src/shared/concur/index.ts';
+import { sharedTokenStore } from '../../../src/shared/concur/client.ts';
 import { startScriptedServer, type ScriptedServer } from '../../helpers/scripted-server.ts';
 import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 
@@ -101,13 +101,7 @@ async function start(n: number, env: Record<string, string> = {}): Promise<void>
 /** The shared token as the store opens it, and the raw hash Redis holds (sealed: no token in it). */
 async function stored(): Promise<{ token: unknown; raw: string }> {
   const key = tokenKey(prefix, config.CONCUR_CLIENT_ID, config.CONCUR_COMPANY_ID);
-  const store = new RedisTokenStore({
-    redis,
-    prefix,
-    clientId: config.CONCUR_CLIENT_ID,
-    companyId: config.CONCUR_COMPANY_ID,
-    sealer: tokenSealerFor(config),
-  });
+  const store = sharedTokenStore(redis, config);
   return { token: await store.read(), raw: JSON.stringify(await redis.hgetall(key)) };
 }
 

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../../src/shared/config.ts';
-import { createConcurClient, RedisTokenStore, tokenKey, type ConcurClient } from '../../../src/shared/concur/index.ts';
-import { tokenSealerFor } from '../../../src/shared/concur/client.ts';
+import { createConcurClient, tokenKey, type ConcurClient } from '../../../src/shared/concur/index.ts';
+import { sharedTokenStore, tokenSealerFor } from '../../../src/shared/concur/client.ts';
 import { isTokenRefused } from '../../../src/shared/concur/errors.ts';
 import { readTokenRefusal } from '../../../src/shared/concur/token-cache.ts';
 import { isProvError, type ProvError } from '../../../src/shared/errors.ts';
@@ -192,13 +192,7 @@ describe('the record in Redis is sealed', () => {
   it('holds neither the access token nor the refresh token, in any field or in its dump', async () => {
     const { client, config, key } = await setup();
     expect(await search(client)).toBe(0);
-    const store = new RedisTokenStore({
-      redis,
-      prefix,
-      clientId: config.CONCUR_CLIENT_ID,
-      companyId: config.CONCUR_COMPANY_ID,
-      sealer: tokenSealerFor(config),
-    });
+    const store = sharedTokenStore(redis, config);
     const token = await store.read();
     expect(token?.accessToken).toBeTruthy();
     expect(token?.refreshToken).toBeTruthy();
@@ -227,13 +221,7 @@ describe('the record in Redis is sealed', () => {
     expect(await search(client)).toBe(0);
     const fields = await redis.hgetall(key);
     expect(Object.keys(fields).sort()).toEqual(['refreshTag', 'sealed']);
-    const store = new RedisTokenStore({
-      redis,
-      prefix,
-      clientId: config.CONCUR_CLIENT_ID,
-      companyId: config.CONCUR_COMPANY_ID,
-      sealer: tokenSealerFor(config),
-    });
+    const store = sharedTokenStore(redis, config);
     const token = await store.read();
     // The access token in clear was never trusted: a new one replaced it.
     expect(token?.accessToken).not.toBe(old.access_token);
