@@ -110,7 +110,8 @@ export function register(program: Command): void {
         }
         const result = await ingestDrop(deps, options);
         if (!result.existed) progress.done(reading, result.rows);
-        if (result.status === 'held') {
+        /** The drop on stdout: its id, or with --json what became of it. */
+        const printDrop = (extra: { reason?: string | undefined } = {}): void => {
           if (opts.json)
             printJson({
               dropId: result.dropId,
@@ -118,9 +119,12 @@ export function register(program: Command): void {
               status: result.status,
               rows: result.rows,
               invalid: result.invalid,
-              reason: result.reason,
+              ...extra,
             });
           else process.stdout.write(`${result.dropId}\n`);
+        };
+        if (result.status === 'held') {
+          printDrop({ reason: result.reason });
           process.stderr.write(
             `drop ${result.dropId} is held: ${result.reason ?? 'waiting for approval'}\n  provision approve ${result.dropId}   # run it\n  provision cancel ${result.dropId}    # end it, sending nothing\n`,
           );
@@ -129,15 +133,7 @@ export function register(program: Command): void {
         }
         for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
         if (!opts.wait) {
-          if (opts.json)
-            printJson({
-              dropId: result.dropId,
-              existed: result.existed,
-              status: result.status,
-              rows: result.rows,
-              invalid: result.invalid,
-            });
-          else process.stdout.write(`${result.dropId}\n`);
+          printDrop();
           if (result.existed)
             process.stderr.write(
               `drop ${result.dropId} was ingested before (status ${result.status}); nothing new to do (use --force for a new drop)\n`,
