@@ -21,7 +21,7 @@ import { benchDrop, writeDrop } from './lib/drops.ts';
 import { procFigures } from './lib/proc.ts';
 import { startBenchRedis } from './lib/redis-server.ts';
 import { countCalls, diffStats, isIdentityRoute, isRoute, ROUTES } from './lib/sim.ts';
-import { startBenchStack } from './lib/stack.ts';
+import { NO_LIMITS_ENV, startBenchStack } from './lib/stack.ts';
 import { existingUserBody } from '../src/demo/generate.ts';
 import { SIM_DEFAULTS } from '../src/shared/config.ts';
 
@@ -29,16 +29,7 @@ const args = parseBenchArgs(process.argv.slice(2));
 const rows = args.rows ?? (args.quick ? 2_000 : 20_000);
 const profArg = process.argv.indexOf('--cpu-prof');
 const profDir = profArg >= 0 ? resolve(process.argv[profArg + 1] ?? 'cpu-prof') : undefined;
-// No limits on either side; short status/linger delays so the tail is not just waiting (as the
-// throughput figures of docs/benchmarks.md were taken).
-const env = {
-  IDENTITY_MAX_RPS: '0',
-  UPS_MAX_RPS: '0',
-  SIM_EXTENSION_DELAY_MS: '0',
-  EXTENSION_LINGER_MS: '200',
-  STATUS_FIRST_DELAY_MS: '500',
-  STATUS_MAX_DELAY_MS: '2000',
-};
+const env = NO_LIMITS_ENV;
 const ROLES = ['identity', 'extension', 'status'] as const;
 const baselineConcurrency = 8;
 const ingestChild = benchScript('children/ingest-child.js');

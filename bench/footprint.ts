@@ -12,7 +12,7 @@ import { emit, note, parseBenchArgs, round } from './lib/args.ts';
 import { procFigures } from './lib/proc.ts';
 import { startBenchRedis } from './lib/redis-server.ts';
 import { runDrop } from './lib/run-drop.ts';
-import { startBenchStack } from './lib/stack.ts';
+import { SHORT_TAIL_ENV, startBenchStack } from './lib/stack.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const rows = args.rows ?? (args.quick ? 1_000 : 10_000);
@@ -23,9 +23,7 @@ const env = {
   IDENTITY_MAX_RPS: String(R),
   IDENTITY_CONCURRENCY: '16',
   UPS_MAX_RPS: String(UPS_R),
-  EXTENSION_LINGER_MS: '200',
-  STATUS_FIRST_DELAY_MS: '500',
-  STATUS_MAX_DELAY_MS: '2000',
+  ...SHORT_TAIL_ENV,
   METRICS_FLUSH_MS: '1000',
   DASHBOARD_INSECURE: 'true',
 };

@@ -6,7 +6,7 @@ import { emit, note, parseBenchArgs, round } from './lib/args.ts';
 import { startBenchRedis } from './lib/redis-server.ts';
 import { runDrop } from './lib/run-drop.ts';
 import { countCalls, isIdentityRoute, isRoute, ROUTES } from './lib/sim.ts';
-import { startBenchStack } from './lib/stack.ts';
+import { SHORT_TAIL_ENV, startBenchStack } from './lib/stack.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const rows = args.rows ?? (args.quick ? 1_000 : 10_000);
@@ -22,9 +22,7 @@ const env = {
   IDENTITY_MAX_RPS: String(ourRps),
   IDENTITY_CONCURRENCY: String(concurrency),
   UPS_MAX_RPS: String(UPS_R),
-  EXTENSION_LINGER_MS: '200',
-  STATUS_FIRST_DELAY_MS: '500',
-  STATUS_MAX_DELAY_MS: '2000',
+  ...SHORT_TAIL_ENV,
 };
 
 // Set once the people who already exist are seeded (the seeding must not be throttled).

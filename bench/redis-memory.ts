@@ -10,19 +10,11 @@ import { emit, note, parseBenchArgs, round } from './lib/args.ts';
 import { benchDrop, writeDrop } from './lib/drops.ts';
 import { startBenchRedis } from './lib/redis-server.ts';
 import { usageByFamily } from './lib/key-usage.ts';
-import { startBenchStack } from './lib/stack.ts';
+import { NO_LIMITS_ENV, startBenchStack } from './lib/stack.ts';
 
 const args = parseBenchArgs(process.argv.slice(2));
 const rows = args.rows ?? (args.quick ? 1_000 : 20_000);
-const env = {
-  LEDGER_COMPACT_INTERVAL_MS: '0',
-  IDENTITY_MAX_RPS: '0',
-  UPS_MAX_RPS: '0',
-  SIM_EXTENSION_DELAY_MS: '0',
-  EXTENSION_LINGER_MS: '200',
-  STATUS_FIRST_DELAY_MS: '500',
-  STATUS_MAX_DELAY_MS: '2000',
-};
+const env = { LEDGER_COMPACT_INTERVAL_MS: '0', ...NO_LIMITS_ENV };
 
 const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
 
