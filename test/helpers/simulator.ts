@@ -7,6 +7,8 @@ export interface StartedSimulator {
   companyToken(): Promise<string>;
   /** A fresh app access token (client_credentials), for ESS subscriptions. */
   appToken(): Promise<string>;
+  /** Sets simulator knobs (PATCH /_sim/config); throws unless the simulator took them. */
+  setKnobs(patch: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<St
         credtype: 'authtoken',
       }),
     appToken: () => token({ grant_type: 'client_credentials' }),
+    setKnobs: async (patch) => {
+      const res = await fetch(`${baseUrl}/_sim/config`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(patch),
+      });
+      if (res.status !== 200) throw new Error(`PATCH /_sim/config: ${res.status} ${await res.text()}`);
+    },
     close: () => sim.close(),
   };
 }

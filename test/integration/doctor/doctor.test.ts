@@ -48,14 +48,7 @@ beforeAll(async () => {
     .spendRoleCodes;
 });
 
-async function knobs(patch: Record<string, unknown>): Promise<void> {
-  const res = await fetch(`${sim.baseUrl}/_sim/config`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(patch),
-  });
-  expect(res.status).toBe(200);
-}
+const knobs = (patch: Record<string, unknown>): Promise<void> => sim.setKnobs(patch);
 
 async function essCall(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${sim.baseUrl}${path}`, {

@@ -12,14 +12,7 @@ import { silent, until } from './support.ts';
  */
 const t = simulatorPipeline({ GUARD_MIN_ROWS: '20', MAX_FAILURE_PERCENT: '50', IDENTITY_RETRY_ATTEMPTS: '2' });
 
-const knobs = async (patch: Record<string, unknown>): Promise<void> => {
-  const res = await fetch(`${t.sim.baseUrl}/_sim/config`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(patch),
-  });
-  expect(res.status).toBe(200);
-};
+const knobs = (patch: Record<string, unknown>): Promise<void> => t.sim.setKnobs(patch);
 
 /** The harness's identity queue, but every job gets one attempt: its first failure is its last. */
 function oneAttemptQueue(queue: Queue): Queue {

@@ -25,14 +25,7 @@ async function run(rows: DropRecord[], timeoutMs = 120_000) {
   return result.dropId;
 }
 
-const knobs = async (patch: Record<string, unknown>): Promise<void> => {
-  const res = await fetch(`${t.sim.baseUrl}/_sim/config`, {
-    method: 'PATCH',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(patch),
-  });
-  expect(res.status).toBe(200);
-};
+const knobs = (patch: Record<string, unknown>): Promise<void> => t.sim.setKnobs(patch);
 
 describe('identity stage under lost answers and a lagging search', () => {
   it('creates each person once: a lost create answer is found again, never a second user, never a failed row', async () => {

@@ -171,11 +171,7 @@ describe('identity stage', () => {
   });
 
   it('slows down under 429 bursts and 5xx but loses nothing', { timeout: 180_000 }, async () => {
-    await fetch(`${t.sim.baseUrl}/_sim/config`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ identityRps: 40, errorRate: 0.15, seed: 7 }),
-    });
+    await t.sim.setKnobs({ identityRps: 40, errorRate: 0.15, seed: 7 });
     const rows = Array.from({ length: 400 }, (_, i) =>
       person(i + 1, i % 2 === 0 ? { managerEmployeeNumber: `E${i + 2}` } : {}),
     );
