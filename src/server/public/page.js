@@ -197,6 +197,16 @@
     });
   }
 
+  // A person's row of the people and plan tables: row, action, userName, employee number.
+  function personRow(p) {
+    var tr = document.createElement('tr');
+    cell(tr, p.row);
+    cell(tr, p.action).className = 'action-' + p.action;
+    cell(tr, p.userName);
+    cell(tr, p.employeeNumber);
+    return tr;
+  }
+
   function loadPeople(id, after, fresh) {
     getJson('/drops/' + encodeURIComponent(id) + '/people?limit=100&after=' + after)
       .then(function (b) {
@@ -204,11 +214,7 @@
         var body = $('people').tBodies[0];
         if (fresh) body.textContent = '';
         b.people.forEach(function (p) {
-          var tr = document.createElement('tr');
-          cell(tr, p.row);
-          cell(tr, p.action).className = 'action-' + p.action;
-          cell(tr, p.userName);
-          cell(tr, p.employeeNumber);
+          var tr = personRow(p);
           cell(tr, [p.givenName, p.familyName].filter(Boolean).join(' '));
           body.appendChild(tr);
         });
@@ -243,11 +249,7 @@
         var body = $('plan').tBodies[0];
         body.textContent = '';
         b.planned.forEach(function (p) {
-          var tr = document.createElement('tr');
-          cell(tr, p.row);
-          cell(tr, p.action).className = 'action-' + p.action;
-          cell(tr, p.userName);
-          cell(tr, p.employeeNumber);
+          var tr = personRow(p);
           cell(tr, (p.changes || []).map(changeText).join('; '));
           cell(
             tr,
