@@ -1,4 +1,5 @@
-import type { Ledger, RowMove, RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { RowMove, RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { StatusLedger } from '../../shared/ledger/ports.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { ProvisionOperation } from '../../shared/concur/schemas.ts';
 import { entryOf, groupByDrop, type ProvisionRecord } from '../../shared/provisions/entries.ts';
@@ -117,7 +118,7 @@ export function timedOutVerdict(provisionId: string, deadlineMs: number, why?: s
  */
 export async function settleProvision(
   deps: {
-    ledger: Pick<Ledger, 'getRowOutcomes' | 'transitionMany'>;
+    ledger: StatusLedger;
     store: Pick<ProvisionStore, 'forgetProvision'>;
   },
   p: ProvisionRecord,
