@@ -1,33 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Queue } from 'bullmq';
 import { isProvError, ProvError } from '../shared/errors.ts';
-import { printable } from '../shared/safe-text.ts';
-import {
-  DEFAULT_GUARDS,
-  deactivationHoldReason,
-  ingestLimitProblem,
-  type GuardLimits,
-} from '../shared/guards/limits.ts';
+import { DEFAULT_GUARDS, deactivationHoldReason, type GuardLimits } from '../shared/guards/limits.ts';
 import { runPlannedDrop } from '../shared/guards/drop-control.ts';
-import { encodeNewRow, type Ledger, type NewRow } from '../shared/ledger/ledger.ts';
+import type { Ledger } from '../shared/ledger/ledger.ts';
 import type { DropStatus } from '../shared/ledger/states.ts';
 import type { Logger } from '../shared/logger.ts';
-import { compileMapping, loadMappingFile, mappingFingerprint } from '../shared/mapping/mapping-file.ts';
-import { prepareRow } from '../shared/mapping/normalize.ts';
-import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
+import { loadMappingFile, mappingFingerprint } from '../shared/mapping/mapping-file.ts';
 import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/telemetry/spans.ts';
 import { enqueueIdentityChunks, identityChunks } from '../shared/queues/identity.ts';
+import { readDropBatches, type DropBatch, type DropBatchEnd, type DropBatchParams } from './drop-batches.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
-import { inputError } from './sources/errors.ts';
-import {
-  detectDropFormat,
-  hashFile,
-  openDrop,
-  type DropFormat,
-  type DropItem,
-  type SourceEncoding,
-} from './sources/index.ts';
+import { readDropBatchesInThread } from './parse-thread.ts';
+import { detectDropFormat, hashFile, type DropFormat, type SourceEncoding } from './sources/index.ts';
 
 export interface IngestOptions {
   path: string;
@@ -56,6 +43,8 @@ export interface IngestOptions {
    * file is used when present. A mismatch rejects the drop before any row is sent.
    */
   expect?: Manifest;
+  /** Read the file in a worker thread from this many bytes (default PARSE_THREAD_MIN_BYTES; 0: always). */
+  parseThreadMinBytes?: number;
 }
 
 export interface IngestDeps {
@@ -80,9 +69,6 @@ export interface IngestResult {
   /** Drop-wide warnings from the file (e.g. an employee import's ignored passwords). */
   warnings?: string[];
 }
-
-/** How far ahead of the drop's creation an `asOf` may be (time zones, clocks a little apart). */
-const AS_OF_FUTURE_SLACK_MS = 24 * 3600 * 1000;
 
 /**
  * A drop's id derives from its bytes and its mapping, so the same file twice is the same drop.
@@ -121,7 +107,6 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       `${options.path}: cannot tell the format from the file name; pass --format csv|json|ndjson|employee-import`,
     );
   const mapping = options.mappingPath ? await loadMappingFile(options.mappingPath) : undefined;
-  const mapper = compileMapping(mapping);
   const mappingSha256 = mappingFingerprint(mapping);
   // --expect-rows / --sha256 replace FILE.manifest.json entirely.
   const expected = options.expect ?? (await readManifestBeside(options.path, { noFollow }));
@@ -182,125 +167,64 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   // ingest keeps the first one): docs/safety.md#an-older-drop-never-undoes-a-newer-one.
   const dropAsOf =
     expected?.asOf ?? (created ? createdAt : Number((await deps.ledger.getDrop(dropId))?.meta.createdAt ?? createdAt));
-  const batchRows = options.ledgerBatchRows ?? 500;
+  const params: DropBatchParams = {
+    path: options.path,
+    file,
+    format,
+    noFollow,
+    ...(options.delimiter ? { delimiter: options.delimiter } : {}),
+    // --encoding, then the manifest's, then the mapping file's (docs/template.md#encodings).
+    ...(encoding ? { encoding } : {}),
+    ...(mapping ? { mapping } : {}),
+    createdAt,
+    dropAsOf,
+    batchRows: options.ledgerBatchRows ?? 500,
+    guards,
+  };
   // In-drop duplicates are found by the ledger (in Redis) as rows are recorded: only the numbers
   // of the valid rows stay in this process (4 bytes each), cut into identity jobs at the end.
   const duplicateRows = new Set<number>();
+  let inactiveDuplicates = 0;
   const validRows = new RowNumbers();
-  // Each row is encoded for the ledger as soon as it is read: its objects die young, and a group
-  // waiting for Redis holds six strings per row (less for the garbage collector to carry).
-  let pending: string[] = [];
-  let pendingRows = 0;
-  let pendingInactive: number[] = [];
-  let rows = 0;
-  let invalid = 0;
-  let deactivations = 0;
-  let warnings: string[] | undefined;
-  let errorThreshold: number | undefined;
-  const push = (row: NewRow): void => {
-    encodeNewRow(row, pending);
-    pendingRows += 1;
-  };
+  // The counts of the file read so far (the last batch's): the ledger's duplicates are added at the end.
+  let read: Pick<DropBatch, 'rows' | 'invalid' | 'deactivations'> = { rows: 0, invalid: 0, deactivations: 0 };
+  let end: DropBatchEnd | undefined;
 
-  const record = async (group: string[], inactive: number[], rowsRead: number): Promise<void> => {
-    const { duplicates } = await deps.ledger.addEncodedRows(dropId, group, file);
+  const record = async (batch: DropBatch): Promise<void> => {
+    const { duplicates } = await deps.ledger.addEncodedRows(dropId, batch.encoded, file);
     for (const row of duplicates) {
       duplicateRows.add(row);
-      invalid += 1;
-      if (inactive.includes(row)) deactivations -= 1;
+      if (batch.inactive.includes(row)) inactiveDuplicates += 1;
     }
-    options.onProgress?.(rowsRead);
+    options.onProgress?.(batch.rows);
   };
-  // Row groups are written while the next ones are parsed (up to MAX_IN_FLIGHT at once, so the parser
+  // Batches are written while the next ones are read (up to MAX_IN_FLIGHT at once, so the reader
   // does not sit idle while a busy Redis answers). They still reach Redis in file order (one
   // connection), so the first of two duplicates stays valid.
   const inFlight: Promise<void>[] = [];
   const awaitWrites = async (): Promise<void> => {
     while (inFlight.length > 0) await inFlight.shift();
   };
-  const writePending = async (): Promise<void> => {
-    if (pendingRows === 0) return;
-    const p = record(pending, pendingInactive, rows);
-    pending = [];
-    pendingRows = 0;
-    pendingInactive = [];
-    // Handled here so a failure while the parser runs is not an unhandled rejection;
-    // awaitWrites() still throws it.
-    p.catch(() => undefined);
-    inFlight.push(p);
-    while (inFlight.length > MAX_IN_FLIGHT) await inFlight.shift();
-  };
 
   try {
     checkManifest(file, expected, { sha256: fileSha256 });
-    const reader = openDrop(options.path, {
-      format,
-      noFollow,
-      ...(options.delimiter ? { delimiter: options.delimiter } : {}),
-      // --encoding, then the manifest's, then the mapping file's (docs/template.md#encodings).
-      ...(encoding ? { encoding } : {}),
-      ...(mapping?.employeeImport ? { employeeImport: mapping.employeeImport } : {}),
-      // A header that cannot fit the template (or the mapping) rejects the file once, not every row.
-      onHeader: (columns) => mapper.assertColumns(file, columns),
-    });
-    const accept = (row: NormalizedRow): void => {
-      if (row.asOf !== undefined && row.asOf > createdAt + AS_OF_FUTURE_SLACK_MS) {
-        // A mistyped year would lock the person against every later drop.
-        invalid += 1;
-        push({
-          row: row.rowNumber,
-          state: 'invalid',
-          outcome: {
-            error: `${file} row ${row.rowNumber}: asOf: ${new Date(row.asOf).toISOString()} is in the future`,
-            code: 'PROV_ERR_INPUT',
-            column: 'asOf',
-            employeeNumber: row.employeeNumber,
-            ...(row.userName ? { userName: row.userName } : {}),
-          },
-        });
-        return;
-      }
-      row.asOf ??= dropAsOf;
-      push(validRow(row));
-      if (row.active === false) {
-        deactivations += 1;
-        pendingInactive.push(row.rowNumber);
-      }
-      validRows.push(row.rowNumber);
-    };
-    for await (const item of reader) {
-      rows = Math.max(rows, item.rowNumber);
-      if (item.kind === 'error') {
-        invalid += 1;
-        push({ row: item.rowNumber, state: 'invalid', outcome: lineOutcome(item, { code: 'PROV_ERR_INPUT' }) });
-      } else if (item.kind === 'unsupported') {
-        push({ row: item.rowNumber, state: 'unsupported', outcome: lineOutcome(item) });
-      } else if (item.kind === 'person') {
-        accept(item.row);
-      } else {
-        const prepared = prepareRow(item.rowNumber, item.record, mapper);
-        if (!prepared.ok) {
-          invalid += 1;
-          push({
-            row: item.rowNumber,
-            state: 'invalid',
-            outcome: invalidOutcome(file, item.rowNumber, prepared.errors, item.record),
-          });
-        } else {
-          accept(prepared.row);
-        }
-      }
-      if (pendingRows >= batchRows) await writePending();
-      // Garbage stops here, before the rest of it costs Redis memory (~270 B per invalid row).
-      const tooMuch = ingestLimitProblem(rows, invalid, guards);
-      if (tooMuch) throw inputError(file, tooMuch, { row: rows });
+    // A big file is read in a worker thread, on the other core; a small one is not worth its start.
+    const threaded = (await fileBytes(options.path)) >= (options.parseThreadMinBytes ?? PARSE_THREAD_MIN_BYTES);
+    const readBatches = threaded ? readDropBatchesInThread : readDropBatches;
+    for await (const batch of readBatches(params, () => duplicateRows.size)) {
+      read = batch;
+      end = batch.end;
+      for (const row of batch.valid) validRows.push(row);
+      if (batch.encoded.length === 0) continue;
+      const p = record(batch);
+      // Handled here so a failure while the reader runs is not an unhandled rejection;
+      // awaitWrites() still throws it.
+      p.catch(() => undefined);
+      inFlight.push(p);
+      while (inFlight.length > MAX_IN_FLIGHT) await inFlight.shift();
     }
-    const summary = reader.summary();
-    warnings = summary.warnings;
-    errorThreshold = (summary.importSettings as { errorThreshold?: number } | undefined)?.errorThreshold;
-    await writePending();
     await awaitWrites();
-    checkManifest(file, expected, { rows });
+    checkManifest(file, expected, { rows: read.rows });
   } catch (err) {
     // Batches still being written must land before the drop is rejected (or the error passed on).
     await Promise.allSettled(inFlight);
@@ -313,6 +237,12 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
     throw err;
   }
 
+  const { rows } = read;
+  // The ledger's duplicates are invalid rows too, and a duplicate deactivates no one.
+  const invalid = read.invalid + duplicateRows.size;
+  const deactivations = read.deactivations - inactiveDuplicates;
+  const warnings = end?.warnings;
+  const errorThreshold = end?.errorThreshold;
   const traceparent = activeTraceparent();
   await deps.ledger.setDropFields(dropId, {
     deactivations,
@@ -377,55 +307,22 @@ async function runPlanned(deps: IngestDeps, dropId: string, rows: number, guards
   };
 }
 
-function validRow(row: NormalizedRow): NewRow {
-  return {
-    row: row.rowNumber,
-    state: 'pending',
-    // No outcome yet: the record names the person until it is forgotten (the ledger then copies
-    // userName and employeeNumber into the outcome), so a pending row costs one hash field less.
-    // A legacy employee import row starts with its source lines (the report keeps them).
-    ...(row.lines
-      ? { outcome: { lines: row.lines.join(' '), ...(row.warnings ? { warnings: row.warnings } : {}) } }
-      : {}),
-    data: row,
-    employeeNumber: row.employeeNumber,
-    ...(row.userName === undefined ? {} : { userName: row.userName }),
-  };
-}
-
-/** The outcome of a line that is its own row (an employee import line in error, or unsupported). */
-function lineOutcome(
-  item: Extract<DropItem, { kind: 'error' | 'unsupported' }>,
-  extra: NewRow['outcome'] = {},
-): NewRow['outcome'] {
-  return {
-    error: item.message,
-    ...extra,
-    ...(item.lines ? { lines: item.lines.join(' ') } : {}),
-    ...(item.employeeNumber ? { employeeNumber: item.employeeNumber } : {}),
-  };
-}
-
-/** An invalid row's outcome names the file, the row and every failing column with its reason. */
-function invalidOutcome(file: string, rowNumber: number, errors: FieldError[], record: RawRecord): NewRow['outcome'] {
-  const first = errors[0];
-  const message = errors.map((e) => `${e.column}: ${e.reason}`).join('; ');
-  // The row failed validation, so its identifiers may hold anything: kept to name the row in the
-  // report, clipped and with control characters shown as escapes.
-  const text = (v: RawValue | undefined) => (typeof v === 'string' && v !== '' ? printable(v, 128) : undefined);
-  const userName = text(record.userName);
-  const employeeNumber = text(record.employeeNumber);
-  return {
-    error: `${file} row ${rowNumber}: ${message}`,
-    code: 'PROV_ERR_INPUT',
-    ...(first ? { column: first.column } : {}),
-    ...(userName ? { userName } : {}),
-    ...(employeeNumber ? { employeeNumber } : {}),
-  };
-}
-
 /** Ledger batches written at once while the file is read (more would only hold more memory). */
 const MAX_IN_FLIGHT = 2;
+
+/**
+ * From this size a drop is read in a worker thread (parse-thread.ts). Below it the thread's start
+ * (~TODO ms of CPU: its own copy of the modules) costs more than the overlap saves.
+ */
+export const PARSE_THREAD_MIN_BYTES = 1024 * 1024;
+
+/** The file's size; 0 when it cannot be read (the reader then says why, in this thread). */
+async function fileBytes(path: string): Promise<number> {
+  return stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+}
 
 /** Row numbers in read order, 4 bytes each (a 1M-row drop: 4 MB, where an array of numbers takes 8 MB or more). */
 class RowNumbers {
