@@ -5,6 +5,7 @@ import type { MappingFile } from '../shared/mapping/mapping-file.ts';
 import { compileMapping } from '../shared/mapping/mapping-file.ts';
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
+import { FieldPacker, type PackedFields } from './packed-fields.ts';
 import { inputError } from './sources/errors.ts';
 import { openDrop, type DropFormat, type DropItem, type SourceEncoding } from './sources/index.ts';
 
@@ -35,8 +36,8 @@ export interface DropBatchParams {
 
 /** One group of rows for `Ledger.addEncodedRows`, and the counts of the file up to its last row. */
 export interface DropBatch {
-  /** `encodeNewRow` output: six strings per row. */
-  encoded: string[];
+  /** `encodeNewRow` output, six fields per row, packed. */
+  encoded: PackedFields;
   /** Row numbers of the batch's valid rows, in file order (the identity jobs are cut from them). */
   valid: number[];
   /** Row numbers of the batch's valid `active=false` rows. */
@@ -81,19 +82,25 @@ export async function* readDropBatches(p: DropBatchParams, duplicates: () => num
   let rows = 0;
   let invalid = 0;
   let deactivations = 0;
-  // Each row is encoded as soon as it is read: its objects die young, and a batch waiting for
-  // Redis holds six strings per row (less for the garbage collector to carry).
-  let batch = emptyBatch();
+  // Each row is encoded and packed as soon as it is read: its objects and strings die young, and a
+  // batch is two typed arrays (nothing for the garbage collector to carry, nothing to copy across).
+  const packer = new FieldPacker();
+  const fields: string[] = [];
+  let valid: number[] = [];
+  let inactive: number[] = [];
   let batchRows = 0;
   const push = (row: NewRow): void => {
-    encodeNewRow(row, batch.encoded);
+    fields.length = 0;
+    encodeNewRow(row, fields);
+    for (const f of fields) packer.push(f);
     batchRows += 1;
   };
   const take = (): DropBatch => {
-    const full = { ...batch, rows, invalid, deactivations };
-    batch = emptyBatch();
+    const batch = { encoded: packer.take(), valid, inactive, rows, invalid, deactivations };
+    valid = [];
+    inactive = [];
     batchRows = 0;
-    return full;
+    return batch;
   };
   const accept = (row: NormalizedRow): void => {
     if (row.asOf !== undefined && row.asOf > createdAt + AS_OF_FUTURE_SLACK_MS) {
@@ -116,9 +123,9 @@ export async function* readDropBatches(p: DropBatchParams, duplicates: () => num
     push(validRow(row));
     if (row.active === false) {
       deactivations += 1;
-      batch.inactive.push(row.rowNumber);
+      inactive.push(row.rowNumber);
     }
-    batch.valid.push(row.rowNumber);
+    valid.push(row.rowNumber);
   };
 
   for await (const item of reader) {
@@ -157,10 +164,6 @@ export async function* readDropBatches(p: DropBatchParams, duplicates: () => num
       ...(errorThreshold ? { errorThreshold } : {}),
     },
   };
-}
-
-function emptyBatch(): DropBatch {
-  return { encoded: [], valid: [], inactive: [], rows: 0, invalid: 0, deactivations: 0 };
 }
 
 function validRow(row: NormalizedRow): NewRow {

@@ -13,6 +13,7 @@ import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/t
 import { enqueueIdentityChunks, identityChunks } from '../shared/queues/identity.ts';
 import { readDropBatches, type DropBatch, type DropBatchEnd, type DropBatchParams } from './drop-batches.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
+import { unpackFields } from './packed-fields.ts';
 import { readDropBatchesInThread } from './parse-thread.ts';
 import { detectDropFormat, hashFile, type DropFormat, type SourceEncoding } from './sources/index.ts';
 
@@ -191,7 +192,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   let end: DropBatchEnd | undefined;
 
   const record = async (batch: DropBatch): Promise<void> => {
-    const { duplicates } = await deps.ledger.addEncodedRows(dropId, batch.encoded, file);
+    const { duplicates } = await deps.ledger.addEncodedRows(dropId, unpackFields(batch.encoded), file);
     for (const row of duplicates) {
       duplicateRows.add(row);
       if (batch.inactive.includes(row)) inactiveDuplicates += 1;
@@ -215,7 +216,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
       read = batch;
       end = batch.end;
       for (const row of batch.valid) validRows.push(row);
-      if (batch.encoded.length === 0) continue;
+      if (batch.encoded.ends.length === 0) continue;
       const p = record(batch);
       // Handled here so a failure while the reader runs is not an unhandled rejection;
       // awaitWrites() still throws it.

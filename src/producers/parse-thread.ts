@@ -39,8 +39,8 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
  */
 function workerHeap(format: DropFormat): ResourceLimits {
   return format === 'employee-import'
-    ? { maxYoungGenerationSizeMb: 4 }
-    : { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 128 };
+    ? { maxYoungGenerationSizeMb: 8 }
+    : { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 128 };
 }
 
 /** How long a stopped worker may take to close its file before it is terminated. */
@@ -51,7 +51,11 @@ export async function* readDropBatchesInThread(
   duplicates: () => number,
 ): AsyncGenerator<DropBatch> {
   const { entry, eval: isCode } = workerEntry();
-  const worker = new Worker(entry, { eval: isCode, workerData: params, resourceLimits: workerHeap(params.format) });
+  const worker = new Worker(entry, {
+    eval: isCode,
+    workerData: params,
+    resourceLimits: workerHeap(params.format),
+  });
   const inbox: FromParseWorker[] = [];
   let failure: Error | undefined;
   let exited = false;

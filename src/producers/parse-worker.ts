@@ -25,7 +25,7 @@ const onMessage = (m: ToParseWorker): void => {
   wake?.();
 };
 port.on('message', onMessage);
-const send = (m: FromParseWorker): void => port.postMessage(m);
+const send = (m: FromParseWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 try {
   for await (const batch of readDropBatches(workerData as DropBatchParams, () => duplicates)) {
@@ -33,7 +33,8 @@ try {
     // Leaving the loop closes the reader (an employee import's temporary files go with it).
     if (stopped) break;
     credit -= 1;
-    send({ type: 'batch', batch });
+    // The packed fields move to the ingest's thread (transferred, not copied).
+    send({ type: 'batch', batch }, [batch.encoded.bytes.buffer, batch.encoded.ends.buffer]);
   }
 } catch (err) {
   send({ type: 'error', error: sendError(err) });

@@ -149,3 +149,38 @@ describe('a drop read in the parse worker thread', () => {
     });
   });
 });
+
+describe('an ingest that stops while the worker reads', () => {
+  it('fails with the ledger error, after the worker stopped', async () => {
+    const drop = generateDrop({ people: 3000, seed: 11 });
+    const path = join(dir, 'stopped.csv');
+    writeFileSync(path, toCsv(drop.records));
+    const prefix = uniquePrefix('stopped');
+    prefixes.push(prefix);
+    const queues = createQueues(redis, prefix);
+    // A ledger whose third write fails, as a Redis that goes away would make it.
+    class FailingLedger extends Ledger {
+      writes = 0;
+      override async addEncodedRows(...args: Parameters<Ledger['addEncodedRows']>) {
+        this.writes += 1;
+        if (this.writes === 3) throw new Error('Redis went away');
+        return super.addEncodedRows(...args);
+      }
+    }
+    const ledger = new FailingLedger(redis, prefix);
+    try {
+      await expect(
+        ingestDrop(
+          { ledger, identityQueue: queues.identity, log },
+          { path, ledgerBatchRows: 50, parseThreadMinBytes: 0 },
+        ),
+      ).rejects.toThrow('Redis went away');
+      // The failure shows when the ingest next waits for a write (two are in flight at most); then
+      // the reading stops: the rest of the 60 batches is never written.
+      expect(ledger.writes).toBeLessThanOrEqual(5);
+      expect(await queues.identity.count()).toBe(0);
+    } finally {
+      await queues.close();
+    }
+  });
+});
