@@ -120,6 +120,11 @@ class RowReader {
 }
 
 const max = (n: number) => (v: string) => textProblem(v, n);
+
+// The cells' names, built once: a name made per row is a new string to hash on every look-up.
+const CUSTOM_DATA_FIELDS = CUSTOM_DATA_IDS.map((id) => [id, `spend.customData.${id}`] as const);
+const SPEND_USER_CELLS = SPEND_USER_FIELDS.map((f) => `spend.${f}`);
+const customDataProblem = max(LIMITS.customData);
 const refProblem = (v: string) => textProblem(v, LIMITS.employeeNumber) ?? identifierProblem(v);
 
 /** Turns a mapped record into a NormalizedRow or the field errors it has. */
@@ -212,9 +217,8 @@ function readSpend(r: RowReader, notSelf: (v: string) => string | undefined): Sp
   );
 
   const customData: Record<string, string> = {};
-  for (const id of CUSTOM_DATA_IDS) {
-    const field = `spend.customData.${id}`;
-    const v = r.check(field, r.text(field), max(LIMITS.customData));
+  for (const [id, field] of CUSTOM_DATA_FIELDS) {
+    const v = r.check(field, r.text(field), customDataProblem);
     if (v !== undefined) customData[id] = v;
   }
   if (Object.keys(customData).length > 0) spend.customData = customData;
@@ -235,8 +239,7 @@ function readSpend(r: RowReader, notSelf: (v: string) => string | undefined): Sp
 
   // Concur requires these three on a spend user as soon as any spend user field is sent.
   const usesSpendUser =
-    SPEND_USER_FIELDS.some((f) => has(r, `spend.${f}`)) ||
-    CUSTOM_DATA_IDS.some((id) => has(r, `spend.customData.${id}`));
+    SPEND_USER_CELLS.some((f) => has(r, f)) || CUSTOM_DATA_FIELDS.some(([, field]) => has(r, field));
   if (usesSpendUser) {
     for (const f of ['spend.country', 'spend.reimbursementCurrency', 'spend.locale']) {
       if (!has(r, f))
