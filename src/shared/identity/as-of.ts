@@ -1,4 +1,4 @@
-import { defineScript, type LuaScript, type ScriptRunner } from '../lua.ts';
+import { defineScript, type LuaScript, type ScriptCall, type ScriptRunner } from '../lua.ts';
 import { personAsOfKey } from '../keys.ts';
 import type { RedisConnection } from '../redis.ts';
 
@@ -29,6 +29,14 @@ export class PersonAsOf {
   async claim(uuid: string, asOf: number): Promise<AsOfClaim> {
     const last = Number(await this.claimScript([this.key(uuid)], [asOf, this.ttlMs]));
     return last > asOf ? { stale: true, last } : { stale: false };
+  }
+
+  /**
+   * `claim` as a script call, to send with the row's move when its answer is not needed (a person
+   * this row has just created has no later as-of).
+   */
+  claimCall(uuid: string, asOf: number): ScriptCall {
+    return { script: CLAIM, keys: [this.key(uuid)], args: [asOf, this.ttlMs] };
   }
 
   /** The recorded as-of of `uuid`, undefined when none. */
