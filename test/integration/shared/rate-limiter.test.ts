@@ -38,11 +38,12 @@ describe('SharedRateLimiter', () => {
     const key = `${prefix}:bucket-b`;
     const a = new SharedRateLimiter(redis, key, { rps: 0 });
     const b = new SharedRateLimiter(other, key, { rps: 0 });
-    expect(await a.block(300)).toBeGreaterThan(250);
-    expect(await a.block(10)).toBeGreaterThan(200);
+    // Timed from before the block: on a loaded machine the calls between may take a while.
     const started = Date.now();
+    expect(await a.block(300)).toBeGreaterThan(250);
+    expect(await a.block(10)).toBeGreaterThan(0);
     await b.acquire();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 
   it('asks once for every call of a process waiting at the same moment, and still spaces them at the rate', async () => {
