@@ -5,17 +5,16 @@ import type { MappingFile } from '../shared/mapping/mapping-file.ts';
 import { compileMapping } from '../shared/mapping/mapping-file.ts';
 import { prepareRow } from '../shared/mapping/normalize.ts';
 import type { FieldError, NormalizedRow, RawRecord, RawValue } from '../shared/mapping/types.ts';
-import { FieldPacker, type PackedFields } from './packed-fields.ts';
 import { inputError } from './sources/errors.ts';
 import { openDrop, type DropFormat, type DropItem, type SourceEncoding } from './sources/index.ts';
 
 /*
  * A drop file as groups of rows encoded for the ledger (`encodeNewRow`): read, mapped, validated
- * and encoded, with the counts the ingest needs. The one thing an ingest does per row, whether in
- * its own thread (parse-worker.ts) or in the ingest's (small drops): see ingest.ts.
+ * and encoded, with the counts the ingest needs. The one thing an ingest does per row (ingest.ts
+ * writes the batches to Redis).
  */
 
-/** Everything needed to read a drop into batches: plain data, so it can cross to a worker thread. */
+/** Everything needed to read a drop into batches (plain data: it could cross to a worker thread). */
 export interface DropBatchParams {
   path: string;
   /** The file's name in messages. */
@@ -36,8 +35,8 @@ export interface DropBatchParams {
 
 /** One group of rows for `Ledger.addEncodedRows`, and the counts of the file up to its last row. */
 export interface DropBatch {
-  /** `encodeNewRow` output, six fields per row, packed. */
-  encoded: PackedFields;
+  /** `encodeNewRow` output: six strings per row. */
+  encoded: string[];
   /** Row numbers of the batch's valid rows, in file order (the identity jobs are cut from them). */
   valid: number[];
   /** Row numbers of the batch's valid `active=false` rows. */
@@ -82,21 +81,19 @@ export async function* readDropBatches(p: DropBatchParams, duplicates: () => num
   let rows = 0;
   let invalid = 0;
   let deactivations = 0;
-  // Each row is encoded and packed as soon as it is read: its objects and strings die young, and a
-  // batch is two typed arrays (nothing for the garbage collector to carry, nothing to copy across).
-  const packer = new FieldPacker();
-  const fields: string[] = [];
+  // Each row is encoded as soon as it is read: its objects die young, and a batch waiting for
+  // Redis holds six strings per row (less for the garbage collector to carry).
+  let encoded: string[] = [];
   let valid: number[] = [];
   let inactive: number[] = [];
   let batchRows = 0;
   const push = (row: NewRow): void => {
-    fields.length = 0;
-    encodeNewRow(row, fields);
-    for (const f of fields) packer.push(f);
+    encodeNewRow(row, encoded);
     batchRows += 1;
   };
   const take = (): DropBatch => {
-    const batch = { encoded: packer.take(), valid, inactive, rows, invalid, deactivations };
+    const batch = { encoded, valid, inactive, rows, invalid, deactivations };
+    encoded = [];
     valid = [];
     inactive = [];
     batchRows = 0;

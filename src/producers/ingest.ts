@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Queue } from 'bullmq';
 import { isProvError, ProvError } from '../shared/errors.ts';
@@ -13,8 +12,6 @@ import { activeTraceparent, ATTR, DROP_TRACE_FIELD, withSpan } from '../shared/t
 import { enqueueIdentityChunks, identityChunks } from '../shared/queues/identity.ts';
 import { readDropBatches, type DropBatch, type DropBatchEnd, type DropBatchParams } from './drop-batches.ts';
 import { checkManifest, readManifestBeside, type Manifest } from './manifest.ts';
-import { unpackFields } from './packed-fields.ts';
-import { readDropBatchesInThread } from './parse-thread.ts';
 import { detectDropFormat, hashFile, type DropFormat, type SourceEncoding } from './sources/index.ts';
 
 export interface IngestOptions {
@@ -44,8 +41,6 @@ export interface IngestOptions {
    * file is used when present. A mismatch rejects the drop before any row is sent.
    */
   expect?: Manifest;
-  /** Read the file in a worker thread from this many bytes (default PARSE_THREAD_MIN_BYTES; 0: always). */
-  parseThreadMinBytes?: number;
 }
 
 export interface IngestDeps {
@@ -192,7 +187,7 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
   let end: DropBatchEnd | undefined;
 
   const record = async (batch: DropBatch): Promise<void> => {
-    const { duplicates } = await deps.ledger.addEncodedRows(dropId, unpackFields(batch.encoded), file);
+    const { duplicates } = await deps.ledger.addEncodedRows(dropId, batch.encoded, file);
     for (const row of duplicates) {
       duplicateRows.add(row);
       if (batch.inactive.includes(row)) inactiveDuplicates += 1;
@@ -209,14 +204,11 @@ async function readDrop(deps: IngestDeps, options: IngestOptions): Promise<Inges
 
   try {
     checkManifest(file, expected, { sha256: fileSha256 });
-    // A big file is read in a worker thread, on the other core; a small one is not worth its start.
-    const threaded = (await fileBytes(options.path)) >= (options.parseThreadMinBytes ?? PARSE_THREAD_MIN_BYTES);
-    const readBatches = threaded ? readDropBatchesInThread : readDropBatches;
-    for await (const batch of readBatches(params, () => duplicateRows.size)) {
+    for await (const batch of readDropBatches(params, () => duplicateRows.size)) {
       read = batch;
       end = batch.end;
       for (const row of batch.valid) validRows.push(row);
-      if (batch.encoded.ends.length === 0) continue;
+      if (batch.encoded.length === 0) continue;
       const p = record(batch);
       // Handled here so a failure while the reader runs is not an unhandled rejection;
       // awaitWrites() still throws it.
@@ -310,21 +302,6 @@ async function runPlanned(deps: IngestDeps, dropId: string, rows: number, guards
 
 /** Ledger batches written at once while the file is read (more would only hold more memory). */
 const MAX_IN_FLIGHT = 2;
-
-/**
- * From this size (~35,000 rows of a typical CSV) a drop is read in a worker thread (parse-thread.ts).
- * The thread's start costs ~0.45 s of CPU and 0.5-0.8 s (its own copy of the modules), which the
- * overlap wins back only after tens of thousands of rows; a 100-row drop takes ~0.1 s in this thread.
- */
-export const PARSE_THREAD_MIN_BYTES = 8 * 1024 * 1024;
-
-/** The file's size; 0 when it cannot be read (the reader then says why, in this thread). */
-async function fileBytes(path: string): Promise<number> {
-  return stat(path).then(
-    (s) => s.size,
-    () => 0,
-  );
-}
 
 /** Row numbers in read order, 4 bytes each (a 1M-row drop: 4 MB, where an array of numbers takes 8 MB or more). */
 class RowNumbers {

@@ -15,8 +15,8 @@ export interface LuaScript {
   readonly prelude?: () => string;
 }
 
-/** Runs a defined script: KEYS then ARGV (a Buffer is sent as its bytes), the key count passed for the caller. */
-export type ScriptRunner = (keys: readonly string[], args: readonly (string | number | Buffer)[]) => Promise<unknown>;
+/** Runs a defined script: KEYS then ARGV, the key count passed for the caller. */
+export type ScriptRunner = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
 
 const sources = new Map<string, { file: string; text: string }>();
 

@@ -250,12 +250,11 @@ export class Ledger {
 
   /**
    * `addRows` for rows already encoded by `encodeNewRow` (a producer encodes each row as it reads
-   * it, so the row's objects die young and a batch holds a few strings per row), as strings or as
-   * their UTF-8 bytes (a batch packed by a parse worker).
+   * it, so the row's objects die young and a batch holds a few strings per row).
    */
   async addEncodedRows(
     dropId: string,
-    encoded: readonly (string | Buffer)[],
+    encoded: readonly string[],
     file = 'drop',
   ): Promise<{ added: number; duplicates: number[] }> {
     if (encoded.length === 0) return { added: 0, duplicates: [] };
