@@ -36,9 +36,10 @@ export function batchJobId(batchId: string): string {
 }
 
 /**
- * One flush per generation: every `ready()` between two flushes asks for the same job (BullMQ
- * ignores the duplicates); a flush bumps the generation before it cuts the list, so rows added
- * after the cut ask for the next one. `now` names the early flush of a full list.
+ * The early flush of a full list (`now`: every `ready()` that finds a full batch between two flushes
+ * asks for the same job, BullMQ ignores the duplicates), and the follow-up of a flush that cut as
+ * many batches as it may: a flush bumps the generation before it cuts the list, so a later one gets
+ * a job of its own. Rows waiting to fill a batch ask for `lingerFlushJobId` instead.
  */
 export function flushJobId(generation: number, now = false): string {
   return now ? jobId('flush', generation, 'now') : jobId('flush', generation);
