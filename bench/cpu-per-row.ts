@@ -110,8 +110,8 @@ try {
     const pids = Object.fromEntries(
       ROLES.map((role) => [role, stack.processes().find((c) => c.name === `worker-${role}-1`)!.process.pid!]),
     );
-    const cpu0 = Object.fromEntries(
-      await Promise.all(ROLES.map(async (role) => [role, (await procFigures(pids[role]!)).cpuMs] as const)),
+    const figures0 = Object.fromEntries(
+      await Promise.all(ROLES.map(async (role) => [role, await procFigures(pids[role]!)] as const)),
     );
     const calls0 = await stack.sim.stats();
     const commands0 = await commandCalls(redis.client);
@@ -129,12 +129,20 @@ try {
       .map(([name, n]) => [name, n - (commands0.get(name) ?? 0)] as const)
       .filter(([, n]) => n > 0)
       .sort((a, b) => b[1] - a[1]);
-    const perRole: Record<string, { cpuMs: number; msPerRow: number }> = {
+    const perRole: Record<string, { cpuMs: number; msPerRow: number; writesPerRow?: number; readsPerRow?: number }> = {
       ingest: { cpuMs: ingest.cpuMs, msPerRow: round(ingest.cpuMs / ingest.rows, 4) },
     };
     for (const role of ROLES) {
-      const cpuMs = (await procFigures(pids[role]!)).cpuMs - cpu0[role]!;
-      perRole[role] = { cpuMs, msPerRow: round(cpuMs / ingest.rows, 4) };
+      const now = await procFigures(pids[role]!);
+      const was = figures0[role]!;
+      const cpuMs = now.cpuMs - was.cpuMs;
+      perRole[role] = {
+        cpuMs,
+        msPerRow: round(cpuMs / ingest.rows, 4),
+        // System calls: each socket write (a Redis command or pipeline, an HTTP request) and read.
+        writesPerRow: round((now.writeCalls - was.writeCalls) / ingest.rows, 3),
+        readsPerRow: round((now.readCalls - was.readCalls) / ingest.rows, 3),
+      };
     }
     const cpuMs = Object.values(perRole).reduce((a, r) => a + r.cpuMs, 0);
     pipeline = {

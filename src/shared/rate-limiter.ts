@@ -27,35 +27,112 @@ export interface RateLimiterOptions {
   startRps?: number;
 }
 
+/** With no limit, how long this process lets calls go before it reads the block mark again. */
+export const UNLIMITED_RECHECK_MS = 50;
+
+interface Waiter {
+  granted(): void;
+  failed(err: unknown): void;
+}
+
 export class SharedRateLimiter {
   private readonly key: string;
-  private readonly takeToken: ScriptRunner;
+  private readonly takeTokens: ScriptRunner;
   private readonly extendBlock: ScriptRunner;
   private readonly rps: number;
   private readonly burst: number;
   private readonly startRps: number;
+  /** Calls waiting for a token, first come first served: asked for together, in one script. */
+  private readonly waiting: Waiter[] = [];
+  private asking = false;
+  /** Ends the asker's wait early once nobody waits any more. */
+  private wake: (() => void) | undefined;
+  /** No limit and no block seen: calls go without asking Redis until then (this process's clock). */
+  private openUntil = 0;
 
   constructor(redis: RedisConnection, key: string, options: RateLimiterOptions) {
     this.key = key;
     this.rps = options.rps === 'auto' ? -1 : options.rps;
     this.burst = options.rps === 'auto' ? (options.burstSeconds ?? 0.25) : (options.burst ?? Math.max(1, options.rps));
     this.startRps = options.startRps ?? 5;
-    this.takeToken = defineScript(redis, ACQUIRE);
+    this.takeTokens = defineScript(redis, ACQUIRE);
     this.extendBlock = defineScript(redis, BLOCK);
   }
 
-  /** Waits until a call may go out (a token is taken and no 429 block is in force). */
-  async acquire(signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const wait = Number(await this.takeToken([this.key], [this.rps, this.burst, this.startRps]));
-      if (wait <= 0) return;
-      await sleep(wait, signal);
+  /**
+   * Waits until a call may go out (a token is taken and no 429 block is in force). The calls of
+   * one process that wait at the same moment share one round trip to Redis; with no limit, the
+   * block mark is read at most every UNLIMITED_RECHECK_MS (another process's 429 pause reaches
+   * this one that much later).
+   */
+  acquire(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.openUntil > Date.now()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(waiter);
+        if (i >= 0) this.waiting.splice(i, 1);
+        if (this.waiting.length === 0) this.wake?.();
+        reject(signal?.reason as Error);
+      };
+      const waiter: Waiter = {
+        granted: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        failed: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err as Error);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(waiter);
+      if (this.asking) return;
+      this.asking = true;
+      // After the calls of this same moment have joined the queue.
+      queueMicrotask(() => void this.ask());
+    });
+  }
+
+  /** Asks for a token for every waiting call, hands out what was granted, waits, asks again. */
+  private async ask(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const want = this.waiting.length;
+        let reply: [number, number];
+        try {
+          const raw = (await this.takeTokens([this.key], [this.rps, this.burst, this.startRps, want])) as unknown[];
+          reply = [Number(raw[0]), Number(raw[1])];
+        } catch (err) {
+          for (const w of this.waiting.splice(0, want)) w.failed(err);
+          continue;
+        }
+        const [granted, wait] = reply;
+        if (this.rps === 0 && wait <= 0) this.openUntil = Date.now() + UNLIMITED_RECHECK_MS;
+        for (const w of this.waiting.splice(0, granted)) w.granted();
+        if (this.waiting.length > 0 && wait > 0) await this.pause(wait);
+      }
+    } finally {
+      this.asking = false;
     }
+  }
+
+  /** Waits `ms`, or less once the last waiting call is aborted. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
   }
 
   /** Blocks every process's calls for `ms` (Concur's Retry-After). Returns the ms in force. */
   async block(ms: number): Promise<number> {
+    this.openUntil = 0;
     return Number(await this.extendBlock([this.key], [Math.max(0, Math.ceil(ms))]));
   }
 }

@@ -10,6 +10,7 @@ export interface SimUser {
   active: boolean;
   name: { givenName: string; familyName: string };
   [ENT]: { employeeNumber: string; department?: string; manager?: { value: string } };
+  meta?: { version?: string | number; lastModified?: string };
 }
 
 export type SimStats = { routes: Record<string, Record<string, number>> };

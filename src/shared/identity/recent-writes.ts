@@ -1,6 +1,9 @@
 import type { ConcurUser } from '../concur/index.ts';
 import { recentWriteKey, recentWritesKey } from '../keys.ts';
+import { runScript, type LuaScript, type ScriptCall } from '../lua.ts';
 import type { RedisConnection } from '../redis.ts';
+
+const RECORD: LuaScript = { name: 'provRecentWrite', file: new URL('./lua/recent-write.lua', import.meta.url) };
 
 /** Recorded before a write is sent: whatever Concur made of it is not known yet. */
 const UNKNOWN = '?';
@@ -28,7 +31,14 @@ export class RecentWrites {
 
   /** Records the version Concur answered for a write. */
   async confirm(user: ConcurUser): Promise<void> {
-    if (this.windowMs > 0) await this.redis.set(this.key(user.id), versionTag(user), 'PX', this.windowMs);
+    const call = this.confirmCall(user);
+    if (call) await runScript(this.redis, call);
+  }
+
+  /** `confirm` as a script call, to send with the row's move (undefined when there is no window). */
+  confirmCall(user: ConcurUser): ScriptCall | undefined {
+    if (this.windowMs <= 0) return undefined;
+    return { script: RECORD, keys: [this.key(user.id)], args: [versionTag(user), this.windowMs] };
   }
 
   /** Of `users` (as search showed them), those written recently that search may show stale. */

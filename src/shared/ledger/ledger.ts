@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, provisionKeys, type DropKeys, type ProvisionKeys } from '../keys.ts';
-import { defineScript, type ScriptRunner } from '../lua.ts';
+import { ScriptBatcher, defineScript, type ScriptCall, type ScriptRunner } from '../lua.ts';
 import { groupByDrop, type ProvisionRecord } from '../provisions/entries.ts';
 import { DECISIONS_KEPT, parseDecision, type Decision } from './decisions.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
@@ -202,11 +202,14 @@ export class Ledger {
   private readonly prefix: string;
   private readonly provisions: ProvisionKeys;
   private readonly scripts: Record<LedgerScriptName, ScriptRunner>;
+  /** Single-row moves, gathered per event-loop turn. */
+  private readonly moves: ScriptBatcher;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
     this.provisions = provisionKeys(prefix);
+    this.moves = new ScriptBatcher(redis);
     this.scripts = Object.fromEntries(
       Object.entries(LEDGER_SCRIPTS).map(([name, script]) => [name, defineScript(redis, script)]),
     ) as Record<LedgerScriptName, ScriptRunner>;
@@ -280,26 +283,28 @@ export class Ledger {
 
   /**
    * Moves a row to `to` if it is in one of `from` (any active state when omitted) and merges
-   * `patch` into its outcome. Terminal rows never move again.
+   * `patch` into its outcome. Terminal rows never move again. `also`: other modules' writes that
+   * belong to the same moment (what Concur answered for the row's user), run just before the move
+   * in the same round trip; their replies are not kept. The moves of one event-loop turn (rows of
+   * concurrent jobs) share one round trip.
    */
   async transition(
     dropId: string,
     row: number,
     to: RowState,
-    options: { from?: RowState[]; patch?: RowOutcome; now?: number } = {},
+    options: { from?: RowState[]; patch?: RowOutcome; now?: number; also?: readonly ScriptCall[] } = {},
   ): Promise<TransitionResult> {
     const k = this.keys(dropId);
-    const raw = await this.scripts.transition(
-      [k.rows, k.counts, k.meta, k.out, k.data, k.emp, `${k.waitersPrefix}${row}`],
-      [
-        row,
-        to,
-        (options.from ?? []).join(','),
-        options.patch ? encodePatch(options.patch) : '',
-        options.now ?? Date.now(),
-      ],
-    );
-    return parseTransition(raw);
+    const keys = [k.rows, k.counts, k.meta, k.out, k.data, k.emp, `${k.waitersPrefix}${row}`];
+    const args = [
+      row,
+      to,
+      (options.from ?? []).join(','),
+      options.patch ? encodePatch(options.patch) : '',
+      options.now ?? Date.now(),
+    ];
+    const replies = await this.moves.run([...(options.also ?? []), { script: LEDGER_SCRIPTS.transition, keys, args }]);
+    return parseTransition(replies.at(-1));
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { PersonAsOf } from '../../shared/identity/as-of.ts';
 import { compactionLockKey } from '../../shared/keys.ts';
 import type { Ledger } from '../../shared/ledger/ledger.ts';
 import { startPeriodic, withRedisLock } from '../periodic.ts';
@@ -9,6 +10,8 @@ export interface LedgerCompactionDeps {
   redis: RedisConnection;
   prefix: string;
   log: Logger;
+  /** The people's as-of entries: each pass also deletes the expired ones of a few buckets. */
+  asOf?: Pick<PersonAsOf, 'pruneNext'>;
 }
 
 /** Drops looked at per pass: the most recent ones (older ones were compacted long ago). */
@@ -16,7 +19,8 @@ const RECENT_DROPS = 200;
 
 /**
  * Compacts finished drops (see Ledger.compactDrop) so a completed migration's ledger costs a
- * fraction of its in-flight size. One process at a time (a Redis lock); returns the drops compacted.
+ * fraction of its in-flight size, and prunes expired as-of entries (what a key's TTL did before
+ * they shared bucket hashes). One process at a time (a Redis lock); returns the drops compacted.
  */
 export function createLedgerCompaction(deps: LedgerCompactionDeps, lockMs: number) {
   const lockKey = compactionLockKey(deps.prefix);
@@ -29,6 +33,8 @@ export function createLedgerCompaction(deps: LedgerCompactionDeps, lockMs: numbe
       compacted += 1;
       deps.log.info({ dropId, rows, pages, ms: Date.now() - t0 }, 'finished drop compacted');
     }
+    const pruned = (await deps.asOf?.pruneNext()) ?? 0;
+    if (pruned > 0) deps.log.info({ pruned }, 'expired as-of entries pruned');
     return compacted;
   }
   const runOnce = (): Promise<number> => withRedisLock(deps.redis, lockKey, lockMs, compactFinished, 0);

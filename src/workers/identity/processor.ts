@@ -11,6 +11,7 @@ import type { RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { IdentityLedger, RowMoves, RowWaits } from '../../shared/ledger/ports.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { Logger } from '../../shared/logger.ts';
+import type { ScriptCall } from '../../shared/lua.ts';
 import { activeChangeHoldReason, conflictHoldReason, type GuardLimits } from '../../shared/guards/limits.ts';
 import type { PersonAsOf } from '../../shared/identity/as-of.ts';
 import { findExisting, type MatchKey } from '../../shared/identity/decide.ts';
@@ -71,12 +72,12 @@ export interface IdentityProcessorDeps {
    * People this pipeline wrote within the search lag: re-read by id, never trusted from search.
    * Without it every search result is taken as current.
    */
-  recent?: Pick<RecentWrites, 'remember' | 'confirm' | 'stale'>;
+  recent?: Pick<RecentWrites, 'remember' | 'confirmCall' | 'stale'>;
   /**
    * The as-of time of the last drop applied to each person: a row older than it writes nothing
    * (docs/safety.md#an-older-drop-never-undoes-a-newer-one). Without it every row is written.
    */
-  asOf?: Pick<PersonAsOf, 'claim'>;
+  asOf?: Pick<PersonAsOf, 'claim' | 'claimCall'>;
   /**
    * The deactivation guard at run time (MAX_DEACTIVATIONS, MAX_DEACTIVATION_PERCENT): re-activations
    * count like deactivations, and a drop past the limit is held before the next one is written.
@@ -246,6 +247,12 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     return { processed, skipped: loaded.length - processed };
   };
 
+  /** Concur's answer for a write to `user`, to be recorded with the row's move. */
+  function recordAnswer(answered: ScriptCall[], user: ConcurUser): void {
+    const record = deps.recent?.confirmCall(user);
+    if (record) answered.push(record);
+  }
+
   /** One O(1) script: applies the failure brake and says whether the drop stopped accepting work. */
   async function stopped(dropId: string): Promise<boolean> {
     const status = deps.brake ? await deps.ledger.checkBrake(dropId, deps.brake) : await deps.ledger.dropStatus(dropId);
@@ -274,6 +281,17 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     let profileLeft = r.outcome.profileLeft === true;
     /** What this run's PATCH changed, old → new: for the report's `--changes` (never logged). */
     let changes: FieldChange[] | undefined;
+    /**
+     * What Concur answered for this row's writes (recent-write versions, the as-of of a created
+     * person): recorded with the row's next move, in the same round trip. Every path that writes
+     * ends in a move.
+     */
+    let answered: ScriptCall[] = [];
+    const move = (to: RowState, patch: RowOutcome) => {
+      const also = answered;
+      answered = [];
+      return deps.ledger.transition(dropId, r.row, to, { from: [state], patch, also });
+    };
     /** The outcome of a written identity (the look-up's `absent` mark has served). */
     const written = (): RowOutcome => ({
       uuid,
@@ -297,19 +315,16 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
           `manager ${row.managerEmployeeNumber} not found in Concur or this drop; created without a manager`,
         );
       const managerUuid = manager.kind === 'found' ? manager.uuid : undefined;
-      const write = await writeIdentity(dropId, r.row, row, people, managerUuid, call, confirm, signal);
+      const write = await writeIdentity(dropId, r.row, row, people, managerUuid, answered, call, confirm, signal);
       if (write.kind === 'held') return { released, ready: false, held: true };
       if (write.kind === 'skip') {
-        const t = await deps.ledger.transition(dropId, r.row, 'unchanged', {
-          from: [state],
-          patch: {
-            action: write.stale ? 'older' : 'none',
-            warnings: [...warnings, write.reason],
-            absent: null,
-            ...(write.uuid ? { uuid: write.uuid } : {}),
-            // The report's message of a row that was not written because it is older.
-            ...(write.stale ? { note: write.reason } : {}),
-          },
+        const t = await move('unchanged', {
+          action: write.stale ? 'older' : 'none',
+          warnings: [...warnings, write.reason],
+          absent: null,
+          ...(write.uuid ? { uuid: write.uuid } : {}),
+          // The report's message of a row that was not written because it is older.
+          ...(write.stale ? { note: write.reason } : {}),
         });
         return { released: t.releasedWaiters, ready: false };
       }
@@ -322,7 +337,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
       }
       if (waitsForManagerLink(manager, profileLeft)) {
         // Written without the manager; the link follows once the manager exists.
-        const t = await deps.ledger.transition(dropId, r.row, 'manager_wait', { from: [state], patch: written() });
+        const t = await move('manager_wait', written());
         released.push(...t.releasedWaiters);
         if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
         // The manager may have finished between our look-up and the wait registration.
@@ -342,7 +357,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
         const linked = await call(() =>
           deps.identity.patch(uuid!, patch().replace(`${ENTERPRISE_URN}:manager.value`, manager.uuid)),
         );
-        await deps.recent?.confirm(linked);
+        recordAnswer(answered, linked);
         if (action === 'unchanged') action = 'update';
       } else {
         warnings.push(`manager ${row.managerEmployeeNumber} was not provisioned; left without a manager`);
@@ -352,10 +367,10 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     if (state === 'pending' || state === 'manager_wait') {
       const to = identityEndState({ row, action, profileLeft });
       if (to !== 'identity_done') {
-        const t = await deps.ledger.transition(dropId, r.row, to, { from: [state], patch: written() });
+        const t = await move(to, written());
         return { released: [...released, ...t.releasedWaiters], ready: false };
       }
-      const t = await deps.ledger.transition(dropId, r.row, 'identity_done', { from: [state], patch: written() });
+      const t = await move('identity_done', written());
       released.push(...t.releasedWaiters);
       if (t.result !== 'ok' && t.result !== 'same') return { released, ready: false };
     }
@@ -441,6 +456,8 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
     row: NormalizedRow,
     people: LookupResult,
     managerUuid: string | undefined,
+    /** Where Concur's answers go to be recorded with the row's move. */
+    answered: ScriptCall[],
     call: <T>(fn: () => Promise<T>) => Promise<T>,
     confirm: ConfirmDeps,
     signal: AbortSignal | undefined,
@@ -470,11 +487,9 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
             toCreateBody(row, { companyId: deps.companyId, ...(managerUuid ? { managerUuid } : {}) }),
           ),
         );
-        // Two independent keys: written together, one wait instead of two.
-        await Promise.all([
-          deps.recent?.confirm(created),
-          row.asOf !== undefined ? deps.asOf?.claim(created.id, row.asOf) : undefined,
-        ]);
+        // The person is new: no later as-of can be recorded, so the claim's answer is not needed.
+        recordAnswer(answered, created);
+        if (row.asOf !== undefined && deps.asOf) answered.push(deps.asOf.claimCall(created.id, row.asOf));
         return { kind: 'written', uuid: created.id, action: 'create' };
       } catch (err) {
         // A uniqueness 409: the person exists (often our own create whose answer was lost). Found
@@ -499,7 +514,7 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
           Operations: toPatchOperations(changes),
         }),
       );
-      await deps.recent?.confirm(patched);
+      recordAnswer(answered, patched);
     } catch (err) {
       const renaming = changes.some((c) => c.path === 'userName');
       if (!renaming || concurErrorKind(err) !== 'conflict' || !isProvError(err)) throw err;

@@ -35,6 +35,12 @@ export function identityStage(parts: IdentityStageParts): Stage {
     log,
   });
   const requeue = releasedRowsRequeue(queues.identity);
+  const asOf = new PersonAsOf(
+    redis,
+    config.QUEUE_PREFIX,
+    config.CONCUR_COMPANY_ID,
+    config.PERSON_AS_OF_TTL_DAYS * 24 * 3600 * 1000,
+  );
   const processor = createIdentityProcessor({
     ledger,
     identity: parts.identity,
@@ -47,12 +53,7 @@ export function identityStage(parts: IdentityStageParts): Stage {
     brake: guardsFromConfig(config),
     conflictGuard: guardsFromConfig(config),
     activeGuard: guardsFromConfig(config),
-    asOf: new PersonAsOf(
-      redis,
-      config.QUEUE_PREFIX,
-      config.CONCUR_COMPANY_ID,
-      config.PERSON_AS_OF_TTL_DAYS * 24 * 3600 * 1000,
-    ),
+    asOf,
     matchOn: config.MATCH_ON,
     recent: new RecentWrites(
       redis,
@@ -85,7 +86,10 @@ export function identityStage(parts: IdentityStageParts): Stage {
     chores.push({
       name: 'ledger compaction',
       start: () =>
-        startLedgerCompaction({ ledger, redis, prefix: config.QUEUE_PREFIX, log }, config.LEDGER_COMPACT_INTERVAL_MS),
+        startLedgerCompaction(
+          { ledger, redis, prefix: config.QUEUE_PREFIX, log, asOf },
+          config.LEDGER_COMPACT_INTERVAL_MS,
+        ),
     });
   }
   return {

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
 import { DEFAULT_GUARDS } from '../../../src/shared/guards/limits.ts';
 import { approveDrop } from '../../../src/shared/guards/drop-control.ts';
+import { personAsOfBucket } from '../../../src/shared/identity/as-of.ts';
+import { legacyPersonAsOfKey, personAsOfBucketKey } from '../../../src/shared/keys.ts';
 import { reportRecords } from '../../../src/shared/ledger/report.ts';
 import { person, writeCsvDrop, type DropRecord } from '../../helpers/drops.ts';
 import { simulatorPipeline, waitForComplete } from '../../helpers/pipeline.ts';
@@ -118,6 +120,45 @@ describe('an older drop never undoes a newer one', () => {
       const twin = await run(drop([{ ...y, department: 'Finance', asOf: later }]));
       expect((await t.h.ledger.getRows(twin, [1]))[0]).toMatchObject({ state: 'done', outcome: { action: 'update' } });
       expect((await byEmployee()).get('E2')).toMatchObject({ department: 'Finance' });
+    },
+  );
+
+  it(
+    'keeps each person as a field of a bucket hash, and honours the per-person keys earlier versions wrote',
+    { timeout: 60_000 },
+    async () => {
+      t.h.startIdentityWorker();
+      const x = person(1);
+      const y = person(2);
+      await seed(t.sim, [x, y]);
+      const ids = new Map((await simUsers(t.sim)).map((u) => [u[ENT].employeeNumber, u.id]));
+      const company = t.h.config.CONCUR_COMPANY_ID;
+      // Whole seconds: the manifest's asOf keeps no milliseconds.
+      const now = Math.floor(Date.now() / 1000) * 1000;
+      // An earlier version applied a drop as of yesterday to X and kept it in X's own key.
+      const legacy = legacyPersonAsOfKey(t.h.prefix, company, ids.get('E1')!);
+      await t.h.redis.set(legacy, String(now - DAY), 'PX', 30 * DAY);
+
+      const older = await run(
+        drop(
+          [
+            { ...x, department: 'Finance' },
+            { ...y, department: 'Finance' },
+          ],
+          { asOf: iso(now - 2 * DAY) },
+        ),
+      );
+      const [rowX, rowY] = await t.h.ledger.getRows(older, [1, 2]);
+      expect(rowX).toMatchObject({ state: 'unchanged', outcome: { action: 'older' } });
+      expect(rowY).toMatchObject({ state: 'done', outcome: { action: 'update' } });
+      expect((await byEmployee()).get('E1')?.department).not.toBe('Finance');
+
+      // X's old key moved into X's bucket; Y got a field in its own bucket; no key per person is left.
+      expect(await t.h.redis.exists(legacy)).toBe(0);
+      const field = async (id: string): Promise<string | null> =>
+        t.h.redis.hget(personAsOfBucketKey(t.h.prefix, company, personAsOfBucket(id)), id);
+      expect(await field(ids.get('E1')!)).toMatch(new RegExp(`^${now - DAY}:\\d+$`));
+      expect(await field(ids.get('E2')!)).toMatch(new RegExp(`^${now - 2 * DAY}:\\d+$`));
     },
   );
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ingestDrop } from '../../../src/producers/ingest.ts';
+import { PersonAsOf } from '../../../src/shared/identity/as-of.ts';
+import { recentWriteKey, recentWritesKey } from '../../../src/shared/keys.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
 import { releasedRowsRequeue } from '../../../src/shared/queues/index.ts';
 import { settleFailedIdentityJob } from '../../../src/workers/identity/processor.ts';
@@ -99,6 +101,39 @@ describe('identity stage', () => {
       expect(identityCalls(await simStats())).toBe(before);
     },
   );
+
+  it("records what Concur answered with each row move: the version it wrote, and a created person's as-of", async () => {
+    const started = Date.now();
+    const changed = person(7001);
+    await seed([changed]);
+    const asOf = Date.parse('2026-11-20T00:00:00Z');
+    const rows = [
+      ...[7002, 7003, 7004].map((n) => person(n, { asOf: new Date(asOf).toISOString() })),
+      { ...changed, department: 'Finance' },
+    ];
+    const result = await ingestDrop(
+      { ledger: t.h.ledger, identityQueue: t.h.queues.identity, log },
+      { path: writeCsvDrop(rows) },
+    );
+    t.h.startIdentityWorker();
+    await waitForComplete(t.h.ledger, result.dropId, 60_000);
+    expect((await t.h.ledger.getDrop(result.dropId))?.counts.done).toBe(4);
+
+    const company = t.h.config.CONCUR_COMPANY_ID;
+    const asOfs = new PersonAsOf(t.h.redis, t.h.prefix, company, 0);
+    const recent = recentWritesKey(t.h.prefix, company);
+    for (const u of await simUsers()) {
+      const meta = u.meta ?? {};
+      // The version Concur answered for our create or PATCH: search showing an older one is re-read by id.
+      expect(await t.h.redis.get(recentWriteKey(recent, u.id))).toBe(
+        `${String(meta.version ?? '')}|${meta.lastModified ?? ''}`,
+      );
+      expect(await t.h.redis.pttl(recentWriteKey(recent, u.id))).toBeGreaterThan(0);
+      // A created person gets the row's as-of; the updated one the drop's (its creation time, no asOf column value).
+      if (u[ENT].employeeNumber !== changed.employeeNumber) expect(await asOfs.get(u.id)).toBe(asOf);
+      else expect(await asOfs.get(u.id)).toBeGreaterThanOrEqual(started);
+    }
+  });
 
   it('costs about one Identity call per new user and none for an unchanged one', async () => {
     const existing = Array.from({ length: 200 }, (_, i) => person(i + 1));
