@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, provisionKeys, type DropKeys, type ProvisionKeys } from '../keys.ts';
-import { ScriptBatcher, defineScript, type ScriptCall, type ScriptRunner } from '../lua.ts';
+import { batcherOf, defineScript, type ScriptBatcher, type ScriptCall, type ScriptRunner } from '../lua.ts';
 import { groupByDrop, type ProvisionRecord } from '../provisions/entries.ts';
 import { DECISIONS_KEPT, parseDecision, type Decision } from './decisions.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
@@ -202,14 +202,14 @@ export class Ledger {
   private readonly prefix: string;
   private readonly provisions: ProvisionKeys;
   private readonly scripts: Record<LedgerScriptName, ScriptRunner>;
-  /** Single-row moves, gathered per event-loop turn. */
+  /** Single-row moves, gathered per event-loop turn (with the connection's other batched calls). */
   private readonly moves: ScriptBatcher;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
     this.provisions = provisionKeys(prefix);
-    this.moves = new ScriptBatcher(redis);
+    this.moves = batcherOf(redis);
     this.scripts = Object.fromEntries(
       Object.entries(LEDGER_SCRIPTS).map(([name, script]) => [name, defineScript(redis, script)]),
     ) as Record<LedgerScriptName, ScriptRunner>;
