@@ -176,3 +176,15 @@ export class ScriptBatcher {
     }
   }
 }
+
+const batchers = new WeakMap<RedisConnection, ScriptBatcher>();
+
+/** The connection's one batcher: every module's calls of a turn share its round trip. */
+export function batcherOf(redis: RedisConnection): ScriptBatcher {
+  let batcher = batchers.get(redis);
+  if (!batcher) {
+    batcher = new ScriptBatcher(redis);
+    batchers.set(redis, batcher);
+  }
+  return batcher;
+}

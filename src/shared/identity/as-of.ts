@@ -1,4 +1,4 @@
-import { defineScript, type LuaScript, type ScriptCall, type ScriptRunner } from '../lua.ts';
+import { batcherOf, defineScript, type LuaScript, type ScriptCall, type ScriptRunner } from '../lua.ts';
 import { legacyPersonAsOfKey, personAsOfBucketKey } from '../keys.ts';
 import type { RedisConnection } from '../redis.ts';
 
@@ -40,7 +40,6 @@ export type AsOfClaim = { stale: false } | { stale: true; last: number };
  * person's key of earlier versions is still honoured (see as-of-claim.lua).
  */
 export class PersonAsOf {
-  private readonly claimScript: ScriptRunner;
   private readonly getScript: ScriptRunner;
   private readonly pruneScript: ScriptRunner;
   /** The bucket the next prune pass starts at: anywhere, so restarts do not favour the first ones. */
@@ -52,15 +51,14 @@ export class PersonAsOf {
     private readonly companyId: string,
     private readonly ttlMs: number,
   ) {
-    this.claimScript = defineScript(redis, CLAIM);
     this.getScript = defineScript(redis, GET);
     this.pruneScript = defineScript(redis, PRUNE);
   }
 
   /** Claims `uuid` for a write as of `asOf` (epoch ms): refused when a later as-of is recorded. */
   async claim(uuid: string, asOf: number): Promise<AsOfClaim> {
-    const call = this.claimCall(uuid, asOf);
-    const last = Number(await this.claimScript(call.keys, call.args));
+    const [reply] = await batcherOf(this.redis).run([this.claimCall(uuid, asOf)]);
+    const last = Number(reply);
     return last > asOf ? { stale: true, last } : { stale: false };
   }
 

@@ -1,6 +1,6 @@
 import type { ConcurUser } from '../concur/index.ts';
 import { recentWriteKey, recentWritesKey } from '../keys.ts';
-import { runScript, type LuaScript, type ScriptCall } from '../lua.ts';
+import { batcherOf, type LuaScript, type ScriptCall } from '../lua.ts';
 import type { RedisConnection } from '../redis.ts';
 
 const RECORD: LuaScript = { name: 'provRecentWrite', file: new URL('./lua/recent-write.lua', import.meta.url) };
@@ -26,19 +26,22 @@ export class RecentWrites {
 
   /** Records a write to `id` before it is sent: a write whose answer is lost counts too. */
   async remember(id: string): Promise<void> {
-    if (this.windowMs > 0) await this.redis.set(this.key(id), UNKNOWN, 'PX', this.windowMs);
+    if (this.windowMs > 0) await batcherOf(this.redis).run([this.record(id, UNKNOWN)]);
   }
 
   /** Records the version Concur answered for a write. */
   async confirm(user: ConcurUser): Promise<void> {
     const call = this.confirmCall(user);
-    if (call) await runScript(this.redis, call);
+    if (call) await batcherOf(this.redis).run([call]);
   }
 
   /** `confirm` as a script call, to send with the row's move (undefined when there is no window). */
   confirmCall(user: ConcurUser): ScriptCall | undefined {
-    if (this.windowMs <= 0) return undefined;
-    return { script: RECORD, keys: [this.key(user.id)], args: [versionTag(user), this.windowMs] };
+    return this.windowMs > 0 ? this.record(user.id, versionTag(user)) : undefined;
+  }
+
+  private record(id: string, tag: string): ScriptCall {
+    return { script: RECORD, keys: [this.key(id)], args: [tag, this.windowMs] };
   }
 
   /** Of `users` (as search showed them), those written recently that search may show stale. */

@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../redis.ts';
 import { ProvError } from '../errors.ts';
 import { dropIndexKey, dropKeys, provisionKeys, type DropKeys, type ProvisionKeys } from '../keys.ts';
-import { ScriptBatcher, defineScript, type ScriptCall, type ScriptRunner } from '../lua.ts';
+import { batcherOf, defineScript, type ScriptBatcher, type ScriptCall, type ScriptRunner } from '../lua.ts';
 import { groupByDrop, type ProvisionRecord } from '../provisions/entries.ts';
 import { DECISIONS_KEPT, parseDecision, type Decision } from './decisions.ts';
 import { PAGE_ROWS, decodePage, encodePage, pageOf, rowsOfPage, type RawRow } from './pages.ts';
@@ -202,14 +202,14 @@ export class Ledger {
   private readonly prefix: string;
   private readonly provisions: ProvisionKeys;
   private readonly scripts: Record<LedgerScriptName, ScriptRunner>;
-  /** Single-row moves, gathered per event-loop turn. */
+  /** Single-row moves, gathered per event-loop turn (with the connection's other batched calls). */
   private readonly moves: ScriptBatcher;
 
   constructor(redis: RedisConnection, prefix: string) {
     this.redis = redis;
     this.prefix = prefix;
     this.provisions = provisionKeys(prefix);
-    this.moves = new ScriptBatcher(redis);
+    this.moves = batcherOf(redis);
     this.scripts = Object.fromEntries(
       Object.entries(LEDGER_SCRIPTS).map(([name, script]) => [name, defineScript(redis, script)]),
     ) as Record<LedgerScriptName, ScriptRunner>;
@@ -332,6 +332,40 @@ export class Ledger {
         args.push(move.row, move.to, (move.from ?? []).join(','), patch);
       }
       const replies = (await this.scripts.transitionMany(keys, args)) as unknown[];
+      for (const reply of replies) results.push(parseTransition(reply));
+    }
+    return results;
+  }
+
+  /**
+   * Settles the rows of one drop that a provision carried (lua/settle-provision.lua), in one round
+   * trip: each row still waiting on the provision (`extension_submitted` with its id) moves as by
+   * `transition`; any other is `refused` and stays. `forget`: the provision's record and status job
+   * entry go in the same step (for its last drop). Returns each move's result in order.
+   */
+  async settleProvisionRows(
+    dropId: string,
+    provisionId: string,
+    moves: readonly Omit<RowMove, 'from'>[],
+    forget: boolean,
+    now = Date.now(),
+  ): Promise<TransitionResult[]> {
+    const k = this.keys(dropId);
+    const p = this.provisions;
+    const results: TransitionResult[] = [];
+    const encoded = new Map<RowOutcome, string>();
+    for (let start = 0; start === 0 || start < moves.length; start += TRANSITIONS_PER_CALL) {
+      const chunk = moves.slice(start, start + TRANSITIONS_PER_CALL);
+      const last = start + TRANSITIONS_PER_CALL >= moves.length;
+      const keys = [k.rows, k.counts, k.meta, k.out, k.data, k.emp, p.provisions, p.statusJobs];
+      const args: (string | number)[] = [now, provisionId, forget && last ? 1 : 0];
+      for (const move of chunk) {
+        const patch = move.patch ? (encoded.get(move.patch) ?? encodePatch(move.patch)) : '';
+        if (move.patch) encoded.set(move.patch, patch);
+        keys.push(`${k.waitersPrefix}${move.row}`);
+        args.push(move.row, move.to, patch);
+      }
+      const replies = (await this.scripts.settleProvision(keys, args)) as unknown[];
       for (const reply of replies) results.push(parseTransition(reply));
     }
     return results;
