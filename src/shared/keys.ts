@@ -79,6 +79,10 @@ export interface ProvisionKeys {
   ready: string;
   /** Flush generation: a flush increments it before it cuts the list (see provisions/handoff.ts). */
   flushGen: string;
+  /** List of `endSeq:time` marks: when the ready list's entries were pushed (lua/ready-marks.lua). */
+  readyMarks: string;
+  /** Hash `pushed`, `cut`: entries ever pushed to and cut off the ready list, for its marks. */
+  readySeq: string;
   /** Batch id sequence. */
   batchSeq: string;
   /** Hash batchId -> JSON { entries, createdAt, provisions }. Deleted once the batch is sent. */
@@ -100,6 +104,8 @@ export function provisionKeys(prefix: string): ProvisionKeys {
   return {
     ready: `${base}:ready`,
     flushGen: `${base}:flushgen`,
+    readyMarks: `${base}:ready:marks`,
+    readySeq: `${base}:ready:seq`,
     batchSeq: `${base}:batchseq`,
     batches: `${base}:batches`,
     unsent: `${base}:unsent`,
@@ -289,6 +295,18 @@ export function redisKeyTable(prefix = '{prov}'): RedisKeyDoc[] {
     },
     { key: p.ready, type: 'list', writer: store, what: '`dropId:row` entries waiting for an extension batch' },
     { key: p.flushGen, type: 'string', writer: store, what: 'flush generation (one flush job per generation)' },
+    {
+      key: p.readyMarks,
+      type: 'list',
+      writer: store,
+      what: "`endSeq:time` marks: when the ready entries were pushed (a partial batch waits for its first row's linger)",
+    },
+    {
+      key: p.readySeq,
+      type: 'hash',
+      writer: store,
+      what: 'entries ever pushed to and cut off the ready list (`pushed`, `cut`)',
+    },
     { key: p.batchSeq, type: 'string', writer: store, what: 'batch id sequence' },
     {
       key: p.batches,

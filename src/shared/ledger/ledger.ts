@@ -338,6 +338,40 @@ export class Ledger {
   }
 
   /**
+   * Settles the rows of one drop that a provision carried (lua/settle-provision.lua), in one round
+   * trip: each row still waiting on the provision (`extension_submitted` with its id) moves as by
+   * `transition`; any other is `refused` and stays. `forget`: the provision's record and status job
+   * entry go in the same step (for its last drop). Returns each move's result in order.
+   */
+  async settleProvisionRows(
+    dropId: string,
+    provisionId: string,
+    moves: readonly Omit<RowMove, 'from'>[],
+    forget: boolean,
+    now = Date.now(),
+  ): Promise<TransitionResult[]> {
+    const k = this.keys(dropId);
+    const p = this.provisions;
+    const results: TransitionResult[] = [];
+    const encoded = new Map<RowOutcome, string>();
+    for (let start = 0; start === 0 || start < moves.length; start += TRANSITIONS_PER_CALL) {
+      const chunk = moves.slice(start, start + TRANSITIONS_PER_CALL);
+      const last = start + TRANSITIONS_PER_CALL >= moves.length;
+      const keys = [k.rows, k.counts, k.meta, k.out, k.data, k.emp, p.provisions, p.statusJobs];
+      const args: (string | number)[] = [now, provisionId, forget && last ? 1 : 0];
+      for (const move of chunk) {
+        const patch = move.patch ? (encoded.get(move.patch) ?? encodePatch(move.patch)) : '';
+        if (move.patch) encoded.set(move.patch, patch);
+        keys.push(`${k.waitersPrefix}${move.row}`);
+        args.push(move.row, move.to, patch);
+      }
+      const replies = (await this.scripts.settleProvision(keys, args)) as unknown[];
+      for (const reply of replies) results.push(parseTransition(reply));
+    }
+    return results;
+  }
+
+  /**
    * Waiters of these rows that were released (the row has a uuid or ended) but whose sets are still
    * there: not re-enqueued yet, e.g. the worker died after the transition. Re-enqueue, then forget.
    */

@@ -35,8 +35,8 @@ export type IdentityLedger = RowMoves & RowWaits & DropGuards;
 /** What the extension stage does to the ledger. */
 export type ExtensionLedger = RowMoves & BatchRecords & Pick<Ledger, 'dropStatus' | 'transitionMany'>;
 
-/** Settling many rows at once: their states and outcomes read without records, their moves in one round trip. */
-export type RowSettles = Pick<Ledger, 'getRowOutcomes' | 'transitionMany'>;
+/** Settling a provision's rows: those still waiting on it move, per drop in one round trip. */
+export type RowSettles = Pick<Ledger, 'settleProvisionRows'>;
 
 /** What the status stage does to the ledger. */
 export type StatusLedger = RowSettles;

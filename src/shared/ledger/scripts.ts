@@ -68,6 +68,7 @@ export const LEDGER_SCRIPTS = {
   addRows: script('provLedgerAddRows', 'add-rows'),
   transition: script('provLedgerTransition', 'transition'),
   transitionMany: perRow('provLedgerTransitionMany', 'transition-many', 'transition', 'transition_one'),
+  settleProvision: perRow('provLedgerSettleProvision', 'settle-provision', 'transition', 'transition_one'),
   readRows: script('provLedgerReadRows', 'read-rows'),
   waitFor: script('provLedgerWaitFor', 'wait-for'),
   peekReferences: script('provLedgerPeekReferences', 'peek-references'),

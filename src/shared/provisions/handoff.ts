@@ -4,13 +4,34 @@ import type { RedisConnection } from '../redis.ts';
 import type { PipelineQueues } from '../queues/index.ts';
 import { BULK_MAX_OPERATIONS } from '../concur/ups.ts';
 import { provisionKeys } from '../keys.ts';
-import { flushJobId, type ExtensionJob } from '../queues/extension.ts';
+import { flushJobId, lingerFlushJobId, type ExtensionJob } from '../queues/extension.ts';
 import { entryOf } from './entries.ts';
+import { readyMarksPrelude, sinceOf } from './store.ts';
 
 const PUSH_READY: LuaScript = {
   name: 'provProvisionsPushReady',
   file: new URL('./lua/push-ready.lua', import.meta.url),
+  prelude: readyMarksPrelude,
 };
+
+/**
+ * Asks for the flush that cuts the waiting rows once the first of them has lingered `lingerMs`
+ * since it was pushed (`headSince`; undefined: unknown, due now). Every caller that sees the same
+ * first row asks for the same job, so rows pushed meanwhile join its batch instead of a flush of
+ * their own; a batch that fills up first goes at once (the `fullOnly` flush).
+ */
+export async function enqueueLingerFlush(
+  queue: Pick<PipelineQueues['extension'], 'add'>,
+  headSince: number | undefined,
+  lingerMs: number,
+  now: number,
+): Promise<void> {
+  const due = headSince === undefined ? now : headSince + lingerMs;
+  await queue.add('flush', { kind: 'flush', due } satisfies ExtensionJob, {
+    jobId: lingerFlushJobId(due),
+    delay: Math.max(0, due - now),
+  });
+}
 
 export interface ExtensionHandoffOptions {
   redis: RedisConnection;
@@ -22,6 +43,8 @@ export interface ExtensionHandoffOptions {
   /** A list this long is flushed at once (EXTENSION_BATCH_MAX_OPS). Default 100. */
   maxOps?: number;
   log: Logger;
+  /** Tests: the clock the push times are taken from. */
+  now?: () => number;
 }
 
 /** How the identity stage hands rows to the extension stage. */
@@ -39,6 +62,7 @@ const PUSH_GROUP = 1_000;
 
 export function createExtensionHandoff(options: ExtensionHandoffOptions): ExtensionHandoff {
   const { redis, queues, lingerMs, log } = options;
+  const clock = options.now ?? Date.now;
   const maxOps = options.maxOps ?? BULK_MAX_OPERATIONS;
   const keys = provisionKeys(options.prefix);
   const push = defineScript(redis, PUSH_READY);
@@ -46,19 +70,26 @@ export function createExtensionHandoff(options: ExtensionHandoffOptions): Extens
   return {
     async ready(dropId, rows) {
       if (rows.length === 0) return;
+      const now = clock();
       let generation = 0;
       let length = 0;
+      let headSince: number | undefined;
       for (let i = 0; i < rows.length; i += PUSH_GROUP) {
         const entries = rows.slice(i, i + PUSH_GROUP).map((row) => entryOf(dropId, row));
-        [generation, length] = (await push([keys.ready, keys.flushGen], entries)) as [number, number];
+        const reply = (await push([keys.ready, keys.flushGen, keys.readyMarks, keys.readySeq], [now, ...entries])) as [
+          number,
+          number,
+          number,
+        ];
+        [generation, length] = reply;
+        headSince = sinceOf(reply[2]);
       }
-      const data: ExtensionJob = { kind: 'flush' };
-      await queues.extension.add('flush', data, { jobId: flushJobId(generation), delay: lingerMs });
+      await enqueueLingerFlush(queues.extension, headSince, lingerMs, now);
       if (length >= maxOps)
         await queues.extension.add('flush', { kind: 'flush', fullOnly: true } satisfies ExtensionJob, {
           jobId: flushJobId(generation, true),
         });
-      log.debug({ dropId, rows: rows.length, generation, length }, 'rows ready for extensions');
+      log.debug({ dropId, rows: rows.length, generation, length, headSince }, 'rows ready for extensions');
     },
   };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { defineScript, type LuaScript, type ScriptRunner } from '../lua.ts';
 import type { RedisConnection } from '../redis.ts';
 import { provisionKeys, type ProvisionKeys } from '../keys.ts';
@@ -10,9 +11,17 @@ import type { BatchRecord, ProvisionRecord } from './entries.ts';
  * (Ledger.claimBatch, Ledger.recordSubmission), the only writer of row state.
  */
 
+let readyMarks: string | undefined;
+/** The ready list's push-time helpers (lua/ready-marks.lua), put before the scripts that push or cut. */
+export function readyMarksPrelude(): string {
+  readyMarks ??= readFileSync(new URL('./lua/ready-marks.lua', import.meta.url), 'utf8');
+  return readyMarks;
+}
+
 const CUT_BATCHES: LuaScript = {
   name: 'provProvisionsCutBatches',
   file: new URL('./lua/cut-batches.lua', import.meta.url),
+  prelude: readyMarksPrelude,
 };
 
 const FINISH_BATCH: LuaScript = {
@@ -28,7 +37,17 @@ const FORGET_PROVISION: LuaScript = {
 export interface CutResult {
   generation: number;
   remaining: number;
+  /** When the first entry left was pushed (epoch ms); undefined when none is left or it is unknown. */
+  headSince: number | undefined;
+  /** When the first entry before the cut was pushed (undefined: none, or unknown). */
+  headSinceBefore: number | undefined;
   batches: { batchId: string; entries: string[] }[];
+}
+
+/** A script's push time of the head entry: -1 stands for none or unknown. */
+export function sinceOf(raw: unknown): number | undefined {
+  const n = Number(raw);
+  return n >= 0 ? n : undefined;
 }
 
 export class ProvisionStore {
@@ -54,17 +73,33 @@ export class ProvisionStore {
     return Number((await this.redis.get(this.keys.flushGen)) ?? 0);
   }
 
-  /** Cuts batches off the ready list (fullOnly: only batches of maxOps). */
-  async cut(options: { maxOps: number; maxBatches: number; fullOnly: boolean; now: number }): Promise<CutResult> {
+  /**
+   * Cuts batches off the ready list. fullOnly: only batches of maxOps. Otherwise a last, partial
+   * batch is cut only when its first entry was pushed at or before `cutBefore` (or at an unknown
+   * time); without `cutBefore` every entry is due.
+   */
+  async cut(options: {
+    maxOps: number;
+    maxBatches: number;
+    fullOnly: boolean;
+    now: number;
+    cutBefore?: number;
+  }): Promise<CutResult> {
     const k = this.keys;
     const raw = (await this.cutBatches(
-      [k.ready, k.flushGen, k.batchSeq, k.batches, k.unsent],
-      [options.maxOps, options.maxBatches, options.fullOnly ? 1 : 0, options.now],
+      [k.ready, k.flushGen, k.batchSeq, k.batches, k.unsent, k.readyMarks, k.readySeq],
+      [options.maxOps, options.maxBatches, options.fullOnly ? 1 : 0, options.now, options.cutBefore ?? ''],
     )) as (string | number)[];
     const batches: CutResult['batches'] = [];
-    for (let i = 2; i < raw.length; i += 2)
+    for (let i = 4; i < raw.length; i += 2)
       batches.push({ batchId: String(raw[i]), entries: String(raw[i + 1]).split(',') });
-    return { generation: Number(raw[0]), remaining: Number(raw[1]), batches };
+    return {
+      generation: Number(raw[0]),
+      remaining: Number(raw[1]),
+      headSince: sinceOf(raw[2]),
+      headSinceBefore: sinceOf(raw[3]),
+      batches,
+    };
   }
 
   async getBatch(batchId: string): Promise<BatchRecord | undefined> {

@@ -26,12 +26,14 @@ import {
   batchJobId,
   extensionJobSchema,
   flushJobId,
+  lingerFlushJobId,
   sweepFlushJobId,
   type ExtensionJob,
 } from '../../shared/queues/extension.ts';
 import { enqueueFirstCheck } from '../../shared/provisions/status-checks.ts';
+import { enqueueLingerFlush } from '../../shared/provisions/handoff.ts';
 import { bulkIdOf, entryOf, groupByDrop } from '../../shared/provisions/entries.ts';
-import type { ProvisionStore } from '../../shared/provisions/store.ts';
+import type { CutResult, ProvisionStore } from '../../shared/provisions/store.ts';
 
 export interface ExtensionProcessorOptions {
   /** Operations per Bulk (EXTENSION_BATCH_MAX_OPS). */
@@ -51,6 +53,8 @@ export interface ExtensionProcessorOptions {
   statusFirstDelayMs: number;
   /** Batches one flush cuts at most (bounds the Lua script's time). Default 50. */
   maxBatchesPerFlush?: number;
+  /** How long ready rows wait for a batch to fill (EXTENSION_LINGER_MS). */
+  lingerMs: number;
 }
 
 export interface ExtensionProcessorDeps {
@@ -58,7 +62,7 @@ export interface ExtensionProcessorDeps {
   ledger: ExtensionLedger;
   ups: Pick<UpsApi, 'submitBulk'>;
   limiter: Pick<SharedRateLimiter, 'acquire' | 'block'>;
-  extensionQueue: Pick<Queue, 'add' | 'addBulk'>;
+  extensionQueue: Pick<Queue, 'add' | 'addBulk' | 'remove'>;
   statusQueue: Pick<Queue, 'add'>;
   log: Logger;
   options: ExtensionProcessorOptions;
@@ -70,6 +74,8 @@ export interface ExtensionProcessorDeps {
 export type ExtensionResult =
   | { kind: 'flush'; batches: number; remaining: number; swept: number }
   | { kind: 'batch'; batchId: string; rows: number; provisions: string[]; failed: number };
+
+type FlushJob = Extract<ExtensionJob, { kind: 'flush' }>;
 
 type SubmitOutcome = { ok: true; provisionId: string } | { ok: false; rejected: boolean; error: ProvError };
 
@@ -135,26 +141,60 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
     return stale.length;
   }
 
-  async function flush(fullOnly: boolean): Promise<ExtensionResult> {
+  /**
+   * Cuts what is due into batches and enqueues them. A linger flush (`due`) cuts a partial batch
+   * only once its first row has lingered, so a remainder left by a full batch waits to fill up
+   * instead of going out small; whatever stays gets the flush of its own first row.
+   */
+  async function flush(data: FlushJob): Promise<ExtensionResult> {
+    const fullOnly = data.fullOnly === true;
     const swept = await sweep();
-    const cut = await store.cut({ maxOps: options.maxOps, maxBatches: maxBatchesPerFlush, fullOnly, now: now() });
+    const at = now();
+    const cutBefore = fullOnly || data.due === undefined ? undefined : Math.max(at, data.due) - options.lingerMs;
+    const cut = await store.cut({
+      maxOps: options.maxOps,
+      maxBatches: maxBatchesPerFlush,
+      fullOnly,
+      now: at,
+      ...(cutBefore === undefined ? {} : { cutBefore }),
+    });
     for (const b of cut.batches) await ledger.claimBatch(b.batchId, b.entries);
     await enqueueBatches(cut.batches.map((b) => b.batchId));
-    // Bounded cut: what is left needs a flush of the new generation, now.
-    if (
-      cut.batches.length === maxBatchesPerFlush &&
-      cut.remaining > 0 &&
-      (!fullOnly || cut.remaining >= options.maxOps)
-    ) {
+    if (cut.remaining > 0) await flushRest(cut, data);
+    await dropObsoleteLingerFlush(cut, data.due);
+    return { kind: 'flush', batches: cut.batches.length, remaining: cut.remaining, swept };
+  }
+
+  /** What a flush left behind gets the next flush: now when the cut was bounded, else at its linger. */
+  async function flushRest(cut: CutResult, data: FlushJob): Promise<void> {
+    const fullOnly = data.fullOnly === true;
+    if (cut.batches.length === maxBatchesPerFlush && (!fullOnly || cut.remaining >= options.maxOps)) {
       await deps.extensionQueue.add(
         'flush',
-        { kind: 'flush', ...(fullOnly ? { fullOnly } : {}) } satisfies ExtensionJob,
         {
-          jobId: flushJobId(cut.generation, fullOnly),
-        },
+          kind: 'flush',
+          ...(fullOnly ? { fullOnly } : {}),
+          ...(data.due === undefined ? {} : { due: data.due }),
+        } satisfies ExtensionJob,
+        { jobId: flushJobId(cut.generation, fullOnly) },
       );
+    } else {
+      await enqueueLingerFlush(deps.extensionQueue, cut.headSince, options.lingerMs, now());
     }
-    return { kind: 'flush', batches: cut.batches.length, remaining: cut.remaining, swept };
+  }
+
+  /**
+   * A full batch cut off the rows whose linger flush is still waiting: that flush would find their
+   * successors not due yet and only ask again for the flush just asked for. Removing it spares a
+   * job (and two wake-ups of every worker); a removal that fails leaves a flush that cuts nothing.
+   */
+  async function dropObsoleteLingerFlush(cut: CutResult, ownDue: number | undefined): Promise<void> {
+    if (cut.batches.length === 0 || cut.headSinceBefore === undefined || cut.headSince === cut.headSinceBefore) return;
+    const due = cut.headSinceBefore + options.lingerMs;
+    if (due === ownDue) return;
+    await deps.extensionQueue.remove(lingerFlushJobId(due)).catch((err: unknown) => {
+      log.debug({ err, due }, 'could not remove an obsolete linger flush');
+    });
   }
 
   /** One Bulk POST under the shared retry rules. Whole-request rejections come back as `rejected`. */
@@ -346,7 +386,7 @@ export function createExtensionProcessor(deps: ExtensionProcessorDeps) {
 
   return async function processExtensionJob(job: Job, _token?: string, signal?: AbortSignal): Promise<ExtensionResult> {
     const data = parseJobData(extensionJobSchema, EXTENSION_QUEUE, job);
-    if (data.kind === 'flush') return flush(data.fullOnly === true);
+    if (data.kind === 'flush') return flush(data);
     return sendBatch(data.batchId, job, signal);
   };
 }

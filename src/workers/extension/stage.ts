@@ -42,6 +42,7 @@ export function extensionStage(parts: ExtensionStageParts): Stage & { store: Pro
       maxRetries: config.EXTENSION_MAX_RETRIES,
       sweepAfterMs: config.EXTENSION_SWEEP_AFTER_MS,
       statusFirstDelayMs: config.STATUS_FIRST_DELAY_MS,
+      lingerMs: config.EXTENSION_LINGER_MS,
       ...parts.overrides,
     },
   };

@@ -1,4 +1,4 @@
-import type { RowMove, RowOutcome } from '../../shared/ledger/ledger.ts';
+import type { RowOutcome } from '../../shared/ledger/ledger.ts';
 import type { StatusLedger } from '../../shared/ledger/ports.ts';
 import type { RowState } from '../../shared/ledger/states.ts';
 import type { ProvisionOperation } from '../../shared/concur/schemas.ts';
@@ -113,8 +113,9 @@ export function timedOutVerdict(provisionId: string, deadlineMs: number, why?: s
 /**
  * Settles the provision's rows still waiting on it (`extension_submitted` with its provision id):
  * each by its verdict, or `fallback`; then forgets the provision. Safe to repeat and to race: the
- * ledger moves a row only out of `extension_submitted`, so a row is settled once. Per drop, one
- * read of the rows' states and outcomes (no records) and one round trip for all their moves.
+ * ledger moves a row only out of `extension_submitted` with this provision id, so a row is settled
+ * once. One round trip per drop (the rows' check, their moves and, with the last drop, forgetting
+ * the provision, in one script); records are never read.
  */
 export async function settleProvision(
   deps: {
@@ -126,20 +127,18 @@ export async function settleProvision(
   fallback: RowVerdict,
 ): Promise<Partial<Record<RowState, number>>> {
   const counts: Partial<Record<RowState, number>> = {};
-  for (const [dropId, rows] of groupByDrop(p.entries)) {
-    const waiting = (await deps.ledger.getRowOutcomes(dropId, rows)).filter(
-      (r) => r.state === 'extension_submitted' && r.outcome.provisionId === p.provisionId,
-    );
-    const moves: RowMove[] = waiting.map((r) => {
-      const v = verdicts.get(entryOf(dropId, r.row)) ?? fallback;
-      return { row: r.row, to: v.state, from: ['extension_submitted'], patch: v.patch };
+  const drops = [...groupByDrop(p.entries)];
+  if (drops.length === 0) await deps.store.forgetProvision(p.provisionId);
+  for (const [i, [dropId, rows]] of drops.entries()) {
+    const moves = rows.map((row) => {
+      const v = verdicts.get(entryOf(dropId, row)) ?? fallback;
+      return { row, to: v.state, patch: v.patch };
     });
-    const results = await deps.ledger.transitionMany(dropId, moves);
-    results.forEach((t, i) => {
-      const to = moves[i]!.to;
+    const results = await deps.ledger.settleProvisionRows(dropId, p.provisionId, moves, i === drops.length - 1);
+    results.forEach((t, j) => {
+      const to = moves[j]!.to;
       if (t.result === 'ok') counts[to] = (counts[to] ?? 0) + 1;
     });
   }
-  await deps.store.forgetProvision(p.provisionId);
   return counts;
 }

@@ -52,6 +52,7 @@ describe('settleProvision', () => {
     await seed('d2', ['extension_submitted'], ['p1']);
     const p = provision('p1', [1, 2, 3, 4, 5].map((r) => entryOf('d1', r)).concat(entryOf('d2', 1)));
     await redis.hset(store.keys.provisions, 'p1', JSON.stringify(p));
+    await store.setStatusJob('p1', 'st-p1-0');
     const failed: RowVerdict = { state: 'extension_failed', patch: { code: 'INVALID_VALUE', error: 'spend: bad' } };
     const verdicts = new Map([
       [entryOf('d1', 2), failed],
@@ -88,6 +89,7 @@ describe('settleProvision', () => {
     // d2's only row settled: that drop is complete.
     expect((await ledger.getDrop('d2'))?.meta.status).toBe('complete');
     expect(await store.getProvision('p1')).toBeUndefined();
+    expect(await store.statusJobOf('p1')).toBeUndefined();
 
     // Settling again (a repeated status job) moves and counts nothing.
     expect(await settleProvision({ ledger, store }, p, new Map(), DONE)).toEqual({});
@@ -103,5 +105,14 @@ describe('settleProvision', () => {
     // A late repeat of the status check on a compacted drop: nothing to settle, no error.
     expect(await settleProvision({ ledger, store }, p, new Map(), DONE)).toEqual({});
     expect((await ledger.getRows('d1', [1, 2])).map((r) => r.state)).toEqual(['done', 'done']);
+  });
+
+  it('forgets a provision that carried no rows', async () => {
+    const p = provision('p0', []);
+    await redis.hset(store.keys.provisions, 'p0', JSON.stringify(p));
+    await store.setStatusJob('p0', 'st-p0-0');
+    expect(await settleProvision({ ledger, store }, p, new Map(), DONE)).toEqual({});
+    expect(await store.getProvision('p0')).toBeUndefined();
+    expect(await store.statusJobOf('p0')).toBeUndefined();
   });
 });
