@@ -66,10 +66,14 @@ const fixedMb = (r: Record<string, unknown>): number =>
 const BUILDERS: Record<string, RowBuilder> = {
   'cpu-per-row': (r) => {
     const role = (name: string): string => `${name} ${fmt(pick(r, `pipeline.roles.${name}.msPerRow`), 3)}`;
+    const workers = ['identity', 'extension', 'status'];
+    const writes = workers.every((name) => typeof pick(r, `pipeline.roles.${name}.writesPerRow`) === 'number')
+      ? `; socket writes per row: ${workers.map((name) => `${name} ${fmt(pick(r, `pipeline.roles.${name}.writesPerRow`), 2)}`).join(', ')}`
+      : '';
     return [
       {
         measure: `CPU per row, every pipeline process (ingest, identity, extension, status), ${fmt(r.rows)}-row drop, no latency, no limits`,
-        result: `${fmt(pick(r, 'pipeline.msPerRow'), 3)} core-ms (${['ingest', 'identity', 'extension', 'status'].map(role).join('; ')}); ${fmt(pick(r, 'pipeline.rowsPerSecond'))} rows/s${load(r)}`,
+        result: `${fmt(pick(r, 'pipeline.msPerRow'), 3)} core-ms (${['ingest', ...workers].map(role).join('; ')}); ${fmt(pick(r, 'pipeline.rowsPerSecond'))} rows/s${writes}${load(r)}`,
         baseline: `raw BullMQ no-op job (producer + worker): ${fmt(pick(r, 'baseline.msPerJob'), 3)} core-ms`,
         target: '≤ 0.5 core-ms',
         met: num(r, 'pipeline.msPerRow') <= 0.5,
