@@ -123,12 +123,20 @@ const BATCH_CALLS = 256;
  * writes, a lone call waits only for the turn to end. Each caller gets its own replies, or the
  * error of its own failed call: a faulty call fails nobody else's.
  */
+interface Group {
+  calls: readonly ScriptCall[];
+  done: (replies: unknown[]) => void;
+  failed: (err: unknown) => void;
+}
+
+/** The hash tag (`{...}`) of a group's first key: '' for no keys, undefined for a key without one. */
+function hashTagOf(calls: readonly ScriptCall[]): string | undefined {
+  const key = calls.find((c) => c.keys.length > 0)?.keys[0];
+  return key === undefined ? '' : /\{[^}]*\}/.exec(key)?.[0];
+}
+
 export class ScriptBatcher {
-  private pending: {
-    calls: readonly ScriptCall[];
-    done: (replies: unknown[]) => void;
-    failed: (err: unknown) => void;
-  }[] = [];
+  private pending: Group[] = [];
 
   constructor(private readonly redis: RedisConnection) {}
 
@@ -143,6 +151,20 @@ export class ScriptBatcher {
   private async flush(): Promise<void> {
     const all = this.pending;
     this.pending = [];
+    // One script runs in one cluster slot: only calls under one hash tag share it.
+    const bySlot = new Map<string | Group, Group[]>();
+    for (const g of all) {
+      const tag = hashTagOf(g.calls);
+      const slot = tag ?? g;
+      let set = bySlot.get(slot);
+      if (!set) bySlot.set(slot, (set = []));
+      set.push(g);
+    }
+    await Promise.all([...bySlot.values()].map((groups) => this.sendInRuns(groups)));
+  }
+
+  /** Sends groups in runs of at most BATCH_CALLS calls (a group is never split). */
+  private async sendInRuns(all: Group[]): Promise<void> {
     for (let start = 0; start < all.length;) {
       const groups = [];
       let size = 0;
@@ -154,7 +176,7 @@ export class ScriptBatcher {
     }
   }
 
-  private async send(groups: typeof this.pending): Promise<void> {
+  private async send(groups: Group[]): Promise<void> {
     let replies: unknown[];
     try {
       replies = await sendTogether(

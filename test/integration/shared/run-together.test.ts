@@ -95,6 +95,39 @@ describe('ScriptBatcher', () => {
     }
   });
 
+  it('only gathers calls under one hash tag (one cluster slot) into one script', async () => {
+    const batcher = new ScriptBatcher(redis);
+    const other = uniquePrefix('together-other');
+    const conn = redis as unknown as { sendCommand: (...a: unknown[]) => unknown };
+    const send = conn.sendCommand.bind(redis);
+    let sent = 0;
+    conn.sendCommand = (...a: unknown[]) => {
+      sent += 1;
+      return send(...a);
+    };
+    try {
+      const replies = await Promise.all([
+        batcher.run([{ script: setThenEcho, keys: [`${prefix}:t1`], args: ['a', 'x'] }]),
+        batcher.run([{ script: setThenEcho, keys: [`${other}:t2`], args: ['b', 'y'] }]),
+        batcher.run([{ script: setThenEcho, keys: [`${prefix}:t3`], args: ['c', 'z'] }]),
+      ]);
+      expect(replies).toEqual([[[1, 2, 'x']], [[1, 2, 'y']], [[1, 2, 'z']]]);
+      // Two scripts: one per tag (a first run of a new script may add its NOSCRIPT retry).
+      expect(sent).toBeGreaterThanOrEqual(2);
+      expect(await redis.mget(`${prefix}:t1`, `${other}:t2`, `${prefix}:t3`)).toEqual(['a', 'b', 'c']);
+      sent = 0;
+      await Promise.all([
+        batcher.run([{ script: setThenEcho, keys: [`${prefix}:t1`], args: ['a', 'x'] }]),
+        batcher.run([{ script: setThenEcho, keys: [`${prefix}:t3`], args: ['c', 'z'] }]),
+        batcher.run([{ script: setThenEcho, keys: [`${other}:t2`], args: ['b', 'y'] }]),
+      ]);
+      expect(sent).toBe(2);
+    } finally {
+      conn.sendCommand = send;
+      await deletePrefix(redis, other);
+    }
+  });
+
   it('fails a lone failing call on its own, and runTogether throws it', async () => {
     const s = `${prefix}:s2`;
     await redis.set(s, 'text');
