@@ -117,12 +117,7 @@ return out
 /** Calls per script run of a `ScriptBatcher`: bounds the time one run holds Redis. */
 const BATCH_CALLS = 256;
 
-/**
- * Gathers the script calls made during one turn of the event loop (the callbacks of every answer
- * that arrived together) and sends them in one round trip: a busy worker's rows share socket
- * writes, a lone call waits only for the turn to end. Each caller gets its own replies, or the
- * error of its own failed call: a faulty call fails nobody else's.
- */
+/** One caller's calls of a turn, and how to answer it. */
 interface Group {
   calls: readonly ScriptCall[];
   done: (replies: unknown[]) => void;
@@ -135,6 +130,12 @@ function hashTagOf(calls: readonly ScriptCall[]): string | undefined {
   return key === undefined ? '' : /\{[^}]*\}/.exec(key)?.[0];
 }
 
+/**
+ * Gathers the script calls made during one turn of the event loop (the callbacks of every answer
+ * that arrived together) and sends them in one round trip: a busy worker's rows share socket
+ * writes, a lone call waits only for the turn to end. Each caller gets its own replies, or the
+ * error of its own failed call: a faulty call fails nobody else's.
+ */
 export class ScriptBatcher {
   private pending: Group[] = [];
 

@@ -46,7 +46,7 @@ export class SharedRateLimiter {
   private readonly waiting: Waiter[] = [];
   private asking = false;
   /** Ends the asker's wait early once nobody waits any more. */
-  private wake: (() => void) | undefined;
+  private wake: AbortController | undefined;
   /** No limit and no block seen: calls go without asking Redis until then (this process's clock). */
   private openUntil = 0;
 
@@ -72,7 +72,7 @@ export class SharedRateLimiter {
       const onAbort = (): void => {
         const i = this.waiting.indexOf(waiter);
         if (i >= 0) this.waiting.splice(i, 1);
-        if (this.waiting.length === 0) this.wake?.();
+        if (this.waiting.length === 0) this.wake?.abort();
         reject(signal?.reason as Error);
       };
       const waiter: Waiter = {
@@ -99,35 +99,27 @@ export class SharedRateLimiter {
     try {
       while (this.waiting.length > 0) {
         const want = this.waiting.length;
-        let reply: [number, number];
+        let reply: unknown[];
         try {
-          const raw = (await this.takeTokens([this.key], [this.rps, this.burst, this.startRps, want])) as unknown[];
-          reply = [Number(raw[0]), Number(raw[1])];
+          reply = (await this.takeTokens([this.key], [this.rps, this.burst, this.startRps, want])) as unknown[];
         } catch (err) {
           for (const w of this.waiting.splice(0, want)) w.failed(err);
           continue;
         }
-        const [granted, wait] = reply;
+        const granted = Number(reply[0]);
+        const wait = Number(reply[1]);
         if (this.rps === 0 && wait <= 0) this.openUntil = Date.now() + UNLIMITED_RECHECK_MS;
         for (const w of this.waiting.splice(0, granted)) w.granted();
-        if (this.waiting.length > 0 && wait > 0) await this.pause(wait);
+        if (this.waiting.length > 0 && wait > 0) {
+          // Cut short (an abort) once the last waiting call gives up.
+          this.wake = new AbortController();
+          await sleep(wait, this.wake.signal).catch(() => undefined);
+          this.wake = undefined;
+        }
       }
     } finally {
       this.asking = false;
     }
-  }
-
-  /** Waits `ms`, or less once the last waiting call is aborted. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   /** Blocks every process's calls for `ms` (Concur's Retry-After). Returns the ms in force. */

@@ -286,12 +286,9 @@ export function createIdentityProcessor(deps: IdentityProcessorDeps) {
      * person): recorded with the row's next move, in the same round trip. Every path that writes
      * ends in a move.
      */
-    let answered: ScriptCall[] = [];
-    const move = (to: RowState, patch: RowOutcome) => {
-      const also = answered;
-      answered = [];
-      return deps.ledger.transition(dropId, r.row, to, { from: [state], patch, also });
-    };
+    const answered: ScriptCall[] = [];
+    const move = (to: RowState, patch: RowOutcome) =>
+      deps.ledger.transition(dropId, r.row, to, { from: [state], patch, also: answered.splice(0) });
     /** The outcome of a written identity (the look-up's `absent` mark has served). */
     const written = (): RowOutcome => ({
       uuid,
