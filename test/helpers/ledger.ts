@@ -1,5 +1,6 @@
 import { afterAll, beforeEach } from 'vitest';
-import { Ledger } from '../../src/shared/ledger/ledger.ts';
+import { Ledger, type RowOutcome } from '../../src/shared/ledger/ledger.ts';
+import type { RowState } from '../../src/shared/ledger/states.ts';
 import { deletePrefix, testRedis, uniquePrefix } from './redis.ts';
 
 /**
@@ -22,4 +23,28 @@ export function ledgerPerTest(
     await redis.quit();
   });
   return redis;
+}
+
+/**
+ * A running drop whose row i+1 is in `states[i]`, each with a record naming its person
+ * (u<n>@example.com, E<n>) and the outcome `outcome(i)`; `rows` is the drop's row count.
+ */
+export async function dropWithRows(
+  ledger: Ledger,
+  id: string,
+  states: readonly RowState[],
+  outcome: (i: number) => RowOutcome,
+  rows = states.length,
+): Promise<void> {
+  await ledger.createDrop({ id, file: 'hr.csv', sha256: id, format: 'csv', createdAt: 1 });
+  await ledger.addRows(
+    id,
+    states.map((state, i) => ({
+      row: i + 1,
+      state,
+      data: { userName: `u${i + 1}@example.com`, employeeNumber: `E${i + 1}` },
+      outcome: outcome(i),
+    })),
+  );
+  await ledger.finishIngest(id, rows, 'running');
 }

@@ -15,3 +15,27 @@ export function testRedis(): Redis {
 
 /** Deletes every key under a prefix (SCAN, never KEYS). */
 export const deletePrefix = deleteKeysByPrefix;
+
+/**
+ * Counts the commands a real connection sends from now on (for round-trip assertions); `restore`
+ * puts its own sendCommand back.
+ */
+export function countCommands(conn: Redis): { readonly n: number; reset(): void; restore(): void } {
+  const send = conn.sendCommand.bind(conn);
+  let n = 0;
+  conn.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
+    n += 1;
+    return send(...args);
+  }) as Redis['sendCommand'];
+  return {
+    get n() {
+      return n;
+    },
+    reset: () => {
+      n = 0;
+    },
+    restore: () => {
+      conn.sendCommand = send;
+    },
+  };
+}

@@ -4,7 +4,7 @@ import type { RowState } from '../../../src/shared/ledger/states.ts';
 import { entryOf, type ProvisionRecord } from '../../../src/shared/provisions/entries.ts';
 import { ProvisionStore } from '../../../src/shared/provisions/store.ts';
 import { settleProvision, type RowVerdict } from '../../../src/workers/status/settle.ts';
-import { ledgerPerTest } from '../../helpers/ledger.ts';
+import { dropWithRows, ledgerPerTest } from '../../helpers/ledger.ts';
 
 /*
  * settleProvision on a real Redis: which rows of a provision it settles (extension_submitted with
@@ -22,18 +22,8 @@ const redis = ledgerPerTest('settle', (prefix, l) => {
 const DONE: RowVerdict = { state: 'done', patch: {} };
 
 /** Rows 1..n of `dropId` in the given states, each submitted in `provisionIds[i]`. */
-async function seed(dropId: string, states: RowState[], provisionIds: string[]): Promise<void> {
-  await ledger.createDrop({ id: dropId, file: 'hr.csv', sha256: dropId, format: 'csv', createdAt: 1 });
-  await ledger.addRows(
-    dropId,
-    states.map((state, i) => ({
-      row: i + 1,
-      state,
-      data: { userName: `u${i + 1}@example.com`, employeeNumber: `E${i + 1}` },
-      outcome: { uuid: `uuid-${i + 1}`, provisionId: provisionIds[i]! },
-    })),
-  );
-  await ledger.finishIngest(dropId, states.length, 'running');
+function seed(dropId: string, states: RowState[], provisionIds: string[]): Promise<void> {
+  return dropWithRows(ledger, dropId, states, (i) => ({ uuid: `uuid-${i + 1}`, provisionId: provisionIds[i]! }));
 }
 
 function provision(provisionId: string, entries: string[]): ProvisionRecord {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { Ledger, RowMove, TransitionResult } from '../../../src/shared/ledger/ledger.ts';
 import { ROW_STATES, type RowState } from '../../../src/shared/ledger/states.ts';
-import { ledgerPerTest } from '../../helpers/ledger.ts';
+import { dropWithRows as dropWithStates, ledgerPerTest } from '../../helpers/ledger.ts';
 
 /*
  * Ledger.transitionMany (many rows of a drop in one script call) against Ledger.transition on a
@@ -17,19 +17,9 @@ const redis: Redis = ledgerPerTest('transition-many', (_prefix, l) => {
 
 const PAIRS = ROW_STATES.flatMap((from) => ROW_STATES.map((to) => ({ from, to })));
 
-/** A drop with one row per given state (row i+1 in states[i]), each with a record naming its person. */
-async function dropWithRows(id: string, states: readonly RowState[], rows = states.length): Promise<void> {
-  await ledger.createDrop({ id, file: 'hr.csv', sha256: id, format: 'csv', createdAt: 1 });
-  await ledger.addRows(
-    id,
-    states.map((state, i) => ({
-      row: i + 1,
-      state,
-      data: { userName: `u${i + 1}@example.com`, employeeNumber: `E${i + 1}` },
-      outcome: { provisionId: 'p1' },
-    })),
-  );
-  await ledger.finishIngest(id, rows, 'running');
+/** A drop with one row per given state (row i+1 in states[i]), each submitted in provision p1. */
+function dropWithRows(id: string, states: readonly RowState[], rows = states.length): Promise<void> {
+  return dropWithStates(ledger, id, states, () => ({ provisionId: 'p1' }), rows);
 }
 
 /** Everything the ledger holds about a drop's rows that a transition may change. */

@@ -1,22 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
 import { SharedRateLimiter, UNLIMITED_RECHECK_MS } from '../../../src/shared/rate-limiter.ts';
-import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
+import { countCommands, deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 
 const redis = testRedis();
 const other = testRedis();
 const prefix = uniquePrefix('rl');
-
-/** Counts the commands a connection sends (a real connection, instrumented). */
-function countCommands(conn: Redis): { readonly n: number } {
-  const counter = { n: 0 };
-  const send = conn.sendCommand.bind(conn);
-  conn.sendCommand = ((...args: Parameters<Redis['sendCommand']>) => {
-    counter.n += 1;
-    return send(...args);
-  }) as Redis['sendCommand'];
-  return counter;
-}
 
 afterAll(async () => {
   await deletePrefix(redis, prefix);

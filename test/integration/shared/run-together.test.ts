@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ScriptBatcher, runScript, runTogether, type LuaScript } from '../../../src/shared/lua.ts';
-import { deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
+import { countCommands, deletePrefix, testRedis, uniquePrefix } from '../../helpers/redis.ts';
 
 /*
  * runTogether against a real Redis: several scripts in one round trip, each seeing only its own
@@ -59,13 +59,7 @@ describe('runTogether', () => {
 describe('ScriptBatcher', () => {
   it('sends the calls of one event-loop turn together, each caller getting its own replies or its own error', async () => {
     const batcher = new ScriptBatcher(redis);
-    const conn = redis as unknown as { sendCommand: (...a: unknown[]) => unknown };
-    const send = conn.sendCommand.bind(redis);
-    let sent = 0;
-    conn.sendCommand = (...a: unknown[]) => {
-      sent += 1;
-      return send(...a);
-    };
+    const sent = countCommands(redis);
     try {
       const s = `${prefix}:s`;
       await redis.set(s, 'not a number');
@@ -74,7 +68,7 @@ describe('ScriptBatcher', () => {
         batcher.run([{ script: nothing, keys: [`${prefix}:w`], args: [] }]),
         batcher.run([{ script: setThenEcho, keys: [`${prefix}:w2`], args: ['v', 'e'] }]),
       ]);
-      sent = 0;
+      sent.reset();
       const results = await Promise.allSettled([
         batcher.run([{ script: setThenEcho, keys: [`${prefix}:c`], args: ['1', 'first'] }]),
         // INCR of a string: this caller's call fails, nobody else's.
@@ -84,27 +78,21 @@ describe('ScriptBatcher', () => {
           { script: setThenEcho, keys: [`${prefix}:d`], args: ['2', 'third'] },
         ]),
       ]);
-      expect(sent).toBe(1);
+      expect(sent.n).toBe(1);
       expect(results[0]).toEqual({ status: 'fulfilled', value: [[1, 2, 'first']] });
       expect(results[1]?.status).toBe('rejected');
       expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/not an integer/);
       expect(results[2]).toEqual({ status: 'fulfilled', value: [null, [1, 2, 'third']] });
       expect(await redis.mget(`${prefix}:c`, `${prefix}:m`, `${prefix}:d`)).toEqual(['1', '1', '2']);
     } finally {
-      conn.sendCommand = send;
+      sent.restore();
     }
   });
 
   it('only gathers calls under one hash tag (one cluster slot) into one script', async () => {
     const batcher = new ScriptBatcher(redis);
     const other = uniquePrefix('together-other');
-    const conn = redis as unknown as { sendCommand: (...a: unknown[]) => unknown };
-    const send = conn.sendCommand.bind(redis);
-    let sent = 0;
-    conn.sendCommand = (...a: unknown[]) => {
-      sent += 1;
-      return send(...a);
-    };
+    const sent = countCommands(redis);
     try {
       const replies = await Promise.all([
         batcher.run([{ script: setThenEcho, keys: [`${prefix}:t1`], args: ['a', 'x'] }]),
@@ -113,17 +101,17 @@ describe('ScriptBatcher', () => {
       ]);
       expect(replies).toEqual([[[1, 2, 'x']], [[1, 2, 'y']], [[1, 2, 'z']]]);
       // Two scripts: one per tag (a first run of a new script may add its NOSCRIPT retry).
-      expect(sent).toBeGreaterThanOrEqual(2);
+      expect(sent.n).toBeGreaterThanOrEqual(2);
       expect(await redis.mget(`${prefix}:t1`, `${other}:t2`, `${prefix}:t3`)).toEqual(['a', 'b', 'c']);
-      sent = 0;
+      sent.reset();
       await Promise.all([
         batcher.run([{ script: setThenEcho, keys: [`${prefix}:t1`], args: ['a', 'x'] }]),
         batcher.run([{ script: setThenEcho, keys: [`${prefix}:t3`], args: ['c', 'z'] }]),
         batcher.run([{ script: setThenEcho, keys: [`${other}:t2`], args: ['b', 'y'] }]),
       ]);
-      expect(sent).toBe(2);
+      expect(sent.n).toBe(2);
     } finally {
-      conn.sendCommand = send;
+      sent.restore();
       await deletePrefix(redis, other);
     }
   });
