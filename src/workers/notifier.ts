@@ -1,5 +1,5 @@
 import { readTokenRefusal } from '../shared/concur/token-cache.ts';
-import { scanForEvents } from '../shared/notify/notifier.ts';
+import { markNotificationsOn, scanForEvents } from '../shared/notify/notifier.ts';
 import { createNotifyQueue, notifyTargets } from '../shared/notify/queue.ts';
 import { NOTIFY_QUEUE, type NotifyTarget } from '../shared/queues/notify.ts';
 import type { Runtime } from '../shared/runtime.ts';
@@ -28,6 +28,10 @@ export function startNotifier(rt: Runtime): boolean {
     log,
   );
   rt.shutdown.register('notify queue', () => queue.close());
+  // Now, not at the first scan (NOTIFY_POLL_MS later): a drop that ends meanwhile is announced too.
+  markNotificationsOn(rt.redis, config.QUEUE_PREFIX, Date.now()).catch((err: unknown) =>
+    log.warn({ err }, 'could not record when notifications were turned on; the first scan will'),
+  );
   startWorker(rt, NOTIFY_QUEUE, createNotifyProcessor({ urls, timeoutMs: config.NOTIFY_TIMEOUT_MS, log }), {
     concurrency: NOTIFY_CONCURRENCY,
   });

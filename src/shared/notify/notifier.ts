@@ -32,20 +32,29 @@ const SENT_MARK_TTL_S = 30 * 24 * 3600;
 const TOP_ERRORS_SCAN = 100_000;
 
 /**
+ * Records when notifications were first on, unless already recorded, and returns that time:
+ * events from before it are never announced. A process notes it as soon as it turns them on, so a
+ * drop that ends before the first scan is still announced.
+ */
+export async function markNotificationsOn(redis: RedisConnection, prefix: string, now: number): Promise<number> {
+  const key = notifySinceKey(prefix);
+  await redis.set(key, String(now), 'NX');
+  return Number(await redis.get(key));
+}
+
+/**
  * Looks at the recent drops and hands each new event to the notify queue, once per target
  * (docs/operations.md#notifications). Every worker process may run it at the same time: the job
  * id (drop, event occurrence, target) makes a second add of the same event a no-op, and a mark per
  * event, set after the add, saves later scans the work. An add that fails (Redis gone) is tried
- * again on the next scan. Events older than the first scan ever made (`notify:since`) are never
+ * again on the next scan. Events from before notifications were first on (`notify:since`) are never
  * announced, so turning notifications on does not replay history.
  * Returns the events it enqueued.
  */
 export async function scanForEvents(deps: NotifierDeps): Promise<{ dropId: string; key: string }[]> {
   if (deps.targets.length === 0) return [];
   const now = (deps.now ?? Date.now)();
-  const sinceKey = notifySinceKey(deps.prefix);
-  await deps.redis.set(sinceKey, String(now), 'NX');
-  const since = Number(await deps.redis.get(sinceKey));
+  const since = await markNotificationsOn(deps.redis, deps.prefix, now);
   const refusal = await deps.tokenRefusal?.();
   const enqueued: { dropId: string; key: string }[] = [];
   for (const dropId of await deps.ledger.listDrops(DROPS_SCANNED)) {

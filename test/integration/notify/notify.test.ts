@@ -4,7 +4,7 @@ import { pauseDrop } from '../../../src/shared/guards/drop-control.ts';
 import { queueKeyPrefix } from '../../../src/shared/keys.ts';
 import { Ledger, type NewRow } from '../../../src/shared/ledger/ledger.ts';
 import { createLogger } from '../../../src/shared/logger.ts';
-import { scanForEvents, type NotifierDeps } from '../../../src/shared/notify/notifier.ts';
+import { markNotificationsOn, scanForEvents, type NotifierDeps } from '../../../src/shared/notify/notifier.ts';
 import { createNotifyQueue } from '../../../src/shared/notify/queue.ts';
 import { WORKER_SETTINGS } from '../../../src/shared/queues/common.ts';
 import { NOTIFY_QUEUE, type NotifyEvent, type NotifyTarget } from '../../../src/shared/queues/notify.ts';
@@ -254,6 +254,20 @@ describe('drop notifications', () => {
     await new Promise((r) => setTimeout(r, 500));
     const delivered = (bodies(webhook) as NotifyEvent[]).map((e) => e.dropId).sort();
     expect(delivered).toEqual(['race1', 'race2', 'race3', 'race4', 'race5']);
+  });
+
+  it('a drop that ends after notifications were turned on, before their first scan, is announced', async () => {
+    const webhook = await sink();
+    const p = startProcess({ webhook: webhook.url });
+    const on = Date.now();
+    await markNotificationsOn(p.deps.redis, prefix, on);
+    await seedDrop('quick1', [failed(1, 'PROV_ERR_INPUT')]);
+    expect((await ledger.getDrop('quick1'))?.meta.status).toBe('complete');
+    // The first scan comes a poll later; without the mark its own time would be the start.
+    expect(await scanForEvents({ ...p.deps, now: () => on + 2_000 })).toEqual([
+      { dropId: 'quick1', key: expect.any(String) as string },
+    ]);
+    await until('the event delivered', () => webhook.requests.length === 1);
   });
 
   it('events from before notifications were first on are never announced', async () => {
